@@ -1,0 +1,67 @@
+# cvisor build. `make` builds the VMM (build/cvisor) and the test guest
+# (build/guest/testguest.elf); `make check` builds and runs every test.
+# Sources are found by wildcard so adding a file needs no Makefile edit.
+
+CC      ?= gcc
+BUILD   ?= build
+SAN     ?=
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-unused-parameter -D_GNU_SOURCE \
+           -fno-strict-aliasing -Isrc -MMD -MP
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+LDLIBS  += -lpthread -lutil
+
+SRCS      := $(shell find src -name '*.c' | sort)
+LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps cvisor guest unit bench check demo clean
+all: cvisor guest
+
+deps:
+	@scripts/deps.sh build
+
+cvisor: $(BUILD)/cvisor
+guest:
+	@$(MAKE) --no-print-directory -C guest BUILD=$(abspath $(BUILD))/guest
+
+$(BUILD)/libcvisor.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/cvisor: $(BUILD)/src/main.o $(BUILD)/libcvisor.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcvisor.a tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcvisor.a $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+unit: $(UNIT_BINS)
+bench: all $(BENCH_BINS)
+
+check: all unit
+	@tests/run.sh $(BUILD)
+
+demo: all
+	$(BUILD)/cvisor @examples/hello.qvmconf
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

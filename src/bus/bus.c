@@ -1,0 +1,110 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus/bus.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "devices/device.h"
+
+void bus_init(struct bus *b, enum bus_space space)
+{
+	b->space = space;
+	b->table = xcalloc(1, sizeof(struct bus_table));
+	b->unclaimed = 0;
+}
+
+void bus_free(struct bus *b)
+{
+	free(b->table);
+	b->table = NULL;
+}
+
+int bus_register(struct bus *b, uint64_t base, uint64_t len,
+		 struct device *dev, unsigned region)
+{
+	struct bus_table *old = b->table, *t;
+	unsigned i, pos = 0;
+
+	if (!len || !range_ok(base, len))
+		return -EINVAL;
+	for (i = 0; i < old->nr; i++) {
+		if (ranges_overlap(base, len, old->r[i].base, old->r[i].len))
+			return -EEXIST;
+		if (old->r[i].base < base)
+			pos = i + 1;
+	}
+	t = xcalloc(1, sizeof(*t) + (old->nr + 1) * sizeof(t->r[0]));
+	t->nr = old->nr + 1;
+	memcpy(t->r, old->r, pos * sizeof(t->r[0]));
+	t->r[pos] = (struct bus_range){ base, len, dev, region };
+	memcpy(&t->r[pos + 1], &old->r[pos], (old->nr - pos) * sizeof(t->r[0]));
+	b->table = t;
+	free(old);
+	return 0;
+}
+
+const struct bus_range *bus_find(const struct bus *b, uint64_t addr,
+				 unsigned len)
+{
+	const struct bus_table *t = b->table;
+	unsigned lo = 0, hi = t->nr;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		if (t->r[mid].base <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	const struct bus_range *r = &t->r[lo - 1];
+	uint64_t off = addr - r->base;
+	/* An access straddling the end of a device is not the device's. */
+	if (off >= r->len || len > r->len - off)
+		return NULL;
+	return r;
+}
+
+static uint64_t load_le(const void *data, unsigned len)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, data, len);	/* x86 and arm64 hosts are little-endian */
+	return v;
+}
+
+bool bus_access(struct bus *b, uint64_t addr, void *data, unsigned len,
+		bool is_write)
+{
+	static struct ratelimit rl = RATELIMIT_INIT(5, 10);
+	const struct bus_range *r;
+
+	if (len == 0 || len > 8)
+		goto unclaimed;
+	r = bus_find(b, addr, len);
+	if (!r)
+		goto unclaimed;
+	if (is_write) {
+		if (r->dev->ops->write)
+			r->dev->ops->write(r->dev, r->region, addr - r->base,
+					   len, load_le(data, len));
+	} else {
+		uint64_t v = r->dev->ops->read ?
+			r->dev->ops->read(r->dev, r->region, addr - r->base,
+					  len) : ~0ULL;
+		memcpy(data, &v, len);
+	}
+	return true;
+
+unclaimed:
+	b->unclaimed++;
+	if (!is_write)
+		memset(data, 0xff, len > 8 ? 8 : len);
+	pr_warn_ratelimited(&rl, "unclaimed %s %s at %#llx, size %u",
+			    b->space == BUS_PIO ? "port" : "mmio",
+			    is_write ? "write" : "read",
+			    (unsigned long long)addr, len);
+	return false;
+}

@@ -1,0 +1,191 @@
+/* The validated description of one VM: what the cli/config layer produces
+ * from argv and .qvmconf files, and the only thing the builder reads.
+ *
+ * Every element remembers where it was written (struct cfg_pos) so that
+ * later layers can still report `file:line:col: message`.
+ */
+#ifndef CVISOR_CONFIG_CONFIG_H
+#define CVISOR_CONFIG_CONFIG_H
+
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CFG_MAX_RAM      16
+#define CFG_MAX_ROM      8
+#define CFG_MAX_RESERVE  32
+#define CFG_MAX_CPUS     64
+#define CFG_MAX_LOADS    16
+#define CFG_MAX_VDEVS    64
+#define CFG_MAX_PASS     16
+#define CFG_MAX_LOCS     8   /* loc options per vdev/pass */
+#define CFG_MAX_INTRS    8   /* intr options per vdev/pass */
+#define CFG_MAX_HOSTDEVS 4
+#define CFG_MAX_DEVOPTS  16  /* device-specific options per vdev */
+#define CFG_NAME_MAX     64
+
+struct cfg_pos {
+	const char *file;      /* "<command line>" for argv; interned, lives as long as the config */
+	unsigned line, col;    /* 1-based */
+};
+
+enum cfg_space { LOC_NONE, LOC_MEM, LOC_IO, LOC_PCI };
+
+struct cfg_loc {
+	enum cfg_space space;
+	uint64_t addr;         /* MEM: guest-physical; IO: port */
+	uint64_t len;          /* 0 when not given: the device's own size applies */
+	bool has_len;
+	/* PCI: either a slot or a vendor/device id */
+	bool pci_by_id;
+	uint8_t bus, dev, fn;
+	uint16_t vid, did;
+	struct cfg_pos pos;
+};
+
+struct cfg_intr {
+	char pic[CFG_NAME_MAX]; /* interrupt controller name ("ioapic", "apic", ...) */
+	uint32_t line;          /* pin on that controller; 0 for "apic" */
+	bool is_apic;           /* the bare word `apic` */
+	struct cfg_pos pos;
+};
+
+enum hostdev_dir { HOSTDEV_BOTH, HOSTDEV_IN, HOSTDEV_OUT };
+
+struct cfg_hostdev {
+	enum hostdev_dir dir;  /* `<path` in, `>path` out, `path` both */
+	char *path;            /* "-" is stdio; "pty" allocates a pty;
+				  ">\"|cmd\"" pipes are stored with is_pipe */
+	bool is_pipe;
+	struct cfg_pos pos;
+};
+
+/* A device-specific option after `vdev TYPE`, checked against the type's
+ * option table (see devices/registry.h). Values keep their source text;
+ * num holds the parsed number for numeric options. */
+struct cfg_devopt {
+	const char *key;       /* points into the option table */
+	char *value;           /* NULL for flags */
+	uint64_t num;
+	struct cfg_pos pos;
+};
+
+struct vdev_type;          /* devices/registry.h */
+
+struct vdev_config {
+	const struct vdev_type *type;
+	char name[CFG_NAME_MAX];           /* `name`, or "" */
+	struct cfg_loc locs[CFG_MAX_LOCS];
+	unsigned nr_locs;
+	struct cfg_intr intrs[CFG_MAX_INTRS];
+	unsigned nr_intrs;
+	struct cfg_hostdev hostdevs[CFG_MAX_HOSTDEVS];
+	unsigned nr_hostdevs;
+	struct cfg_devopt opts[CFG_MAX_DEVOPTS];
+	unsigned nr_opts;
+	bool on_pci;           /* virtio: PCI unless both loc and intr given */
+	unsigned index;        /* nth vdev of this type, from 0 */
+	struct cfg_pos pos;    /* of the TYPE word */
+};
+
+struct pass_config {
+	struct cfg_loc locs[CFG_MAX_LOCS];
+	unsigned nr_locs;
+	char *host[CFG_MAX_LOCS];          /* "=host_location" text or NULL */
+	char *flags[CFG_MAX_LOCS];         /* r/w/x... letters or NULL */
+	struct cfg_intr intrs[CFG_MAX_INTRS];
+	unsigned nr_intrs;
+	struct cfg_pos pos;
+};
+
+struct ram_config {
+	uint64_t start, size;
+	struct cfg_pos pos;
+};
+
+struct rom_config {
+	uint64_t start, size;
+	struct cfg_pos pos;
+};
+
+enum reserve_kind { RESERVE_LOC, RESERVE_INTR };
+
+struct reserve_config {
+	enum reserve_kind kind;
+	struct cfg_loc loc;
+	struct cfg_intr intr;
+	struct cfg_pos pos;
+};
+
+enum sched_policy { SCHED_POL_NONE, SCHED_POL_RR, SCHED_POL_FIFO,
+		    SCHED_POL_OTHER };
+
+struct cpu_config {
+	enum sched_policy policy;   /* `sched N[r|f|o]`; r when no letter */
+	int priority;
+	bool has_sched;
+	cpu_set_t runmask;          /* `runmask n{,n}` */
+	bool has_runmask;
+	struct cfg_pos pos;
+};
+
+enum blob_type { BLOB_GUEST, BLOB_INITRD, BLOB_DATA, BLOB_ACPI, BLOB_FDT };
+
+struct load_config {
+	enum blob_type type;
+	bool has_addr;
+	uint64_t addr;
+	char *path;
+	struct cfg_pos pos;
+};
+
+/* What a guest reset request does (cvisor extension `reboot reset|exit`). */
+enum reboot_action { REBOOT_RESET, REBOOT_EXIT };
+
+struct vm_config {
+	char system[CFG_NAME_MAX];
+	struct ram_config ram[CFG_MAX_RAM];
+	unsigned nr_ram;
+	struct rom_config rom[CFG_MAX_ROM];
+	unsigned nr_rom;
+	struct reserve_config reserve[CFG_MAX_RESERVE];
+	unsigned nr_reserve;
+	struct cpu_config cpus[CFG_MAX_CPUS];
+	unsigned nr_cpus;           /* 0 in the file means one default vCPU */
+	struct load_config loads[CFG_MAX_LOADS];
+	unsigned nr_loads;
+	char *cmdline;
+	struct cfg_pos cmdline_pos;
+	struct vdev_config vdevs[CFG_MAX_VDEVS];
+	unsigned nr_vdevs;
+	struct pass_config passes[CFG_MAX_PASS];
+	unsigned nr_pass;
+	enum reboot_action reboot;
+	char ioapic_name[CFG_NAME_MAX];    /* implicit in-kernel IOAPIC's name */
+	/* internal: strings and included file names owned by the config */
+	void *arena;
+};
+
+/* Error reporting: every failure carries the position it is about. */
+struct cfg_error {
+	struct cfg_pos pos;
+	char msg[256];
+};
+
+/* Parse tokens (argv-style: each element one token, `@file` includes) into
+ * cfg, then validate. Returns 0, or -1 with err filled. */
+int config_from_args(struct vm_config *cfg, int argc, char **argv,
+		     struct cfg_error *err);
+/* Parse a string as if it were a file called `name` (unit tests). */
+int config_from_string(struct vm_config *cfg, const char *name,
+		       const char *text, struct cfg_error *err);
+void config_free(struct vm_config *cfg);
+
+/* Print `file:line:col: message` to stderr. */
+void cfg_error_print(const struct cfg_error *err);
+
+/* Helpers for devices reading their options. */
+const struct cfg_devopt *vdev_opt(const struct vdev_config *vc,
+				  const char *key);
+
+#endif

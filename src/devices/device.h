@@ -1,0 +1,82 @@
+/* A device: register behaviour behind a set of regions, plus interrupt lines.
+ * A device knows nothing about KVM or about who calls it: the builder places
+ * its regions on the bus, and the vCPU threads call read/write through it.
+ * Everything a device needs from the VM arrives in struct dev_env.
+ */
+#ifndef CVISOR_DEVICES_DEVICE_H
+#define CVISOR_DEVICES_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus/bus.h"
+
+struct guest_mem;
+struct event_loop;
+struct vdev_config;
+
+#define DEV_MAX_REGIONS 4
+
+/* An interrupt line into the VM (an IOAPIC/PIC pin, a GIC SPI...). */
+struct irq_line {
+	void (*set_level)(void *ctx, uint32_t gsi, int level);
+	void *ctx;
+	uint32_t gsi;
+};
+
+static inline void irq_line_set(const struct irq_line *l, int level)
+{
+	if (l->set_level)
+		l->set_level(l->ctx, l->gsi, level);
+}
+
+enum power_request {
+	POWER_OFF,        /* orderly power off, status given */
+	POWER_RESET,      /* guest asked for a reset */
+	POWER_EXIT,       /* exit with a status now (debug-exit) */
+};
+
+/* What the VM lends a device. The builder fills it; unit tests fake it. */
+struct dev_env {
+	struct guest_mem *mem;
+	struct event_loop *loop;
+	void (*irq_set)(void *ctx, uint32_t gsi, int level);
+	void (*power)(void *ctx, enum power_request req, int status);
+	void *ctx;
+};
+
+struct device;
+
+struct device_ops {
+	/* size is 1, 2, 4 or 8; offset is relative to the region's base and
+	 * always inside it (the bus checks offset + size <= len). */
+	uint64_t (*read)(struct device *dev, unsigned region, uint64_t offset,
+			 unsigned size);
+	void (*write)(struct device *dev, unsigned region, uint64_t offset,
+		      unsigned size, uint64_t value);
+	void (*reset)(struct device *dev);   /* back to power-on state */
+	void (*free)(struct device *dev);    /* release everything */
+};
+
+struct dev_region {
+	enum bus_space space;
+	uint64_t base, len;
+};
+
+struct device {
+	const struct device_ops *ops;
+	const char *name;          /* type name, for messages */
+	struct dev_region regions[DEV_MAX_REGIONS];
+	unsigned nr_regions;
+};
+
+static inline void device_add_region(struct device *d, enum bus_space sp,
+				     uint64_t base, uint64_t len)
+{
+	if (d->nr_regions < DEV_MAX_REGIONS)
+		d->regions[d->nr_regions++] =
+			(struct dev_region){ .space = sp, .base = base,
+					     .len = len };
+}
+
+#endif

@@ -1,0 +1,65 @@
+/* The table of vdev types: for each QNX-style `vdev TYPE`, what the config
+ * layer needs to validate it (options, location rules, default location and
+ * size) and how the builder creates it. Adding a device type = one new file
+ * defining a `const struct vdev_type` and one line in registry.c.
+ */
+#ifndef CVISOR_DEVICES_REGISTRY_H
+#define CVISOR_DEVICES_REGISTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "devices/device.h"
+
+enum devopt_kind {
+	DEVOPT_FLAG,      /* no argument: `legacy` */
+	DEVOPT_NUM,       /* one number, within [min, max] */
+	DEVOPT_STR,       /* one word or quoted string */
+	DEVOPT_ENUM,      /* one of choices ("a|b|c") */
+	DEVOPT_LIST,      /* one token of comma-separated numbers: `reg 0x0b,0x02` */
+};
+
+struct devopt_spec {
+	const char *key;
+	enum devopt_kind kind;
+	uint64_t min, max;         /* DEVOPT_NUM */
+	const char *choices;       /* DEVOPT_ENUM: "enable|disable" */
+	bool repeatable;
+};
+
+enum vdev_class {
+	VDEV_PLATFORM,    /* fixed io/mem location */
+	VDEV_VIRTIO,      /* PCI unless loc and intr both given */
+	VDEV_IRQCHIP,     /* declares an interrupt controller (ioapic, 8259) */
+};
+
+struct vdev_type {
+	const char *name;          /* "ser8250" */
+	const char *const *aliases; /* NULL-terminated, or NULL */
+	enum vdev_class class;
+	bool supported;            /* false: "not supported yet" error */
+	bool needs_intr;           /* a platform device that interrupts */
+	bool allow_hostdev;
+	unsigned max_instances;    /* 0 = unlimited */
+	enum cfg_space loc_space;  /* LOC_IO or LOC_MEM for platform devices */
+	uint64_t region_len;       /* bytes the device decodes at its loc */
+	/* Default loc/intr for the nth instance when not given; return false
+	 * when there is none (then `loc`/`intr` are required). */
+	bool (*default_loc)(unsigned index, uint64_t *addr);
+	bool (*default_intr)(unsigned index, uint32_t *line);
+	const struct devopt_spec *opts; /* terminated by key == NULL */
+	/* Build the device. Returns 0 or -errno, with a message logged. */
+	int (*create)(const struct vdev_config *vc, const struct dev_env *env,
+		      struct device **out);
+};
+
+/* Look a type up by name or alias; also accepts QNX's "vdev-NAME" and
+ * "vdev-NAME.so" spellings. */
+const struct vdev_type *vdev_type_find(const char *name);
+const struct devopt_spec *vdev_type_opt(const struct vdev_type *t,
+					const char *key);
+
+extern const struct vdev_type *const vdev_types[];
+
+#endif
