@@ -31,7 +31,9 @@ struct devopt_spec {
 enum vdev_class {
 	VDEV_PLATFORM,    /* fixed io/mem location */
 	VDEV_VIRTIO,      /* PCI unless loc and intr both given */
-	VDEV_IRQCHIP,     /* declares an interrupt controller (ioapic, 8259) */
+	VDEV_IRQCHIP,     /* names an interrupt controller (ioapic) */
+	VDEV_INKERNEL,    /* emulated by KVM itself (8259, timer8254): the
+			     declaration is checked, nothing is created */
 };
 
 struct vdev_type {
@@ -61,5 +63,13 @@ const struct devopt_spec *vdev_type_opt(const struct vdev_type *t,
 					const char *key);
 
 extern const struct vdev_type *const vdev_types[];
+
+/* Device types, each defined in its own file. */
+extern const struct vdev_type ser8250_type, pl011_type, debug_exit_type,
+	pckeyboard_type, testdev_type, ioapic_type, pic8259_type,
+	timer8254_type;
+
+/* Devices every x86 VM has without being asked (port 0x80 sink). */
+struct device *port80_create(void);
 
 #endif

@@ -1,0 +1,237 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "event/loop.h"
+
+/* Handlers are looked up by fd in a small table; the epoll data carries the
+ * slot index. Slots are few (consoles, queues, sockets). */
+#define LOOP_MAX_FDS 256
+#define LOOP_MAX_CALLS 64
+
+struct loop_slot {
+	int fd;
+	event_fn fn;
+	void *opaque;
+};
+
+struct loop_call {
+	void (*fn)(void *opaque);
+	void *opaque;
+};
+
+struct event_loop {
+	int epfd;
+	int wake_fd;            /* eventfd: stop requests and queued calls */
+	pthread_t thread;
+	bool running;
+	bool _Atomic stop;
+	pthread_mutex_t lock;   /* slots and calls */
+	struct loop_slot slots[LOOP_MAX_FDS];
+	struct loop_call calls[LOOP_MAX_CALLS];
+	unsigned nr_calls;
+};
+
+struct event_loop *event_loop_new(void)
+{
+	struct event_loop *l = xcalloc(1, sizeof(*l));
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
+
+	for (unsigned i = 0; i < LOOP_MAX_FDS; i++)
+		l->slots[i].fd = -1;
+	pthread_mutex_init(&l->lock, NULL);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (l->epfd < 0 || l->wake_fd < 0 ||
+	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wake_fd, &ev) < 0) {
+		pr_err("event loop: %s", strerror(errno));
+		event_loop_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void event_loop_free(struct event_loop *l)
+{
+	if (!l)
+		return;
+	event_loop_stop(l);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	if (l->wake_fd >= 0)
+		close(l->wake_fd);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+static int find_slot(struct event_loop *l, int fd)
+{
+	for (unsigned i = 0; i < LOOP_MAX_FDS; i++)
+		if (l->slots[i].fd == fd)
+			return i;
+	return -1;
+}
+
+int event_loop_add(struct event_loop *l, int fd, uint32_t events,
+		   event_fn fn, void *opaque)
+{
+	struct epoll_event ev = { .events = events };
+	int i, ret = 0;
+
+	pthread_mutex_lock(&l->lock);
+	i = find_slot(l, -1);
+	if (i < 0) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	ev.data.u32 = i;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	l->slots[i] = (struct loop_slot){ fd, fn, opaque };
+out:
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
+int event_loop_mod(struct event_loop *l, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events };
+	int i, ret = 0;
+
+	pthread_mutex_lock(&l->lock);
+	i = find_slot(l, fd);
+	ev.data.u32 = i;
+	if (i < 0)
+		ret = -ENOENT;
+	else if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		ret = -errno;
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
+int event_loop_del(struct event_loop *l, int fd)
+{
+	int i, ret = 0;
+
+	pthread_mutex_lock(&l->lock);
+	i = find_slot(l, fd);
+	if (i < 0) {
+		ret = -ENOENT;
+	} else {
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+		l->slots[i].fd = -1;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
+static void wake(struct event_loop *l)
+{
+	uint64_t one = 1;
+
+	if (write(l->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		pr_warn("event loop wake: %s", strerror(errno));
+}
+
+int event_loop_call(struct event_loop *l, void (*fn)(void *opaque),
+		    void *opaque)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&l->lock);
+	/* Coalesce repeated requests: "the UART has room" twice is once. */
+	for (unsigned i = 0; i < l->nr_calls; i++)
+		if (l->calls[i].fn == fn && l->calls[i].opaque == opaque)
+			goto out;
+	if (l->nr_calls == LOOP_MAX_CALLS)
+		ret = -ENOSPC;
+	else
+		l->calls[l->nr_calls++] = (struct loop_call){ fn, opaque };
+out:
+	pthread_mutex_unlock(&l->lock);
+	if (!ret)
+		wake(l);
+	return ret;
+}
+
+static void run_calls(struct event_loop *l)
+{
+	struct loop_call calls[LOOP_MAX_CALLS];
+	unsigned n;
+	uint64_t v;
+
+	if (read(l->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		pr_warn("event loop: %s", strerror(errno));
+	pthread_mutex_lock(&l->lock);
+	n = l->nr_calls;
+	memcpy(calls, l->calls, n * sizeof(calls[0]));
+	l->nr_calls = 0;
+	pthread_mutex_unlock(&l->lock);
+	for (unsigned i = 0; i < n; i++)
+		calls[i].fn(calls[i].opaque);
+}
+
+int event_loop_poll(struct event_loop *l, int timeout_ms)
+{
+	struct epoll_event evs[32];
+	int n = epoll_wait(l->epfd, evs, ARRAY_SIZE(evs), timeout_ms);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		uint32_t idx = evs[i].data.u32;
+		struct loop_slot s;
+
+		if (idx == UINT32_MAX) {
+			run_calls(l);
+			continue;
+		}
+		/* Copy under the lock: a callback may delete its own fd. */
+		pthread_mutex_lock(&l->lock);
+		s = l->slots[idx];
+		pthread_mutex_unlock(&l->lock);
+		if (s.fd >= 0)
+			s.fn(s.opaque, evs[i].events);
+	}
+	return n;
+}
+
+static void *loop_thread(void *arg)
+{
+	struct event_loop *l = arg;
+
+	while (!l->stop)
+		if (event_loop_poll(l, -1) < 0)
+			break;
+	return NULL;
+}
+
+int event_loop_start(struct event_loop *l)
+{
+	int err;
+
+	l->stop = false;
+	err = pthread_create(&l->thread, NULL, loop_thread, l);
+	if (err)
+		return -err;
+	pthread_setname_np(l->thread, "cvisor-events");
+	l->running = true;
+	return 0;
+}
+
+void event_loop_stop(struct event_loop *l)
+{
+	if (!l->running)
+		return;
+	l->stop = true;
+	wake(l);
+	pthread_join(l->thread, NULL);
+	l->running = false;
+}
