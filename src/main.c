@@ -1,0 +1,160 @@
+/* cvisor: one process, one VM.
+ *
+ *   cvisor [-v|-q] TOKEN...      run the VM the tokens (and @files) describe
+ *   cvisor check TOKEN...        parse and validate only
+ *
+ * The exit status follows QNX qvm's table (core/exit_codes.h).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "backends/chardev.h"
+#include "config/config.h"
+#include "core/exit_codes.h"
+#include "core/log.h"
+#include "vcpu/vcpu.h"
+#include "vm/vm.h"
+
+#define CVISOR_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fputs("usage: cvisor [-v|-q] TOKEN...     run a VM\n"
+	      "       cvisor check TOKEN...       validate the configuration\n"
+	      "       cvisor --version | --help\n"
+	      "TOKENs are .qvmconf options (ram 256m load guest.elf vdev "
+	      "ser8250 hostdev >- ...)\nand @FILE includes a .qvmconf file. "
+	      "See docs/config.md.\n", f);
+}
+
+static void fatal_signal(int sig)
+{
+	/* Leave the user's terminal usable, then die as the signal says. */
+	chardev_restore_terminals();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int setup_signals(sigset_t *stop_set)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGILL,
+				     SIGFPE };
+
+	signal(SIGPIPE, SIG_IGN);
+	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], fatal_signal);
+	vcpu_signals_init();
+	/* Blocked here, before any thread exists, so every thread inherits
+	 * the block and only the main thread's signalfd sees them. */
+	sigemptyset(stop_set);
+	sigaddset(stop_set, SIGINT);
+	sigaddset(stop_set, SIGTERM);
+	sigaddset(stop_set, SIGHUP);
+	sigaddset(stop_set, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, stop_set, NULL);
+	return signalfd(-1, stop_set, SFD_CLOEXEC);
+}
+
+/* Wait for the guest or a signal to end the run. */
+static void wait_for_stop(struct vm *vm, int sfd)
+{
+	struct pollfd p[2] = { { .fd = vm->stop_fd, .events = POLLIN },
+			       { .fd = sfd, .events = POLLIN } };
+	struct signalfd_siginfo si;
+
+	while (vm->stop == VM_RUNNING) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if ((p[1].revents & POLLIN) &&
+		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			pr_info("signal %u: stopping the VM", si.ssi_signo);
+			vm_request_stop(vm, VM_STOP_EXIT, CV_EXIT_TERMINATED);
+		}
+	}
+}
+
+static int run(const struct vm_config *cfg)
+{
+	sigset_t stop_set;
+	int status = CV_EXIT_USAGE;
+	int sfd = setup_signals(&stop_set);
+
+	if (sfd < 0) {
+		pr_err("signalfd: %s", strerror(errno));
+		return CV_EXIT_USAGE;
+	}
+	for (;;) {
+		struct vm *vm = vm_create(cfg, &status);
+		enum vm_stop_reason why;
+
+		if (!vm)
+			break;
+		if (vm_start(vm)) {
+			vm_destroy(vm);
+			status = CV_EXIT_USAGE;
+			break;
+		}
+		wait_for_stop(vm, sfd);
+		vm_stop_threads(vm);
+		why = vm->stop;
+		status = vm->exit_status;
+		vm_destroy(vm);
+		if (why != VM_STOP_RESET)
+			break;
+		pr_info("guest reset: rebuilding the VM");
+	}
+	close(sfd);
+	chardev_restore_terminals();
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct vm_config cfg;
+	struct cfg_error err;
+	bool check = false;
+	int i = 1, status;
+
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			if (log_threshold < LOG_DEBUG)
+				log_threshold++;
+		} else if (!strcmp(argv[i], "-q") ||
+			   !strcmp(argv[i], "--quiet")) {
+			log_threshold = LOG_ERR;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("cvisor %s\n", CVISOR_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "--help") ||
+			   !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "cvisor: unknown option '%s'\n",
+				argv[i]);
+			usage(stderr);
+			return CV_EXIT_USAGE;
+		}
+	}
+	if (i < argc && !strcmp(argv[i], "check")) {
+		check = true;
+		i++;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return CV_EXIT_USAGE;
+	}
+	if (config_from_args(&cfg, argc - i, argv + i, &err) < 0) {
+		cfg_error_print(&err);
+		return CV_EXIT_CONFIG;
+	}
+	status = check ? CV_EXIT_OK : run(&cfg);
+	config_free(&cfg);
+	return status;
+}

@@ -1,0 +1,271 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/x86/arch.h"
+#include "core/exit_codes.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "vcpu/vcpu.h"
+#include "vm/vm.h"
+
+static void kick_handler(int sig)
+{
+	(void)sig;	/* its only job is to make KVM_RUN return EINTR */
+}
+
+void vcpu_signals_init(void)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+}
+
+/* Inside KVM_RUN only the kick signal is deliverable. */
+static int set_run_sigmask(struct vcpu *v)
+{
+	struct {
+		struct kvm_signal_mask hdr;
+		uint64_t set;   /* the kernel's sigset is 8 bytes on x86_64 */
+	} m = { .hdr.len = 8, .set = ~0ULL };
+
+	m.set &= ~(1ULL << (VCPU_KICK_SIGNAL - 1));
+	return ioctl(v->fd, KVM_SET_SIGNAL_MASK, &m) < 0 ? -errno : 0;
+}
+
+struct vcpu *vcpu_create(struct vm *vm, unsigned id)
+{
+	struct vcpu *v = xcalloc(1, sizeof(*v));
+
+	v->vm = vm;
+	v->id = id;
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (v->fd < 0) {
+		pr_err("KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+		goto fail;
+	}
+	v->run = mmap(NULL, vm->vcpu_mmap_size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		pr_err("mmap vcpu %u: %s", id, strerror(errno));
+		goto fail;
+	}
+	if (set_run_sigmask(v) < 0) {
+		pr_err("KVM_SET_SIGNAL_MASK: %s", strerror(errno));
+		goto fail;
+	}
+	return v;
+fail:
+	vcpu_destroy(v);
+	return NULL;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (!v)
+		return;
+	if (v->run)
+		munmap(v->run, v->vm->vcpu_mmap_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	free(v);
+}
+
+void vcpu_dump(struct vcpu *v, const char *why)
+{
+	fprintf(stderr, "cvisor: vcpu %u: %s\n", v->id, why);
+	x86_vcpu_dump(v);
+}
+
+static void handle_io(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	uint8_t *data = (uint8_t *)r + r->io.data_offset;
+	bool wr = r->io.direction == KVM_EXIT_IO_OUT;
+
+	/* `rep ins/outs` arrive as count accesses in one buffer. The kernel
+	 * bounds data_offset/size/count to the run page; check anyway. */
+	if ((uint64_t)r->io.data_offset + (uint64_t)r->io.size * r->io.count >
+	    (uint64_t)v->vm->vcpu_mmap_size)
+		return;
+	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size)
+		bus_access(&v->vm->pio, r->io.port, data, r->io.size, wr);
+}
+
+static void fatal_exit(struct vcpu *v, const char *why, int status)
+{
+	vcpu_dump(v, why);
+	vm_request_stop(v->vm, VM_STOP_EXIT, status);
+}
+
+static void handle_internal_error(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	char why[256];
+	int n = snprintf(why, sizeof(why), "KVM internal error, suberror %u",
+			 r->internal.suberror);
+
+	for (uint32_t i = 0; i < r->internal.ndata && i < 16 &&
+	     n < (int)sizeof(why) - 20; i++)
+		n += snprintf(why + n, sizeof(why) - n, " %#llx",
+			      (unsigned long long)r->internal.data[i]);
+	fatal_exit(v, why, CV_EXIT_UNEXPECTED);
+}
+
+static void handle_system_event(struct vcpu *v)
+{
+	switch (v->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_stop(v->vm, VM_STOP_EXIT, CV_EXIT_OK);
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		v->vm->env.power(v->vm, POWER_RESET, 0);
+		break;
+	default:
+		fatal_exit(v, "guest reported a crash (system event)",
+			   CV_EXIT_POSTSTART);
+	}
+}
+
+/* Handle one exit; false when this vCPU must stop. */
+static bool dispatch(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	char why[128];
+
+	if (r->exit_reason < VCPU_EXIT_REASONS)
+		v->exits[r->exit_reason]++;
+	switch (r->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(v);
+		return true;
+	case KVM_EXIT_MMIO:
+		bus_access(&v->vm->mmio, r->mmio.phys_addr, r->mmio.data,
+			   r->mmio.len, r->mmio.is_write);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel LAPIC; ours has one. A halted
+		 * vCPU that exits here has nothing left to wake it. */
+		pr_info("vcpu %u halted for good", v->id);
+		vm_request_stop(v->vm, VM_STOP_EXIT, CV_EXIT_OK);
+		return false;
+	case KVM_EXIT_SHUTDOWN:
+		fatal_exit(v, "triple fault (shutdown)", CV_EXIT_TRIPLE_FAULT);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(why, sizeof(why), "VM entry failed, reason %#llx",
+			 (unsigned long long)
+			 r->fail_entry.hardware_entry_failure_reason);
+		fatal_exit(v, why, CV_EXIT_UNEXPECTED);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		handle_internal_error(v);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		handle_system_event(v);
+		return false;
+	default:
+		snprintf(why, sizeof(why), "unhandled exit reason %u",
+			 r->exit_reason);
+		fatal_exit(v, why, CV_EXIT_UNSUPPORTED);
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+
+	while (v->vm->stop == VM_RUNNING) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				v->exits[KVM_EXIT_INTR]++;
+				continue;
+			}
+			pr_err("vcpu %u: KVM_RUN: %s", v->id, strerror(errno));
+			vm_request_stop(v->vm, VM_STOP_EXIT, CV_EXIT_POSTSTART);
+			break;
+		}
+		if (!dispatch(v))
+			break;
+	}
+	return NULL;
+}
+
+/* QNX `cpu runmask` and `sched`: thread affinity and real-time policy. */
+static void apply_cpu_config(struct vcpu *v)
+{
+	static bool warned;
+	const struct vm_config *cfg = v->vm->cfg;
+	const struct cpu_config *c;
+	struct sched_param sp;
+	int policy, err;
+
+	if (v->id >= cfg->nr_cpus)
+		return;
+	c = &cfg->cpus[v->id];
+	if (c->has_runmask) {
+		err = pthread_setaffinity_np(v->thread, sizeof(c->runmask),
+					     &c->runmask);
+		if (err)
+			pr_warn("vcpu %u: runmask: %s", v->id, strerror(err));
+	}
+	if (!c->has_sched || c->policy == SCHED_POL_NONE)
+		return;
+	policy = c->policy == SCHED_POL_FIFO ? SCHED_FIFO :
+		 c->policy == SCHED_POL_RR ? SCHED_RR : SCHED_OTHER;
+	sp.sched_priority = policy == SCHED_OTHER ? 0 : c->priority;
+	err = pthread_setschedparam(v->thread, policy, &sp);
+	if (err && !warned) {
+		warned = true;
+		pr_warn("cpu sched %d: %s; vCPUs keep the default policy",
+			c->priority, strerror(err));
+	}
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	sigset_t set, old;
+	int err;
+	char name[16];
+
+	/* The thread starts with the kick blocked; only KVM_RUN unblocks it,
+	 * so a kick can never be lost between the stop check and KVM_RUN. */
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	err = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		pr_err("vcpu %u thread: %s", v->id, strerror(err));
+		return -err;
+	}
+	snprintf(name, sizeof(name), "cvisor-vcpu%u", v->id);
+	pthread_setname_np(v->thread, name);
+	v->started = true;
+	apply_cpu_config(v);
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	if (v->started)
+		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_join(struct vcpu *v)
+{
+	if (v->started)
+		pthread_join(v->thread, NULL);
+	v->started = false;
+}

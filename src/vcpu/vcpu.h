@@ -1,0 +1,45 @@
+/* One thread per vCPU: KVM_RUN, exit dispatch to the buses, statistics.
+ *
+ * Kicking is race-free: the kick signal is blocked in the thread except
+ * inside KVM_RUN (KVM_SET_SIGNAL_MASK), so a kick sent at any moment is
+ * either taken by a running KVM_RUN or left pending until the next one, which
+ * then returns at once with EINTR. kvmtool loses kicks here (its 2-vCPU
+ * shutdown hangs); this cannot.
+ */
+#ifndef CVISOR_VCPU_VCPU_H
+#define CVISOR_VCPU_VCPU_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+
+#define VCPU_EXIT_REASONS 64     /* KVM exit reasons we count */
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	uint64_t exits[VCPU_EXIT_REASONS]; /* written by the vCPU thread only */
+};
+
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+/* Create the KVM vCPU and map its run area. */
+struct vcpu *vcpu_create(struct vm *vm, unsigned id);
+void vcpu_destroy(struct vcpu *v);
+int vcpu_start(struct vcpu *v);
+void vcpu_kick(struct vcpu *v);
+void vcpu_join(struct vcpu *v);
+/* Install the (empty) kick signal handler; once per process. */
+void vcpu_signals_init(void);
+
+/* Print registers, segments and control registers to stderr. */
+void vcpu_dump(struct vcpu *v, const char *why);
+
+#endif

@@ -1,0 +1,251 @@
+/* vm_create(): a vm_config becomes a VM, always in this order:
+ * KVM and the VM fd, x86 platform (TSS, irqchip, PIT), guest memory and its
+ * slots, the event loop, devices on the buses, the boot image, the vCPUs.
+ * Each step can fail with a message; vm_destroy() undoes whatever was done.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "arch/x86/arch.h"
+#include "core/exit_codes.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "devices/registry.h"
+#include "event/loop.h"
+#include "vcpu/vcpu.h"
+#include "vm/vm.h"
+
+static const struct {
+	long cap;
+	const char *name;
+} required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+};
+
+static int open_kvm(struct vm *vm)
+{
+	int ver;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		pr_err("cannot open /dev/kvm: %s (is KVM enabled and "
+		       "accessible to this user?)", strerror(errno));
+		return -errno;
+	}
+	ver = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ver != KVM_API_VERSION) {
+		pr_err("KVM API version %d, expected %d", ver, KVM_API_VERSION);
+		return -EINVAL;
+	}
+	/* Ask KVM what it can do instead of trusting host CPUID flags:
+	 * nested and paravirtual KVMs work without VMX/SVM in CPUID. */
+	for (unsigned i = 0; i < ARRAY_SIZE(required_caps); i++)
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+			  required_caps[i].cap) <= 0) {
+			pr_err("KVM lacks %s", required_caps[i].name);
+			return -ENOTSUP;
+		}
+	do
+		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	while (vm->vm_fd < 0 && errno == EINTR);
+	if (vm->vm_fd < 0) {
+		pr_err("KVM_CREATE_VM: %s", strerror(errno));
+		return -errno;
+	}
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size < (int)sizeof(struct kvm_run)) {
+		pr_err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_slot(struct vm *vm, unsigned slot, const struct guest_region *r)
+{
+	struct kvm_userspace_memory_region m = {
+		.slot = slot,
+		.guest_phys_addr = r->gpa,
+		.memory_size = r->size,
+		.userspace_addr = (uintptr_t)r->host,
+		.flags = r->kind == GUEST_ROM ? KVM_MEM_READONLY : 0,
+	};
+
+	if (r->kind == GUEST_ROM &&
+	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0) {
+		pr_err("KVM cannot map read-only memory for rom at %#llx",
+		       (unsigned long long)r->gpa);
+		return -ENOTSUP;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &m) < 0) {
+		pr_err("memory slot at %#llx (%llu KiB): %s",
+		       (unsigned long long)r->gpa,
+		       (unsigned long long)(r->size >> 10), strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int setup_memory(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int max_slots = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+			      KVM_CAP_NR_MEMSLOTS);
+
+	for (unsigned i = 0; i < cfg->nr_ram; i++)
+		if (!guest_mem_add(&vm->mem, cfg->ram[i].start,
+				   cfg->ram[i].size, GUEST_RAM)) {
+			pr_err("ram %#llx,%llu KiB: %s",
+			       (unsigned long long)cfg->ram[i].start,
+			       (unsigned long long)(cfg->ram[i].size >> 10),
+			       strerror(errno));
+			return -errno;
+		}
+	for (unsigned i = 0; i < cfg->nr_rom; i++)
+		if (!guest_mem_add(&vm->mem, cfg->rom[i].start,
+				   cfg->rom[i].size, GUEST_ROM)) {
+			pr_err("rom %#llx: %s",
+			       (unsigned long long)cfg->rom[i].start,
+			       strerror(errno));
+			return -errno;
+		}
+	if (max_slots > 0 && vm->mem.nr > (unsigned)max_slots) {
+		pr_err("%u memory regions, KVM allows %d", vm->mem.nr,
+		       max_slots);
+		return -ENOSPC;
+	}
+	for (unsigned i = 0; i < vm->mem.nr; i++) {
+		int ret = add_slot(vm, i, &vm->mem.regions[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int place_device(struct vm *vm, struct device *dev)
+{
+	vm->devices[vm->nr_devices++] = dev;
+	for (unsigned i = 0; i < dev->nr_regions; i++) {
+		const struct dev_region *r = &dev->regions[i];
+		struct bus *b = r->space == BUS_PIO ? &vm->pio : &vm->mmio;
+		int ret = bus_register(b, r->base, r->len, dev, i);
+
+		if (ret) {
+			pr_err("%s at %#llx: %s", dev->name,
+			       (unsigned long long)r->base, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int setup_devices(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct device *dev;
+	int ret;
+
+	for (unsigned i = 0; i < cfg->nr_vdevs; i++) {
+		const struct vdev_config *vc = &cfg->vdevs[i];
+
+		if (!vc->type->create)
+			continue;	/* in-kernel: KVM emulates it */
+		dev = NULL;
+		ret = vc->type->create(vc, &vm->env, &dev);
+		if (ret || !dev) {
+			pr_err("%s:%u:%u: vdev %s: %s", vc->pos.file,
+			       vc->pos.line, vc->pos.col, vc->type->name,
+			       strerror(ret ? -ret : EINVAL));
+			return ret ? ret : -EINVAL;
+		}
+		ret = place_device(vm, dev);
+		if (ret)
+			return ret;
+	}
+	dev = port80_create();
+	return dev ? place_device(vm, dev) : -ENOMEM;
+}
+
+static void vm_power(void *ctx, enum power_request req, int status)
+{
+	struct vm *vm = ctx;
+
+	switch (req) {
+	case POWER_OFF:
+	case POWER_EXIT:
+		vm_request_stop(vm, VM_STOP_EXIT, status);
+		break;
+	case POWER_RESET:
+		if (vm->cfg->reboot == REBOOT_EXIT)
+			vm_request_stop(vm, VM_STOP_EXIT, CV_EXIT_REBOOT);
+		else
+			vm_request_stop(vm, VM_STOP_RESET, 0);
+		break;
+	}
+}
+
+static int setup_boot(struct vm *vm, int *status)
+{
+	struct boot_result res;
+	struct cfg_error err;
+	unsigned n = vm->cfg->nr_cpus ? vm->cfg->nr_cpus : 1;
+	int ret;
+
+	if (x86_boot_load(vm->cfg, &vm->mem, &res, &err) < 0) {
+		cfg_error_print(&err);
+		*status = CV_EXIT_CONFIG;
+		return -EINVAL;
+	}
+	vm->vcpus = xcalloc(n, sizeof(*vm->vcpus));
+	for (unsigned i = 0; i < n; i++) {
+		vm->vcpus[i] = vcpu_create(vm, i);
+		if (!vm->vcpus[i])
+			return -EIO;
+		vm->nr_vcpus++;
+		ret = x86_vcpu_init(vm->vcpus[i], n);
+		if (ret)
+			return ret;
+	}
+	/* vCPU 0 is the BSP; the others wait for INIT/SIPI in the kernel. */
+	ret = x86_vcpu_set_boot_state(vm->vcpus[0], &res.cpu);
+	if (ret)
+		pr_err("boot vCPU registers: %s", strerror(-ret));
+	return ret;
+}
+
+struct vm *vm_create(const struct vm_config *cfg, int *status)
+{
+	struct vm *vm = xcalloc(1, sizeof(*vm));
+
+	*status = CV_EXIT_USAGE;
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	vm->stop = VM_RUNNING;
+	guest_mem_init(&vm->mem);
+	bus_init(&vm->pio, BUS_PIO);
+	bus_init(&vm->mmio, BUS_MMIO);
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
+	vm->loop = event_loop_new();
+	vm->env = (struct dev_env){ .mem = &vm->mem, .loop = vm->loop,
+				    .irq_set = x86_irq_set,
+				    .power = vm_power, .ctx = vm };
+	if (vm->stop_fd < 0 || !vm->loop || open_kvm(vm) ||
+	    x86_vm_init(vm) || setup_memory(vm) || setup_devices(vm) ||
+	    setup_boot(vm, status)) {
+		vm_destroy(vm);
+		return NULL;
+	}
+	return vm;
+}
