@@ -27,6 +27,9 @@
 struct cfg_pos {
 	const char *file;      /* "<command line>" for argv; interned, lives as long as the config */
 	unsigned line, col;    /* 1-based */
+	unsigned seq;          /* order in the whole token stream (includes
+				  expanded), 0 for implicit items: "later"
+				  in conflict messages means larger seq */
 };
 
 enum cfg_space { LOC_NONE, LOC_MEM, LOC_IO, LOC_PCI };
@@ -170,10 +173,15 @@ struct vm_config {
 struct cfg_error {
 	struct cfg_pos pos;
 	char msg[256];
+	/* The failed config is freed before config_from_* returns, so the
+	 * error keeps its own copy of the file name; pos.file points here. */
+	char file[1024];
 };
 
 /* Parse tokens (argv-style: each element one token, `@file` includes) into
- * cfg, then validate. Returns 0, or -1 with err filled. */
+ * cfg, then validate. Returns 0, or -1 with err filled; on failure cfg owns
+ * nothing (config_free on it is harmless). Positions of argv tokens are
+ * "<command line>":1:N with N the element's index in argv, from 1. */
 int config_from_args(struct vm_config *cfg, int argc, char **argv,
 		     struct cfg_error *err);
 /* Parse a string as if it were a file called `name` (unit tests). */

@@ -1,0 +1,107 @@
+/* Private interfaces of the config layer: the arena that owns everything a
+ * vm_config points to, the token stream the lexer builds (includes already
+ * expanded), the parser state, and the number/location helpers.
+ */
+#ifndef CVISOR_CONFIG_CFG_INTERNAL_H
+#define CVISOR_CONFIG_CFG_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+
+#define CFG_INCLUDE_DEPTH 16
+#define CFG_FILE_MAX      (16u << 20)     /* bigger files are not configs */
+#define CFG_RAM_LIMIT     (1ULL << 40)    /* 1 TiB of guest RAM in total */
+#define CFG_ARGV_FILE     "<command line>"
+
+/* ---- arena: one owner for every string and file name in a config ---- */
+struct arena;
+struct arena *arena_new(void);
+void arena_free(struct arena *a);
+void *arena_alloc(struct arena *a, size_t n);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_printf(struct arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- errors ---- */
+int cfg_err(struct cfg_error *err, const struct cfg_pos *pos,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "file:line:col" into buf, for messages that name a second position. */
+const char *pos_str(const struct cfg_pos *pos, char *buf, size_t size);
+#define POS_STR_MAX 320
+
+/* ---- tokens ---- */
+struct token {
+	const char *text;      /* quotes removed, NUL-terminated */
+	bool quoted;           /* some part was inside "..." */
+	const char *dir;       /* directory for relative paths; NULL = cwd */
+	struct cfg_pos pos;
+};
+
+struct lexer {
+	struct arena *arena;
+	struct cfg_error *err;
+	struct token *toks;
+	size_t nr_toks, cap;
+	const char *stack[CFG_INCLUDE_DEPTH + 1]; /* realpaths being read */
+	unsigned depth;
+	struct cfg_pos start;  /* where input begins, for "no ram" errors */
+	bool has_start;
+};
+
+int lex_args(struct lexer *lx, int argc, char **argv);
+int lex_buffer(struct lexer *lx, const char *name, const char *text,
+	       size_t len);
+void lexer_release(struct lexer *lx);
+
+/* ---- numbers, locations, interrupts ---- */
+/* Decimal or 0x hex with an optional K/M/G suffix (x1024^n). Returns 0,
+ * -1 for a malformed number, -2 on overflow. */
+int parse_u64(const char *s, size_t len, uint64_t *out);
+/* Parse one `loc` argument. `bare` is the space a plain ADDR means. */
+int parse_loc(const char *text, enum cfg_space bare, struct cfg_loc *loc,
+	      const struct cfg_pos *pos, struct cfg_error *err);
+/* One `NAME:LINE`, `apic`, or (allow_bare) a plain line of the ioapic. */
+int parse_intr_item(const char *s, size_t len, bool allow_bare,
+		    struct cfg_intr *intr, const struct cfg_pos *pos,
+		    struct cfg_error *err);
+const char *space_name(enum cfg_space s);
+
+/* ---- parser ---- */
+enum cfg_ctx { CTX_TOP, CTX_VDEV, CTX_RESERVE, CTX_CPU };
+
+struct parser {
+	struct vm_config *cfg;
+	struct arena *arena;
+	struct cfg_error *err;
+	const struct token *toks;
+	size_t nr_toks, i;
+	enum cfg_ctx ctx;
+	struct vdev_config *vdev;   /* current vdev context */
+	struct cpu_config *cpu;     /* current cpu context */
+	struct cfg_pos system_pos, reboot_pos, start;
+	bool has_system, has_reboot;
+};
+
+/* The token after `opt`, or an "expected WHAT after 'opt'" error. */
+const struct token *next_arg(struct parser *p, const struct token *opt,
+			     const char *what);
+int parse_config(struct parser *p);
+int parse_vdev_start(struct parser *p, const struct token *kw);
+/* 1: handled, 0: not a vdev option, -1: error */
+int parse_vdev_option(struct parser *p, const struct token *t);
+int parse_intr_list(struct parser *p, const struct token *arg,
+		    bool allow_bare, struct cfg_intr *out, unsigned *nr,
+		    unsigned max);
+int check_name(struct parser *p, const struct token *t, char *dst);
+
+/* ---- validation (second pass) ---- */
+int validate_config(struct vm_config *cfg, const struct cfg_pos *start,
+		    struct cfg_error *err);
+int check_conflicts(struct vm_config *cfg, struct cfg_error *err);
+
+#endif

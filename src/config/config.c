@@ -1,0 +1,120 @@
+/* Entry points of the config layer: argv or a string → tokens (lexer.c) →
+ * vm_config (parser.c, vdev.c) → checks (validate.c, conflicts.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/cfg_internal.h"
+#include "core/util.h"
+
+int cfg_err(struct cfg_error *err, const struct cfg_pos *pos,
+	    const char *fmt, ...)
+{
+	va_list ap;
+
+	err->pos = *pos;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *pos_str(const struct cfg_pos *pos, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s:%u:%u", pos->file ? pos->file : "?",
+		 pos->line, pos->col);
+	return buf;
+}
+
+void cfg_error_print(const struct cfg_error *err)
+{
+	fprintf(stderr, "%s:%u:%u: %s\n", err->file, err->pos.line,
+		err->pos.col, err->msg);
+}
+
+const struct cfg_devopt *vdev_opt(const struct vdev_config *vc,
+				  const char *key)
+{
+	for (unsigned i = 0; i < vc->nr_opts; i++)
+		if (!strcmp(vc->opts[i].key, key))
+			return &vc->opts[i];
+	return NULL;
+}
+
+void config_free(struct vm_config *cfg)
+{
+	arena_free(cfg->arena);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static void config_init(struct vm_config *cfg, struct cfg_error *err)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	memset(err, 0, sizeof(*err));
+	cfg->arena = arena_new();
+	cfg->reboot = REBOOT_RESET;
+	strcpy(cfg->ioapic_name, "ioapic");
+}
+
+/* The arena dies with a failed config, so the error takes its own copy of
+ * the file name. */
+static int config_fail(struct vm_config *cfg, struct cfg_error *err)
+{
+	snprintf(err->file, sizeof(err->file), "%s",
+		 err->pos.file ? err->pos.file : "?");
+	err->pos.file = err->file;
+	config_free(cfg);
+	return -1;
+}
+
+static int config_finish(struct vm_config *cfg, struct lexer *lx,
+			 struct cfg_error *err)
+{
+	struct parser p = {
+		.cfg = cfg, .arena = cfg->arena, .err = err,
+		.toks = lx->toks, .nr_toks = lx->nr_toks,
+	};
+	int ret;
+
+	p.start = lx->nr_toks ? lx->toks[0].pos : lx->start;
+	ret = parse_config(&p);
+	if (!ret)
+		ret = validate_config(cfg, &p.start, err);
+	lexer_release(lx);
+	if (ret)
+		return config_fail(cfg, err);
+	snprintf(err->file, sizeof(err->file), "%s", "");
+	return 0;
+}
+
+int config_from_args(struct vm_config *cfg, int argc, char **argv,
+		     struct cfg_error *err)
+{
+	struct lexer lx;
+
+	config_init(cfg, err);
+	memset(&lx, 0, sizeof(lx));
+	lx.arena = cfg->arena;
+	lx.err = err;
+	if (lex_args(&lx, argc, argv)) {
+		lexer_release(&lx);
+		return config_fail(cfg, err);
+	}
+	return config_finish(cfg, &lx, err);
+}
+
+int config_from_string(struct vm_config *cfg, const char *name,
+		       const char *text, struct cfg_error *err)
+{
+	struct lexer lx;
+
+	config_init(cfg, err);
+	memset(&lx, 0, sizeof(lx));
+	lx.arena = cfg->arena;
+	lx.err = err;
+	if (lex_buffer(&lx, name, text, strlen(text))) {
+		lexer_release(&lx);
+		return config_fail(cfg, err);
+	}
+	return config_finish(cfg, &lx, err);
+}
