@@ -1,0 +1,302 @@
+/* Ring 3 of the test guest: reads the boot information, parses the command
+ * line and runs one workload. Runs at native speed on the target KVM, so
+ * loops and parsing belong here rather than in ring 0. */
+#include "bootinfo.h"
+
+void user_main(void);
+
+#define MAX_ARGS 16
+static char cmdline[256];
+static char *args[MAX_ARGS];
+static int nargs;
+
+void write_str(const char *s)
+{
+	svc(SVC_WRITE, (long)s, (long)strlen(s), 0);
+}
+
+int printf(const char *f, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, f);
+	int n = vfmt(buf, sizeof(buf), f, ap);
+	va_end(ap);
+	svc(SVC_WRITE, (long)buf, n, 0);
+	return n;
+}
+
+void exit(int status)
+{
+	svc(SVC_EXIT, status, 0, 0);
+	for (;;)
+		;
+}
+
+const struct hvm_start_info *pvh_info(void)
+{
+	const struct hvm_start_info *si = phys(boot_info);
+	if (boot_proto != BOOT_PVH || si->magic != HVM_START_MAGIC)
+		return NULL;
+	return si;
+}
+
+static const struct mb_info *mb_info(void)
+{
+	if (boot_proto != BOOT_MULTIBOOT || boot_magic != MB_BOOT_MAGIC)
+		return NULL;
+	return phys(boot_info);
+}
+
+/* Usable RAM in bytes from the boot memory map (or mem_upper). */
+static u64 memory_size(void)
+{
+	u64 total = 0;
+	const struct hvm_start_info *si = pvh_info();
+	const struct mb_info *mb = mb_info();
+	if (si && si->version >= 1 && si->memmap_paddr) {
+		const struct hvm_memmap_entry *e = phys(si->memmap_paddr);
+		for (u32 i = 0; i < si->memmap_entries; i++)
+			if (e[i].type == 1)
+				total += e[i].size;
+	} else if (mb && (mb->flags & MB_INFO_MMAP)) {
+		u64 p = mb->mmap_addr, end = p + mb->mmap_length;
+		while (p < end) {
+			const struct mb_mmap_entry *e = phys(p);
+			if (e->type == 1)
+				total += e->len;
+			p += e->size + 4;
+		}
+	} else if (mb && (mb->flags & MB_INFO_MEM)) {
+		total = ((u64)mb->mem_upper + 1024) << 10;
+	}
+	return total;
+}
+
+static const char *const workload_names[] = {
+	"hello", "smp", "pl011", "mmio-latency", "triple-fault", "exit", "echo",
+};
+
+static bool is_workload(const char *s)
+{
+	for (size_t i = 0; i < sizeof(workload_names) / sizeof(*workload_names); i++)
+		if (!strcmp(s, workload_names[i]))
+			return true;
+	return false;
+}
+
+static void parse_cmdline(void)
+{
+	const char *src = NULL;
+	const struct hvm_start_info *si = pvh_info();
+	const struct mb_info *mb = mb_info();
+	if (si && si->cmdline_paddr)
+		src = phys(si->cmdline_paddr);
+	else if (mb && (mb->flags & MB_INFO_CMDLINE) && mb->cmdline)
+		src = phys(mb->cmdline);
+	if (src) {
+		size_t n = 0;
+		while (src[n] && n < sizeof(cmdline) - 1)
+			n++;
+		memcpy(cmdline, src, n);
+		cmdline[n] = 0;
+	}
+	char *p = cmdline;
+	while (*p && nargs < MAX_ARGS) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			*p++ = 0;
+		if (!*p)
+			break;
+		args[nargs++] = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+			p++;
+	}
+	/* GRUB and QEMU put the kernel's path first on a multiboot command
+	 * line; drop a first word that is not a workload name. */
+	if (boot_proto == BOOT_MULTIBOOT && nargs && !is_workload(args[0])) {
+		for (int i = 1; i < nargs; i++)
+			args[i - 1] = args[i];
+		nargs--;
+	}
+}
+
+const char *param(const char *key)
+{
+	size_t kl = strlen(key);
+	for (int i = 1; i < nargs; i++)
+		if (!strncmp(args[i], key, kl) && args[i][kl] == '=')
+			return args[i] + kl + 1;
+	return NULL;
+}
+
+u64 param_u64(const char *key, u64 dflt)
+{
+	const char *v = param(key);
+	u64 x;
+	if (!v)
+		return dflt;
+	if (!parse_u64(v, &x)) {
+		printf("testguest: bad number %s=%s\n", key, v);
+		exit(2);
+	}
+	return x;
+}
+
+/* TSC frequency: tsc_khz= param, CPUID 0x15/0x16, the KVM/VMware timing
+ * leaf 0x40000010, then PIT channel 2 in ring 0; 0 if none works. */
+u64 tsc_khz(const char **source)
+{
+	static u64 cached;
+	static const char *cached_src;
+	u32 r[4];
+	const char *src = "param";
+	u64 khz = param_u64("tsc_khz", 0);
+
+	if (cached) {
+		khz = cached;
+		src = cached_src;
+		goto out;
+	}
+	cpuid(0, 0, r);
+	u32 max = r[0];
+	if (!khz && max >= 0x15) {
+		cpuid(0x15, 0, r);
+		if (r[0] && r[1] && r[2]) {
+			khz = (u64)r[2] * r[1] / r[0] / 1000;
+			src = "cpuid15";
+		}
+	}
+	if (!khz && max >= 0x16) {
+		cpuid(0x16, 0, r);
+		if (r[0] & 0xffff) {
+			khz = (u64)(r[0] & 0xffff) * 1000;
+			src = "cpuid16";
+		}
+	}
+	if (!khz) {
+		cpuid(1, 0, r);
+		if (r[2] & (1u << 31)) {   /* hypervisor present */
+			cpuid(0x40000000, 0, r);
+			if (r[0] >= 0x40000010) {
+				cpuid(0x40000010, 0, r);
+				if (r[0]) {
+					khz = r[0];
+					src = "cpuid40000010";
+				}
+			}
+		}
+	}
+	if (!khz) {
+		u64 t = (u64)svc(SVC_PIT_TSC, 0, 0, 0);
+		if (t >= 100000) {   /* < 10 MHz is not a real answer */
+			khz = t / 10;
+			src = "pit";
+		}
+	}
+	if (!khz) {
+		khz = 1000000;
+		src = "guess";
+	}
+	cached = khz;
+	cached_src = src;
+out:
+	if (source)
+		*source = src;
+	return khz;
+}
+
+u64 ms_to_tsc(u64 ms)
+{
+	return tsc_khz(NULL) * ms;
+}
+
+void delay_us(u64 us)
+{
+	u64 end = rdtsc() + tsc_khz(NULL) * us / 1000;
+	while (rdtsc() < end)
+		cpu_relax();
+}
+
+/* Software-enable the local APIC (SVR bit 8, spurious vector 0xff) and
+ * accept every priority. Plain MMIO, fine from ring 3. */
+void lapic_enable(void)
+{
+	mmio_write32(LAPIC_BASE + 0x80, 0);   /* TPR */
+	mmio_write32(LAPIC_BASE + 0xf0, 0x100 | VEC_SPURIOUS);
+}
+
+static int wl_hello(void)
+{
+	write_str("cvisor test guest: hello from ring 3\n");
+	printf("RESULT hello ok=1\n");
+	return 0;
+}
+
+static int wl_exit(void)
+{
+	u64 status = param_u64("status", 0);
+	printf("RESULT exit status=%lu\n", status);
+	return (int)status;
+}
+
+static int wl_triple_fault(void)
+{
+	write_str("triple-fault: loading an empty IDT and trapping\n");
+	svc(SVC_TRIPLE_FAULT, 0, 0, 0);
+	/* Only reached if the CPU survived, which is a failure. */
+	printf("RESULT triple-fault survived=1\n");
+	return 1;
+}
+
+/* Echo bytes from the 16550 until '.', count= bytes, or timeout_ms=. */
+static int wl_echo(void)
+{
+	u64 count = param_u64("count", 0);
+	u64 deadline = rdtsc() + ms_to_tsc(param_u64("timeout_ms", 10000));
+	u64 bytes = 0;
+	bool done = false;
+	while (!done && rdtsc() < deadline) {
+		long c = svc(SVC_GETC, 1000, 0, 0);
+		if (c < 0)
+			continue;
+		char ch = (char)c;
+		svc(SVC_WRITE, (long)&ch, 1, 0);
+		bytes++;
+		done = ch == '.' || (count && bytes >= count);
+	}
+	printf("\nRESULT echo bytes=%lu\n", bytes);
+	return done ? 0 : 1;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(void);
+} workloads[] = {
+	{ "hello", wl_hello },
+	{ "smp", wl_smp },
+	{ "pl011", wl_pl011 },
+	{ "mmio-latency", wl_mmio_latency },
+	{ "triple-fault", wl_triple_fault },
+	{ "exit", wl_exit },
+	{ "echo", wl_echo },
+};
+
+void user_main(void)
+{
+	parse_cmdline();
+	const char *how = boot_proto == BOOT_PVH ? "pvh" :
+			  boot_proto == BOOT_MULTIBOOT ? "multiboot" : "unknown";
+	if ((boot_proto == BOOT_PVH && !pvh_info()) ||
+	    (boot_proto == BOOT_MULTIBOOT && !mb_info()))
+		how = boot_proto == BOOT_PVH ? "pvh (bad start_info magic)"
+					     : "multiboot (bad magic)";
+	printf("testguest: booted via %s mem=%luMiB\n", how, memory_size() >> 20);
+
+	const char *name = nargs ? args[0] : "hello";
+	for (size_t i = 0; i < sizeof(workloads) / sizeof(*workloads); i++) {
+		if (!strcmp(name, workloads[i].name))
+			exit(workloads[i].run());
+	}
+	printf("testguest: unknown workload '%s'\n", name);
+	exit(1);
+}
