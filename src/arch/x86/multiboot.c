@@ -131,7 +131,7 @@ static void mb_layout(const struct boot_ctx *c, struct mb_layout *l)
 	l->strings = l->name + sizeof(loader_name);
 	l->total = l->strings;
 	for (unsigned i = 0; i < c->nr_mods; i++)
-		l->total += strlen(c->mods[i].file.path) + 1;
+		l->total += strlen(c->mods[i].load->path) + 1;
 }
 
 uint64_t mb_info_size(const struct boot_ctx *c)
@@ -171,10 +171,10 @@ static void fill_mods(const struct boot_ctx *c, uint8_t *buf,
 			.mod_end = (uint32_t)(m->addr + m->file.size),
 			.string = (uint32_t)(base + str),
 		};
-		size_t n = strlen(m->file.path) + 1;
+		size_t n = strlen(m->load->path) + 1;
 
 		memcpy(buf + l->mods + i * sizeof(e), &e, sizeof(e));
-		memcpy(buf + str, m->file.path, n);
+		memcpy(buf + str, m->load->path, n);
 		str += n;
 	}
 }

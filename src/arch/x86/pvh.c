@@ -45,7 +45,7 @@ static void pvh_layout(const struct boot_ctx *c, struct pvh_layout *l)
 	l->strings = l->cmdline + c->cmdline_size;
 	l->total = l->strings;
 	for (unsigned i = 0; i < c->nr_mods; i++)
-		l->total += strlen(c->mods[i].file.path) + 1;
+		l->total += strlen(c->mods[i].load->path) + 1;
 }
 
 uint64_t pvh_info_size(const struct boot_ctx *c)
@@ -69,10 +69,10 @@ static void fill_modules(const struct boot_ctx *c, uint8_t *buf,
 			.size = m->file.size,
 			.cmdline_paddr = base + str,
 		};
-		size_t n = strlen(m->file.path) + 1;
+		size_t n = strlen(m->load->path) + 1;
 
 		memcpy(buf + l->modlist + i * sizeof(e), &e, sizeof(e));
-		memcpy(buf + str, m->file.path, n);
+		memcpy(buf + str, m->load->path, n);
 		str += n;
 	}
 }
