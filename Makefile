@@ -23,11 +23,14 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps cvisor guest unit bench check demo clean
-all: cvisor guest
+.PHONY: all deps test-deps cvisor guest unit bench check demo clean
+all: deps
+	@$(MAKE) --no-print-directory cvisor guest
 
 deps:
 	@scripts/deps.sh build
+test-deps:
+	@scripts/deps.sh test
 
 cvisor: $(BUILD)/cvisor
 guest:
@@ -54,8 +57,14 @@ $(BUILD)/bench/%: bench/%.c
 
 unit: $(UNIT_BINS)
 bench: all $(BENCH_BINS)
+	@scripts/deps.sh bench
+	bench/startup.sh
+	bench/mmio-latency.sh
 
-check: all unit
+# The whole suite: unit tests, then integration tests (KVM ones skip
+# clearly where /dev/kvm is missing).
+check: test-deps
+	@$(MAKE) --no-print-directory cvisor guest unit $(BENCH_BINS)
 	@tests/run.sh $(BUILD)
 
 demo: all

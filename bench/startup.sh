@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# bench/startup: exec -> guest exit for the test guest's `hello`, for the
+# bare-KVM limit, cvisor and QEMU microvm (PVH, same binary), interleaved in
+# one run. Reports median/min wall time, median peak RSS and the ratios.
+#   N=20 bench/startup.sh
+set -eu
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+need_kvm
+N=${N:-20}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+declare -A cmd=(
+	[bare]="$BUILD/bench/bare_kvm -m 64 -c hello $GUEST"
+	[cvisor]="$BUILD/cvisor ram 0,0xa0000 ram 1m,63m load $GUEST cmdline hello vdev ser8250 vdev debug-exit"
+	[qemu]="qemu-system-x86_64 -M microvm -accel kvm -m 64 -nodefaults -nographic -serial stdio -device isa-debug-exit,iobase=0xf4 -kernel $GUEST -append hello"
+)
+peers="bare cvisor qemu"
+command -v qemu-system-x86_64 >/dev/null || peers="bare cvisor"
+
+# Interleave the peers so that drift in the machine hits all alike.
+for i in $(seq "$N"); do
+	for p in $peers; do
+		# shellcheck disable=SC2086
+		$RUNNER 1 ${cmd[$p]} >>"$tmp/$p"
+	done
+done
+
+printf '%-8s %10s %10s %12s %8s %s\n' peer median_ms min_ms peak_rss_kib status ratio_to_bare
+bare_ms=$(median 1 <"$tmp/bare")
+bare_rss=$(median 2 <"$tmp/bare")
+for p in $peers; do
+	ms=$(median 1 <"$tmp/$p"); rss=$(median 2 <"$tmp/$p")
+	min=$(sort -n "$tmp/$p" | head -1 | awk '{print $1}')
+	st=$(awk '{print $3}' "$tmp/$p" | sort -u | tr '\n' ' ')
+	printf '%-8s %10.2f %10.2f %12d %8s %s\n' "$p" "$ms" "$min" "$rss" "$st" "$(ratio "$ms" "$bare_ms")"
+done
+cv_ms=$(median 1 <"$tmp/cvisor"); cv_rss=$(median 2 <"$tmp/cvisor")
+echo "cvisor/bare wall: $(ratio "$cv_ms" "$bare_ms")x (goal <= 2)"
+echo "cvisor-bare peak RSS: $(( (cv_rss - bare_rss) )) KiB (goal <= 2048)"
+if [ -f "$tmp/qemu" ]; then
+	echo "qemu/cvisor wall: $(ratio "$(median 1 <"$tmp/qemu")" "$cv_ms")x (goal >= 10)"
+fi

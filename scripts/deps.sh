@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages a step needs, only those missing.
+#   scripts/deps.sh build|test|bench
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+set -eu
+build_pkgs="gcc make libc6-dev binutils libcmocka-dev pkg-config"
+test_pkgs="$build_pkgs qemu-system-x86 valgrind"
+bench_pkgs="$build_pkgs qemu-system-x86"
+case "${1:-build}" in
+build) want=$build_pkgs ;;
+test)  want=$test_pkgs ;;
+bench) want=$bench_pkgs ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 64 ;;
+esac
+
+missing=""
+for p in $want; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "cvisor needs these Debian packages:$missing" >&2
+	echo "run as root:  apt-get update && $cmd" >&2
+	exit 1
+fi
+echo "installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; refresh when install fails.
+$cmd >/dev/null 2>&1 || { apt-get update -qq && $cmd -qq >/dev/null; }

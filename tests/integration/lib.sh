@@ -1,0 +1,44 @@
+# Helpers for integration tests. Exit 77 = skipped (reason on the last line).
+BUILD=${BUILD:-build}
+CVISOR=$BUILD/cvisor
+GUEST=$BUILD/guest/testguest.elf
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+skip() { echo "$*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+need_kvm() {
+	[ -e /dev/kvm ] || skip "needs /dev/kvm (not present on this machine)"
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "needs read/write access to /dev/kvm"
+}
+
+need_guest() {
+	[ -x "$CVISOR" ] || fail "$CVISOR not built"
+	[ -f "$GUEST" ] || fail "$GUEST not built"
+}
+
+# The common machine for the test guest: 64 MiB, COM1 on stdout, plain exit.
+base_args() {
+	echo "ram 0,0xa0000 ram 1m,63m load $GUEST vdev ser8250 hostdev >- vdev debug-exit mode plain"
+}
+
+# run_guest CMDLINE [extra tokens...]: runs cvisor, output in $TMP/out and
+# $TMP/err, status in $STATUS. A 60 s limit turns a hang into a failure.
+run_guest() {
+	local cmdline=$1; shift
+	# shellcheck disable=SC2046
+	timeout 60 "$CVISOR" $(base_args) cmdline "$cmdline" "$@" \
+		</dev/null >"$TMP/out" 2>"$TMP/err"
+	STATUS=$?
+	[ "$STATUS" -eq 124 ] && fail "cvisor did not finish in 60 s: $(tail -5 "$TMP/err")"
+	return 0
+}
+
+expect_status() {
+	[ "$STATUS" -eq "$1" ] || fail "exit status $STATUS, expected $1; stderr: $(tail -20 "$TMP/err"); stdout: $(tail -20 "$TMP/out")"
+}
+
+expect_out() {
+	grep -qE "$1" "$TMP/out" || fail "stdout lacks /$1/: $(tail -20 "$TMP/out")"
+}

@@ -1,0 +1,19 @@
+# A guest that never exits by itself is stopped by Ctrl-A x on stdin and by
+# SIGTERM, cleanly and quickly, with status 3 (QNX "terminated").
+. "$(dirname "$0")/lib.sh"
+need_kvm; need_guest
+# echo waits for input; Ctrl-A x is the escape and never reaches the guest.
+printf '\001x' | timeout 60 "$CVISOR" $(base_args | sed 's/hostdev >-/hostdev -/') \
+	cmdline "echo count=1000000" >"$TMP/out" 2>"$TMP/err"
+STATUS=$?
+expect_status 3
+timeout 60 "$CVISOR" $(base_args) cmdline "echo count=1000000" \
+	>"$TMP/out" 2>"$TMP/err" < <(sleep 120) &
+pid=$!
+# wait until the guest is up (its boot line), then ask it to stop
+for _ in $(seq 300); do grep -q testguest "$TMP/out" 2>/dev/null && break; sleep 0.1; done
+grep -q testguest "$TMP/out" || fail "guest did not boot"
+kill -TERM $pid
+wait $pid
+STATUS=$?
+expect_status 3

@@ -1,0 +1,15 @@
+# Teardown under valgrind: no leaks, no fd left open, every thread joined.
+. "$(dirname "$0")/lib.sh"
+need_kvm; need_guest
+command -v valgrind >/dev/null || skip "needs valgrind"
+# shellcheck disable=SC2046
+timeout 300 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+	--track-fds=yes "$CVISOR" $(base_args) cmdline hello \
+	</dev/null >"$TMP/out" 2>"$TMP/err"
+STATUS=$?
+expect_status 0
+# --track-fds lists open descriptors at exit: only stdio may remain.
+if grep -A1 'Open file descriptor' "$TMP/err" | grep -vE 'descriptor [012]:|inherited|^--$|<inherited' | grep -q .; then
+	fail "file descriptors left open: $(grep -A2 'Open file descriptor' "$TMP/err")"
+fi
