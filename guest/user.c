@@ -75,6 +75,7 @@ static u64 memory_size(void)
 
 static const char *const workload_names[] = {
 	"hello", "smp", "pl011", "mmio-latency", "triple-fault", "exit", "echo",
+	"fault",
 };
 
 static bool is_workload(const char *s)
@@ -248,6 +249,18 @@ static int wl_triple_fault(void)
 	return 1;
 }
 
+/* Touch an unmapped address (only the low 4 GiB are mapped) so the
+ * exception path is exercised: ring 0 prints the vector and exits with
+ * EXIT_EXCEPTION. */
+static int wl_fault(void)
+{
+	u64 addr = param_u64("addr", 1ull << 40);
+	write_str("fault: reading an unmapped address\n");
+	(void)*(volatile u32 *)phys(addr);
+	printf("RESULT fault survived=1\n");
+	return 1;
+}
+
 /* Echo bytes from the 16550 until '.', count= bytes, or timeout_ms=. */
 static int wl_echo(void)
 {
@@ -279,6 +292,7 @@ static const struct {
 	{ "triple-fault", wl_triple_fault },
 	{ "exit", wl_exit },
 	{ "echo", wl_echo },
+	{ "fault", wl_fault },
 };
 
 void user_main(void)
