@@ -94,6 +94,12 @@ int parse_config(struct parser *p);
 int parse_vdev_start(struct parser *p, const struct token *kw);
 /* 1: handled, 0: not a vdev option, -1: error */
 int parse_vdev_option(struct parser *p, const struct token *t);
+int parse_cpu_option(struct parser *p, const struct token *t);
+int parse_reserve_option(struct parser *p, const struct token *t);
+/* The `loc` argument text; QNX 7.0's `loc io 0xcf,0x8` form takes the
+ * following token too. NULL (error set) when missing. */
+const char *loc_text(struct parser *p, const struct token *kw,
+		     const struct token **arg);
 int parse_intr_list(struct parser *p, const struct token *arg,
 		    bool allow_bare, struct cfg_intr *out, unsigned *nr,
 		    unsigned max);

@@ -1,0 +1,437 @@
+/* First pass: the token stream → vm_config, statement by statement.
+ *
+ * QNX context rules: `vdev`, `cpu`, `reserve` and `pass` open a context that
+ * lasts until the next one opens; context options (loc, intr, sched...)
+ * apply to it; the other top-level options (ram, load...) may appear
+ * anywhere and leave the context open. Checks that need the whole config
+ * (defaults, overlaps, duplicate interrupts) are in validate.c.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <errno.h>
+
+#include "config/cfg_internal.h"
+#include "core/util.h"
+#include "devices/registry.h"
+
+typedef int (*stmt_fn)(struct parser *p, const struct token *kw);
+
+const struct token *next_arg(struct parser *p, const struct token *opt,
+			     const char *what)
+{
+	if (p->i >= p->nr_toks) {
+		cfg_err(p->err, &opt->pos, "expected %s after '%s'", what,
+			opt->text);
+		return NULL;
+	}
+	return &p->toks[p->i++];
+}
+
+int check_name(struct parser *p, const struct token *t, char *dst)
+{
+	size_t len = strlen(t->text);
+
+	if (!len)
+		return cfg_err(p->err, &t->pos, "name must not be empty");
+	if (len >= CFG_NAME_MAX)
+		return cfg_err(p->err, &t->pos, "name '%s' is too long (max %d "
+			       "characters)", t->text, CFG_NAME_MAX - 1);
+	memcpy(dst, t->text, len + 1);
+	return 0;
+}
+
+static int twice(struct parser *p, const struct token *kw,
+		 const struct cfg_pos *first)
+{
+	char buf[POS_STR_MAX];
+
+	return cfg_err(p->err, &kw->pos, "'%s' given twice (first at %s)",
+		       kw->text, pos_str(first, buf, sizeof(buf)));
+}
+
+static int st_system(struct parser *p, const struct token *kw)
+{
+	const struct token *a = next_arg(p, kw, "a name");
+
+	if (!a)
+		return -1;
+	if (p->has_system)
+		return twice(p, kw, &p->system_pos);
+	p->has_system = true;
+	p->system_pos = kw->pos;
+	return check_name(p, a, p->cfg->system);
+}
+
+static int size_num(struct parser *p, const struct token *a, const char *s,
+		    size_t len, const char *what, uint64_t *v)
+{
+	int rc = parse_u64(s, len, v);
+
+	if (rc == -2)
+		return cfg_err(p->err, &a->pos, "%s '%.*s' is too large", what,
+			       (int)len, s);
+	if (rc)
+		return cfg_err(p->err, &a->pos, "invalid %s '%.*s'", what,
+			       (int)len, s);
+	return 0;
+}
+
+/* The end of the highest RAM/ROM so far: where `ram SIZE` goes. */
+static uint64_t mem_top(const struct vm_config *cfg)
+{
+	uint64_t top = 0;
+
+	for (unsigned i = 0; i < cfg->nr_ram; i++)
+		top = MAX(top, cfg->ram[i].start + cfg->ram[i].size);
+	for (unsigned i = 0; i < cfg->nr_rom; i++)
+		top = MAX(top, cfg->rom[i].start + cfg->rom[i].size);
+	return top;
+}
+
+static int check_range(struct parser *p, const struct token *a,
+		       const char *what, uint64_t start, uint64_t size)
+{
+	if (!size)
+		return cfg_err(p->err, &a->pos, "%s size must not be zero", what);
+	if (!IS_ALIGNED(start, 4 * KiB))
+		return cfg_err(p->err, &a->pos, "%s start 0x%llx is not 4 KiB "
+			       "aligned", what, (unsigned long long)start);
+	if (!IS_ALIGNED(size, 4 * KiB))
+		return cfg_err(p->err, &a->pos, "%s size 0x%llx is not a "
+			       "multiple of 4 KiB", what,
+			       (unsigned long long)size);
+	if (!range_ok(start, size))
+		return cfg_err(p->err, &a->pos, "%s 0x%llx,0x%llx wraps around "
+			       "the address space", what,
+			       (unsigned long long)start,
+			       (unsigned long long)size);
+	return 0;
+}
+
+/* "[START,]SIZE" of ram and rom. */
+static int mem_arg(struct parser *p, const struct token *a, const char *what,
+		   bool need_start, uint64_t *start, uint64_t *size)
+{
+	const char *comma = strchr(a->text, ',');
+
+	if (!comma && need_start)
+		return cfg_err(p->err, &a->pos, "expected START,SIZE after '%s', "
+			       "got '%s'", what, a->text);
+	if (comma) {
+		if (size_num(p, a, a->text, (size_t)(comma - a->text),
+			     "address", start))
+			return -1;
+	} else {
+		*start = mem_top(p->cfg);
+	}
+	comma = comma ? comma + 1 : a->text;
+	if (size_num(p, a, comma, strlen(comma), "size", size))
+		return -1;
+	return check_range(p, a, what, *start, *size);
+}
+
+static int st_ram(struct parser *p, const struct token *kw)
+{
+	const struct token *a = next_arg(p, kw, "[START,]SIZE");
+	struct vm_config *cfg = p->cfg;
+	uint64_t start, size, total = 0;
+
+	if (!a || mem_arg(p, a, "ram", false, &start, &size))
+		return -1;
+	if (cfg->nr_ram >= CFG_MAX_RAM)
+		return cfg_err(p->err, &a->pos, "too many ram regions (max %d)",
+			       CFG_MAX_RAM);
+	for (unsigned i = 0; i < cfg->nr_ram; i++)
+		total += cfg->ram[i].size;
+	if (size > CFG_RAM_LIMIT || total + size > CFG_RAM_LIMIT)
+		return cfg_err(p->err, &a->pos, "total ram exceeds the limit "
+			       "of 1 TiB");
+	cfg->ram[cfg->nr_ram++] = (struct ram_config){ start, size, a->pos };
+	return 0;
+}
+
+static int st_rom(struct parser *p, const struct token *kw)
+{
+	const struct token *a = next_arg(p, kw, "START,SIZE");
+	struct vm_config *cfg = p->cfg;
+	uint64_t start, size;
+
+	if (!a || mem_arg(p, a, "rom", true, &start, &size))
+		return -1;
+	if (cfg->nr_rom >= CFG_MAX_ROM)
+		return cfg_err(p->err, &a->pos, "too many rom regions (max %d)",
+			       CFG_MAX_ROM);
+	cfg->rom[cfg->nr_rom++] = (struct rom_config){ start, size, a->pos };
+	return 0;
+}
+
+static int st_reserve(struct parser *p, const struct token *kw)
+{
+	p->ctx = CTX_RESERVE;
+	return 0;
+}
+
+static int st_cpu(struct parser *p, const struct token *kw)
+{
+	struct vm_config *cfg = p->cfg;
+
+	if (cfg->nr_cpus >= CFG_MAX_CPUS)
+		return cfg_err(p->err, &kw->pos, "too many cpus (max %d)",
+			       CFG_MAX_CPUS);
+	p->cpu = &cfg->cpus[cfg->nr_cpus++];
+	memset(p->cpu, 0, sizeof(*p->cpu));
+	p->cpu->pos = kw->pos;
+	p->ctx = CTX_CPU;
+	return 0;
+}
+
+/* Relative paths in files are relative to the file's directory. */
+static char *resolve_path(struct parser *p, const struct token *t,
+			  const char *path)
+{
+	if (!t->dir || path[0] == '/' || !strcmp(t->dir, "."))
+		return arena_strdup(p->arena, path);
+	return arena_printf(p->arena, "%s/%s", t->dir, path);
+}
+
+static int load_path(struct parser *p, const struct token *a,
+		     struct load_config *ld)
+{
+	const char *comma = strchr(a->text, ',');
+	const char *path = a->text;
+	uint64_t addr;
+
+	/* ADDR,PATH only when the part before the comma is a number, so
+	 * paths with commas still work. */
+	if (comma) {
+		int rc = parse_u64(a->text, (size_t)(comma - a->text), &addr);
+
+		if (rc == -2)
+			return cfg_err(p->err, &a->pos, "address '%.*s' is too "
+				       "large", (int)(comma - a->text), a->text);
+		if (!rc) {
+			ld->has_addr = true;
+			ld->addr = addr;
+			path = comma + 1;
+		}
+	}
+	if (!path[0])
+		return cfg_err(p->err, &a->pos, "expected a path in '%s'",
+			       a->text);
+	ld->path = resolve_path(p, a, path);
+	if (access(ld->path, R_OK)) {
+		char ebuf[128];
+
+		snprintf(ebuf, sizeof(ebuf), "%s", strerror(errno));
+		if (ebuf[0] >= 'A' && ebuf[0] <= 'Z')
+			ebuf[0] = (char)(ebuf[0] - 'A' + 'a');
+		return cfg_err(p->err, &a->pos, "cannot read '%s': %s",
+			       ld->path, ebuf);
+	}
+	return 0;
+}
+
+static int do_load(struct parser *p, const struct token *kw,
+		   enum blob_type type, const char *blob)
+{
+	const struct token *a = next_arg(p, kw, "[ADDR,]PATH");
+	struct vm_config *cfg = p->cfg;
+	struct load_config ld = { .type = type };
+	char buf[POS_STR_MAX];
+
+	if (!a)
+		return -1;
+	ld.pos = a->pos;
+	if (load_path(p, a, &ld))
+		return -1;
+	if (type == BLOB_DATA && !ld.has_addr)
+		return cfg_err(p->err, &a->pos, "data load needs an address: "
+			       "data load ADDR,PATH");
+	for (unsigned i = 0; type == BLOB_GUEST && i < cfg->nr_loads; i++)
+		if (cfg->loads[i].type == BLOB_GUEST)
+			return cfg_err(p->err, &a->pos, "more than one guest "
+				       "image (first at %s)",
+				       pos_str(&cfg->loads[i].pos, buf,
+					       sizeof(buf)));
+	if (cfg->nr_loads >= CFG_MAX_LOADS)
+		return cfg_err(p->err, &a->pos, "too many %s loads (max %d)",
+			       blob, CFG_MAX_LOADS);
+	cfg->loads[cfg->nr_loads++] = ld;
+	return 0;
+}
+
+static int st_load(struct parser *p, const struct token *kw)
+{
+	return do_load(p, kw, BLOB_GUEST, "load");
+}
+
+static int st_pass(struct parser *p, const struct token *kw)
+{
+	return cfg_err(p->err, &kw->pos, "pass-through is not supported yet");
+}
+
+static const struct {
+	const char *name;
+	enum blob_type type;
+} blobs[] = {
+	{ "guest", BLOB_GUEST }, { "initrd", BLOB_INITRD },
+	{ "data", BLOB_DATA }, { "acpi", BLOB_ACPI }, { "fdt", BLOB_FDT },
+};
+
+/* `BLOB load ...` (or QNX's `BLOB pass ...`). */
+static int st_blob(struct parser *p, const struct token *kw)
+{
+	const struct token *next = p->i < p->nr_toks ? &p->toks[p->i] : NULL;
+
+	if (next && !strcmp(next->text, "pass"))
+		return st_pass(p, next);
+	if (!next || strcmp(next->text, "load"))
+		return cfg_err(p->err, &kw->pos, "expected 'load' after '%s'",
+			       kw->text);
+	p->i++;
+	for (unsigned i = 0; i < ARRAY_SIZE(blobs); i++)
+		if (!strcmp(blobs[i].name, kw->text))
+			return do_load(p, next, blobs[i].type, kw->text);
+	return -1;
+}
+
+static int st_cmdline(struct parser *p, const struct token *kw)
+{
+	const struct token *a = next_arg(p, kw, "a string");
+
+	if (!a)
+		return -1;
+	if (p->cfg->cmdline)
+		return twice(p, kw, &p->cfg->cmdline_pos);
+	p->cfg->cmdline = arena_strdup(p->arena, a->text);
+	p->cfg->cmdline_pos = kw->pos;
+	return 0;
+}
+
+static int st_vdev(struct parser *p, const struct token *kw)
+{
+	return parse_vdev_start(p, kw);
+}
+
+static int st_reboot(struct parser *p, const struct token *kw)
+{
+	const struct token *a = next_arg(p, kw, "'reset' or 'exit'");
+
+	if (!a)
+		return -1;
+	if (p->has_reboot)
+		return twice(p, kw, &p->reboot_pos);
+	if (!strcmp(a->text, "reset"))
+		p->cfg->reboot = REBOOT_RESET;
+	else if (!strcmp(a->text, "exit"))
+		p->cfg->reboot = REBOOT_EXIT;
+	else
+		return cfg_err(p->err, &a->pos, "expected 'reset' or 'exit' "
+			       "after 'reboot', got '%s'", a->text);
+	p->has_reboot = true;
+	p->reboot_pos = kw->pos;
+	return 0;
+}
+
+static int st_unsupported(struct parser *p, const struct token *kw)
+{
+	return cfg_err(p->err, &kw->pos, "'%s' is not supported yet", kw->text);
+}
+
+static const struct {
+	const char *name;
+	stmt_fn fn;
+} top_stmts[] = {
+	{ "system", st_system }, { "ram", st_ram }, { "rom", st_rom },
+	{ "reserve", st_reserve }, { "cpu", st_cpu }, { "load", st_load },
+	{ "cmdline", st_cmdline }, { "vdev", st_vdev }, { "pass", st_pass },
+	{ "reboot", st_reboot },
+	{ "guest", st_blob }, { "initrd", st_blob }, { "data", st_blob },
+	{ "acpi", st_blob }, { "fdt", st_blob },
+	{ "multiboot-module", st_unsupported }, { "logger", st_unsupported },
+	{ "debug", st_unsupported }, { "set", st_unsupported },
+	{ "unsupported", st_unsupported }, { "dump", st_unsupported },
+	{ "safety", st_unsupported },
+};
+
+#define IN_VDEV    (1u << CTX_VDEV)
+#define IN_RESERVE (1u << CTX_RESERVE)
+#define IN_CPU     (1u << CTX_CPU)
+
+/* Context options, for "only valid after" messages. */
+static const struct {
+	const char *name;
+	unsigned ctxs;
+	const char *where;
+} ctx_opts[] = {
+	{ "loc", IN_VDEV | IN_RESERVE, "vdev, pass or reserve" },
+	{ "intr", IN_VDEV | IN_RESERVE, "vdev, pass or reserve" },
+	{ "name", IN_VDEV, "vdev" }, { "hostdev", IN_VDEV, "vdev" },
+	{ "hostvector", IN_VDEV, "vdev" }, { "log", IN_VDEV, "vdev" },
+	{ "legacy", IN_VDEV, "vdev" },
+	{ "sched", IN_CPU, "cpu" }, { "runmask", IN_CPU, "cpu" },
+	{ "cluster", IN_CPU, "cpu" }, { "partition", IN_CPU, "cpu" },
+};
+
+static int unknown_option(struct parser *p, const struct token *t)
+{
+	switch (p->ctx) {
+	case CTX_VDEV:
+		return cfg_err(p->err, &t->pos, "unknown option '%s' for vdev %s",
+			       t->text, p->vdev->type->name);
+	case CTX_CPU:
+		return cfg_err(p->err, &t->pos, "unknown option '%s' for cpu; "
+			       "expected sched or runmask", t->text);
+	case CTX_RESERVE:
+		return cfg_err(p->err, &t->pos, "unknown option '%s' for "
+			       "reserve; expected loc or intr", t->text);
+	default:
+		return cfg_err(p->err, &t->pos, "unknown option '%s'; expected "
+			       "one of system, ram, rom, reserve, cpu, load, "
+			       "cmdline, vdev, pass, reboot", t->text);
+	}
+}
+
+/* Options the current context has none of, or the top level. */
+static int parse_other(struct parser *p, const struct token *t)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(top_stmts); i++)
+		if (!strcmp(top_stmts[i].name, t->text))
+			return top_stmts[i].fn(p, t);
+	for (unsigned i = 0; i < ARRAY_SIZE(ctx_opts); i++) {
+		if (strcmp(ctx_opts[i].name, t->text))
+			continue;
+		if (ctx_opts[i].ctxs & (1u << p->ctx))
+			break;
+		return cfg_err(p->err, &t->pos, "'%s' is only valid after %s",
+			       t->text, ctx_opts[i].where);
+	}
+	return unknown_option(p, t);
+}
+
+static int parse_one(struct parser *p, const struct token *t)
+{
+	int rc = 0;
+
+	if (p->ctx == CTX_VDEV)
+		rc = parse_vdev_option(p, t);
+	else if (p->ctx == CTX_CPU)
+		rc = parse_cpu_option(p, t);
+	else if (p->ctx == CTX_RESERVE)
+		rc = parse_reserve_option(p, t);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	return parse_other(p, t);
+}
+
+int parse_config(struct parser *p)
+{
+	while (p->i < p->nr_toks) {
+		const struct token *t = &p->toks[p->i++];
+
+		if (parse_one(p, t))
+			return -1;
+	}
+	return 0;
+}
