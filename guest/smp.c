@@ -164,15 +164,29 @@ static void icr_send(u32 lo)
 
 int wl_smp(void)
 {
-	int madt = -1, mp = mp_cpus();
-	u64 rsdp = find_rsdp();
+	/* With cpus= the tables are only read when PVH hands us the RSDP:
+	 * scanning the BIOS area of a VMM that has nothing there costs an
+	 * MMIO exit per probe. */
+	bool given = param("cpus") != NULL;
+	int madt = -1, mp = given ? -1 : mp_cpus();
+	const struct hvm_start_info *si = pvh_info();
+	u64 rsdp = given ? (si ? si->rsdp_paddr : 0) : find_rsdp();
 	if (rsdp)
 		madt = madt_cpus(rsdp);
+	/* MADT first: SeaBIOS lists only one CPU per package in the MP
+	 * table. */
 	int n = madt > 0 ? madt : mp > 0 ? mp : 1;
 	const char *src = madt > 0 ? "madt" : mp > 0 ? "mp" : "default";
-	if (param("cpus")) {
+	if (given) {
 		n = (int)param_u64("cpus", 1);
 		src = "param";
+		if (madt > 0 && madt != n)
+			printf("smp: warning: cpus=%d but the MADT lists %d\n",
+			       n, madt);
+	}
+	if (n < 1 || n > MAX_CPUS) {
+		printf("smp: cpus=%d out of range 1..%d\n", n, MAX_CPUS);
+		return 2;
 	}
 	printf("smp: madt=%d mp=%d expect=%d (%s) bsp_apic_id=%u\n", madt, mp,
 	       n, src, mmio_read32(LAPIC_BASE + LAPIC_ID) >> 24);
