@@ -393,6 +393,7 @@ static void test_module_errors(void **state)
 {
 	struct fixture *fx = *state;
 	const char *g = good_pvh(fx), *rd = fx_file(fx, initrd, sizeof(initrd));
+	const char *rd2;
 	char want[256];
 
 	fx_load(fx, BLOB_GUEST, g);
@@ -401,9 +402,13 @@ static void test_module_errors(void **state)
 	fx_expect_err(fx, 2, rd, want);
 	fx->cfg.loads[1].addr = 0xF00000 + 0x100000 - 0x1000;
 	fx_expect_err(fx, 2, rd, "module at 0xfff000 (size 0x1388) is outside guest RAM below 4 GiB");
-	/* The low boot-information area is taken before modules are placed. */
-	fx->cfg.loads[1].addr = 0x6000;
-	fx_expect_err(fx, 2, rd, "module at 0x6000 (size 0x1388) overlaps the boot information");
+	/* A second module may not sit on the first. */
+	fx->cfg.loads[1].addr = 0x400000;
+	rd2 = fx_file(fx, initrd, 0x100);
+	fx_load_at(fx, BLOB_INITRD, rd2, 0x401000);
+	snprintf(want, sizeof(want), "module at 0x401000 (size 0x100) overlaps %s",
+		 rd);
+	fx_expect_err(fx, 3, rd2, want);
 }
 
 static void test_multiboot_module_alignment(void **state)

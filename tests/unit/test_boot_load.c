@@ -298,6 +298,50 @@ static void test_info_avoids_low_image(void **state)
 	assert_int_equal(fx->res.info_addr, 0x8000);
 }
 
+/* Blobs with fixed addresses win the low spot; the information moves. */
+static void test_info_yields_to_fixed_blobs(void **state)
+{
+	struct fixture *fx = *state;
+	const char *rd = fx_file(fx, initrd, sizeof(initrd));
+	const struct hvm_start_info *si;
+	const struct hvm_modlist_entry *ml;
+
+	fx_load(fx, BLOB_GUEST, pvh_elf(fx, true, 4, false));
+	fx_load_at(fx, BLOB_INITRD, rd, 0x6000);
+	assert_int_equal(fx_boot(fx), 0);
+	assert_int_equal(fx->res.info_addr, 0x102000);
+	si = fx_ptr(fx, fx->res.info_addr, sizeof(*si));
+	ml = fx_ptr(fx, si->modlist_paddr, sizeof(*ml));
+	assert_int_equal(ml->paddr, 0x6000);
+	assert_memory_equal(fx_ptr(fx, 0x6000, sizeof(initrd)), initrd,
+			    sizeof(initrd));
+}
+
+/* A bss-only segment is loaded whatever its file offset says. */
+static void test_bss_only_segment(void **state)
+{
+	struct fixture *fx = *state;
+	static struct img im;
+	uint8_t note[32];
+	struct telf e = {
+		.is64 = true, .nr = 2, .note = note,
+		.segs = { { .type = PT_LOAD, .paddr = 0x100000, .data = code,
+			    .filesz = sizeof(code), .memsz = sizeof(code) },
+			  { .type = PT_LOAD, .paddr = 0x200000,
+			    .offset = 0x7fffffff, .memsz = 0x1000 } },
+	};
+	const uint8_t *bss;
+
+	e.note_len = xen_note(note, 0x100000, 4);
+	build_elf(&im, &e);
+	fx_load(fx, BLOB_GUEST, fx_file(fx, im.buf, im.size));
+	assert_int_equal(fx_boot(fx), 0);
+	assert_int_equal(fx->res.image_end, 0x201000);
+	bss = fx_ptr(fx, 0x200000, 0x1000);
+	for (unsigned i = 0; i < 0x1000; i++)
+		assert_int_equal(bss[i], 0);
+}
+
 static void test_data_blob(void **state)
 {
 	struct fixture *fx = *state;
@@ -319,6 +363,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_raw_with_address, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_info_after_modules, fx_setup_high, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_info_avoids_low_image, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_info_yields_to_fixed_blobs, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bss_only_segment, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_data_blob, fx_setup, fx_teardown),
 	};
 

@@ -3,6 +3,7 @@
  * boot information. The order matters: the image and every blob with a fixed
  * address go first, then the boot information claims its low-memory spot,
  * then modules without an address fill in page by page after the image.
+ * Whatever the guest sees (modules, information) stays below 4 GiB.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -365,12 +366,16 @@ static uint64_t info_size(const struct boot_ctx *c, int proto)
 static int place_the_rest(struct boot_ctx *c, int proto, uint64_t *info)
 {
 	uint64_t size = info_size(c, proto), next;
-	bool low = proto != BOOT_RAW && low_info_ok(c, size);
+	bool low;
 
+	/* Fixed addresses first: the information is ours to move. */
 	*info = 0;
+	if (read_modules(c))
+		return -1;
+	low = proto != BOOT_RAW && low_info_ok(c, size);
 	if (low)
 		boot_use(c, BOOT_INFO_LOW, size, "the boot information");
-	if (read_modules(c) || place_modules(c, &next))
+	if (place_modules(c, &next))
 		return -1;
 	if (proto == BOOT_RAW)
 		return 0;

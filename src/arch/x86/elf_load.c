@@ -265,7 +265,8 @@ static int load_segment(struct boot_ctx *c, const struct elf_file *ef,
 		return boot_file_err(f, "PT_LOAD segment %u has a file size 0x%"
 				     PRIx64 " larger than its memory size 0x%" PRIx64,
 				     i, s->filesz, s->memsz);
-	if (!in_file(f, s->offset, s->filesz))
+	/* A bss-only segment's offset means nothing; do not judge it. */
+	if (s->filesz && !in_file(f, s->offset, s->filesz))
 		return boot_file_err(f, "truncated: PT_LOAD segment %u data at offset 0x%"
 				     PRIx64 " (size 0x%" PRIx64 ") runs past the end of the file (%zu bytes)",
 				     i, s->offset, s->filesz, f->size);
