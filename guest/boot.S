@@ -297,7 +297,7 @@ pd:
 
 /* Stacks are never read before written, so they live in NOBITS .bss
  * and the loader need not even zero them. */
-	.bss
+	.section .bss.stack, "aw", @nobits
 	.balign 4096
 	.space 16384
 	.globl boot_stack_top
