@@ -55,7 +55,12 @@ $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
-unit: $(UNIT_BINS)
+# The fake /dev/kvm for integration tests on machines without KVM.
+$(BUILD)/tests/fakekvm.so: tests/fakekvm/fakekvm.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
+
+unit: $(UNIT_BINS) $(BUILD)/tests/fakekvm.so
 bench: all $(BENCH_BINS)
 	@scripts/deps.sh bench
 	bench/startup.sh

@@ -42,3 +42,29 @@ expect_status() {
 expect_out() {
 	grep -qE "$1" "$TMP/out" || fail "stdout lacks /$1/: $(tail -20 "$TMP/out")"
 }
+
+# --- fake KVM (tests/fakekvm): no guest code runs, exits are scripted ----
+FAKEKVM=$BUILD/tests/fakekvm.so
+
+need_fake() {
+	[ -x "$CVISOR" ] || fail "$CVISOR not built"
+	[ -f "$FAKEKVM" ] || fail "$FAKEKVM not built"
+	[ -f "$GUEST" ] || fail "$GUEST not built"
+}
+
+# run_fake SCRIPT TOKENS...: cvisor against the fake /dev/kvm. Output in
+# $TMP/out, $TMP/err, the fake's record in $TMP/log, status in $STATUS.
+run_fake() {
+	local script=$1; shift
+	rm -f "$TMP/log"
+	FAKEKVM_SCRIPT=$script FAKEKVM_LOG=$TMP/log LD_PRELOAD=$FAKEKVM \
+	ASAN_OPTIONS=verify_asan_link_order=0 \
+		timeout 30 "$CVISOR" "$@" <"${STDIN:-/dev/null}" >"$TMP/out" 2>"$TMP/err"
+	STATUS=$?
+	[ "$STATUS" -eq 124 ] && fail "cvisor hung (30 s): $(tail -5 "$TMP/err")"
+	return 0
+}
+
+expect_log() {
+	grep -qE "$1" "$TMP/log" || fail "fake KVM log lacks /$1/: $(cat "$TMP/log")"
+}

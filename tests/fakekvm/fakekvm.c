@@ -1,0 +1,479 @@
+/* fakekvm.so: a test double for /dev/kvm, loaded with LD_PRELOAD.
+ *
+ * It cannot run guest code. It answers the KVM ioctls cvisor makes, records
+ * what cvisor asked for (memory slots, irqchip, boot registers, the boot
+ * structures in guest memory, interrupt lines) in $FAKEKVM_LOG, and turns
+ * KVM_RUN on vCPU 0 into a scripted sequence of exits ($FAKEKVM_SCRIPT).
+ * That exercises the real builder, vCPU loop, exit dispatch, devices, stop
+ * paths and teardown on machines without KVM. Blocking KVM_RUNs honour the
+ * signal mask set with KVM_SET_SIGNAL_MASK exactly as KVM does, so lost
+ * kicks show up as hangs.
+ *
+ * Script steps, separated by ';':
+ *   out PORT SIZE VALUE     io write          in PORT SIZE     io read (logged)
+ *   outs PORT TEXT          one `rep outsb`   mmiow ADDR SIZE VALUE / mmior ADDR SIZE
+ *   shutdown | internal | failentry | reset | poweroff | crash | unknown N
+ *   block                   wait for a kick (returns EINTR), then go on
+ * When the script ends, every KVM_RUN blocks until kicked.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define MAX_FDS 64
+#define MMAP_SIZE (3 * 4096)
+
+enum kind { K_NONE, K_SYS, K_VM, K_VCPU };
+
+struct vcpu_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	sigset_t run_mask;
+	bool has_mask;
+	struct kvm_run *run;
+	unsigned id;
+	bool logged_boot;
+};
+
+static struct {
+	enum kind kind;
+	struct vcpu_state *vcpu;
+} fds[MAX_FDS];
+
+static struct kvm_userspace_memory_region slots[32];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned step;   /* next script step, across VM rebuilds */
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+	const char *path = getenv("FAKEKVM_LOG");
+	va_list ap;
+	FILE *f;
+
+	if (!path || !(f = fopen(path, "a")))
+		return;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fclose(f);
+}
+
+static int new_fd(enum kind k)
+{
+	int fd = memfd_create("fakekvm", MFD_CLOEXEC);
+
+	if (fd < 0 || fd >= MAX_FDS) {
+		if (fd >= 0)
+			close(fd);
+		errno = EMFILE;
+		return -1;
+	}
+	fds[fd].kind = k;
+	return fd;
+}
+
+static int (*real_open)(const char *, int, ...);
+static int (*real_ioctl)(int, unsigned long, ...);
+static int (*real_close)(int);
+
+__attribute__((constructor)) static void init(void)
+{
+	real_open = dlsym(RTLD_NEXT, "open");
+	real_ioctl = dlsym(RTLD_NEXT, "ioctl");
+	real_close = dlsym(RTLD_NEXT, "close");
+}
+
+int open(const char *path, int flags, ...);
+int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	if (!strcmp(path, "/dev/kvm"))
+		return new_fd(K_SYS);
+	va_start(ap, flags);
+	mode = va_arg(ap, mode_t);
+	va_end(ap);
+	return real_open(path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...) __attribute__((alias("open")));
+
+int close(int fd)
+{
+	if (fd >= 0 && fd < MAX_FDS && fds[fd].kind != K_NONE) {
+		if (fds[fd].kind == K_VM)
+			logf_("close vm");
+		if (fds[fd].vcpu && fds[fd].vcpu->run)
+			munmap(fds[fd].vcpu->run, MMAP_SIZE);
+		free(fds[fd].vcpu);
+		fds[fd].vcpu = NULL;
+		fds[fd].kind = K_NONE;
+	}
+	return real_close(fd);
+}
+
+static void *gpa_to_host(uint64_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < 32; i++) {
+		struct kvm_userspace_memory_region *s = &slots[i];
+		if (s->memory_size && gpa >= s->guest_phys_addr &&
+		    gpa + len <= s->guest_phys_addr + s->memory_size)
+			return (void *)(uintptr_t)(s->userspace_addr +
+						   gpa - s->guest_phys_addr);
+	}
+	return NULL;
+}
+
+static const char *guest_str(uint64_t gpa)
+{
+	const char *s = gpa_to_host(gpa, 1);
+
+	return s ? s : "(not in guest memory)";
+}
+
+/* What the boot vCPU starts with, and the boot structures it points at. */
+static void log_boot(struct vcpu_state *v)
+{
+	struct kvm_regs *r = &v->regs;
+	struct kvm_sregs *s = &v->sregs;
+
+	logf_("boot rip=%#llx rax=%#llx rbx=%#llx cr0=%#llx efer=%#llx "
+	      "cs.db=%u cs.l=%u cs.limit=%#x", r->rip, r->rax, r->rbx, s->cr0,
+	      s->efer, s->cs.db, s->cs.l, s->cs.limit);
+	uint32_t *si = gpa_to_host(r->rbx, 56);
+	if (si && si[0] == 0x336ec578) {
+		uint64_t cmd, mm;
+		memcpy(&cmd, si + 6, 8);
+		memcpy(&mm, si + 10, 8);
+		logf_("pvh version=%u nr_modules=%u cmdline='%s' memmap_entries=%u",
+		      si[1], si[3], cmd ? guest_str(cmd) : "", si[12]);
+		for (uint32_t i = 0; i < si[12] && i < 64; i++) {
+			uint64_t *e = gpa_to_host(mm + 24 * i, 24);
+			if (e)
+				logf_("pvh memmap %#llx %#llx %u",
+				      (unsigned long long)e[0],
+				      (unsigned long long)e[1], (unsigned)e[2]);
+		}
+	}
+	uint32_t *mbi = gpa_to_host(r->rbx, 52);
+	if (r->rax == 0x2badb002 && mbi)
+		logf_("multiboot flags=%#x mem_lower=%u mem_upper=%u cmdline='%s'",
+		      mbi[0], mbi[1], mbi[2],
+		      (mbi[0] & 4) ? guest_str(mbi[4]) : "");
+}
+
+static int sys_ioctl(unsigned long req, void *arg)
+{
+	switch (req) {
+	case KVM_GET_API_VERSION:
+		return KVM_API_VERSION;
+	case KVM_CHECK_EXTENSION:
+		return (long)arg == KVM_CAP_NR_MEMSLOTS ? 32 : 1;
+	case KVM_CREATE_VM:
+		logf_("create vm");
+		memset(slots, 0, sizeof(slots));
+		return new_fd(K_VM);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		return MMAP_SIZE;
+	case KVM_GET_SUPPORTED_CPUID: {
+		struct kvm_cpuid2 *c = arg;
+		if (c->nent < 3) {
+			errno = E2BIG;
+			return -1;
+		}
+		c->nent = 3;
+		c->entries[0] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 0xd };
+		c->entries[1] = (struct kvm_cpuid_entry2){ .function = 1 };
+		c->entries[2] = (struct kvm_cpuid_entry2){ .function = 0x40000000,
+			.eax = 0x40000001, .ebx = 0x4b4d564b };
+		return 0;
+	}
+	}
+	errno = ENOTTY;
+	return -1;
+}
+
+static int create_vcpu(unsigned long id)
+{
+	int fd = new_fd(K_VCPU);
+	struct vcpu_state *v;
+
+	if (fd < 0 || ftruncate(fd, MMAP_SIZE) < 0)
+		return -1;
+	v = calloc(1, sizeof(*v));
+	v->id = id;
+	v->sregs.cs.limit = 0xffff;
+	fds[fd].vcpu = v;
+	logf_("vcpu %lu", id);
+	return fd;
+}
+
+static int vm_ioctl(unsigned long req, void *arg)
+{
+	switch (req) {
+	case KVM_SET_IDENTITY_MAP_ADDR:
+	case KVM_SET_TSS_ADDR:
+		return 0;
+	case KVM_CREATE_IRQCHIP:
+		logf_("irqchip");
+		return 0;
+	case KVM_CREATE_PIT2:
+		logf_("pit2 flags=%#x", ((struct kvm_pit_config *)arg)->flags);
+		return 0;
+	case KVM_SET_USER_MEMORY_REGION: {
+		struct kvm_userspace_memory_region *m = arg;
+		if (m->slot >= 32) {
+			errno = EINVAL;
+			return -1;
+		}
+		slots[m->slot] = *m;
+		logf_("slot %u gpa=%#llx size=%#llx flags=%#x", m->slot,
+		      m->guest_phys_addr, m->memory_size, m->flags);
+		return 0;
+	}
+	case KVM_CREATE_VCPU:
+		return create_vcpu((unsigned long)arg);
+	case KVM_IRQ_LINE: {
+		struct kvm_irq_level *l = arg;
+		logf_("irq %u level %u", l->irq, l->level);
+		return 0;
+	}
+	}
+	errno = ENOTTY;
+	return -1;
+}
+
+/* Sleep until a signal the KVM_RUN mask lets through arrives: EINTR. */
+static int block_for_kick(struct vcpu_state *v)
+{
+	sigset_t m;
+
+	if (v->has_mask)
+		m = v->run_mask;
+	else
+		pthread_sigmask(SIG_SETMASK, NULL, &m);
+	sigsuspend(&m);
+	errno = EINTR;
+	return -1;
+}
+
+static bool kick_pending(struct vcpu_state *v)
+{
+	sigset_t p;
+
+	sigpending(&p);
+	for (int s = 1; s < 64; s++)
+		if (sigismember(&p, s) && !sigismember(&v->run_mask, s))
+			return true;
+	return false;
+}
+
+static char *next_step(void)
+{
+	const char *script = getenv("FAKEKVM_SCRIPT");
+	static char buf[256];
+	unsigned i = 0;
+
+	if (!script)
+		return NULL;
+	for (const char *p = script; *p; i++) {
+		const char *e = strchr(p, ';');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (i == step) {
+			snprintf(buf, sizeof(buf), "%.*s", (int)n, p);
+			step++;
+			return buf;
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return NULL;
+}
+
+static void set_io(struct kvm_run *r, int dir, unsigned port, unsigned size,
+		   unsigned count)
+{
+	r->exit_reason = KVM_EXIT_IO;
+	r->io.direction = dir;
+	r->io.port = port;
+	r->io.size = size;
+	r->io.count = count;
+	r->io.data_offset = 4096;
+}
+
+/* The exit cvisor handled last time: log what a read returned. */
+static void log_previous(struct kvm_run *r)
+{
+	if (r->exit_reason == KVM_EXIT_IO && r->io.direction == KVM_EXIT_IO_IN) {
+		uint64_t v = 0;
+		memcpy(&v, (uint8_t *)r + r->io.data_offset, r->io.size);
+		logf_("in %#x = %#llx", r->io.port, (unsigned long long)v);
+	} else if (r->exit_reason == KVM_EXIT_MMIO && !r->mmio.is_write) {
+		uint64_t v = 0;
+		memcpy(&v, r->mmio.data, r->mmio.len);
+		logf_("mmior %#llx = %#llx", r->mmio.phys_addr,
+		      (unsigned long long)v);
+	}
+	r->exit_reason = KVM_EXIT_UNKNOWN;
+}
+
+static int run_step(struct vcpu_state *v, char *s)
+{
+	struct kvm_run *r = v->run;
+	char op[16] = "", text[200] = "";
+	unsigned long long a = 0, b = 0, c = 0;
+
+	sscanf(s, "%15s %lli %lli %lli", op, &a, &b, &c);
+	memset(&r->io, 0, sizeof(r->io) > sizeof(r->mmio) ? sizeof(r->io) :
+	       sizeof(r->mmio));
+	if (!strcmp(op, "out") || !strcmp(op, "in")) {
+		set_io(r, op[0] == 'o' ? KVM_EXIT_IO_OUT : KVM_EXIT_IO_IN, a, b, 1);
+		memcpy((uint8_t *)r + 4096, &c, 8);
+	} else if (!strcmp(op, "outs")) {
+		sscanf(s, "%*s %*s %199[^\n]", text);
+		set_io(r, KVM_EXIT_IO_OUT, a, 1, strlen(text));
+		memcpy((uint8_t *)r + 4096, text, strlen(text));
+	} else if (!strcmp(op, "mmiow") || !strcmp(op, "mmior")) {
+		r->exit_reason = KVM_EXIT_MMIO;
+		r->mmio.phys_addr = a;
+		r->mmio.len = b;
+		r->mmio.is_write = op[4] == 'w';
+		memcpy(r->mmio.data, &c, 8);
+	} else if (!strcmp(op, "shutdown")) {
+		r->exit_reason = KVM_EXIT_SHUTDOWN;
+	} else if (!strcmp(op, "internal")) {
+		r->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+		r->internal.suberror = 1;
+		r->internal.ndata = 1;
+		r->internal.data[0] = 0xdead;
+	} else if (!strcmp(op, "failentry")) {
+		r->exit_reason = KVM_EXIT_FAIL_ENTRY;
+		r->fail_entry.hardware_entry_failure_reason = 0x21;
+	} else if (!strcmp(op, "reset") || !strcmp(op, "poweroff") ||
+		   !strcmp(op, "crash")) {
+		r->exit_reason = KVM_EXIT_SYSTEM_EVENT;
+		r->system_event.type = op[0] == 'r' ? KVM_SYSTEM_EVENT_RESET :
+			op[0] == 'p' ? KVM_SYSTEM_EVENT_SHUTDOWN :
+			KVM_SYSTEM_EVENT_CRASH;
+	} else if (!strcmp(op, "unknown")) {
+		r->exit_reason = a;
+	} else {
+		return block_for_kick(v);   /* "block" */
+	}
+	return 0;
+}
+
+static int vcpu_run(struct vcpu_state *v)
+{
+	char *s;
+
+	if (v->id == 0 && !v->logged_boot) {
+		v->logged_boot = true;
+		log_boot(v);
+	}
+	if (!v->run) {
+		errno = EFAULT;
+		return -1;
+	}
+	log_previous(v->run);
+	if (v->run->immediate_exit || kick_pending(v))
+		return block_for_kick(v);
+	if (v->id != 0)
+		return block_for_kick(v);
+	pthread_mutex_lock(&lock);
+	s = next_step();
+	pthread_mutex_unlock(&lock);
+	if (!s)
+		return block_for_kick(v);
+	return run_step(v, s);
+}
+
+static int vcpu_ioctl(int fd, struct vcpu_state *v, unsigned long req,
+		      void *arg)
+{
+	switch (req) {
+	case KVM_SET_SIGNAL_MASK: {
+		struct kvm_signal_mask *m = arg;
+		sigemptyset(&v->run_mask);
+		memcpy(&v->run_mask, m->sigset, m->len < 8 ? m->len : 8);
+		v->has_mask = true;
+		return 0;
+	}
+	case KVM_GET_REGS:
+		*(struct kvm_regs *)arg = v->regs;
+		return 0;
+	case KVM_SET_REGS:
+		v->regs = *(struct kvm_regs *)arg;
+		return 0;
+	case KVM_GET_SREGS:
+		*(struct kvm_sregs *)arg = v->sregs;
+		return 0;
+	case KVM_SET_SREGS:
+		v->sregs = *(struct kvm_sregs *)arg;
+		return 0;
+	case KVM_GET_LAPIC:
+		memset(arg, 0, sizeof(struct kvm_lapic_state));
+		return 0;
+	case KVM_SET_LAPIC: {
+		uint32_t l0;
+		memcpy(&l0, ((struct kvm_lapic_state *)arg)->regs + 0x350, 4);
+		logf_("vcpu %u lint0 mode %u", v->id, (l0 >> 8) & 7);
+		return 0;
+	}
+	case KVM_SET_FPU:
+		return 0;
+	case KVM_SET_CPUID2: {
+		struct kvm_cpuid2 *c = arg;
+		logf_("vcpu %u cpuid nent=%u", v->id, c->nent);
+		return 0;
+	}
+	case KVM_GET_TSC_KHZ:
+		return 2000000;
+	case KVM_RUN:
+		if (!v->run) {
+			v->run = mmap(NULL, MMAP_SIZE, PROT_READ | PROT_WRITE,
+				      MAP_SHARED, fd, 0);
+			if (v->run == MAP_FAILED)
+				v->run = NULL;
+		}
+		return vcpu_run(v);
+	}
+	errno = ENOTTY;
+	return -1;
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (fd < 0 || fd >= MAX_FDS || fds[fd].kind == K_NONE)
+		return real_ioctl(fd, req, arg);
+	switch (fds[fd].kind) {
+	case K_SYS:
+		return sys_ioctl(req, arg);
+	case K_VM:
+		return vm_ioctl(req, arg);
+	default:
+		return vcpu_ioctl(fd, fds[fd].vcpu, req, arg);
+	}
+}
