@@ -358,7 +358,10 @@ static void test_cmdline_too_long(void **state)
 	assert_int_equal(fx_boot(fx), 0);             /* the limit itself */
 	memset(line, 'a', 5000);
 	fx_expect_err(fx, 99, NULL, "command line is 5000 bytes long, more than the 4095 allowed");
-	assert_string_equal(fx->err.pos.file, "test.qvmconf");
+	/* The error keeps its own copy of the file name. */
+	assert_string_equal(fx->err.file, "test.qvmconf");
+	assert_ptr_equal(fx->err.pos.file, fx->err.file);
+	assert_int_equal(fx->err.pos.col, 9);
 }
 
 static void test_unsupported_blobs(void **state)

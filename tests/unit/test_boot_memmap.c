@@ -71,11 +71,11 @@ static void test_merge_and_sort(void **state)
 	ram(&c, 1 * MiB, 1 * MiB);          /* touches the one above */
 	ram(&c, 8 * MiB, 0);                /* empty: dropped */
 	reserve(&c, LOC_IO, 0xcf8, 8, true); /* not memory: ignored */
-	reserve(&c, LOC_MEM, 0xfee00000, 0, false); /* one page */
+	reserve(&c, LOC_MEM, 0xfee00000, 0, false); /* one byte */
 	rom(&c, 0xfffc0000, 0x40000);
 	assert_int_equal(x86_memmap_build(&c, m, X86_MEMMAP_MAX), 4);
 	expect(&m[0], 1 * MiB, 3 * MiB, E820_RAM);
-	expect(&m[1], 0xfee00000, 0x1000, E820_RESERVED);
+	expect(&m[1], 0xfee00000, 1, E820_RESERVED);
 	expect(&m[2], 0xfffc0000, 0x40000, E820_RESERVED);
 	expect(&m[3], 4 * GiB, 2 * GiB, E820_RAM);
 }

@@ -18,11 +18,21 @@
 #include "arch/x86/pvh.h"
 #include "mem/guest_mem.h"
 
+/* cfg_error carries its own copy of the file name (cfg_error_print reads
+ * err->file), so the error outlives the config. */
+static void set_pos(struct cfg_error *err, struct cfg_pos pos)
+{
+	snprintf(err->file, sizeof(err->file), "%s",
+		 pos.file ? pos.file : "<config>");
+	err->pos = pos;
+	err->pos.file = err->file;
+}
+
 int boot_err(struct cfg_error *err, struct cfg_pos pos, const char *fmt, ...)
 {
 	va_list ap;
 
-	err->pos = pos;
+	set_pos(err, pos);
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
@@ -35,7 +45,7 @@ int boot_file_err(const struct boot_file *f, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	err->pos = f->pos;
+	set_pos(err, f->pos);
 	n = snprintf(err->msg, sizeof(err->msg), "%s: ", f->path);
 	if (n < 0 || (size_t)n >= sizeof(err->msg))
 		return -1;

@@ -32,8 +32,9 @@ static unsigned collect(const struct vm_config *cfg, struct e820_entry *t)
 
 		if (r->kind != RESERVE_LOC || r->loc.space != LOC_MEM)
 			continue;
-		/* A `reserve loc ADDR` without a length holds one page. */
-		add(t, &n, r->loc.addr, r->loc.has_len ? r->loc.len : 4096,
+		/* Without a length the validator counts one byte; say the
+		 * same thing to the guest. */
+		add(t, &n, r->loc.addr, r->loc.has_len ? r->loc.len : 1,
 		    E820_RESERVED);
 	}
 	return n;
