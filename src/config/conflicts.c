@@ -1,0 +1,231 @@
+/* Resource conflicts between statements: the same interrupt line used
+ * twice, and overlapping regions in each address space (mem, io, pci
+ * slots). Items are compared in source order (cfg_pos.seq) so the error is
+ * reported at the later one and names the earlier one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/cfg_internal.h"
+#include "core/util.h"
+#include "devices/registry.h"
+
+#define LAPIC_BASE   0xfee00000ULL
+#define LAPIC_SIZE   (1 * MiB)
+#define IOAPIC_BASE  0xfec00000ULL
+#define IOAPIC_SIZE  (4 * KiB)
+#define VIRTIO_MMIO_SIZE 0x200
+
+#define MAX_REGIONS (CFG_MAX_RAM + CFG_MAX_ROM + CFG_MAX_RESERVE + \
+		     CFG_MAX_VDEVS + 2)
+#define MAX_IRQS    (CFG_MAX_RESERVE + CFG_MAX_VDEVS * CFG_MAX_INTRS)
+
+struct region {
+	enum cfg_space space;
+	uint64_t start, len;       /* PCI: start = bus << 8 | dev << 3 | fn */
+	const char *what;          /* "ram", "vdev ser8250", ... */
+	const struct cfg_pos *pos; /* NULL for implicit windows */
+	unsigned seq;
+};
+
+struct irq_use {
+	const struct cfg_intr *intr;
+	const char *what;
+	bool reserved;
+};
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct region *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return 0;
+}
+
+static void add_region(struct region *r, unsigned *n, enum cfg_space space,
+		       uint64_t start, uint64_t len, const char *what,
+		       const struct cfg_pos *pos)
+{
+	r[(*n)++] = (struct region){ space, start, len, what, pos,
+				     pos ? pos->seq : 0 };
+}
+
+static void add_loc(struct region *r, unsigned *n, const struct cfg_loc *l,
+		    uint64_t dflt_len, const char *what)
+{
+	if (l->space == LOC_PCI) {
+		/* a vendor/device id names no slot until the builder runs */
+		if (!l->pci_by_id)
+			add_region(r, n, LOC_PCI, (uint64_t)l->bus << 8 |
+				   l->dev << 3 | l->fn, 1, what, &l->pos);
+		return;
+	}
+	add_region(r, n, l->space, l->addr, l->has_len ? l->len : dflt_len,
+		   what, &l->pos);
+}
+
+static void vdev_regions(struct arena *a, const struct vm_config *cfg,
+			 struct region *r, unsigned *n)
+{
+	for (unsigned i = 0; i < cfg->nr_vdevs; i++) {
+		const struct vdev_config *vc = &cfg->vdevs[i];
+		const char *what = arena_printf(a, "vdev %s", vc->type->name);
+		uint64_t len = vc->type->region_len;
+
+		if (!vc->nr_locs)
+			continue;
+		if (vc->type->class == VDEV_VIRTIO)
+			len = VIRTIO_MMIO_SIZE;
+		add_loc(r, n, &vc->locs[0], len, what);
+	}
+}
+
+static bool has_ioapic_vdev(const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
+		if (cfg->vdevs[i].type->class == VDEV_IRQCHIP)
+			return true;
+	return false;
+}
+
+static unsigned collect_regions(struct arena *a, const struct vm_config *cfg,
+				struct region *r)
+{
+	unsigned n = 0;
+
+	/* KVM's LAPIC and IOAPIC windows are there whether declared or not;
+	 * a declared ioapic vdev stands for its own window. */
+	add_region(r, &n, LOC_MEM, LAPIC_BASE, LAPIC_SIZE,
+		   "the local apic window", NULL);
+	if (!has_ioapic_vdev(cfg))
+		add_region(r, &n, LOC_MEM, IOAPIC_BASE, IOAPIC_SIZE,
+			   "the ioapic window", NULL);
+	for (unsigned i = 0; i < cfg->nr_ram; i++)
+		add_region(r, &n, LOC_MEM, cfg->ram[i].start, cfg->ram[i].size,
+			   "ram", &cfg->ram[i].pos);
+	for (unsigned i = 0; i < cfg->nr_rom; i++)
+		add_region(r, &n, LOC_MEM, cfg->rom[i].start, cfg->rom[i].size,
+			   "rom", &cfg->rom[i].pos);
+	for (unsigned i = 0; i < cfg->nr_reserve; i++)
+		if (cfg->reserve[i].kind == RESERVE_LOC)
+			add_loc(r, &n, &cfg->reserve[i].loc, 1, "reserve");
+	vdev_regions(a, cfg, r, &n);
+	return n;
+}
+
+static void describe(const struct region *r, char *buf, size_t size)
+{
+	if (r->space == LOC_PCI)
+		snprintf(buf, size, "%s pci %u:%u.%u", r->what,
+			 (unsigned)(r->start >> 8), (unsigned)(r->start >> 3) & 31,
+			 (unsigned)r->start & 7);
+	else
+		snprintf(buf, size, "%s %s 0x%llx-0x%llx", r->what,
+			 space_name(r->space), (unsigned long long)r->start,
+			 (unsigned long long)(r->start + r->len - 1));
+}
+
+static int overlap_error(const struct region *old, const struct region *new,
+			 struct cfg_error *err)
+{
+	char a[128], b[128], p[POS_STR_MAX] = "";
+
+	describe(new, a, sizeof(a));
+	describe(old, b, sizeof(b));
+	if (old->pos) {
+		strcpy(p, " at ");
+		pos_str(old->pos, p + 4, sizeof(p) - 4);
+	}
+	return cfg_err(err, new->pos, "%s overlaps %s%s", a, b, p);
+}
+
+static int check_regions(struct vm_config *cfg, struct cfg_error *err)
+{
+	struct region *r = calloc(MAX_REGIONS, sizeof(*r));
+	struct arena *a = cfg->arena;
+	unsigned n;
+	int ret = 0;
+
+	if (!r)
+		abort();
+	n = collect_regions(a, cfg, r);
+	qsort(r, n, sizeof(*r), by_seq);
+	for (unsigned j = 1; j < n && !ret; j++)
+		for (unsigned i = 0; i < j && !ret; i++)
+			if (r[i].space == r[j].space &&
+			    ranges_overlap(r[i].start, r[i].len,
+					   r[j].start, r[j].len))
+				ret = overlap_error(&r[i], &r[j], err);
+	free(r);
+	return ret;
+}
+
+static unsigned collect_irqs(const struct vm_config *cfg, struct irq_use *u)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < cfg->nr_reserve; i++)
+		if (cfg->reserve[i].kind == RESERVE_INTR)
+			u[n++] = (struct irq_use){ &cfg->reserve[i].intr,
+						   "reserve", true };
+	for (unsigned i = 0; i < cfg->nr_vdevs; i++) {
+		const struct vdev_config *vc = &cfg->vdevs[i];
+
+		for (unsigned k = 0; k < vc->nr_intrs; k++)
+			if (!vc->intrs[k].is_apic)
+				u[n++] = (struct irq_use){ &vc->intrs[k],
+							   vc->type->name,
+							   false };
+	}
+	return n;
+}
+
+static int by_intr_seq(const void *a, const void *b)
+{
+	const struct irq_use *x = a, *y = b;
+
+	if (x->intr->pos.seq != y->intr->pos.seq)
+		return x->intr->pos.seq < y->intr->pos.seq ? -1 : 1;
+	return 0;
+}
+
+static int irq_error(const struct irq_use *old, const struct irq_use *new,
+		     struct cfg_error *err)
+{
+	char p[POS_STR_MAX];
+
+	pos_str(&old->intr->pos, p, sizeof(p));
+	if (old->reserved)
+		return cfg_err(err, &new->intr->pos, "interrupt %s:%u already "
+			       "reserved at %s", new->intr->pic,
+			       new->intr->line, p);
+	return cfg_err(err, &new->intr->pos, "interrupt %s:%u already used by "
+		       "%s at %s", new->intr->pic, new->intr->line, old->what, p);
+}
+
+static int check_irqs(struct vm_config *cfg, struct cfg_error *err)
+{
+	struct irq_use *u = calloc(MAX_IRQS, sizeof(*u));
+	unsigned n;
+	int ret = 0;
+
+	if (!u)
+		abort();
+	n = collect_irqs(cfg, u);
+	qsort(u, n, sizeof(*u), by_intr_seq);
+	for (unsigned j = 1; j < n && !ret; j++)
+		for (unsigned i = 0; i < j && !ret; i++)
+			if (u[i].intr->line == u[j].intr->line &&
+			    !strcmp(u[i].intr->pic, u[j].intr->pic))
+				ret = irq_error(&u[i], &u[j], err);
+	free(u);
+	return ret;
+}
+
+int check_conflicts(struct vm_config *cfg, struct cfg_error *err)
+{
+	if (check_irqs(cfg, err))
+		return -1;
+	return check_regions(cfg, err);
+}

@@ -1,0 +1,308 @@
+/* Second pass: with the whole config known, fill in defaults (vdev loc and
+ * intr, one vCPU), resolve interrupt controller names, and check what a
+ * single statement could not (QNX §5.4 rules; conflicts are in
+ * conflicts.c). */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/cfg_internal.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "devices/registry.h"
+
+#define IOAPIC_BASE  0xfec00000ULL
+#define IOAPIC_LINES 24
+
+/* A renamed ioapic (`vdev ioapic name myioapic`) renames the implicit one:
+ * KVM's in-kernel IOAPIC is the only one there is. */
+static void resolve_ioapic_name(struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_vdevs; i++) {
+		struct vdev_config *vc = &cfg->vdevs[i];
+
+		if (vc->type->class == VDEV_IRQCHIP && vc->name[0])
+			snprintf(cfg->ioapic_name, sizeof(cfg->ioapic_name),
+				 "%s", vc->name);
+	}
+}
+
+static int check_intr(struct vm_config *cfg, struct cfg_intr *in,
+		      struct cfg_error *err)
+{
+	if (!in->pic[0])           /* `reserve intr N` */
+		snprintf(in->pic, sizeof(in->pic), "%s", cfg->ioapic_name);
+	if (in->is_apic)
+		return cfg_err(err, &in->pos, "'intr apic' is only valid for "
+			       "vdev ioapic");
+	if (!strcmp(in->pic, "apic"))
+		return cfg_err(err, &in->pos, "the local apic has no lines; "
+			       "write 'intr apic'");
+	if (strcmp(in->pic, cfg->ioapic_name))
+		return cfg_err(err, &in->pos, "undefined interrupt controller "
+			       "'%s'", in->pic);
+	if (in->line >= IOAPIC_LINES)
+		return cfg_err(err, &in->pos, "interrupt line %u out of range "
+			       "for %s (0-%d)", in->line, in->pic,
+			       IOAPIC_LINES - 1);
+	return 0;
+}
+
+static int default_loc(struct vdev_config *vc, struct cfg_error *err)
+{
+	const struct vdev_type *t = vc->type;
+	uint64_t addr;
+
+	if (!t->default_loc || !t->default_loc(vc->index, &addr))
+		return cfg_err(err, &vc->pos, "vdev %s needs 'loc' (it has no "
+			       "default location)", t->name);
+	vc->locs[0] = (struct cfg_loc){ .space = t->loc_space, .addr = addr,
+					.pos = vc->pos };
+	vc->nr_locs = 1;
+	return 0;
+}
+
+/* Devices KVM emulates sit where KVM puts them: a loc is only a check. */
+static int check_fixed_loc(struct vdev_config *vc, struct cfg_error *err)
+{
+	const struct vdev_type *t = vc->type;
+	const struct cfg_loc *l = &vc->locs[0];
+	unsigned max = t->max_instances ? t->max_instances : 1;
+	uint64_t addr;
+
+	if (t->class == VDEV_IRQCHIP && l->addr != IOAPIC_BASE)
+		return cfg_err(err, &l->pos, "ioapic loc must be 0xfec00000 (the "
+			       "in-kernel ioapic cannot move)");
+	for (unsigned i = 0; i < max; i++)
+		if (t->default_loc && t->default_loc(i, &addr) &&
+		    addr == l->addr)
+			return 0;
+	return cfg_err(err, &l->pos, "vdev %s is emulated by kvm and cannot "
+		       "move to %s 0x%llx", t->name, space_name(l->space),
+		       (unsigned long long)l->addr);
+}
+
+static int resolve_loc(struct vdev_config *vc, struct cfg_error *err)
+{
+	const struct vdev_type *t = vc->type;
+	const struct cfg_loc *l = &vc->locs[0];
+
+	if (!vc->nr_locs)
+		return default_loc(vc, err);
+	if (l->space != t->loc_space)
+		return cfg_err(err, &l->pos, "vdev %s needs an %s location, not "
+			       "%s", t->name, space_name(t->loc_space),
+			       space_name(l->space));
+	if (t->class == VDEV_IRQCHIP || t->class == VDEV_INKERNEL)
+		return check_fixed_loc(vc, err);
+	return 0;
+}
+
+static int resolve_irqchip_intr(struct vdev_config *vc,
+				struct cfg_error *err)
+{
+	for (unsigned i = 0; i < vc->nr_intrs; i++)
+		if (!vc->intrs[i].is_apic)
+			return cfg_err(err, &vc->intrs[i].pos, "vdev %s only "
+				       "takes 'intr apic'", vc->type->name);
+	return 0;
+}
+
+static int resolve_intr(struct vm_config *cfg, struct vdev_config *vc,
+			struct cfg_error *err)
+{
+	const struct vdev_type *t = vc->type;
+	uint32_t line;
+	bool has_default = t->default_intr && t->default_intr(vc->index, &line);
+
+	if (t->class == VDEV_IRQCHIP)
+		return resolve_irqchip_intr(vc, err);
+	if (!vc->nr_intrs) {
+		if (!has_default && t->needs_intr)
+			return cfg_err(err, &vc->pos, "vdev %s needs 'intr' (it "
+				       "has no default interrupt)", t->name);
+		if (!has_default)
+			return 0;
+		vc->intrs[0] = (struct cfg_intr){ .line = line, .pos = vc->pos };
+		snprintf(vc->intrs[0].pic, sizeof(vc->intrs[0].pic), "%s",
+			 cfg->ioapic_name);
+		vc->nr_intrs = 1;
+		return 0;
+	}
+	if (!has_default && !t->needs_intr)
+		return cfg_err(err, &vc->intrs[0].pos, "vdev %s does not take "
+			       "'intr'", t->name);
+	if (vc->nr_intrs > 1)
+		return cfg_err(err, &vc->intrs[1].pos, "vdev %s takes one "
+			       "interrupt", t->name);
+	if (check_intr(cfg, &vc->intrs[0], err))
+		return -1;
+	if (t->class == VDEV_INKERNEL && has_default &&
+	    vc->intrs[0].line != line)
+		return cfg_err(err, &vc->intrs[0].pos, "vdev %s is emulated by "
+			       "kvm on line %u and cannot move to line %u",
+			       t->name, line, vc->intrs[0].line);
+	return 0;
+}
+
+/* QNX: virtio is on PCI unless given both loc and intr (then MMIO). */
+static int resolve_virtio(struct vm_config *cfg, struct vdev_config *vc,
+			  struct cfg_error *err)
+{
+	bool loc = vc->nr_locs, intr = vc->nr_intrs;
+
+	if (loc && vc->locs[0].space == LOC_PCI) {
+		vc->on_pci = true;
+		if (intr)
+			return cfg_err(err, &vc->intrs[0].pos, "vdev %s on pci "
+				       "takes no 'intr'", vc->type->name);
+		return 0;
+	}
+	vc->on_pci = !loc && !intr;
+	if (vc->on_pci)
+		return 0;
+	if (!loc || !intr)
+		return cfg_err(err, &vc->pos, "virtio-mmio vdev %s needs both "
+			       "'loc' and 'intr'", vc->type->name);
+	if (vc->locs[0].space != LOC_MEM)
+		return cfg_err(err, &vc->locs[0].pos, "vdev %s needs a mem or "
+			       "pci location", vc->type->name);
+	for (unsigned i = 0; i < vc->nr_intrs; i++)
+		if (check_intr(cfg, &vc->intrs[i], err))
+			return -1;
+	return 0;
+}
+
+static int resolve_vdev(struct vm_config *cfg, struct vdev_config *vc,
+			struct cfg_error *err)
+{
+	if (vc->type->class == VDEV_VIRTIO)
+		return resolve_virtio(cfg, vc, err);
+	if (resolve_loc(vc, err))
+		return -1;
+	return resolve_intr(cfg, vc, err);
+}
+
+static const struct cfg_pos *region_of(const struct vm_config *cfg,
+				       uint64_t addr, uint64_t *start,
+				       uint64_t *end)
+{
+	for (unsigned i = 0; i < cfg->nr_ram; i++) {
+		const struct ram_config *r = &cfg->ram[i];
+
+		if (addr >= r->start && addr - r->start < r->size) {
+			*start = r->start;
+			*end = r->start + r->size;
+			return &r->pos;
+		}
+	}
+	for (unsigned i = 0; i < cfg->nr_rom; i++) {
+		const struct rom_config *r = &cfg->rom[i];
+
+		if (addr >= r->start && addr - r->start < r->size) {
+			*start = r->start;
+			*end = r->start + r->size;
+			return &r->pos;
+		}
+	}
+	return NULL;
+}
+
+/* `load ADDR,PATH`: ADDR inside RAM/ROM that is declared before the load
+ * (QNX's ordering rule), and the file fits there. */
+static int check_load(const struct vm_config *cfg,
+		      const struct load_config *ld, struct cfg_error *err)
+{
+	const struct cfg_pos *rp;
+	uint64_t start, end;
+	struct stat st;
+	char buf[POS_STR_MAX];
+
+	if (!ld->has_addr)
+		return 0;
+	rp = region_of(cfg, ld->addr, &start, &end);
+	if (!rp)
+		return cfg_err(err, &ld->pos, "load address 0x%llx is outside "
+			       "ram and rom", (unsigned long long)ld->addr);
+	if (rp->seq > ld->pos.seq)
+		return cfg_err(err, &ld->pos, "ram must be allocated before "
+			       "components that refer to guest memory (ram at "
+			       "%s comes after this load)",
+			       pos_str(rp, buf, sizeof(buf)));
+	if (!stat(ld->path, &st) && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size > end - ld->addr)
+		return cfg_err(err, &ld->pos, "'%s' (%llu bytes) does not fit "
+			       "at 0x%llx: memory ends at 0x%llx", ld->path,
+			       (unsigned long long)st.st_size,
+			       (unsigned long long)ld->addr,
+			       (unsigned long long)end);
+	return 0;
+}
+
+/* QNX warns about this rather than refusing: two FIFO vCPUs pinned to one
+ * host CPU can starve each other. */
+static void warn_runmask(const struct vm_config *cfg)
+{
+	char a[POS_STR_MAX], b[POS_STR_MAX];
+
+	for (unsigned i = 0; i < cfg->nr_cpus; i++) {
+		for (unsigned j = i + 1; j < cfg->nr_cpus; j++) {
+			const struct cpu_config *x = &cfg->cpus[i];
+			const struct cpu_config *y = &cfg->cpus[j];
+			cpu_set_t both;
+
+			if (!x->has_runmask || !y->has_runmask ||
+			    (x->policy != SCHED_POL_FIFO &&
+			     y->policy != SCHED_POL_FIFO))
+				continue;
+			CPU_AND(&both, &x->runmask, &y->runmask);
+			if (CPU_COUNT(&both))
+				pr_warn("%s: cpu runmask overlaps the cpu at %s "
+					"while sched f is set",
+					pos_str(&y->pos, a, sizeof(a)),
+					pos_str(&x->pos, b, sizeof(b)));
+		}
+	}
+}
+
+static bool has_guest(const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_loads; i++)
+		if (cfg->loads[i].type == BLOB_GUEST)
+			return true;
+	return false;
+}
+
+static int check_reserved_intrs(struct vm_config *cfg, struct cfg_error *err)
+{
+	for (unsigned i = 0; i < cfg->nr_reserve; i++)
+		if (cfg->reserve[i].kind == RESERVE_INTR &&
+		    check_intr(cfg, &cfg->reserve[i].intr, err))
+			return -1;
+	return 0;
+}
+
+int validate_config(struct vm_config *cfg, const struct cfg_pos *start,
+		    struct cfg_error *err)
+{
+	if (!cfg->nr_ram)
+		return cfg_err(err, start, "no ram: add `ram SIZE`");
+	if (!has_guest(cfg))
+		return cfg_err(err, start, "no guest image: add `load PATH`");
+	resolve_ioapic_name(cfg);
+	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
+		if (resolve_vdev(cfg, &cfg->vdevs[i], err))
+			return -1;
+	if (check_reserved_intrs(cfg, err) || check_conflicts(cfg, err))
+		return -1;
+	for (unsigned i = 0; i < cfg->nr_loads; i++)
+		if (check_load(cfg, &cfg->loads[i], err))
+			return -1;
+	if (!cfg->nr_cpus) {
+		memset(&cfg->cpus[0], 0, sizeof(cfg->cpus[0]));
+		cfg->cpus[0].pos = *start;
+		cfg->nr_cpus = 1;
+	}
+	warn_runmask(cfg);
+	return 0;
+}
