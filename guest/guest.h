@@ -36,6 +36,7 @@ extern u32 boot_info;    /* %ebx: multiboot info / hvm_start_info */
 #define VEC_UD       6
 #define VEC_PIC_BASE 0x20   /* legacy PIC remapped here, then masked */
 #define VEC_DEVICE   0x30   /* IOAPIC-routed device interrupt (pl011) */
+#define VEC_UART     0x31   /* IOAPIC-routed COM1 receive (uart-irq) */
 #define VEC_SPURIOUS 0xff   /* LAPIC spurious vector */
 
 /* Exit status of the guest when something unexpected happens in ring 0. */
@@ -135,6 +136,10 @@ extern volatile u64 pl011_irq_base;
 extern volatile u32 pl011_irq_count;
 extern volatile u32 pl011_irq_mis;
 void pl011_irq(void);   /* ring 0, called from trap() */
+extern volatile u32 uart_irq_count, uart_irq_bytes;
+void ioapic_route(u32 pin, u32 vector, bool level);
+void ioapic_mask(u32 pin);
+u32 ioapic_pins(void);
 
 /* Workloads: each returns the exit status. */
 int wl_smp(void);

@@ -133,6 +133,26 @@ static u32 ioapic_read(u32 reg)
 	return mmio_read32(IOAPIC_BASE + IOAPIC_WIN);
 }
 
+/* Highest pin number, from the IOAPIC version register. */
+u32 ioapic_pins(void)
+{
+	return (ioapic_read(1) >> 16) & 0xff;
+}
+
+/* Route pin to vector on the BSP: fixed, physical, active high; the
+ * destination is written before the unmasking low half. */
+void ioapic_route(u32 pin, u32 vector, bool level)
+{
+	u32 apic_id = mmio_read32(LAPIC_BASE + 0x20) >> 24;
+	ioapic_write(IOAPIC_REDTBL(pin) + 1, apic_id << 24);
+	ioapic_write(IOAPIC_REDTBL(pin), (level ? RTE_LEVEL : 0) | vector);
+}
+
+void ioapic_mask(u32 pin)
+{
+	ioapic_write(IOAPIC_REDTBL(pin), RTE_MASKED);
+}
+
 static bool check_loopback(void)
 {
 	drain_rx();
@@ -150,12 +170,11 @@ static bool check_loopback(void)
 
 static bool check_irq(u32 pin)
 {
-	u32 maxpin = (ioapic_read(1) >> 16) & 0xff;
+	u32 maxpin = ioapic_pins();
 	if (pin > maxpin) {
 		printf("pl011: irq %u beyond IOAPIC pins 0..%u\n", pin, maxpin);
 		return false;
 	}
-	u32 apic_id = mmio_read32(LAPIC_BASE + 0x20) >> 24;
 	lapic_enable();
 	pl011_irq_count = 0;
 	pl011_irq_mis = 0;
@@ -166,8 +185,7 @@ static bool check_irq(u32 pin)
 	wr(LCR_H, LCR_H_WLEN8);
 	drain_rx();
 	wr(ICR, INT_ALL);
-	ioapic_write(IOAPIC_REDTBL(pin) + 1, apic_id << 24);
-	ioapic_write(IOAPIC_REDTBL(pin), RTE_LEVEL | VEC_DEVICE);
+	ioapic_route(pin, VEC_DEVICE, true);
 	svc(SVC_IRQ, 1, 0, 0);
 	wr(IMSC, INT_RX | INT_RT);
 
@@ -178,7 +196,7 @@ static bool check_irq(u32 pin)
 
 	wr(IMSC, 0);
 	svc(SVC_IRQ, 0, 0, 0);
-	ioapic_write(IOAPIC_REDTBL(pin), RTE_MASKED | VEC_DEVICE);
+	ioapic_mask(pin);
 	pl011_irq_base = 0;
 	printf("pl011: irq pin=%u vector=0x%x count=%u mis=0x%x ris=0x%x\n",
 	       pin, VEC_DEVICE, pl011_irq_count, pl011_irq_mis, rd(RIS));

@@ -75,7 +75,7 @@ static u64 memory_size(void)
 
 static const char *const workload_names[] = {
 	"hello", "smp", "pl011", "mmio-latency", "triple-fault", "exit", "echo",
-	"fault",
+	"fault", "uart-irq",
 };
 
 static bool is_workload(const char *s)
@@ -281,6 +281,35 @@ static int wl_echo(void)
 	return done ? 0 : 1;
 }
 
+/* COM1 receive interrupt through IOAPIC pin irq= (default 4): the same
+ * LAPIC/IOAPIC/IF/EOI path the pl011 workload uses, but testable under
+ * QEMU. Needs input on COM1; waits timeout_ms= for one interrupt. */
+static int wl_uart_irq(void)
+{
+	u32 pin = (u32)param_u64("irq", 4);
+	if (pin > ioapic_pins()) {
+		printf("uart-irq: irq %u beyond IOAPIC pins 0..%u\n", pin,
+		       ioapic_pins());
+		return 2;
+	}
+	lapic_enable();
+	/* Edge: the 16550 line stays up until RBR is read, and the handler
+	 * reads it before the EOI anyway. */
+	ioapic_route(pin, VEC_UART, false);
+	svc(SVC_OUTB, COM1 + 4, 0x0b, 0);   /* MCR: DTR, RTS, OUT2 (IRQ gate) */
+	svc(SVC_OUTB, COM1 + 1, 0x01, 0);   /* IER: received data */
+	svc(SVC_IRQ, 1, 0, 0);
+	u64 end = rdtsc() + ms_to_tsc(param_u64("timeout_ms", 10000));
+	while (!uart_irq_count && rdtsc() < end)
+		cpu_relax();
+	svc(SVC_IRQ, 0, 0, 0);
+	svc(SVC_OUTB, COM1 + 1, 0x00, 0);
+	ioapic_mask(pin);
+	printf("RESULT uart-irq irqs=%u bytes=%u\n", uart_irq_count,
+	       uart_irq_bytes);
+	return uart_irq_count ? 0 : 1;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(void);
@@ -293,6 +322,7 @@ static const struct {
 	{ "exit", wl_exit },
 	{ "echo", wl_echo },
 	{ "fault", wl_fault },
+	{ "uart-irq", wl_uart_irq },
 };
 
 void user_main(void)
