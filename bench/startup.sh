@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # bench/startup: exec -> guest exit for the test guest's `hello`, for the
-# bare-KVM limit, cvisor and QEMU microvm (PVH, same binary), interleaved in
+# bare-KVM limit, cvisor and QEMU microvm (PVH: QEMU 7.2 prefers multiboot
+# whenever a header exists, so it gets testguest-pvh.elf, the same code
+# without the multiboot header), interleaved in
 # one run. Reports median/min wall time, median peak RSS and the ratios.
 #   N=20 bench/startup.sh
 set -eu
@@ -13,7 +15,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 declare -A cmd=(
 	[bare]="$BUILD/bench/bare_kvm -m 64 -c hello $GUEST"
 	[cvisor]="$BUILD/cvisor ram 0,0xa0000 ram 1m,63m load $GUEST cmdline hello vdev ser8250 vdev debug-exit"
-	[qemu]="qemu-system-x86_64 -M microvm -accel kvm -m 64 -nodefaults -nographic -serial stdio -device isa-debug-exit,iobase=0xf4 -kernel $GUEST -append hello"
+	[qemu]="qemu-system-x86_64 -M microvm -accel kvm -m 64 -nodefaults -nographic -serial stdio -device isa-debug-exit,iobase=0xf4 -kernel ${GUEST%.elf}-pvh.elf -append hello"
 )
 peers="bare cvisor qemu"
 command -v qemu-system-x86_64 >/dev/null || peers="bare cvisor"

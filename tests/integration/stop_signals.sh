@@ -4,10 +4,10 @@
 need_kvm; need_guest
 # echo waits for input; Ctrl-A x is the escape and never reaches the guest.
 printf '\001x' | timeout 60 "$CVISOR" $(base_args | sed 's/hostdev >-/hostdev -/') \
-	cmdline "echo count=1000000" >"$TMP/out" 2>"$TMP/err"
+	cmdline "echo timeout_ms=600000" >"$TMP/out" 2>"$TMP/err"
 STATUS=$?
 expect_status 3
-timeout 60 "$CVISOR" $(base_args) cmdline "echo count=1000000" \
+timeout 60 "$CVISOR" $(base_args) cmdline "echo timeout_ms=600000" \
 	>"$TMP/out" 2>"$TMP/err" < <(sleep 120) &
 pid=$!
 # wait until the guest is up (its boot line), then ask it to stop
