@@ -1,0 +1,498 @@
+/* Config layer: lexer, includes, every statement, defaults, argv form.
+ * Malformed configs are in test_config_bad.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "config/config.h"
+#include "devices/registry.h"
+
+static char dir[64];
+static char name[128];          /* dir/t.qvmconf: relative paths use dir */
+static struct vm_config cfg;
+static struct cfg_error err;
+
+static void write_file(const char *file, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	strcpy(dir, "/tmp/cvisor-cfg-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(name, sizeof(name), "%s/t.qvmconf", dir);
+	write_file("blob.bin", "blob\n");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void ok(const char *text)
+{
+	if (config_from_string(&cfg, name, text, &err))
+		fail_msg("rejected: %u:%u: %s", err.pos.line, err.pos.col,
+			 err.msg);
+}
+
+/* Expect failure with "LINE:COL: message". */
+static void bad(const char *text, const char *want)
+{
+	char got[512];
+
+	if (!config_from_string(&cfg, name, text, &err)) {
+		config_free(&cfg);
+		fail_msg("accepted, wanted %s", want);
+	}
+	snprintf(got, sizeof(got), "%u:%u: %s", err.pos.line, err.pos.col,
+		 err.msg);
+	assert_string_equal(got, want);
+}
+
+#define RL "ram 1m load blob.bin "
+
+/* ---- lexer ---- */
+
+static void test_comments_and_whitespace(void **state)
+{
+	ok("# comment\n\tram\t1m # trailing\n\n  load blob.bin#glued\n"
+	   "system\r\nvm1\n");
+	assert_string_equal(cfg.system, "vm1");
+	assert_int_equal(cfg.nr_ram, 1);
+	config_free(&cfg);
+}
+
+static void test_strings(void **state)
+{
+	ok(RL "cmdline \"a  b # not a comment\n c\\\nd \\\"q\\\" e\\x\"");
+	assert_string_equal(cfg.cmdline, "a  b # not a comment\n cd \"q\" e\\x");
+	assert_int_equal(cfg.cmdline_pos.line, 1);
+	assert_int_equal(cfg.cmdline_pos.col, 22);
+	config_free(&cfg);
+	/* a quoted part inside a word, and an empty string */
+	ok(RL "cmdline \"\" vdev ser8250 hostdev >\"|cat -n\"");
+	assert_string_equal(cfg.cmdline, "");
+	assert_true(cfg.vdevs[0].hostdevs[0].is_pipe);
+	assert_string_equal(cfg.vdevs[0].hostdevs[0].path, "cat -n");
+	assert_int_equal(cfg.vdevs[0].hostdevs[0].dir, HOSTDEV_OUT);
+	config_free(&cfg);
+}
+
+static void test_positions(void **state)
+{
+	ok("ram 1m\n  load blob.bin\n\tvdev   ser8250\n");
+	assert_string_equal(cfg.vdevs[0].pos.file, name);
+	assert_int_equal(cfg.vdevs[0].pos.line, 3);
+	assert_int_equal(cfg.vdevs[0].pos.col, 9);   /* a tab is one byte */
+	assert_int_equal(cfg.loads[0].pos.line, 2);
+	assert_int_equal(cfg.loads[0].pos.col, 8);
+	config_free(&cfg);
+	/* a string spanning lines: the next token's line is counted on */
+	bad("cmdline \"a\nb\" foo", "2:4: unknown option 'foo'; expected one "
+	    "of system, ram, rom, reserve, cpu, load, cmdline, vdev, pass, "
+	    "reboot");
+}
+
+static void test_numbers(void **state)
+{
+	ok("ram 0,640k ram 1m,0x1000 ram 0X200000,2M ram 1g,1G load blob.bin");
+	assert_int_equal(cfg.ram[0].size, 640 * 1024);
+	assert_int_equal(cfg.ram[1].start, 1 << 20);
+	assert_int_equal(cfg.ram[1].size, 0x1000);
+	assert_int_equal(cfg.ram[2].start, 0x200000);
+	assert_int_equal(cfg.ram[2].size, 2 << 20);
+	assert_int_equal(cfg.ram[3].start, 1ULL << 30);
+	assert_int_equal(cfg.ram[3].size, 1ULL << 30);
+	config_free(&cfg);
+	bad("ram 0x", "1:5: invalid size '0x'");
+	bad("ram 18446744073709551616", "1:5: size '18446744073709551616' is "
+	    "too large");
+	bad("ram 17179869184g", "1:5: size '17179869184g' is too large");
+	bad("ram 1mm", "1:5: invalid size '1mm'");
+	bad("ram -1", "1:5: invalid size '-1'");
+}
+
+static void test_nul_byte(void **state)
+{
+	static const char text[] = "ram 1m\0x";
+	struct vm_config c;
+	FILE *f;
+	char path[256], arg[260];
+	char *argv[] = { arg };
+
+	snprintf(path, sizeof(path), "%s/nul.qvmconf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	snprintf(arg, sizeof(arg), "@%s", path);
+	assert_int_equal(config_from_args(&c, 1, argv, &err), -1);
+	assert_string_equal(err.msg, "unexpected nul byte");
+	assert_int_equal(err.pos.col, 7);
+}
+
+/* ---- includes ---- */
+
+static void test_include_relative(void **state)
+{
+	char sub[256];
+
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	mkdir(sub, 0755);
+	write_file("sub/inner.qvmconf", "vdev ser8250 hostdev out.txt\n"
+		   "initrd load ../blob.bin\n");
+	write_file("sub/outer.qvmconf", "@inner.qvmconf\nsystem x\n");
+	ok("ram 1m load blob.bin @sub/outer.qvmconf cmdline \"c\"");
+	assert_string_equal(cfg.system, "x");
+	assert_int_equal(cfg.nr_vdevs, 1);
+	assert_non_null(strstr(cfg.vdevs[0].pos.file, "sub/inner.qvmconf"));
+	assert_int_equal(cfg.vdevs[0].pos.line, 1);
+	assert_int_equal(cfg.vdevs[0].pos.col, 6);
+	/* hostdev and load paths are relative to the including file */
+	assert_non_null(strstr(cfg.vdevs[0].hostdevs[0].path, "sub/out.txt"));
+	assert_non_null(strstr(cfg.loads[1].path, "sub/../blob.bin"));
+	assert_string_equal(cfg.cmdline, "c");
+	config_free(&cfg);
+}
+
+static void test_include_cycle(void **state)
+{
+	char want[512], got[512];
+
+	write_file("a.qvmconf", "ram 1m\n@b.qvmconf\n");
+	write_file("b.qvmconf", "\n  @a.qvmconf\n");
+	snprintf(want, sizeof(want), "2:3: include cycle: '%s/a.qvmconf' is "
+		 "already being read", dir);
+	bad("@a.qvmconf", want);
+	snprintf(got, sizeof(got), "%s/b.qvmconf", dir);
+	assert_string_equal(err.pos.file, got);
+	/* including the same file twice in a row is no cycle */
+	write_file("c.qvmconf", "# nothing\n");
+	ok("@c.qvmconf @c.qvmconf ram 1m load blob.bin");
+	config_free(&cfg);
+}
+
+static void test_include_depth(void **state)
+{
+	char file[32], text[64];
+
+	/* d0 includes d1 ... d20: the 17th nesting level is refused */
+	for (int i = 0; i <= 20; i++) {
+		snprintf(file, sizeof(file), "d%d.qvmconf", i);
+		snprintf(text, sizeof(text), "@d%d.qvmconf\n", i + 1);
+		write_file(file, text);
+	}
+	bad("@d0.qvmconf", "1:1: include depth limit of 16 exceeded");
+	assert_non_null(strstr(err.pos.file, "d14.qvmconf"));
+}
+
+static void test_include_errors(void **state)
+{
+	bad("ram 1m @", "1:8: expected a file name after '@'");
+	/* a quoted @ is a plain word */
+	bad("\"@x\"", "1:1: unknown option '@x'; expected one of system, ram, "
+	    "rom, reserve, cpu, load, cmdline, vdev, pass, reboot");
+}
+
+/* ---- statements ---- */
+
+static void test_memory(void **state)
+{
+	ok("ram 0,0xa0000 reserve loc 0xa0000,0x20000 rom 0xc0000,0x40000 "
+	   "ram 1m,1023m ram 16m load blob.bin");
+	assert_int_equal(cfg.nr_ram, 3);
+	assert_int_equal(cfg.nr_rom, 1);
+	assert_int_equal(cfg.rom[0].start, 0xc0000);
+	assert_int_equal(cfg.rom[0].size, 0x40000);
+	/* no start: right after the highest RAM/ROM so far */
+	assert_int_equal(cfg.ram[2].start, 1ULL << 30);
+	assert_int_equal(cfg.ram[2].size, 16 << 20);
+	assert_int_equal(cfg.nr_reserve, 1);
+	assert_int_equal(cfg.reserve[0].kind, RESERVE_LOC);
+	assert_int_equal(cfg.reserve[0].loc.space, LOC_MEM);
+	assert_int_equal(cfg.reserve[0].loc.len, 0x20000);
+	config_free(&cfg);
+	/* QNX's x86 map: `ram 0xa0000` then rom, then ram after the rom */
+	ok("ram 0xa0000 rom 0xc0000,0x40000 ram 1024M load blob.bin");
+	assert_int_equal(cfg.ram[0].start, 0);
+	assert_int_equal(cfg.ram[1].start, 0x100000);
+	config_free(&cfg);
+}
+
+static void test_reserve(void **state)
+{
+	ok(RL "reserve intr 5,ioapic:6 loc io 0xcf,0x8 loc pci:0:1 "
+	   "loc pci:8086/0x1234 loc io:0x500");
+	assert_int_equal(cfg.nr_reserve, 6);
+	assert_string_equal(cfg.reserve[0].intr.pic, "ioapic");
+	assert_int_equal(cfg.reserve[0].intr.line, 5);
+	assert_int_equal(cfg.reserve[1].intr.line, 6);
+	assert_int_equal(cfg.reserve[2].loc.space, LOC_IO);
+	assert_int_equal(cfg.reserve[2].loc.addr, 0xcf);
+	assert_int_equal(cfg.reserve[2].loc.len, 8);
+	assert_int_equal(cfg.reserve[3].loc.space, LOC_PCI);
+	assert_int_equal(cfg.reserve[3].loc.dev, 1);
+	assert_true(cfg.reserve[4].loc.pci_by_id);
+	assert_int_equal(cfg.reserve[4].loc.vid, 0x8086);
+	assert_int_equal(cfg.reserve[4].loc.did, 0x1234);
+	assert_false(cfg.reserve[5].loc.has_len);
+	config_free(&cfg);
+}
+
+static void test_cpus(void **state)
+{
+	ok(RL "cpu cpu sched 10 cpu sched 20f runmask 1,3 cpu sched 5o");
+	assert_int_equal(cfg.nr_cpus, 4);
+	assert_false(cfg.cpus[0].has_sched);
+	assert_int_equal(cfg.cpus[1].policy, SCHED_POL_RR);
+	assert_int_equal(cfg.cpus[1].priority, 10);
+	assert_int_equal(cfg.cpus[2].policy, SCHED_POL_FIFO);
+	assert_true(cfg.cpus[2].has_runmask);
+	assert_true(CPU_ISSET(1, &cfg.cpus[2].runmask));
+	assert_true(CPU_ISSET(3, &cfg.cpus[2].runmask));
+	assert_false(CPU_ISSET(2, &cfg.cpus[2].runmask));
+	assert_int_equal(cfg.cpus[3].policy, SCHED_POL_OTHER);
+	config_free(&cfg);
+	/* overlapping FIFO runmasks are only a warning */
+	ok(RL "cpu sched 10f runmask 2 cpu sched 10f runmask 2");
+	config_free(&cfg);
+}
+
+static void test_too_many_cpus(void **state)
+{
+	char text[512] = "";
+
+	for (int i = 0; i <= CFG_MAX_CPUS; i++)
+		strcat(text, "cpu ");
+	bad(text, "1:257: too many cpus (max 64)");
+}
+
+static void test_loads(void **state)
+{
+	ok("ram 0,16m load 0x100000,blob.bin initrd load blob.bin "
+	   "data load 0x2000,blob.bin acpi load blob.bin fdt load blob.bin");
+	assert_int_equal(cfg.nr_loads, 5);
+	assert_int_equal(cfg.loads[0].type, BLOB_GUEST);
+	assert_true(cfg.loads[0].has_addr);
+	assert_int_equal(cfg.loads[0].addr, 0x100000);
+	assert_non_null(strstr(cfg.loads[0].path, "/blob.bin"));
+	assert_int_equal(cfg.loads[1].type, BLOB_INITRD);
+	assert_int_equal(cfg.loads[2].type, BLOB_DATA);
+	assert_int_equal(cfg.loads[3].type, BLOB_ACPI);
+	assert_int_equal(cfg.loads[4].type, BLOB_FDT);
+	config_free(&cfg);
+	/* `guest load` is the default blob spelled out */
+	ok("ram 1m guest load blob.bin");
+	assert_int_equal(cfg.loads[0].type, BLOB_GUEST);
+	config_free(&cfg);
+	/* a load into ROM is fine */
+	ok("ram 1m rom 0x100000,64k load blob.bin data load 0x100000,blob.bin");
+	config_free(&cfg);
+}
+
+static void test_system_cmdline_reboot(void **state)
+{
+	ok(RL "system guest1 cmdline console=ttyS0");
+	assert_string_equal(cfg.system, "guest1");
+	assert_string_equal(cfg.cmdline, "console=ttyS0");
+	assert_int_equal(cfg.reboot, REBOOT_RESET);
+	config_free(&cfg);
+	ok(RL "reboot exit");
+	assert_int_equal(cfg.reboot, REBOOT_EXIT);
+	config_free(&cfg);
+	ok(RL "reboot reset");
+	assert_int_equal(cfg.reboot, REBOOT_RESET);
+	config_free(&cfg);
+}
+
+static void test_unsupported_statements(void **state)
+{
+	static const char *const words[] = {
+		"debug", "set", "unsupported", "dump", "safety",
+	};
+	char want[64];
+
+	for (unsigned i = 0; i < 5; i++) {
+		snprintf(want, sizeof(want), "1:1: '%s' is not supported yet",
+			 words[i]);
+		bad(words[i], want);
+	}
+	bad("cpu partition p", "1:5: 'partition' is not supported yet");
+	bad("guest pass loc pci:0:2.0", "1:7: pass-through is not supported "
+	    "yet");
+}
+
+/* ---- vdevs and defaults ---- */
+
+static void test_defaults(void **state)
+{
+	ok("ram 1m load blob.bin vdev ser8250 vdev ser8250 vdev pckeyboard "
+	   "vdev debug-exit vdev testdev vdev timer8254 vdev 8259 vdev 8259");
+	assert_int_equal(cfg.nr_cpus, 1);
+	assert_string_equal(cfg.ioapic_name, "ioapic");
+	assert_int_equal(cfg.reboot, REBOOT_RESET);
+	assert_int_equal(cfg.vdevs[0].index, 0);
+	assert_int_equal(cfg.vdevs[0].locs[0].space, LOC_IO);
+	assert_int_equal(cfg.vdevs[0].locs[0].addr, 0x3f8);
+	assert_string_equal(cfg.vdevs[0].intrs[0].pic, "ioapic");
+	assert_int_equal(cfg.vdevs[0].intrs[0].line, 4);
+	assert_int_equal(cfg.vdevs[1].index, 1);
+	assert_int_equal(cfg.vdevs[1].locs[0].addr, 0x2f8);
+	assert_int_equal(cfg.vdevs[1].intrs[0].line, 3);
+	assert_int_equal(cfg.vdevs[2].locs[0].addr, 0x60);
+	assert_int_equal(cfg.vdevs[2].nr_intrs, 0);
+	assert_int_equal(cfg.vdevs[3].locs[0].addr, 0xf4);
+	assert_int_equal(cfg.vdevs[4].locs[0].space, LOC_MEM);
+	assert_int_equal(cfg.vdevs[4].locs[0].addr, 0xfeb00000);
+	assert_int_equal(cfg.vdevs[5].intrs[0].line, 0);
+	assert_int_equal(cfg.vdevs[6].locs[0].addr, 0x20);
+	assert_int_equal(cfg.vdevs[7].locs[0].addr, 0xa0);
+	assert_int_equal(cfg.vdevs[7].index, 1);
+	for (unsigned i = 0; i < cfg.nr_vdevs; i++)
+		assert_false(cfg.vdevs[i].on_pci);
+	config_free(&cfg);
+}
+
+static void test_vdev_options(void **state)
+{
+	const struct cfg_devopt *o;
+
+	ok(RL "vdev ioapic name myioapic intr apic hostvector 32 "
+	   "vdev vdev-ser8250.so loc 0x2f8 intr myioapic:3 name com2 "
+	   "hostdev <in.txt hostdev >- batch 100 delayed forever sched 10 "
+	   "vdev isa-debug-exit mode plain vdev pl011 loc mem:0x9000000,0x2000 "
+	   "intr myioapic:5 hostdev -");
+	assert_string_equal(cfg.ioapic_name, "myioapic");
+	assert_true(cfg.vdevs[0].intrs[0].is_apic);
+	assert_int_equal(cfg.vdevs[0].locs[0].addr, 0xfec00000);
+	o = vdev_opt(&cfg.vdevs[0], "hostvector");
+	assert_non_null(o);
+	assert_int_equal(o->num, 32);
+	assert_ptr_equal(cfg.vdevs[1].type, &ser8250_type);
+	/* a bare address means the type's own space: io for the 8250 */
+	assert_int_equal(cfg.vdevs[1].locs[0].space, LOC_IO);
+	assert_int_equal(cfg.vdevs[1].locs[0].addr, 0x2f8);
+	assert_string_equal(cfg.vdevs[1].intrs[0].pic, "myioapic");
+	assert_string_equal(cfg.vdevs[1].name, "com2");
+	assert_int_equal(cfg.vdevs[1].nr_hostdevs, 2);
+	assert_int_equal(cfg.vdevs[1].hostdevs[0].dir, HOSTDEV_IN);
+	assert_non_null(strstr(cfg.vdevs[1].hostdevs[0].path, "/in.txt"));
+	assert_int_equal(cfg.vdevs[1].hostdevs[1].dir, HOSTDEV_OUT);
+	assert_string_equal(cfg.vdevs[1].hostdevs[1].path, "-");
+	assert_int_equal(vdev_opt(&cfg.vdevs[1], "batch")->num, 100);
+	assert_string_equal(vdev_opt(&cfg.vdevs[1], "delayed")->value,
+			    "forever");
+	assert_null(vdev_opt(&cfg.vdevs[1], "nosuch"));
+	assert_ptr_equal(cfg.vdevs[2].type, &debug_exit_type);
+	assert_string_equal(vdev_opt(&cfg.vdevs[2], "mode")->value, "plain");
+	assert_int_equal(cfg.vdevs[3].locs[0].len, 0x2000);
+	assert_true(cfg.vdevs[3].locs[0].has_len);
+	assert_int_equal(cfg.vdevs[3].hostdevs[0].dir, HOSTDEV_BOTH);
+	config_free(&cfg);
+}
+
+static void test_context_continues(void **state)
+{
+	/* QNX: top-level options do not end a vdev context */
+	ok("vdev ser8250 ram 1m intr ioapic:3 load blob.bin name c");
+	assert_int_equal(cfg.vdevs[0].intrs[0].line, 3);
+	assert_string_equal(cfg.vdevs[0].name, "c");
+	config_free(&cfg);
+	/* a context lasts until the next one opens */
+	bad(RL "reserve loc 0x200000 cpu loc 0x300000", "1:47: 'loc' is only "
+	    "valid after vdev, pass or reserve");
+}
+
+/* ---- command line ---- */
+
+static void test_args(void **state)
+{
+	char blob[256], file[256], inc[260];
+	char *argv[] = { "ram", "256m", "load", blob, "cmdline",
+			 "console=ttyS0 quiet", "vdev", "ser8250", "hostdev",
+			 ">-", inc };
+
+	snprintf(blob, sizeof(blob), "%s/blob.bin", dir);
+	write_file("args.qvmconf", "system fromfile\n");
+	snprintf(file, sizeof(file), "%s/args.qvmconf", dir);
+	snprintf(inc, sizeof(inc), "@%s", file);
+	assert_int_equal(config_from_args(&cfg, 11, argv, &err), 0);
+	assert_string_equal(cfg.cmdline, "console=ttyS0 quiet");
+	assert_string_equal(cfg.system, "fromfile");
+	assert_string_equal(cfg.vdevs[0].pos.file, "<command line>");
+	assert_int_equal(cfg.vdevs[0].pos.line, 1);
+	assert_int_equal(cfg.vdevs[0].pos.col, 8);
+	/* argv paths are relative to the cwd: kept as written */
+	assert_string_equal(cfg.loads[0].path, blob);
+	config_free(&cfg);
+}
+
+static void test_args_errors(void **state)
+{
+	char *argv1[] = { "ram", "1m", "load" };
+	char *argv2[] = { "@/nonexistent/x.qvmconf" };
+	char *argv3[] = { "ram", "1m", "load", "blob.bin-not-here" };
+
+	assert_int_equal(config_from_args(&cfg, 3, argv1, &err), -1);
+	assert_string_equal(err.pos.file, "<command line>");
+	assert_int_equal(err.pos.col, 3);
+	assert_string_equal(err.msg, "expected [ADDR,]PATH after 'load'");
+	assert_int_equal(config_from_args(&cfg, 1, argv2, &err), -1);
+	assert_string_equal(err.msg, "cannot read '/nonexistent/x.qvmconf': "
+			    "no such file or directory");
+	assert_int_equal(err.pos.col, 1);
+	assert_int_equal(config_from_args(&cfg, 4, argv3, &err), -1);
+	assert_int_equal(err.pos.col, 4);
+	assert_int_equal(config_from_args(&cfg, 0, argv3, &err), -1);
+	assert_string_equal(err.msg, "no ram: add `ram SIZE`");
+	assert_int_equal(err.pos.col, 1);
+	/* the error survives the config: it owns its file name */
+	assert_ptr_equal(err.pos.file, err.file);
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_comments_and_whitespace),
+		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_positions),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_include_relative),
+		cmocka_unit_test(test_include_cycle),
+		cmocka_unit_test(test_include_depth),
+		cmocka_unit_test(test_include_errors),
+		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_reserve),
+		cmocka_unit_test(test_cpus),
+		cmocka_unit_test(test_too_many_cpus),
+		cmocka_unit_test(test_loads),
+		cmocka_unit_test(test_system_cmdline_reboot),
+		cmocka_unit_test(test_unsupported_statements),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_vdev_options),
+		cmocka_unit_test(test_context_continues),
+		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_args_errors),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
