@@ -31,12 +31,16 @@ void vcpu_signals_init(void)
 /* Inside KVM_RUN only the kick signal is deliverable. */
 static int set_run_sigmask(struct vcpu *v)
 {
-	struct {
+	/* struct kvm_signal_mask is { u32 len; u8 sigset[]; }: the 8-byte
+	 * kernel sigset starts at offset 4, so it is copied, not overlaid. */
+	union {
 		struct kvm_signal_mask hdr;
-		uint64_t set;   /* the kernel's sigset is 8 bytes on x86_64 */
-	} m = { .hdr.len = 8, .set = ~0ULL };
+		uint8_t bytes[sizeof(struct kvm_signal_mask) + 8];
+	} m;
+	uint64_t set = ~0ULL & ~(1ULL << (VCPU_KICK_SIGNAL - 1));
 
-	m.set &= ~(1ULL << (VCPU_KICK_SIGNAL - 1));
+	m.hdr.len = 8;
+	memcpy(m.hdr.sigset, &set, sizeof(set));
 	return ioctl(v->fd, KVM_SET_SIGNAL_MASK, &m) < 0 ? -errno : 0;
 }
 
