@@ -65,17 +65,15 @@ static int set_out(struct chardev *c, int fd, bool ours)
 /* Input from stdin goes through our own open file description where we
  * can: setting O_NONBLOCK on fd 0 itself would also make stdout
  * non-blocking when both are the same terminal. */
-static int reopen_stdin(bool *blocking)
+static int reopen_stdin(void)
 {
 	int fd = open("/proc/self/fd/0",
 		      O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
-	*blocking = false;
 	if (fd >= 0)
 		return fd;
-	/* A socket cannot be reopened: read it blocking, once per epoll
-	 * readiness report, which does not block in practice. */
-	*blocking = true;
+	/* A socket cannot be reopened: use it blocking. The loop reads once
+	 * per readiness report, which does not block in practice. */
 	return fcntl(0, F_DUPFD_CLOEXEC, 3);
 }
 
@@ -90,7 +88,7 @@ int chardev_attach_stdin(struct chardev *c, bool explicit)
 		pr_err("chardev: stdin is already the input of another device");
 		return -EBUSY;
 	}
-	fd = reopen_stdin(&c->in_blocking);
+	fd = reopen_stdin();
 	if (fd < 0) {
 		err = -errno;
 		atomic_store(&stdin_claimed, false);

@@ -19,8 +19,6 @@ struct chardev {
 	bool in_stdin;              /* input is stdin: escape handling */
 	bool in_file;               /* not pollable (regular file): fed by
 				       loop calls instead of epoll */
-	bool in_blocking;           /* could not get a non-blocking fd: one
-				       read per readiness report */
 	bool want_stdin;            /* `>-`: take stdin too if it is a tty */
 	bool out_drop_full;         /* pty: drop output nobody reads */
 	int raw_fd;                 /* terminal we put in raw mode, or -1 */
