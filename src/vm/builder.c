@@ -202,7 +202,7 @@ static int setup_boot(struct vm *vm, int *status)
 	unsigned n = vm->cfg->nr_cpus ? vm->cfg->nr_cpus : 1;
 	int ret;
 
-	if (x86_boot_load(vm->cfg, &vm->mem, &res, &err) < 0) {
+	if (x86_boot_load(vm->cfg, &vm->mem, NULL, &res, &err) < 0) {
 		cfg_error_print(&err);
 		*status = CV_EXIT_CONFIG;
 		return -EINVAL;

@@ -352,6 +352,32 @@ static void test_data_blob(void **state)
 	assert_memory_equal(fx_ptr(fx, 0x300123, 100), initrd, 100);
 }
 
+/* The platform's RSDP reaches start_info unchanged. */
+static void test_pvh_rsdp(void **state)
+{
+	struct fixture *fx = *state;
+	const struct hvm_start_info *si;
+
+	fx->plat.rsdp_addr = 0xf0000;
+	fx_load(fx, BLOB_GUEST, pvh_elf(fx, true, 4, false));
+	assert_int_equal(fx_boot(fx), 0);
+	si = fx_ptr(fx, fx->res.info_addr, sizeof(*si));
+	assert_int_equal(si->rsdp_paddr, 0xf0000);
+}
+
+/* A NULL platform is allowed and means "no RSDP". */
+static void test_null_platform(void **state)
+{
+	struct fixture *fx = *state;
+	const struct hvm_start_info *si;
+
+	fx_load(fx, BLOB_GUEST, pvh_elf(fx, true, 4, false));
+	assert_int_equal(x86_boot_load(&fx->cfg, &fx->mem, NULL, &fx->res,
+				       &fx->err), 0);
+	si = fx_ptr(fx, fx->res.info_addr, sizeof(*si));
+	assert_int_equal(si->rsdp_paddr, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +392,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_info_yields_to_fixed_blobs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bss_only_segment, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_data_blob, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pvh_rsdp, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_null_platform, fx_setup, fx_teardown),
 	};
 
 	fill_patterns();

@@ -440,12 +440,15 @@ static int boot_load(struct boot_ctx *c, struct boot_result *res)
 }
 
 int x86_boot_load(const struct vm_config *cfg, struct guest_mem *mem,
-		  struct boot_result *res, struct cfg_error *err)
+		  const struct boot_platform *plat, struct boot_result *res,
+		  struct cfg_error *err)
 {
 	struct boot_ctx *c = xcalloc(1, sizeof(*c));
 	int r;
 
 	c->cfg = cfg;
+	if (plat)
+		c->plat = *plat;
 	c->mem = mem;
 	c->err = err;
 	memset(res, 0, sizeof(*res));

@@ -41,6 +41,12 @@ struct e820_entry {
 
 #define X86_MEMMAP_MAX 64
 
+/* What the platform built before the image is loaded, which the boot
+ * information must point at. */
+struct boot_platform {
+	uint64_t rsdp_addr;    /* ACPI RSDP, or 0 when there are no tables */
+};
+
 struct boot_result {
 	enum boot_proto proto;
 	struct x86_boot_state cpu;
@@ -56,9 +62,11 @@ int x86_memmap_build(const struct vm_config *cfg, struct e820_entry *out,
 
 /* Load every `load` of cfg into mem (the one guest image, initrds as
  * modules, data blobs at their addresses), detect the format, build the
- * boot-info structures and fill res. Errors are reported with the load's
- * cfg position in err and return -1. */
+ * boot-info structures and fill res. plat (may be NULL) is what the boot
+ * information must point at (the RSDP). Errors are reported with the
+ * load's cfg position in err and return -1. */
 int x86_boot_load(const struct vm_config *cfg, struct guest_mem *mem,
-		  struct boot_result *res, struct cfg_error *err);
+		  const struct boot_platform *plat, struct boot_result *res,
+		  struct cfg_error *err);
 
 #endif

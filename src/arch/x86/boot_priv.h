@@ -45,6 +45,7 @@ struct boot_ctx {
 	const struct vm_config *cfg;
 	struct guest_mem *mem;
 	struct cfg_error *err;
+	struct boot_platform plat;         /* zeroed when the caller gave none */
 
 	const struct load_config *guest;
 	struct boot_file image;

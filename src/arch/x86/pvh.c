@@ -109,6 +109,7 @@ int pvh_write_info(struct boot_ctx *c, uint64_t base)
 	si.modlist_paddr = c->nr_mods ? base + l.modlist : 0;
 	si.memmap_paddr = base + l.memmap;
 	si.cmdline_paddr = base + l.cmdline;
+	si.rsdp_paddr = c->plat.rsdp_addr;
 	memcpy(buf, &si, sizeof(si));
 	fill_modules(c, buf, &l, base);
 	fill_memmap(c, buf, &l);
