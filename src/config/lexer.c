@@ -175,8 +175,8 @@ static int scan_quoted(struct lexer *lx, struct scan *s)
 /* One token starting at s->i; *quoted tells whether any part was quoted. */
 static int scan_token(struct lexer *lx, struct scan *s, bool *quoted)
 {
-	s->buf_len = 0;
-	scan_putc(s, 'x');     /* make sure buf exists */
+	if (!s->buf)
+		scan_putc(s, '\0');   /* allocate: "" is a valid token */
 	s->buf_len = 0;
 	s->buf[0] = '\0';
 	*quoted = false;
