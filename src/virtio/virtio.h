@@ -1,0 +1,190 @@
+/* Transport-independent virtio device model (virtio 1.2, modern only).
+ *
+ * A device type (blk, console, rng...) embeds a struct virtio_dev, fills
+ * its ops and config buffer, and calls virtio_dev_init(). A transport
+ * (virtio-mmio, virtio-pci) maps its registers onto the virtio_dev_* and
+ * virtio_queue_* accessors below and supplies the interrupt callbacks.
+ * Neither side knows the other.
+ *
+ * Locking (docs/virtio.md has the long version):
+ *  - d->lock guards the control plane: status, features, config bytes,
+ *    queue set-up. Every accessor below that a transport calls from a vCPU
+ *    thread takes it; none may be called with it held.
+ *  - each queue has its own lock for the data plane: the thread that pops
+ *    and pushes (event loop or an I/O thread) holds it. ops->queue_notify
+ *    is called with it held; completions from another thread take it with
+ *    virtio_queue_lock().
+ *  - order: d->lock before a queue lock. The data plane never takes
+ *    d->lock; it reports errors with virtio_dev_needs_reset(), which does
+ *    not lock.
+ */
+#ifndef CVISOR_VIRTIO_VIRTIO_H
+#define CVISOR_VIRTIO_VIRTIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/log.h"
+#include "virtio/queue.h"
+
+struct guest_mem;
+
+/* Device status bits (spec 2.1) */
+#define VIRTIO_STATUS_ACKNOWLEDGE	0x01
+#define VIRTIO_STATUS_DRIVER		0x02
+#define VIRTIO_STATUS_DRIVER_OK		0x04
+#define VIRTIO_STATUS_FEATURES_OK	0x08
+#define VIRTIO_STATUS_NEEDS_RESET	0x40
+#define VIRTIO_STATUS_FAILED		0x80
+
+/* Reserved feature bits (spec 6) */
+#define VIRTIO_F_RING_INDIRECT_DESC	28
+#define VIRTIO_F_RING_EVENT_IDX		29
+#define VIRTIO_F_VERSION_1		32
+#define VIRTIO_F_ACCESS_PLATFORM	33
+#define VIRTIO_BIT(b)			(1ULL << (b))
+
+/* Interrupt status bits (ISR / InterruptStatus) */
+#define VIRTIO_ISR_QUEUE		0x1
+#define VIRTIO_ISR_CONFIG		0x2
+
+/* Device IDs (spec 5) */
+#define VIRTIO_ID_NET			1
+#define VIRTIO_ID_BLOCK			2
+#define VIRTIO_ID_CONSOLE		3
+#define VIRTIO_ID_RNG			4
+
+#define VIRTIO_MAX_QUEUES		64
+
+struct virtio_dev;
+
+/* What a device type implements. All optional except queue_notify. */
+struct virtio_dev_ops {
+	/* Veto a feature set the driver accepted (already known to be a
+	 * subset of the offer, with VERSION_1). 0 accepts. d->lock held. */
+	int (*validate_features)(struct virtio_dev *d, uint64_t features);
+	/* DRIVER_OK was written; queues are set up. Nonzero sets
+	 * NEEDS_RESET. d->lock held. */
+	int (*activate)(struct virtio_dev *d);
+	/* Stop all work and forget driver state: after it returns nothing
+	 * may pop or push any queue. d->lock held, queue locks not held. */
+	void (*reset)(struct virtio_dev *d);
+	/* The driver kicked queue q. Runs on the event loop thread (from
+	 * ioeventfd) with the queue lock held, only while DRIVER_OK. */
+	void (*queue_notify)(struct virtio_dev *d, unsigned q);
+	/* The driver wrote config bytes [off, off+len) (already stored in
+	 * d->config). Without it, config space is read-only. d->lock held. */
+	void (*config_write)(struct virtio_dev *d, uint32_t off, uint32_t len);
+};
+
+/* What a transport provides: raising interrupts. Called without d->lock,
+ * possibly with a queue lock held, from any thread; must not block. */
+struct virtio_transport {
+	void (*notify_used)(struct virtio_dev *d, unsigned q);
+	void (*notify_config)(struct virtio_dev *d);
+	void *ctx;
+};
+
+struct virtio_queue {
+	pthread_mutex_t lock;     /* data plane */
+	struct virtq vq;
+};
+
+struct virtio_dev {
+	const char *name;
+	uint32_t device_id;
+	const struct virtio_dev_ops *ops;
+	struct virtio_transport transport;
+	struct guest_mem *mem;
+
+	pthread_mutex_t lock;     /* control plane */
+	uint64_t device_features; /* offered; VERSION_1 always in */
+	uint64_t driver_features; /* accepted by the driver */
+	uint8_t status;           /* read with __atomic: set from data plane */
+	uint32_t isr;             /* VIRTIO_ISR_*, atomic */
+	uint32_t config_generation;
+	uint8_t *config;          /* device config space, little-endian */
+	uint32_t config_len;
+
+	unsigned nr_queues;
+	struct virtio_queue *queues;
+	struct ratelimit log_rl;
+};
+
+/* --- device side --- */
+
+/* features: the device's own bits; VERSION_1 is added, ACCESS_PLATFORM
+ * removed. config: the device's config buffer (may be NULL/0). */
+int virtio_dev_init(struct virtio_dev *d, const char *name,
+		    uint32_t device_id, const struct virtio_dev_ops *ops,
+		    struct guest_mem *mem, uint64_t features,
+		    void *config, uint32_t config_len,
+		    unsigned nr_queues, uint16_t queue_max);
+void virtio_dev_uninit(struct virtio_dev *d);
+/* Before the transport is attached: per-queue maximum size. */
+void virtio_dev_set_queue_max(struct virtio_dev *d, unsigned q,
+			      uint16_t max);
+/* The device changed config bytes: copy them in, bump the generation,
+ * raise a config interrupt once the driver is running. */
+void virtio_dev_config_update(struct virtio_dev *d, uint32_t off,
+			      const void *buf, uint32_t len);
+/* Something broke that only a reset fixes (e.g. virtq_pop < 0): set
+ * NEEDS_RESET and raise a config interrupt. Safe from the data plane. */
+void virtio_dev_needs_reset(struct virtio_dev *d, unsigned q);
+bool virtio_dev_has_feature(const struct virtio_dev *d, unsigned bit);
+bool virtio_dev_running(const struct virtio_dev *d); /* DRIVER_OK, no reset */
+
+/* Data plane helpers; the caller holds the queue lock. */
+struct virtq *virtio_dev_vq(struct virtio_dev *d, unsigned q);
+void virtio_queue_lock(struct virtio_dev *d, unsigned q);
+void virtio_queue_unlock(struct virtio_dev *d, unsigned q);
+/* virtq_pop that turns a broken queue into NEEDS_RESET. */
+int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_req *r);
+/* Raise the used-buffer interrupt if the driver wants one. */
+void virtio_queue_interrupt(struct virtio_dev *d, unsigned q);
+
+/* --- transport side --- */
+
+void virtio_dev_attach(struct virtio_dev *d,
+		       const struct virtio_transport *t);
+uint32_t virtio_dev_device_features(struct virtio_dev *d, uint32_t page);
+uint32_t virtio_dev_driver_features(struct virtio_dev *d, uint32_t page);
+/* Ignored once FEATURES_OK is set, and for pages other than 0 and 1. */
+void virtio_dev_set_driver_features(struct virtio_dev *d, uint32_t page,
+				    uint32_t val);
+uint8_t virtio_dev_status(struct virtio_dev *d);
+/* 0 resets the device; otherwise the spec's rules decide what sticks. */
+void virtio_dev_set_status(struct virtio_dev *d, uint8_t val);
+void virtio_dev_reset(struct virtio_dev *d);
+uint32_t virtio_dev_config_generation(struct virtio_dev *d);
+/* size 1, 2, 4 or 8; out of range reads 0 and writes are dropped. */
+uint64_t virtio_dev_config_read(struct virtio_dev *d, uint64_t off,
+				unsigned size);
+void virtio_dev_config_write(struct virtio_dev *d, uint64_t off,
+			     unsigned size, uint64_t val);
+/* ISR: read (MMIO InterruptStatus), read-and-clear (PCI ISR), ack. */
+uint32_t virtio_dev_isr(struct virtio_dev *d);
+uint32_t virtio_dev_isr_take(struct virtio_dev *d);
+void virtio_dev_isr_ack(struct virtio_dev *d, uint32_t bits);
+
+/* Queue registers. Writes to SIZE and the addresses are ignored while the
+ * queue is ready (and for q >= nr_queues); READY 1 validates and maps the
+ * rings, and on a bad set-up leaves the queue not ready and sets
+ * NEEDS_RESET. */
+enum virtio_queue_field {
+	VIRTIO_QUEUE_MAX_SIZE,    /* read-only */
+	VIRTIO_QUEUE_SIZE,
+	VIRTIO_QUEUE_DESC,
+	VIRTIO_QUEUE_AVAIL,
+	VIRTIO_QUEUE_USED,
+	VIRTIO_QUEUE_READY,
+};
+uint64_t virtio_queue_read(struct virtio_dev *d, unsigned q,
+			   enum virtio_queue_field f);
+void virtio_queue_write(struct virtio_dev *d, unsigned q,
+			enum virtio_queue_field f, uint64_t val);
+/* The driver kicked queue q (ioeventfd handler, event-loop thread). */
+void virtio_queue_notify(struct virtio_dev *d, unsigned q);
+
+#endif

@@ -1,0 +1,148 @@
+/* Queue side of the virtio device model: the transport's queue registers
+ * (control plane, under d->lock) and the notify/pop/interrupt path (data
+ * plane, under the queue's own lock). See virtio.h for the rules.
+ */
+#include "core/log.h"
+#include "virtio/virtio.h"
+
+struct virtq *virtio_dev_vq(struct virtio_dev *d, unsigned q)
+{
+	return q < d->nr_queues ? &d->queues[q].vq : NULL;
+}
+
+void virtio_queue_lock(struct virtio_dev *d, unsigned q)
+{
+	if (q < d->nr_queues)
+		pthread_mutex_lock(&d->queues[q].lock);
+}
+
+void virtio_queue_unlock(struct virtio_dev *d, unsigned q)
+{
+	if (q < d->nr_queues)
+		pthread_mutex_unlock(&d->queues[q].lock);
+}
+
+/* Ring features the driver negotiated, in queue terms. */
+static unsigned ring_features(const struct virtio_dev *d)
+{
+	unsigned f = 0;
+
+	if (virtio_dev_has_feature(d, VIRTIO_F_RING_INDIRECT_DESC))
+		f |= VIRTQ_FEAT_INDIRECT;
+	if (virtio_dev_has_feature(d, VIRTIO_F_RING_EVENT_IDX))
+		f |= VIRTQ_FEAT_EVENT_IDX;
+	return f;
+}
+
+uint64_t virtio_queue_read(struct virtio_dev *d, unsigned q,
+			   enum virtio_queue_field f)
+{
+	const struct virtq *vq;
+	uint64_t v = 0;
+
+	if (q >= d->nr_queues)
+		return 0;         /* spec: a missing queue has max size 0 */
+	vq = &d->queues[q].vq;
+	pthread_mutex_lock(&d->lock);
+	switch (f) {
+	case VIRTIO_QUEUE_MAX_SIZE: v = vq->max_size; break;
+	case VIRTIO_QUEUE_SIZE: v = vq->size; break;
+	case VIRTIO_QUEUE_DESC: v = vq->desc_gpa; break;
+	case VIRTIO_QUEUE_AVAIL: v = vq->avail_gpa; break;
+	case VIRTIO_QUEUE_USED: v = vq->used_gpa; break;
+	case VIRTIO_QUEUE_READY: v = vq->ready; break;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return v;
+}
+
+/* READY 1: validate and map the rings. A driver that sets up a bad ring
+ * gets a queue that stays not ready and a device that needs a reset. */
+static void queue_enable(struct virtio_dev *d, unsigned q)
+{
+	struct virtio_queue *vq = &d->queues[q];
+	int rc;
+
+	if (!(virtio_dev_status(d) & VIRTIO_STATUS_FEATURES_OK)) {
+		/* Ring features are not settled before FEATURES_OK. */
+		pr_warn_ratelimited(&d->log_rl,
+				    "%s: queue %u enabled before FEATURES_OK\n",
+				    d->name, q);
+		return;
+	}
+	pthread_mutex_lock(&vq->lock);
+	rc = vq->vq.ready ? 0 : virtq_enable(&vq->vq, ring_features(d));
+	pthread_mutex_unlock(&vq->lock);
+	if (rc)
+		virtio_dev_needs_reset(d, q);
+}
+
+static void queue_disable(struct virtio_dev *d, unsigned q)
+{
+	struct virtio_queue *vq = &d->queues[q];
+
+	/* Pushes of in-flight chains check ready and are dropped. */
+	pthread_mutex_lock(&vq->lock);
+	vq->vq.ready = false;
+	pthread_mutex_unlock(&vq->lock);
+}
+
+void virtio_queue_write(struct virtio_dev *d, unsigned q,
+			enum virtio_queue_field f, uint64_t val)
+{
+	struct virtq *vq;
+
+	if (q >= d->nr_queues)
+		return;
+	vq = &d->queues[q].vq;
+	pthread_mutex_lock(&d->lock);
+	if (f == VIRTIO_QUEUE_READY) {
+		if (val)
+			queue_enable(d, q);
+		else
+			queue_disable(d, q);
+	} else if (!vq->ready) {
+		/* Size is checked when the queue is enabled: the driver may
+		 * write any value and read it back, as on real hardware. */
+		switch (f) {
+		case VIRTIO_QUEUE_SIZE: vq->size = (uint16_t)val; break;
+		case VIRTIO_QUEUE_DESC: vq->desc_gpa = val; break;
+		case VIRTIO_QUEUE_AVAIL: vq->avail_gpa = val; break;
+		case VIRTIO_QUEUE_USED: vq->used_gpa = val; break;
+		default: break;
+		}
+		/* A size of 65536 or more truncates: make it fail the check. */
+		if (f == VIRTIO_QUEUE_SIZE && val > UINT16_MAX)
+			vq->size = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_queue_notify(struct virtio_dev *d, unsigned q)
+{
+	struct virtio_queue *vq;
+
+	if (q >= d->nr_queues)
+		return;
+	vq = &d->queues[q];
+	pthread_mutex_lock(&vq->lock);
+	/* Checked under the queue lock: reset relies on it (virtio.c). Spec
+	 * 3.1.1: no buffers are used before DRIVER_OK. */
+	if (virtio_dev_running(d) && vq->vq.ready && !vq->vq.broken)
+		d->ops->queue_notify(d, q);
+	if (vq->vq.broken)
+		virtio_dev_needs_reset(d, q);
+	pthread_mutex_unlock(&vq->lock);
+}
+
+int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_req *r)
+{
+	int rc;
+
+	if (q >= d->nr_queues || !virtio_dev_running(d))
+		return 0;
+	rc = virtq_pop(&d->queues[q].vq, r);
+	if (rc < 0)
+		virtio_dev_needs_reset(d, q);
+	return rc;
+}
