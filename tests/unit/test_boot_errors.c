@@ -223,10 +223,11 @@ static void test_elf_without_entry_notes(void **state)
 {
 	struct fixture *fx = *state;
 	static struct img im;
-	struct telf e = { .is64 = true, .nr = 1, .segs = { seg_1m } };
+	/* ELF32: an ELF64 x86-64 file without notes is a Linux vmlinux. */
+	struct telf e = { .is64 = false, .nr = 1, .segs = { seg_1m } };
 
 	build_elf(&im, &e);
-	expect_img(fx, &im, "ELF image has neither a PVH note nor a multiboot header (Linux vmlinux is not supported yet)");
+	expect_img(fx, &im, "ELF image has neither a PVH note nor a multiboot header, and is not a 64-bit x86 kernel (vmlinux)");
 }
 
 static void test_bad_multiboot_checksum(void **state)
@@ -302,7 +303,7 @@ static void test_raw_without_address(void **state)
 	struct fixture *fx = *state;
 	static struct img im = { .buf = "\xeb\xfe", .size = 2 };
 
-	expect_img(fx, &im, "not an ELF image with a PVH note, a multiboot image, or a raw image with a load address");
+	expect_img(fx, &im, "not a kernel: neither an ELF image, a multiboot image, a Linux bzImage, nor a raw image with a load address");
 }
 
 static void test_raw_empty(void **state)

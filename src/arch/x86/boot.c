@@ -5,6 +5,7 @@
  * then modules without an address fill in page by page after the image.
  * Whatever the guest sees (modules, information) stays below 4 GiB.
  */
+#include <elf.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include "arch/x86/boot_priv.h"
 #include "arch/x86/elf_load.h"
+#include "arch/x86/linux.h"
 #include "arch/x86/multiboot.h"
 #include "arch/x86/pvh.h"
 #include "mem/guest_mem.h"
@@ -129,6 +131,50 @@ int boot_find_room(const struct boot_ctx *c, uint64_t from, uint64_t len,
 	return -1;
 }
 
+/* Highest RAM region that starts below end. */
+static const struct guest_region *ram_below(const struct guest_mem *m,
+					    uint64_t end)
+{
+	for (unsigned i = m->nr; i > 0; i--) {
+		const struct guest_region *r = &m->regions[i - 1];
+
+		if (r->kind == GUEST_RAM && r->gpa < end)
+			return r;
+	}
+	return NULL;
+}
+
+int boot_find_room_high(const struct boot_ctx *c, uint64_t limit,
+			uint64_t len, uint64_t *addr)
+{
+	/* Every step lowers end to a region or range start. */
+	unsigned steps = 2 * (GUEST_MEM_MAX_REGIONS + ARRAY_SIZE(c->used)) + 2;
+	uint64_t end = MIN(limit, BOOT_ADDR_LIMIT), top, a;
+
+	if (!len)
+		len = 1;
+	while (steps--) {
+		const struct guest_region *r = ram_below(c->mem, end);
+		const struct boot_range *u;
+
+		if (!r)
+			return -1;
+		top = MIN(end, r->gpa + r->size);
+		a = top - r->gpa >= len ? ALIGN_DOWN(top - len, BOOT_PAGE) : 0;
+		if (top - r->gpa < len || a < r->gpa) {
+			end = r->gpa;
+			continue;
+		}
+		u = boot_overlap(c, a, len);
+		if (!u) {
+			*addr = a;
+			return 0;
+		}
+		end = u->start;
+	}
+	return -1;
+}
+
 static int read_blob(struct boot_ctx *c, const struct load_config *l,
 		     struct boot_file *f)
 {
@@ -229,7 +275,8 @@ static int load_elf_multiboot(struct boot_ctx *c, const struct elf_file *ef)
 }
 
 /* Returns the protocol, or -1. PVH first: a file with both entries boots
- * the 64-bit-capable way, as QEMU microvm does. */
+ * the 64-bit-capable way, as QEMU microvm does. Then multiboot, a Linux
+ * bzImage, a Linux vmlinux (any other ELF64), and raw last. */
 static int detect_and_load(struct boot_ctx *c)
 {
 	const struct boot_file *f = &c->image;
@@ -261,11 +308,15 @@ static int detect_and_load(struct boot_ctx *c)
 			r = boot_file_err(f, "multiboot header without address fields (flag 16) in a file that is not ELF");
 		return r ? -1 : BOOT_MULTIBOOT;
 	}
+	if (!is_elf && linux_is_bzimage(f))
+		return linux_load_bzimage(c) ? -1 : BOOT_LINUX;
+	if (is_elf && ef.is64 && ef.machine == EM_X86_64)
+		return linux_load_vmlinux(c, &ef) ? -1 : BOOT_LINUX;
 	if (is_elf)
-		return boot_file_err(f, "ELF image has neither a PVH note nor a multiboot header (Linux vmlinux is not supported yet)");
+		return boot_file_err(f, "ELF image has neither a PVH note nor a multiboot header, and is not a 64-bit x86 kernel (vmlinux)");
 	if (c->guest->has_addr)
 		return raw_load(c, c->guest->addr) ? -1 : BOOT_RAW;
-	return boot_file_err(f, "not an ELF image with a PVH note, a multiboot image, or a raw image with a load address");
+	return boot_file_err(f, "not a kernel: neither an ELF image, a multiboot image, a Linux bzImage, nor a raw image with a load address");
 }
 
 static int load_data(struct boot_ctx *c, const struct load_config *l)
@@ -372,14 +423,28 @@ static uint64_t info_size(const struct boot_ctx *c, int proto)
 	return proto == BOOT_PVH ? pvh_info_size(c) : mb_info_size(c);
 }
 
+/* Linux takes one initrd; its place is the loader's choice (linux.c). */
+static int place_linux(struct boot_ctx *c, uint64_t *info)
+{
+	if (c->nr_mods > 1)
+		return boot_err(c->err, c->mods[1].load->pos, "%s: Linux takes one initrd (%s is already the initrd)",
+				c->mods[1].load->path, c->mods[0].load->path);
+	if (read_modules(c))
+		return -1;
+	return linux_finish(c, info);
+}
+
 /* Modules and boot information; the raw protocol has no information. */
 static int place_the_rest(struct boot_ctx *c, int proto, uint64_t *info)
 {
-	uint64_t size = info_size(c, proto), next;
+	uint64_t size, next;
 	bool low;
 
 	/* Fixed addresses first: the information is ours to move. */
 	*info = 0;
+	if (proto == BOOT_LINUX)
+		return place_linux(c, info);
+	size = info_size(c, proto);
 	if (read_modules(c))
 		return -1;
 	low = proto != BOOT_RAW && low_info_ok(c, size);
@@ -411,9 +476,13 @@ static void set_cpu(const struct boot_ctx *c, int proto, uint64_t info,
 		    struct boot_result *res)
 {
 	res->proto = (enum boot_proto)proto;
-	res->cpu.mode = X86_MODE_PROT32;
-	res->cpu.rip = c->entry;
-	res->cpu.rbx = info;
+	if (proto == BOOT_LINUX) {
+		linux_set_cpu(c, &res->cpu);
+	} else {
+		res->cpu.mode = X86_MODE_PROT32;
+		res->cpu.rip = c->entry;
+		res->cpu.rbx = info;
+	}
 	if (proto == BOOT_MULTIBOOT)
 		res->cpu.rax = MB_BOOTLOADER_MAGIC;
 	res->image_start = c->image_start;

@@ -1,6 +1,6 @@
 /* x86 boot: detect the guest image's format, place it and its modules in
  * guest memory, build the boot-information structures (PVH hvm_start_info,
- * multiboot v1 info, later Linux boot_params), and describe the register
+ * multiboot v1 info, Linux boot_params), and describe the register
  * state the boot vCPU starts in. Pure data work: no KVM calls here, so every
  * piece is unit-testable against a fake guest memory.
  */
@@ -13,7 +13,7 @@
 #include "config/config.h"
 #include "mem/guest_mem.h"
 
-enum boot_proto { BOOT_PVH, BOOT_MULTIBOOT, BOOT_RAW };
+enum boot_proto { BOOT_PVH, BOOT_MULTIBOOT, BOOT_RAW, BOOT_LINUX };
 
 enum x86_cpu_mode {
 	X86_MODE_REAL,     /* CS:IP = rip >> 4 : rip & 0xf */
@@ -51,7 +51,8 @@ struct boot_result {
 	enum boot_proto proto;
 	struct x86_boot_state cpu;
 	uint64_t image_start, image_end;   /* guest range the image occupies */
-	uint64_t info_addr;                /* hvm_start_info / multiboot info */
+	uint64_t info_addr;                /* start_info / multiboot info /
+					      Linux zero page */
 };
 
 /* Build the memory map from the config: RAM regions, ROM and `reserve loc`

@@ -61,6 +61,12 @@ struct boot_ctx {
 	unsigned nr_map;
 	const char *cmdline;               /* never NULL */
 	size_t cmdline_size;               /* strlen + 1 */
+
+	/* Linux (linux*.c): the zero page being built, and what it says. */
+	uint8_t zero_page[4096] __attribute__((aligned(8)));
+	uint32_t initrd_max;               /* last byte the initrd may use */
+	uint32_t cmdline_max;              /* longest command line, no NUL */
+	uint64_t linux_area;               /* base of zero page, tables, GDT */
 };
 
 /* Fill err (at pos) and return -1. The *_file_* form prefixes "path: ". */
@@ -79,6 +85,11 @@ const struct boot_range *boot_overlap(const struct boot_ctx *c,
  * below BOOT_ADDR_LIMIT without overlapping a filled range; 0 on success. */
 int boot_find_room(const struct boot_ctx *c, uint64_t from, uint64_t len,
 		   uint64_t *addr);
+
+/* Highest page-aligned address where len bytes fit in one RAM region and
+ * end at or below limit, without overlapping a filled range; 0 on success. */
+int boot_find_room_high(const struct boot_ctx *c, uint64_t limit,
+			uint64_t len, uint64_t *addr);
 
 /* Copy a whole file image to guest RAM or ROM (raw.c). */
 int raw_load(struct boot_ctx *c, uint64_t addr);
