@@ -1,0 +1,54 @@
+/* A small AML (ACPI Machine Language) encoder: enough to write a DSDT that
+ * declares devices with _HID/_UID/_CRS and a few named packages. Encodings
+ * follow ACPI 6.x chapter 20 (AML specification) and section 6.4 (resource
+ * data types). Objects with a PkgLength are written open/close: open emits
+ * the opcode and remembers where the length goes, close inserts the length
+ * once the body is known (1 to 4 bytes, so it cannot be reserved ahead).
+ */
+#ifndef CVISOR_ARCH_X86_ACPI_AML_H
+#define CVISOR_ARCH_X86_ACPI_AML_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/x86/acpi/fw_buf.h"
+
+/* NameString: "\\_SB_.COM0", "^PCI0", "_HID"; short segments are padded
+ * with '_' ("_SB" == "_SB_"). The path must be valid AML (A-Z, 0-9, _). */
+void aml_name_string(struct fw_buf *b, const char *path);
+/* ZeroOp, OneOp, OnesOp or the smallest Byte/Word/DWord/QWord constant. */
+void aml_integer(struct fw_buf *b, uint64_t v);
+void aml_string(struct fw_buf *b, const char *s);
+/* EISAID("PNP0501") as the compressed 32-bit id (always a DWord, as iasl
+ * emits it, so the disassembler shows EisaId again). */
+uint32_t aml_eisaid_value(const char *id);
+void aml_eisaid(struct fw_buf *b, const char *id);
+
+/* Name(NAME, ...): the caller appends the data object after this. */
+void aml_name(struct fw_buf *b, const char *name);
+void aml_name_int(struct fw_buf *b, const char *name, uint64_t v);
+void aml_name_str(struct fw_buf *b, const char *name, const char *s);
+void aml_name_eisaid(struct fw_buf *b, const char *name, const char *id);
+
+/* PkgLength-delimited objects. Each open returns a mark for aml_close. */
+size_t aml_scope_open(struct fw_buf *b, const char *name);
+size_t aml_device_open(struct fw_buf *b, const char *name);
+size_t aml_package_open(struct fw_buf *b, uint8_t nr_elements);
+void aml_close(struct fw_buf *b, size_t mark);
+/* Buffer(){...} holding len bytes. */
+void aml_buffer(struct fw_buf *b, const void *data, size_t len);
+/* Encode a PkgLength for a body of len bytes (exposed for tests); returns
+ * the number of bytes written to out[4], 0 when len is too large. */
+unsigned aml_pkglength(uint8_t out[4], size_t len);
+
+/* Resource template descriptors (ACPI 6.4 section 6.4), appended to a
+ * buffer that aml_crs() then wraps as Name(_CRS, Buffer(){...}). */
+void res_io(struct fw_buf *r, uint16_t base, uint8_t len);
+void res_irq(struct fw_buf *r, uint8_t irq);        /* IRQNoFlags: ISA edge, high */
+void res_mem32_fixed(struct fw_buf *r, uint32_t base, uint32_t len, bool rw);
+/* Extended Interrupt, consumer, exclusive, one interrupt number (GSI). */
+void res_interrupt(struct fw_buf *r, uint32_t gsi, bool level, bool active_low);
+/* Appends the End Tag and emits Name(_CRS, Buffer(){ r }). */
+void aml_crs(struct fw_buf *b, struct fw_buf *r);
+
+#endif

@@ -1,0 +1,204 @@
+/* Firmware tables in the PC BIOS area.
+ *
+ * Layout (guest-physical; everything in the F segment so that both the
+ * ACPI RSDP scan, 0xE0000-0xFFFFF, and the MP scan, 0xF0000-0xFFFFF, find
+ * their structure there):
+ *
+ *   0xF0000  RSDP, revision 2, 36 bytes (16-byte aligned, as ACPI asks)
+ *   0xF0030  MP floating pointer "_MP_", 16 bytes
+ *   0xF0040  MP configuration table "PCMP" (44 + 20/vCPU + 8 * 19 bytes)
+ *   0xF0800  DSDT, FACP, APIC, [MCFG], XSDT, RSDT, each 16-byte aligned
+ *   ...      up to 0xFFFFF; a config with 64 vCPUs and 64 devices needs
+ *            well under 16 KiB
+ *
+ * 0xE0000-0xEFFFF stays free. Where the memory comes from:
+ *  - the config maps RAM or ROM there (QNX's `rom 0xc0000,0x40000`): the
+ *    tables are written into it (ROM through guest_mem_load); e820 shows
+ *    what the config says (RAM or reserved). Linux keeps its hands off
+ *    the first MiB anyway.
+ *  - nothing is mapped there (x86_firmware_needs_bios_area()): the builder
+ *    maps 128 KiB of ROM at 0xE0000, and e820 must show it reserved.
+ * A `load` at a fixed address inside the area owns it: no tables then.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch/x86/acpi/acpi.h"
+#include "arch/x86/firmware.h"
+#include "arch/x86/mptable.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "devices/registry.h"
+
+static bool in_area(uint64_t addr, uint64_t len)
+{
+	return ranges_overlap(addr, len ? len : 1, X86_BIOS_AREA_START,
+			      X86_BIOS_AREA_LEN);
+}
+
+static bool loc_in_area(const struct cfg_loc *l, uint64_t dflt_len)
+{
+	if (l->space != LOC_MEM)
+		return false;
+	return in_area(l->addr, l->has_len && l->len ? l->len : dflt_len);
+}
+
+static bool vdevs_in_area(const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_vdevs; i++) {
+		const struct vdev_config *vc = &cfg->vdevs[i];
+
+		for (unsigned j = 0; j < vc->nr_locs; j++)
+			if (loc_in_area(&vc->locs[j], vc->type->region_len))
+				return true;
+	}
+	for (unsigned i = 0; i < cfg->nr_pass; i++)
+		for (unsigned j = 0; j < cfg->passes[i].nr_locs; j++)
+			if (loc_in_area(&cfg->passes[i].locs[j], 1))
+				return true;
+	return false;
+}
+
+bool x86_firmware_needs_bios_area(const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_ram; i++)
+		if (in_area(cfg->ram[i].start, cfg->ram[i].size))
+			return false;
+	for (unsigned i = 0; i < cfg->nr_rom; i++)
+		if (in_area(cfg->rom[i].start, cfg->rom[i].size))
+			return false;
+	return !vdevs_in_area(cfg);
+}
+
+/* A blob loaded at a fixed address in the area (a BIOS image, the user's
+ * own tables) would overwrite ours, or ours it. */
+static const struct load_config *load_in_area(const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_loads; i++)
+		if (cfg->loads[i].has_addr && in_area(cfg->loads[i].addr, 1))
+			return &cfg->loads[i];
+	return NULL;
+}
+
+static int write_blob(struct guest_mem *mem, uint64_t addr,
+		      const struct fw_buf *b)
+{
+	return guest_mem_load(mem, addr, b->data, b->len);
+}
+
+static int write_acpi(struct guest_mem *mem, const struct acpi_tables *t)
+{
+	for (unsigned i = 0; i < t->nr; i++)
+		if (write_blob(mem, t->t[i].addr, &t->t[i].b))
+			return -EFAULT;
+	return 0;
+}
+
+static int write_mptable(struct guest_mem *mem, const struct vm_config *cfg)
+{
+	struct fw_buf fp, table;
+	int ret = -ENOSPC;
+
+	fw_buf_init(&fp);
+	fw_buf_init(&table);
+	mptable_build(cfg, &fp, &table, X86_FW_MP_TABLE_ADDR);
+	if (X86_FW_MP_TABLE_ADDR + table.len <= X86_FW_TABLES_ADDR &&
+	    !write_blob(mem, X86_FW_MP_FP_ADDR, &fp) &&
+	    !write_blob(mem, X86_FW_MP_TABLE_ADDR, &table))
+		ret = 0;
+	fw_buf_free(&fp);
+	fw_buf_free(&table);
+	return ret;
+}
+
+static void pci_options(struct acpi_options *o,
+			const struct x86_firmware_pci *pci)
+{
+	memset(o, 0, sizeof(*o));
+	if (!pci)
+		return;
+	o->mcfg = true;
+	o->ecam_base = pci->ecam_base;
+	o->pci_segment = pci->segment;
+	o->bus_start = pci->bus_start;
+	o->bus_end = pci->bus_end;
+}
+
+int x86_firmware_build(const struct vm_config *cfg, struct guest_mem *mem,
+		       const struct x86_firmware_pci *pci,
+		       struct x86_firmware *out)
+{
+	const struct load_config *l = load_in_area(cfg);
+	struct acpi_options opts;
+	struct acpi_tables t;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (l) {
+		pr_warn("%s:%u:%u: load at 0x%llx is in the BIOS area; no ACPI "
+			"or MP tables are built", l->pos.file, l->pos.line,
+			l->pos.col, (unsigned long long)l->addr);
+		return 0;
+	}
+	if (!guest_mem_find(mem, X86_FW_RSDP_ADDR,
+			    X86_FW_END - X86_FW_RSDP_ADDR)) {
+		pr_err("firmware tables: no guest memory covers 0x%llx-0x%llx",
+		       (unsigned long long)X86_FW_RSDP_ADDR,
+		       (unsigned long long)X86_FW_END - 1);
+		return -ENOSPC;
+	}
+	pci_options(&opts, pci);
+	acpi_build(&t, cfg, &opts, X86_FW_RSDP_ADDR, X86_FW_TABLES_ADDR);
+	ret = t.end > X86_FW_END ? -ENOSPC : write_acpi(mem, &t);
+	if (!ret)
+		ret = write_mptable(mem, cfg);
+	if (ret)
+		pr_err("firmware tables do not fit in 0x%llx-0x%llx",
+		       (unsigned long long)X86_FW_RSDP_ADDR,
+		       (unsigned long long)X86_FW_END - 1);
+	else
+		*out = (struct x86_firmware){ .rsdp_addr = X86_FW_RSDP_ADDR,
+					      .mp_addr = X86_FW_MP_FP_ADDR,
+					      .start = X86_FW_RSDP_ADDR,
+					      .end = t.end };
+	acpi_tables_free(&t);
+	return ret;
+}
+
+static int dump_one(const char *dir, const struct acpi_table *e)
+{
+	char path[4096];
+	ssize_t done;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.dat", dir, e->sig);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("%s: %s", path, strerror(errno));
+		return err;
+	}
+	done = write(fd, e->b.data, e->b.len);
+	if (done != (ssize_t)e->b.len)
+		err = done < 0 ? -errno : -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	if (err)
+		pr_err("%s: %s", path, strerror(-err));
+	return err;
+}
+
+int acpi_dump(const struct vm_config *cfg, const char *dir)
+{
+	struct acpi_tables t;
+	int ret = 0;
+
+	acpi_build(&t, cfg, NULL, X86_FW_RSDP_ADDR, X86_FW_TABLES_ADDR);
+	for (unsigned i = 0; i < t.nr && !ret; i++)
+		ret = dump_one(dir, &t.t[i]);
+	acpi_tables_free(&t);
+	return ret;
+}

@@ -1,0 +1,81 @@
+/* Firmware tables for x86 guests: ACPI (RSDP, XSDT, RSDT, FADT, MADT, DSDT,
+ * MCFG when PCI exists) and the Intel MP table, built from the vm_config
+ * into the PC BIOS area, where a guest that is not told the RSDP address
+ * scans for it. See firmware.c for the layout. */
+#ifndef CVISOR_ARCH_X86_FIRMWARE_H
+#define CVISOR_ARCH_X86_FIRMWARE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "mem/guest_mem.h"
+
+/* The BIOS area: Linux scans it for the RSDP (and 0xF0000-0xFFFFF for the
+ * MP floating pointer). When the config maps nothing there, the builder
+ * maps it as ROM and e820 shows it reserved. */
+#define X86_BIOS_AREA_START 0xe0000ULL
+#define X86_BIOS_AREA_LEN   0x20000ULL
+
+/* Where the pieces go (all inside the F segment, 0xF0000-0xFFFFF). */
+#define X86_FW_RSDP_ADDR    0xf0000ULL   /* 36 bytes */
+#define X86_FW_MP_FP_ADDR   0xf0030ULL   /* "_MP_", 16 bytes */
+#define X86_FW_MP_TABLE_ADDR 0xf0040ULL  /* "PCMP", < 2 KiB for 64 vCPUs */
+#define X86_FW_TABLES_ADDR  0xf0800ULL   /* DSDT, FACP, APIC, ... */
+#define X86_FW_END          0x100000ULL
+
+/* Hardware-reduced ACPI power registers (FADT), 8-bit I/O ports that the
+ * acpi-pm device implements:
+ *  - sleep control: a write of SLP_TYP << 2 | SLP_EN requests sleep state
+ *    SLP_TYP; the DSDT's \_S5_ makes S5 (power off) SLP_TYP 5, so Linux's
+ *    power-off writes 0x34. Other SLP_TYP values are not advertised.
+ *  - sleep status: reads WAK_STS (bit 7, 0 here); writes of 1 clear it
+ *    (Linux writes 0x80 before sleeping). Reads 0 otherwise.
+ *  - reset: a write of X86_ACPI_RESET_VALUE resets the machine (Linux's
+ *    default reboot method, reboot=acpi). */
+#define X86_ACPI_SLEEP_CTL_PORT 0x600
+#define X86_ACPI_SLEEP_STS_PORT 0x601
+#define X86_ACPI_RESET_PORT     0x602
+#define X86_ACPI_PM_PORTS_LEN   3
+#define X86_ACPI_RESET_VALUE    0x01
+#define X86_ACPI_SLP_TYP_SHIFT  2
+#define X86_ACPI_SLP_TYP_MASK   0x1c
+#define X86_ACPI_SLP_EN         0x20
+#define X86_ACPI_WAK_STS        0x80
+#define X86_ACPI_SLP_TYP_S5     5
+
+/* A PCI segment's ECAM window, for the MCFG. */
+struct x86_firmware_pci {
+	uint64_t ecam_base;         /* config space of bus 0 */
+	uint16_t segment;
+	uint8_t bus_start, bus_end;
+};
+
+struct x86_firmware {
+	uint64_t rsdp_addr;         /* for PVH rsdp_paddr, boot_params */
+	uint64_t mp_addr;           /* the MP floating pointer */
+	uint64_t start, end;        /* guest range written */
+};
+
+/* True when the config maps no RAM or ROM in 0xE0000-0xFFFFF and no
+ * device or pass-through region overlaps it (a `reserve loc` may: the BIOS
+ * area is what reserving it is for). The builder then maps
+ * X86_BIOS_AREA_LEN bytes of ROM at X86_BIOS_AREA_START before calling
+ * x86_firmware_build(). */
+bool x86_firmware_needs_bios_area(const struct vm_config *cfg);
+
+/* Build the ACPI and MP tables into mem (ROM is written through
+ * guest_mem_load). pci may be NULL (no MCFG). Returns 0 with out filled;
+ * 0 with out->rsdp_addr == 0 when a `load` at a fixed address in the BIOS
+ * area owns it (a warning says so); -ENOSPC when 0xF0000-0xFFFFF is not
+ * one guest memory region. */
+int x86_firmware_build(const struct vm_config *cfg, struct guest_mem *mem,
+		       const struct x86_firmware_pci *pci,
+		       struct x86_firmware *out);
+
+/* Write each ACPI table the config gives, as x86_firmware_build would
+ * place it, to DIR/<SIG>.dat (RSDP.dat, XSDT.dat, FACP.dat...): the raw
+ * bytes that `iasl -d` disassembles. Returns 0 or -errno (logged). */
+int acpi_dump(const struct vm_config *cfg, const char *dir);
+
+#endif
