@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Fetch what the Linux boot tests need from Debian 12, into a cache under
+# the build directory (never committed):
+#   scripts/fetch-linux.sh kernel    newest linux-image-6.1.0-*-cloud-amd64
+#   scripts/fetch-linux.sh busybox   busybox-static
+# Prints the path of the kernel (/boot/vmlinuz-*) or of busybox on stdout.
+# Exit 0 on success, 77 with a one-line reason when it cannot (no apt, no
+# network): the callers skip, they never fail for lack of a download.
+#
+# The cache is $LINUX_CACHE, default ${BUILD:-build}/linux-cache.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${LINUX_CACHE:-$top/${BUILD:-build}/linux-cache}
+what=${1:-kernel}
+
+skip() { echo "SKIP: $*"; exit 77; }
+
+cached() {
+	case $what in
+	kernel)  ls "$cache"/root/boot/vmlinuz-* 2>/dev/null | sort -V | tail -1 ;;
+	busybox) ls "$cache"/root/bin/busybox 2>/dev/null ;;
+	esac
+}
+
+# The newest cloud kernel: what the metapackage depends on, else the
+# highest ABI number apt knows.
+kernel_pkg() {
+	local p
+	p=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-cloud-amd64\)$/\1/p' |
+		head -1)
+	[ -n "$p" ] || p=$(apt-cache search --names-only \
+		'^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' 2>/dev/null |
+		awk '{print $1}' | sort -V | tail -1)
+	echo "$p"
+}
+
+package() {
+	case $what in
+	kernel)  kernel_pkg ;;
+	busybox) apt-cache show busybox-static >/dev/null 2>&1 && echo busybox-static ;;
+	esac
+}
+
+p=$(cached)
+[ -n "$p" ] && { echo "$p"; exit 0; }
+case $what in kernel|busybox) ;; *) skip "unknown item '$what'" ;; esac
+command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
+	skip "apt-get/dpkg-deb not available (not a Debian system)"
+
+pkg=$(package)
+# apt's lists may never have been downloaded; root may do it once.
+if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
+	apt-get update -qq >/dev/null 2>&1 || skip "apt-get update failed (no network?)"
+	pkg=$(package)
+fi
+[ -n "$pkg" ] || skip "no $what package known to apt (run apt-get update)"
+
+mkdir -p "$cache/debs" "$cache/root" || skip "cannot create $cache"
+(cd "$cache/debs" && timeout 600 apt-get download -q "$pkg" >/dev/null 2>&1) ||
+	skip "apt-get download $pkg failed (no network?)"
+deb=$(ls "$cache"/debs/"$pkg"_*.deb 2>/dev/null | sort -V | tail -1)
+[ -n "$deb" ] || skip "apt-get download left no $pkg .deb"
+dpkg-deb -x "$deb" "$cache/root" || skip "dpkg-deb -x $deb failed"
+p=$(cached)
+[ -n "$p" ] || skip "$deb has no $what file"
+echo "$p"
