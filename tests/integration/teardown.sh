@@ -10,6 +10,5 @@ timeout 300 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
 STATUS=$?
 expect_status 0
 # --track-fds lists open descriptors at exit: only stdio may remain.
-if grep -A1 'Open file descriptor' "$TMP/err" | grep -vE 'descriptor [012]:|inherited|^--$|<inherited' | grep -q .; then
-	fail "file descriptors left open: $(grep -A2 'Open file descriptor' "$TMP/err")"
-fi
+leaked=$(awk '/Open file descriptor/ { fd = $0; getline; if ($0 !~ /inherited/) print fd }' "$TMP/err")
+[ -z "$leaked" ] || fail "descriptors left open: $leaked"
