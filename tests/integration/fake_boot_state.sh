@@ -23,3 +23,15 @@ expect_log "^pvh version=1 nr_modules=0 cmdline='hello world' memmap_entries=2$"
 expect_log '^pvh memmap 0 0xa0000 1$'
 expect_log '^pvh memmap 0x100000 0x3f00000 1$'
 expect_log '^close vm$'
+
+# ROM: a read-only slot, filled by a `data load` inside it.
+head -c 4096 /dev/zero | tr '\0' '\220' >"$TMP/rom.bin"
+run_fake "out 0xf4 1 0" ram 0,0xa0000 rom 0xc0000,0x40000 ram 1m,63m \
+	load "$GUEST" data load 0xc0000,"$TMP/rom.bin" vdev debug-exit mode plain
+expect_status 0
+expect_log '^slot 1 gpa=0xc0000 size=0x40000 flags=0x2$'
+# a raw image at an address starts in flat 32-bit mode at that address
+run_fake "out 0xf4 1 0" ram 0,0xa0000 ram 1m,63m load 0x200000,"$TMP/rom.bin" \
+	vdev debug-exit mode plain
+expect_status 0
+expect_log '^boot rip=0x200000 rax=0 rbx=0 cr0=0x11'
