@@ -78,8 +78,10 @@ struct virtio_dev_ops {
 	void (*config_write)(struct virtio_dev *d, uint32_t off, uint32_t len);
 };
 
-/* What a transport provides: raising interrupts. Called without d->lock,
- * possibly with a queue lock held, from any thread; must not block. */
+/* What a transport provides: raising interrupts. Called from any thread,
+ * possibly with d->lock or a queue lock held: must not block and must not
+ * call back into virtio_dev_* / virtio_queue_* (an irqfd write, an MSI-X
+ * table lookup under the transport's own lock, a level change). */
 struct virtio_transport {
 	void (*notify_used)(struct virtio_dev *d, unsigned q);
 	void (*notify_config)(struct virtio_dev *d);
