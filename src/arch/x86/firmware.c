@@ -139,7 +139,8 @@ int x86_firmware_build(const struct vm_config *cfg, struct guest_mem *mem,
 	memset(out, 0, sizeof(*out));
 	if (l) {
 		pr_warn("%s:%u:%u: load at 0x%llx is in the BIOS area; no ACPI "
-			"or MP tables are built", l->pos.file, l->pos.line,
+			"or MP tables are built",
+			l->pos.file ? l->pos.file : "<config>", l->pos.line,
 			l->pos.col, (unsigned long long)l->addr);
 		return 0;
 	}
