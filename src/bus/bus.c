@@ -11,43 +11,100 @@ void bus_init(struct bus *b, enum bus_space space)
 {
 	b->space = space;
 	b->table = xcalloc(1, sizeof(struct bus_table));
+	b->retired = NULL;
 	b->unclaimed = 0;
+	pthread_mutex_init(&b->lock, NULL);
 }
 
 void bus_free(struct bus *b)
 {
+	struct bus_table *t = b->retired;
+
+	while (t) {
+		struct bus_table *next = t->retired_next;
+		free(t);
+		t = next;
+	}
 	free(b->table);
 	b->table = NULL;
+	b->retired = NULL;
+	pthread_mutex_destroy(&b->lock);
+}
+
+static struct bus_table *table_alloc(unsigned nr)
+{
+	struct bus_table *t = xcalloc(1, sizeof(*t) + nr * sizeof(t->r[0]));
+
+	t->nr = nr;
+	return t;
+}
+
+/* Publish t and keep the old table for readers still inside it. */
+static void publish(struct bus *b, struct bus_table *old, struct bus_table *t)
+{
+	__atomic_store_n(&b->table, t, __ATOMIC_RELEASE);
+	old->retired_next = b->retired;
+	b->retired = old;
 }
 
 int bus_register(struct bus *b, uint64_t base, uint64_t len,
 		 struct device *dev, unsigned region)
 {
-	struct bus_table *old = b->table, *t;
+	struct bus_table *old, *t;
 	unsigned i, pos = 0;
+	int ret = 0;
 
 	if (!len || !range_ok(base, len))
 		return -EINVAL;
+	pthread_mutex_lock(&b->lock);
+	old = b->table;
 	for (i = 0; i < old->nr; i++) {
-		if (ranges_overlap(base, len, old->r[i].base, old->r[i].len))
-			return -EEXIST;
+		if (ranges_overlap(base, len, old->r[i].base, old->r[i].len)) {
+			ret = -EEXIST;
+			goto out;
+		}
 		if (old->r[i].base < base)
 			pos = i + 1;
 	}
-	t = xcalloc(1, sizeof(*t) + (old->nr + 1) * sizeof(t->r[0]));
-	t->nr = old->nr + 1;
+	t = table_alloc(old->nr + 1);
 	memcpy(t->r, old->r, pos * sizeof(t->r[0]));
 	t->r[pos] = (struct bus_range){ base, len, dev, region };
 	memcpy(&t->r[pos + 1], &old->r[pos], (old->nr - pos) * sizeof(t->r[0]));
-	b->table = t;
-	free(old);
-	return 0;
+	publish(b, old, t);
+out:
+	pthread_mutex_unlock(&b->lock);
+	return ret;
+}
+
+int bus_unregister(struct bus *b, uint64_t base, struct device *dev,
+		   unsigned region)
+{
+	struct bus_table *old, *t;
+	unsigned i, j = 0;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&b->lock);
+	old = b->table;
+	for (i = 0; i < old->nr; i++)
+		if (old->r[i].base == base && old->r[i].dev == dev &&
+		    old->r[i].region == region)
+			break;
+	if (i < old->nr) {
+		t = table_alloc(old->nr - 1);
+		for (unsigned k = 0; k < old->nr; k++)
+			if (k != i)
+				t->r[j++] = old->r[k];
+		publish(b, old, t);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return ret;
 }
 
 const struct bus_range *bus_find(const struct bus *b, uint64_t addr,
 				 unsigned len)
 {
-	const struct bus_table *t = b->table;
+	const struct bus_table *t = __atomic_load_n(&b->table, __ATOMIC_ACQUIRE);
 	unsigned lo = 0, hi = t->nr;
 
 	while (lo < hi) {

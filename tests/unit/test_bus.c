@@ -111,12 +111,37 @@ static void test_sorted_lookup_many(void **state)
 	bus_free(&b);
 }
 
+static void test_unregister_and_move(void **state)
+{
+	struct bus b;
+	struct rec_dev a = { .dev.ops = &rec_ops };
+	uint32_t v = 7;
+
+	(void)state;
+	bus_init(&b, BUS_MMIO);
+	assert_int_equal(bus_register(&b, 0x1000, 0x100, &a.dev, 0), 0);
+	assert_int_equal(bus_register(&b, 0x3000, 0x100, &a.dev, 1), 0);
+	assert_int_equal(bus_unregister(&b, 0x1000, &a.dev, 1), -ENOENT);
+	assert_int_equal(bus_unregister(&b, 0x1000, &a.dev, 0), 0);
+	assert_null(bus_find(&b, 0x1000, 4));
+	assert_non_null(bus_find(&b, 0x3000, 4));
+	/* a BAR move: the old place is free, the new one decodes */
+	assert_int_equal(bus_register(&b, 0x2000, 0x100, &a.dev, 0), 0);
+	assert_true(bus_access(&b, 0x2010, &v, 4, true));
+	assert_int_equal(a.offset, 0x10);
+	assert_int_equal(a.region, 0);
+	assert_int_equal(bus_unregister(&b, 0x3000, &a.dev, 1), 0);
+	assert_int_equal(b.table->nr, 1);
+	bus_free(&b);   /* retired tables go too: ASan would see a leak */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_and_dispatch),
 		cmocka_unit_test(test_unclaimed_and_straddle),
 		cmocka_unit_test(test_sorted_lookup_many),
+		cmocka_unit_test(test_unregister_and_move),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
