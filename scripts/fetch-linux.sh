@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Fetch what the Linux boot tests need from Debian 12, into a cache under
 # the build directory (never committed):
-#   scripts/fetch-linux.sh kernel    newest linux-image-6.1.0-*-cloud-amd64
-#   scripts/fetch-linux.sh busybox   busybox-static
-# Prints the path of the kernel (/boot/vmlinuz-*) or of busybox on stdout.
+#   scripts/fetch-linux.sh kernel     newest linux-image-6.1.0-*-cloud-amd64,
+#                                     linked as $cache/bzImage
+#   scripts/fetch-linux.sh busybox    busybox-static
+#   scripts/fetch-linux.sh initramfs  $cache/initrd.img: busybox, /init
+#                                     that prints a marker and powers off
+# Prints the path of the kernel (/boot/vmlinuz-*), busybox or the
+# initramfs on stdout. examples/linux.qvmconf loads $cache/bzImage and
+# $cache/initrd.img of the default build directory.
 # Exit 0 on success, 77 with a one-line reason when it cannot (no apt, no
 # network): the callers skip, they never fail for lack of a download.
 #
@@ -42,9 +47,53 @@ package() {
 	esac
 }
 
+# --- a newc cpio writer: no cpio package needed -----------------------------
+ino=1
+pad4() { head -c $(( (4 - $1 % 4) % 4 )) /dev/zero; }
+# cpio_entry NAME MODE FILE|"" [RDEVMAJOR RDEVMINOR]
+cpio_entry() {
+	local name=$1 mode=$2 file=$3 size=0 nlen=$(( ${#1} + 1 ))
+	[ -n "$file" ] && size=$(stat -c %s "$file")
+	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+		$ino "$mode" 0 0 1 0 "$size" 0 0 "${4:-0}" "${5:-0}" $nlen 0
+	printf '%s\0' "$name"
+	pad4 $(( 110 + nlen ))
+	if [ -n "$file" ]; then cat "$file"; pad4 "$size"; fi
+	ino=$((ino + 1))
+}
+
+initramfs() {
+	local bb init=$cache/init.sh out=$cache/initrd.img
+	bb=$("$0" busybox) || { echo "$bb"; exit 77; }
+	cat >"$init" <<-'EOF'
+	#!/bin/busybox sh
+	/bin/busybox --install -s /bin
+	mount -t proc proc /proc
+	echo "CVISOR-INIT: busybox up, $(nproc) CPUs"
+	poweroff -f
+	EOF
+	{
+		cpio_entry bin $((0040755)) ""
+		cpio_entry dev $((0040755)) ""
+		cpio_entry proc $((0040755)) ""
+		cpio_entry dev/console $((0020600)) "" 5 1
+		cpio_entry bin/busybox $((0100755)) "$bb"
+		cpio_entry init $((0100755)) "$init"
+		cpio_entry TRAILER!!! 0 ""
+	} >"$out.tmp" && mv "$out.tmp" "$out" || skip "cannot write $out"
+	echo "$out"
+	exit 0
+}
+
+case $what in kernel|busybox|initramfs) ;; *) skip "unknown item '$what'" ;; esac
+mkdir -p "$cache" || skip "cannot create $cache"
+[ "$what" = initramfs ] && initramfs
 p=$(cached)
-[ -n "$p" ] && { echo "$p"; exit 0; }
-case $what in kernel|busybox) ;; *) skip "unknown item '$what'" ;; esac
+if [ -n "$p" ]; then
+	[ "$what" = kernel ] && ln -sf "${p#"$cache"/}" "$cache/bzImage"
+	echo "$p"
+	exit 0
+fi
 command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
 	skip "apt-get/dpkg-deb not available (not a Debian system)"
 
@@ -64,4 +113,5 @@ deb=$(ls "$cache"/debs/"$pkg"_*.deb 2>/dev/null | sort -V | tail -1)
 dpkg-deb -x "$deb" "$cache/root" || skip "dpkg-deb -x $deb failed"
 p=$(cached)
 [ -n "$p" ] || skip "$deb has no $what file"
+[ "$what" = kernel ] && ln -sf "${p#"$cache"/}" "$cache/bzImage"
 echo "$p"

@@ -6,7 +6,7 @@
 #  (b) with /dev/kvm: boot it, 2 vCPUs and 512 MiB, and wait for the kernel
 #      log markers of docs/linux-guests.md. Without KVM: "SKIP: needs
 #      /dev/kvm", status 77, after (a) passed.
-# CVISOR_LINUX_KERNEL / CVISOR_LINUX_BUSYBOX override the downloads;
+# CVISOR_LINUX_KERNEL / CVISOR_LINUX_INITRD override the downloads;
 # LINUX_BOOT_TIMEOUT (s, default 280) bounds (b).
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,49 +24,14 @@ if [ -z "$kernel" ]; then
 	kernel=$(fetch kernel) || skip "$(tail -1 <<<"$kernel")"
 fi
 [ -r "$kernel" ] || skip "SKIP: kernel $kernel is not readable"
-busybox=${CVISOR_LINUX_BUSYBOX:-}
-[ -n "$busybox" ] || busybox=$(fetch busybox) || busybox=
-
-# --- a newc cpio writer: no cpio package needed -----------------------------
-ino=1
-pad4() { head -c $(( (4 - $1 % 4) % 4 )) /dev/zero; }
-# cpio_entry NAME MODE FILE|"" [RDEVMAJOR RDEVMINOR]
-cpio_entry() {
-	local name=$1 mode=$2 file=$3 size=0 nlen=$(( ${#1} + 1 ))
-	[ -n "$file" ] && size=$(stat -c %s "$file")
-	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
-		$ino "$mode" 0 0 1 0 "$size" 0 0 "${4:-0}" "${5:-0}" $nlen 0
-	printf '%s\0' "$name"
-	pad4 $(( 110 + nlen ))
-	if [ -n "$file" ]; then cat "$file"; pad4 "$size"; fi
-	ino=$((ino + 1))
-}
-
-make_initramfs() {
-	cat >"$TMP/init" <<-'EOF'
-	#!/bin/busybox sh
-	/bin/busybox --install -s /bin
-	mount -t proc proc /proc
-	echo "CVISOR-INIT: busybox up, $(nproc) CPUs"
-	poweroff -f
-	EOF
-	{
-		cpio_entry bin $((0040755)) ""
-		cpio_entry dev $((0040755)) ""
-		cpio_entry proc $((0040755)) ""
-		cpio_entry dev/console $((0020600)) "" 5 1
-		cpio_entry bin/busybox $((0100755)) "$busybox"
-		cpio_entry init $((0100755)) "$TMP/init"
-		cpio_entry TRAILER!!! 0 ""
-	} >"$1"
-}
-
-initrd=${LINUX_INITRD_OUT:-$TMP/initramfs.cpio}
-if [ -n "$busybox" ] && [ -r "$busybox" ]; then
-	make_initramfs "$initrd"
-else
-	echo "note: no busybox ($busybox); a placeholder initrd for (a)"
+# The busybox initramfs, or a placeholder when busybox cannot be had.
+initrd=${CVISOR_LINUX_INITRD:-}
+[ -n "$initrd" ] || initrd=$(fetch initramfs) || initrd=
+if [ -z "$initrd" ] || [ ! -r "$initrd" ]; then
+	echo "note: no busybox initramfs; a placeholder initrd for (a)"
+	initrd=$TMP/placeholder.img
 	head -c 100000 /dev/urandom >"$initrd"
+	no_busybox=1
 fi
 
 # --- (a) the loader on the real kernel -------------------------------------
@@ -95,7 +60,7 @@ if [ ! -e /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	skip "SKIP: needs /dev/kvm"
 fi
 [ -x "$CVISOR" ] || fail "$CVISOR not built"
-[ -n "$busybox" ] || skip "SKIP: no busybox-static for the initramfs"
+[ -z "${no_busybox:-}" ] || skip "SKIP: no busybox-static for the initramfs"
 
 console=$TMP/console
 : >"$console"
