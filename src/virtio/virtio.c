@@ -137,12 +137,14 @@ void virtio_dev_needs_reset(struct virtio_dev *d, unsigned q)
 
 	if (old & VIRTIO_STATUS_NEEDS_RESET)
 		return;
+	/* The guest can repeat this at will (break, reset, break...). */
 	if (q < d->nr_queues)
-		pr_warn_ratelimited(&d->log_rl, "%s: queue %u: %s; device needs reset\n",
+		pr_warn_ratelimited(&d->log_rl,
+				    "%s: queue %u: %s; device needs reset",
 				    d->name, q,
 				    virtq_err_str(d->queues[q].vq.err));
 	else
-		pr_warn_ratelimited(&d->log_rl, "%s: device needs reset\n",
+		pr_warn_ratelimited(&d->log_rl, "%s: device needs reset",
 				    d->name);
 	if (old & VIRTIO_STATUS_DRIVER_OK)
 		signal_config(d);

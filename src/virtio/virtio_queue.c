@@ -66,7 +66,7 @@ static void queue_enable(struct virtio_dev *d, unsigned q)
 	if (!(virtio_dev_status(d) & VIRTIO_STATUS_FEATURES_OK)) {
 		/* Ring features are not settled before FEATURES_OK. */
 		pr_warn_ratelimited(&d->log_rl,
-				    "%s: queue %u enabled before FEATURES_OK\n",
+				    "%s: queue %u enabled before FEATURES_OK",
 				    d->name, q);
 		return;
 	}
