@@ -23,7 +23,6 @@
 
 #define X86_LAPIC_BASE     0xfee00000u
 #define X86_IOAPIC_BASE    0xfec00000u
-#define X86_IOAPIC_PINS    24
 #define X86_IOAPIC_VERSION 0x11    /* what KVM's IOAPIC reports */
 
 /* System description table header (ACPI 5.2.6), 36 bytes. */

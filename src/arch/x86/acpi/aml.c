@@ -48,10 +48,8 @@ void aml_name_string(struct fw_buf *b, const char *path)
 {
 	unsigned n;
 
-	if (*path == '\\')
-		fw_buf_u8(b, AML_ROOT_CHAR), path++;
-	while (*path == '^')
-		fw_buf_u8(b, AML_PARENT_CHAR), path++;
+	for (; *path == '\\' || *path == '^'; path++)
+		fw_buf_u8(b, *path == '\\' ? AML_ROOT_CHAR : AML_PARENT_CHAR);
 	n = count_segments(path);
 	if (n == 0) {
 		fw_buf_u8(b, AML_ZERO);         /* NullName */
@@ -59,8 +57,10 @@ void aml_name_string(struct fw_buf *b, const char *path)
 	}
 	if (n == 2)
 		fw_buf_u8(b, AML_DUAL_NAME);
-	else if (n > 2)
-		fw_buf_u8(b, AML_MULTI_NAME), fw_buf_u8(b, (uint8_t)n);
+	if (n > 2) {
+		fw_buf_u8(b, AML_MULTI_NAME);
+		fw_buf_u8(b, (uint8_t)n);
+	}
 	while (*path)
 		path = put_segment(b, path);
 }
