@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "arch/x86/firmware.h"
 #include "backends/chardev.h"
 #include "config/config.h"
 #include "core/exit_codes.h"
@@ -27,6 +28,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: cvisor [-v|-q] TOKEN...     run a VM\n"
 	      "       cvisor check TOKEN...       validate the configuration\n"
+	      "       cvisor --dump-acpi DIR TOKEN...  write the ACPI tables "
+	      "as DIR/SIG.dat\n"
 	      "       cvisor --version | --help\n"
 	      "TOKENs are .qvmconf options (ram 256m load guest.elf vdev "
 	      "ser8250 hostdev >- ...)\nand @FILE includes a .qvmconf file. "
@@ -119,6 +122,7 @@ int main(int argc, char **argv)
 	struct vm_config cfg;
 	struct cfg_error err;
 	bool check = false;
+	const char *acpi_dir = NULL;
 	int i = 1, status;
 
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -128,6 +132,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-q") ||
 			   !strcmp(argv[i], "--quiet")) {
 			log_threshold = LOG_ERR;
+		} else if (!strcmp(argv[i], "--dump-acpi") && i + 1 < argc) {
+			acpi_dir = argv[++i];
 		} else if (!strcmp(argv[i], "--version")) {
 			printf("cvisor %s\n", CVISOR_VERSION);
 			return 0;
@@ -154,7 +160,14 @@ int main(int argc, char **argv)
 		cfg_error_print(&err);
 		return CV_EXIT_CONFIG;
 	}
-	status = check ? CV_EXIT_OK : run(&cfg);
+	if (acpi_dir) {
+		status = acpi_dump(&cfg, acpi_dir) ? CV_EXIT_USAGE : CV_EXIT_OK;
+		if (status)
+			fprintf(stderr, "cvisor: cannot write the ACPI tables "
+				"to %s: %s\n", acpi_dir, strerror(errno));
+	} else {
+		status = check ? CV_EXIT_OK : run(&cfg);
+	}
 	config_free(&cfg);
 	return status;
 }

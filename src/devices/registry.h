@@ -69,7 +69,9 @@ extern const struct vdev_type ser8250_type, pl011_type, debug_exit_type,
 	pckeyboard_type, testdev_type, ioapic_type, pic8259_type,
 	timer8254_type;
 
-/* Devices every x86 VM has without being asked (port 0x80 sink). */
+/* Devices every x86 VM has without being asked: the port 0x80 sink and the
+ * ACPI power registers the FADT describes. */
 struct device *port80_create(void);
+struct device *acpi_pm_create(const struct dev_env *env);
 
 #endif

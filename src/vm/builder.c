@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "arch/x86/arch.h"
+#include "arch/x86/firmware.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -120,6 +121,15 @@ static int setup_memory(struct vm *vm)
 			       strerror(errno));
 			return -errno;
 		}
+	/* The ACPI and MP tables need the PC BIOS area; map it read-only
+	 * when the config left it empty (e820 says reserved). */
+	if (x86_firmware_needs_bios_area(cfg) &&
+	    !guest_mem_add(&vm->mem, X86_BIOS_AREA_START, X86_BIOS_AREA_LEN,
+			   GUEST_ROM)) {
+		pr_err("BIOS area at %#llx: %s", X86_BIOS_AREA_START,
+		       strerror(errno));
+		return -errno;
+	}
 	if (max_slots > 0 && vm->mem.nr > (unsigned)max_slots) {
 		pr_err("%u memory regions, KVM allows %d", vm->mem.nr,
 		       max_slots);
@@ -173,8 +183,8 @@ static int setup_devices(struct vm *vm)
 		if (ret)
 			return ret;
 	}
-	dev = port80_create();
-	return dev ? place_device(vm, dev) : -ENOMEM;
+	ret = place_device(vm, port80_create());
+	return ret ? ret : place_device(vm, acpi_pm_create(&vm->env));
 }
 
 static void vm_power(void *ctx, enum power_request req, int status)
@@ -199,10 +209,19 @@ static int setup_boot(struct vm *vm, int *status)
 {
 	struct boot_result res;
 	struct cfg_error err;
+	struct x86_firmware fw;
+	struct boot_platform plat;
 	unsigned n = vm->cfg->nr_cpus ? vm->cfg->nr_cpus : 1;
 	int ret;
 
-	if (x86_boot_load(vm->cfg, &vm->mem, NULL, &res, &err) < 0) {
+	/* Tables first: the loader hands their RSDP to the guest. */
+	ret = x86_firmware_build(vm->cfg, &vm->mem, NULL, &fw);
+	if (ret) {
+		pr_err("firmware tables: %s", strerror(-ret));
+		return ret;
+	}
+	plat = (struct boot_platform){ .rsdp_addr = fw.rsdp_addr };
+	if (x86_boot_load(vm->cfg, &vm->mem, &plat, &res, &err) < 0) {
 		cfg_error_print(&err);
 		*status = CV_EXIT_CONFIG;
 		return -EINVAL;

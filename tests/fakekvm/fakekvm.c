@@ -157,11 +157,15 @@ static void log_boot(struct vcpu_state *v)
 	      s->efer, s->cs.db, s->cs.l, s->cs.limit);
 	uint32_t *si = gpa_to_host(r->rbx, 56);
 	if (si && si[0] == 0x336ec578) {
-		uint64_t cmd, mm;
+		uint64_t cmd, mm, rsdp;
 		memcpy(&cmd, si + 6, 8);
+		memcpy(&rsdp, si + 8, 8);
 		memcpy(&mm, si + 10, 8);
 		logf_("pvh version=%u nr_modules=%u cmdline='%s' memmap_entries=%u",
 		      si[1], si[3], cmd ? guest_str(cmd) : "", si[12]);
+		const char *sig = gpa_to_host(rsdp, 8);
+		logf_("pvh rsdp=%#llx sig='%.8s'", (unsigned long long)rsdp,
+		      sig ? sig : "");
 		for (uint32_t i = 0; i < si[12] && i < 64; i++) {
 			uint64_t *e = gpa_to_host(mm + 24 * i, 24);
 			if (e)

@@ -3,6 +3,14 @@
 [ -x "$CVISOR" ] || fail "$CVISOR not built"
 n=0
 for f in examples/*.qvmconf; do
+	# linux.qvmconf names a kernel that scripts/fetch-linux.sh downloads
+	# into the build directory; without it only its syntax can be checked.
+	if [ "$f" = examples/linux.qvmconf ] && [ ! -f build/linux-cache/bzImage ]; then
+		"$CVISOR" check "@$f" 2>"$TMP/err"
+		grep -q 'linux-cache/bzImage' "$TMP/err" || fail "$f: $(cat "$TMP/err")"
+		n=$((n + 1))
+		continue
+	fi
 	"$CVISOR" check "@$f" 2>"$TMP/err" || fail "$f: $(cat "$TMP/err")"
 	n=$((n + 1))
 done

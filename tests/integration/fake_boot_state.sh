@@ -15,12 +15,16 @@ expect_log '^create vm$'
 expect_log '^irqchip$'
 expect_log '^pit2 flags=0x1$'
 expect_log '^slot 0 gpa=0 size=0xa0000 flags=0$'
-expect_log '^slot 1 gpa=0x100000 size=0x3f00000 flags=0$'
+# the BIOS area for the ACPI/MP tables, read-only, since the config left it free
+expect_log '^slot 1 gpa=0xe0000 size=0x20000 flags=0x2$'
+expect_log '^slot 2 gpa=0x100000 size=0x3f00000 flags=0$'
 expect_log '^vcpu 0 lint0 mode 7$'
 expect_log "^boot rip=$entry rax=0"
 expect_log '^boot rip=0x[0-9a-f]+ rax=0 rbx=0x[0-9a-f]+ cr0=0x11 efer=0 cs.db=1 cs.l=0 cs.limit=0xffffffff$'
-expect_log "^pvh version=1 nr_modules=0 cmdline='hello world' memmap_entries=2$"
+expect_log "^pvh version=1 nr_modules=0 cmdline='hello world' memmap_entries=3$"
 expect_log '^pvh memmap 0 0xa0000 1$'
+expect_log '^pvh memmap 0xe0000 0x20000 2$'
+expect_log "^pvh rsdp=0xf0000 sig='RSD PTR '$"
 expect_log '^pvh memmap 0x100000 0x3f00000 1$'
 expect_log '^close vm$'
 

@@ -20,3 +20,15 @@ run_fake "out 0x64 1 0xfe;out 0xf4 1 9" $args
 expect_status 9
 [ "$(grep -c '^create vm$' "$TMP/log")" -eq 2 ] || fail "i8042 reset did not rebuild"
 }
+
+# ACPI (hardware-reduced registers from the FADT): S5 powers off with 0,
+# the reset register resets, other sleep types are ignored.
+# shellcheck disable=SC2086
+{
+run_fake "out 0x601 1 0x80;out 0x600 1 0x34" $args
+expect_status 0
+run_fake "out 0x600 1 0x2c;out 0xf4 1 4" $args
+expect_status 4
+run_fake "out 0x602 1 1" $args reboot exit
+expect_status 34
+}

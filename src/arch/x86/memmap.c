@@ -1,11 +1,15 @@
 /* The guest's e820 map, straight from the configuration: `ram` is RAM, `rom`
  * and `reserve loc` of memory are reserved. Like QEMU and Firecracker we add
  * nothing of our own (no LAPIC/IOAPIC entries): the map must equal the
- * config so that what Linux prints can be checked against it. */
+ * config so that what Linux prints can be checked against it. The one
+ * addition is the BIOS area that holds the ACPI and MP tables when the
+ * config leaves 0xE0000-0xFFFFF unmapped: the builder maps it read-only,
+ * and the guest is told it is reserved, as on every PC. */
 #include "arch/x86/boot.h"
+#include "arch/x86/firmware.h"
 #include "core/util.h"
 
-#define MEMMAP_SOURCES (CFG_MAX_RAM + CFG_MAX_ROM + CFG_MAX_RESERVE)
+#define MEMMAP_SOURCES (CFG_MAX_RAM + CFG_MAX_ROM + CFG_MAX_RESERVE + 1)
 
 static void add(struct e820_entry *t, unsigned *n, uint64_t addr,
 		uint64_t size, uint32_t type)
@@ -37,6 +41,9 @@ static unsigned collect(const struct vm_config *cfg, struct e820_entry *t)
 		add(t, &n, r->loc.addr, r->loc.has_len ? r->loc.len : 1,
 		    E820_RESERVED);
 	}
+	if (x86_firmware_needs_bios_area(cfg))
+		add(t, &n, X86_BIOS_AREA_START, X86_BIOS_AREA_LEN,
+		    E820_RESERVED);
 	return n;
 }
 
