@@ -83,8 +83,8 @@ struct parser {
 	enum cfg_ctx ctx;
 	struct vdev_config *vdev;   /* current vdev context */
 	struct cpu_config *cpu;     /* current cpu context */
-	struct cfg_pos system_pos, reboot_pos, start;
-	bool has_system, has_reboot;
+	struct cfg_pos system_pos, reboot_pos, triplefault_pos, start;
+	bool has_system;
 };
 
 /* The token after `opt`, or an "expected WHAT after 'opt'" error. */

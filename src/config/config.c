@@ -53,6 +53,7 @@ static void config_init(struct vm_config *cfg, struct cfg_error *err)
 	memset(err, 0, sizeof(*err));
 	cfg->arena = arena_new();
 	cfg->reboot = REBOOT_RESET;
+	cfg->triplefault = REBOOT_EXIT;
 	strcpy(cfg->ioapic_name, "ioapic");
 }
 

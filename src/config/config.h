@@ -164,6 +164,9 @@ struct vm_config {
 	struct pass_config passes[CFG_MAX_PASS];
 	unsigned nr_pass;
 	enum reboot_action reboot;
+	/* A triple fault: exit with status 32 (default), or handle it as a
+	 * reset request (`triplefault reset`, for Linux's reboot=t). */
+	enum reboot_action triplefault;
 	char ioapic_name[CFG_NAME_MAX];    /* implicit in-kernel IOAPIC's name */
 	/* internal: strings and included file names owned by the config */
 	void *arena;

@@ -314,24 +314,35 @@ static int st_vdev(struct parser *p, const struct token *kw)
 	return parse_vdev_start(p, kw);
 }
 
-static int st_reboot(struct parser *p, const struct token *kw)
+/* `reboot reset|exit` and `triplefault reset|exit` (cvisor extensions). */
+static int parse_action(struct parser *p, const struct token *kw,
+			enum reboot_action *out, struct cfg_pos *seen)
 {
 	const struct token *a = next_arg(p, kw, "'reset' or 'exit'");
 
 	if (!a)
 		return -1;
-	if (p->has_reboot)
-		return twice(p, kw, &p->reboot_pos);
+	if (seen->line)
+		return twice(p, kw, seen);
 	if (!strcmp(a->text, "reset"))
-		p->cfg->reboot = REBOOT_RESET;
+		*out = REBOOT_RESET;
 	else if (!strcmp(a->text, "exit"))
-		p->cfg->reboot = REBOOT_EXIT;
+		*out = REBOOT_EXIT;
 	else
 		return cfg_err(p->err, &a->pos, "expected 'reset' or 'exit' "
-			       "after 'reboot', got '%s'", a->text);
-	p->has_reboot = true;
-	p->reboot_pos = kw->pos;
+			       "after '%s', got '%s'", kw->text, a->text);
+	*seen = kw->pos;
 	return 0;
+}
+
+static int st_reboot(struct parser *p, const struct token *kw)
+{
+	return parse_action(p, kw, &p->cfg->reboot, &p->reboot_pos);
+}
+
+static int st_triplefault(struct parser *p, const struct token *kw)
+{
+	return parse_action(p, kw, &p->cfg->triplefault, &p->triplefault_pos);
 }
 
 static int st_unsupported(struct parser *p, const struct token *kw)
@@ -346,7 +357,7 @@ static const struct {
 	{ "system", st_system }, { "ram", st_ram }, { "rom", st_rom },
 	{ "reserve", st_reserve }, { "cpu", st_cpu }, { "load", st_load },
 	{ "cmdline", st_cmdline }, { "vdev", st_vdev }, { "pass", st_pass },
-	{ "reboot", st_reboot },
+	{ "reboot", st_reboot }, { "triplefault", st_triplefault },
 	{ "guest", st_blob }, { "initrd", st_blob }, { "data", st_blob },
 	{ "acpi", st_blob }, { "fdt", st_blob },
 	{ "multiboot-module", st_unsupported }, { "logger", st_unsupported },
@@ -389,7 +400,8 @@ static int unknown_option(struct parser *p, const struct token *t)
 	default:
 		return cfg_err(p->err, &t->pos, "unknown option '%s'; expected "
 			       "one of system, ram, rom, reserve, cpu, load, "
-			       "cmdline, vdev, pass, reboot", t->text);
+			       "cmdline, vdev, pass, reboot, triplefault",
+			       t->text);
 	}
 }
 

@@ -110,6 +110,18 @@ static void fatal_exit(struct vcpu *v, const char *why, int status)
 	vm_request_stop(v->vm, VM_STOP_EXIT, status);
 }
 
+/* Always worth a register dump; then either the end of the VM (default)
+ * or, with `triplefault reset`, a reset request like any other (Linux's
+ * reboot=t), which `reboot` then turns into a rebuild or an exit. */
+static void handle_triple_fault(struct vcpu *v)
+{
+	vcpu_dump(v, "triple fault (shutdown)");
+	if (v->vm->cfg->triplefault == REBOOT_RESET)
+		v->vm->env.power(v->vm, POWER_RESET, 0);
+	else
+		vm_request_stop(v->vm, VM_STOP_EXIT, CV_EXIT_TRIPLE_FAULT);
+}
+
 static void handle_internal_error(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
@@ -164,7 +176,7 @@ static bool dispatch(struct vcpu *v)
 		vm_request_stop(v->vm, VM_STOP_EXIT, CV_EXIT_OK);
 		return false;
 	case KVM_EXIT_SHUTDOWN:
-		fatal_exit(v, "triple fault (shutdown)", CV_EXIT_TRIPLE_FAULT);
+		handle_triple_fault(v);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(why, sizeof(why), "VM entry failed, reason %#llx",

@@ -46,3 +46,14 @@ grep -q 'unclaimed port read at 0x1234' "$TMP/err" || fail "unclaimed access not
 run_fake "in 0x3fd 1;out 0xf4 1 0" $args
 expect_log '^in 0x3fd = 0x60$'
 }
+
+# triplefault reset: a triple fault is a reset request (Linux reboot=t),
+# which `reboot` turns into a rebuild or an exit with 34
+# shellcheck disable=SC2086
+{
+run_fake "shutdown;out 0xf4 1 6" $args triplefault reset
+expect_status 6
+grep -q 'triple fault' "$TMP/err" || fail "no register dump on a triple fault reset"
+run_fake "shutdown" $args triplefault reset reboot exit
+expect_status 34
+}

@@ -107,7 +107,7 @@ static void test_positions(void **state)
 	/* a string spanning lines: the next token's line is counted on */
 	bad("cmdline \"a\nb\" foo", "2:4: unknown option 'foo'; expected one "
 	    "of system, ram, rom, reserve, cpu, load, cmdline, vdev, pass, "
-	    "reboot");
+	    "reboot, triplefault");
 }
 
 static void test_numbers(void **state)
@@ -208,7 +208,7 @@ static void test_include_errors(void **state)
 	bad("ram 1m @", "1:8: expected a file name after '@'");
 	/* a quoted @ is a plain word */
 	bad("\"@x\"", "1:1: unknown option '@x'; expected one of system, ram, "
-	    "rom, reserve, cpu, load, cmdline, vdev, pass, reboot");
+	    "rom, reserve, cpu, load, cmdline, vdev, pass, reboot, triplefault");
 }
 
 /* ---- statements ---- */
@@ -319,6 +319,11 @@ static void test_system_cmdline_reboot(void **state)
 	config_free(&cfg);
 	ok(RL "reboot reset");
 	assert_int_equal(cfg.reboot, REBOOT_RESET);
+	assert_int_equal(cfg.triplefault, REBOOT_EXIT);
+	config_free(&cfg);
+	ok(RL "triplefault reset reboot exit");
+	assert_int_equal(cfg.triplefault, REBOOT_RESET);
+	assert_int_equal(cfg.reboot, REBOOT_EXIT);
 	config_free(&cfg);
 }
 

@@ -26,7 +26,7 @@ struct bad {
 static const struct bad bad[] = {
 	{ "unknown-option", RL "foo\n",
 	  "4:1: unknown option 'foo'; expected one of system, ram, rom, "
-	  "reserve, cpu, load, cmdline, vdev, pass, reboot" },
+	  "reserve, cpu, load, cmdline, vdev, pass, reboot, triplefault" },
 	{ "unknown-vdev-option", RL "vdev ser8250 foo 1\n",
 	  "4:14: unknown option 'foo' for vdev ser8250" },
 	{ "loc-at-top", "loc 0x1000\n",
@@ -200,6 +200,10 @@ static const struct bad bad[] = {
 	  "2:24: value 256 for 'hostvector' out of range (0-255)" },
 	{ "hostvector-not-taken", "vdev ser8250 hostvector 4\n",
 	  "2:14: unknown option 'hostvector' for vdev ser8250" },
+	{ "triplefault-bad", "triplefault maybe\n",
+	  "2:13: expected 'reset' or 'exit' after 'triplefault', got 'maybe'" },
+	{ "triplefault-twice", "triplefault exit triplefault reset\n",
+	  "2:18: 'triplefault' given twice (first at $FILE:2:1)" },
 };
 
 static char tmpdir[64];
