@@ -24,7 +24,7 @@ static void fill(struct table *t)
 					     .eax = 0x40000001 };
 	t->e[4] = (struct kvm_cpuid_entry2){ .function = 4, .index = 0,
 		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
-		.eax = (1 << 5) | 1 | (0x3f << 26) };
+		.eax = (1u << 5) | 1 | (0x3fu << 26) };
 	t->c.nent = 5;
 }
 
