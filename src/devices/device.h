@@ -42,6 +42,17 @@ struct dev_env {
 	struct event_loop *loop;
 	void (*irq_set)(void *ctx, uint32_t gsi, int level);
 	void (*power)(void *ctx, enum power_request req, int status);
+	/* Optional, NULL when unavailable (KVM_IOEVENTFD). assign: from now
+	 * on a guest write of exactly `len` (1, 2, 4 or 8) bytes to `addr`
+	 * in `space` signals the eventfd `fd` (adds 1) instead of exiting to
+	 * userspace; with `datamatch` only writes of the value `match` do.
+	 * !assign: remove the registration made with the same arguments.
+	 * Returns 0 or -errno; on failure the access keeps exiting to the
+	 * device, which must still handle it. Thread-safe: called from vCPU
+	 * threads (register writes) and from create/free. */
+	int (*ioeventfd)(void *ctx, enum bus_space space, uint64_t addr,
+			 unsigned len, int fd, bool datamatch, uint64_t match,
+			 bool assign);
 	void *ctx;
 };
 
