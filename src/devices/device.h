@@ -53,6 +53,20 @@ struct dev_env {
 	int (*ioeventfd)(void *ctx, enum bus_space space, uint64_t addr,
 			 unsigned len, int fd, bool datamatch, uint64_t match,
 			 bool assign);
+	/* MSI delivery for PCI MSI-X (src/bus/pci_msix.c); NULL where the VM
+	 * has none. msi_route: program a route carrying message (addr, data);
+	 * route < 0 allocates one, otherwise that route is updated in place.
+	 * Returns the route id (>= 0; a GSI on KVM) or -errno. Called from
+	 * vCPU threads (guest table writes) under the function's MSI-X lock. */
+	int (*msi_route)(void *ctx, int route, uint64_t addr, uint32_t data);
+	/* Bind (assign) or unbind eventfd efd to route (KVM_IRQFD): while
+	 * bound, a write to efd delivers the route's message. Unbinding is
+	 * synchronous: once it returns, writes no longer reach the guest.
+	 * NULL: no irqfds; MSI-X then delivers through msi_signal. */
+	int (*msi_irqfd)(void *ctx, int route, int efd, bool assign);
+	void (*msi_route_free)(void *ctx, int route);   /* device freed */
+	/* Deliver one message now (KVM_SIGNAL_MSI); the slow path. */
+	int (*msi_signal)(void *ctx, uint64_t addr, uint32_t data);
 	void *ctx;
 };
 
