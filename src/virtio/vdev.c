@@ -1,0 +1,64 @@
+/* vdev config → virtio transport. See vdev.h. */
+#include <errno.h>
+
+#include "core/log.h"
+#include "devices/registry.h"
+#include "virtio/vdev.h"
+
+static void vdev_err(const struct vdev_config *vc, const char *msg)
+{
+	pr_err("%s:%u:%u: vdev %s: %s", vc->pos.file, vc->pos.line,
+	       vc->pos.col, vc->type->name, msg);
+}
+
+/* The virtio-pci hook: when src/virtio/pci.c lands, this becomes
+ * virtio_pci_create(vdev, env, &slot, release, out), with the slot from
+ * a `loc pci:bus:dev.fn` (vc->locs[0], LOC_PCI) or the next free one. It
+ * takes the same ownership rule as virtio_mmio_create(). */
+static int pci_create(const struct vdev_config *vc, const struct dev_env *env,
+		      struct virtio_dev *vdev, virtio_release_fn release,
+		      struct device **out)
+{
+	vdev_err(vc, "virtio-pci is not supported yet; give both 'loc "
+		 "ADDR' and 'intr PIC:N' for virtio-mmio");
+	release(vdev);
+	return -ENOTSUP;
+}
+
+static int mmio_create(const struct vdev_config *vc, const struct dev_env *env,
+		       struct virtio_dev *vdev, virtio_release_fn release,
+		       struct device **out)
+{
+	const struct cfg_loc *loc = &vc->locs[0];
+	struct virtio_mmio_place at = {
+		.base = loc->addr,
+		.len = loc->has_len && loc->len ? loc->len :
+		       VIRTIO_MMIO_REGION_LEN,
+	};
+
+	/* The validator guarantees a mem loc and an intr; check anyway,
+	 * since a wrong guess here would place a device nobody asked for. */
+	if (!vc->nr_locs || loc->space != LOC_MEM || !vc->nr_intrs ||
+	    vc->intrs[0].is_apic) {
+		vdev_err(vc, "virtio-mmio needs 'loc ADDR' and 'intr PIC:N'");
+		release(vdev);
+		return -EINVAL;
+	}
+	at.gsi = vc->intrs[0].line;
+	return virtio_mmio_create(vdev, env, &at, release, out);
+}
+
+int virtio_vdev_create(const struct vdev_config *vc, const struct dev_env *env,
+		       struct virtio_dev *vdev, virtio_release_fn release,
+		       struct device **out)
+{
+	if (vdev_opt(vc, "legacy")) {
+		/* The core is modern-only (VERSION_1 required). */
+		vdev_err(vc, "'legacy' (virtio 0.9.5) is not supported");
+		release(vdev);
+		return -ENOTSUP;
+	}
+	if (vc->on_pci)
+		return pci_create(vc, env, vdev, release, out);
+	return mmio_create(vc, env, vdev, release, out);
+}
