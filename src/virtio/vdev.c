@@ -1,12 +1,22 @@
 /* vdev config → virtio transport. See vdev.h. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include "core/log.h"
 #include "devices/registry.h"
 #include "virtio/vdev.h"
 
-static void vdev_err(const struct vdev_config *vc, const char *msg)
+static void vdev_err(const struct vdev_config *vc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void vdev_err(const struct vdev_config *vc, const char *fmt, ...)
 {
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	pr_err("%s:%u:%u: vdev %s: %s", vc->pos.file, vc->pos.line,
 	       vc->pos.col, vc->type->name, msg);
 }
@@ -41,6 +51,13 @@ static int mmio_create(const struct vdev_config *vc, const struct dev_env *env,
 	if (!vc->nr_locs || loc->space != LOC_MEM || !vc->nr_intrs ||
 	    vc->intrs[0].is_apic) {
 		vdev_err(vc, "virtio-mmio needs 'loc ADDR' and 'intr PIC:N'");
+		release(vdev);
+		return -EINVAL;
+	}
+	if (at.len < VIRTIO_MMIO_REGION_LEN) {
+		vdev_err(vc, "virtio-mmio decodes %#x bytes; 'loc' gives "
+			 "only %#llx", VIRTIO_MMIO_REGION_LEN,
+			 (unsigned long long)at.len);
 		release(vdev);
 		return -EINVAL;
 	}

@@ -25,7 +25,9 @@
 struct toy {
 	struct virtio_dev vdev;
 	uint8_t config[12];
-	unsigned kicks, resets;
+	unsigned _Atomic kicks;
+	unsigned resets;
+	pthread_t notify_thread;  /* where the last queue_notify ran */
 	unsigned *released;       /* counter in the fixture */
 };
 
@@ -63,6 +65,7 @@ static inline void toy_queue_notify(struct virtio_dev *d, unsigned q)
 	struct virtq_req r = { .iov = iov, .max_iov = 8 };
 
 	to_toy(d)->kicks++;
+	to_toy(d)->notify_thread = pthread_self();
 	while (virtio_queue_pop(d, q, &r) > 0)
 		virtq_push(virtio_dev_vq(d, q), &r, (uint32_t)r.write_len);
 	virtio_queue_interrupt(d, q);
