@@ -1,0 +1,59 @@
+/* Block backend internals shared by block.c and the two engines.
+ *
+ * A request is a small state machine (block.c): blk_io_start() prepares its
+ * first system call in io->step, an engine executes the step, and
+ * blk_io_step_done() either prepares the next one (the rest of a short
+ * transfer, the next discard range, zeros written by hand) or finishes the
+ * request. Engines only execute steps and hand finished requests to
+ * blk_io_complete().
+ */
+#ifndef CVISOR_BACKENDS_BLOCK_PRIV_H
+#define CVISOR_BACKENDS_BLOCK_PRIV_H
+
+#include <pthread.h>
+
+#include "backends/block.h"
+
+struct blk_engine_ops {
+	const char *name;
+	/* Set up; store the completion eventfd in b->efd. 0 or -errno. */
+	int (*init)(struct blk_backend *b, unsigned nr_queues);
+	void (*fini)(struct blk_backend *b);
+	/* Queue io->step. 0 or -errno (nothing queued). */
+	int (*submit)(struct blk_backend *b, struct blk_io *io);
+	void (*kick)(struct blk_backend *b);
+	/* Complete whatever has finished; never blocks. */
+	void (*reap)(struct blk_backend *b);
+};
+
+struct blk_backend {
+	int fd;
+	int efd;                      /* engine's completion eventfd */
+	struct blk_info info;
+	char *path;
+	struct event_loop *loop;
+	const struct blk_engine_ops *eng;
+	void *eng_priv;
+	void *zeros;                  /* ZERO_CHUNK bytes of zeros */
+	bool no_zero_range;           /* fallocate cannot zero: write zeros */
+	unsigned inflight;            /* atomic */
+	void (*batch_fn)(void *opaque);
+	void *batch_opaque;
+};
+
+#define BLK_ZERO_CHUNK (1u << 20)
+
+extern const struct blk_engine_ops blk_sync_engine, blk_uring_engine;
+
+/* The state machine. */
+int blk_io_start(struct blk_backend *b, struct blk_io *io);
+/* res: the step's result (bytes or -errno). true: io->step holds the
+ * next step to run; false: io->result is final. */
+bool blk_io_step_done(struct blk_backend *b, struct blk_io *io, int64_t res);
+/* Run one step with a blocking system call. */
+int64_t blk_step_exec(struct blk_backend *b, const struct blk_step *s);
+/* Call done() and account for it. */
+void blk_io_complete(struct blk_backend *b, struct blk_io *io);
+void blk_batch_end(struct blk_backend *b);
+
+#endif

@@ -1,0 +1,63 @@
+/* virtio-blk internals: blk.c (device, config, vdev type) and blk_req.c
+ * (request parsing and completion). */
+#ifndef CVISOR_VIRTIO_BLK_PRIV_H
+#define CVISOR_VIRTIO_BLK_PRIV_H
+
+#include "backends/block.h"
+#include "core/log.h"
+#include "virtio/blk.h"
+
+/* A request's buffers: seg_max data segments, header, status, and slack
+ * for buffers split where two guest RAM regions meet. */
+#define BLK_REQ_IOV	(VIRTIO_BLK_SEG_MAX + 2 + 16)
+
+struct virtio_blk_outhdr {
+	uint32_t type;
+	uint32_t ioprio;
+	uint64_t sector;
+} __attribute__((packed));
+
+struct virtio_blk_dwz_seg {
+	uint64_t sector;
+	uint32_t num_sectors;
+	uint32_t flags;
+} __attribute__((packed));
+
+struct blk_queue;
+
+struct blk_req {
+	struct blk_queue *bq;
+	struct virtq_req vreq;
+	uint8_t *status;              /* last writable byte, in guest RAM */
+	struct blk_io io;
+	struct blk_range ranges[VIRTIO_BLK_MAX_DWZ_SEG];
+	struct blk_req *next_free;
+	struct iovec iov[BLK_REQ_IOV];
+};
+
+struct blk_queue {
+	struct virtio_blk *blk;
+	unsigned index;
+	struct blk_req *reqs;         /* VIRTIO_BLK_QUEUE_SIZE of them */
+	struct blk_req *free;
+	bool dirty;                   /* used entries filled, not flushed */
+};
+
+struct virtio_blk {
+	struct virtio_dev vdev;
+	struct virtio_blk_config cfg;
+	struct blk_backend *be;
+	uint64_t capacity;            /* sectors */
+	bool read_only;
+	char serial[VIRTIO_BLK_ID_BYTES];
+	unsigned nr_queues;
+	struct blk_queue queues[VIRTIO_BLK_MAX_QUEUES];
+	struct ratelimit rl;          /* guest-triggered messages */
+};
+
+/* blk_req.c */
+void blk_queue_notify(struct virtio_dev *d, unsigned q);
+void blk_batch_done(void *opaque);
+void blk_queue_reset(struct blk_queue *bq);
+
+#endif
