@@ -11,7 +11,6 @@
 		.aliases = (const char *const[]){ __VA_ARGS__ } }
 
 UNSUPPORTED(hpet, VDEV_PLATFORM);
-UNSUPPORTED(mc146818, VDEV_PLATFORM);
 UNSUPPORTED(shmem, VDEV_PLATFORM);
 UNSUPPORTED(gic, VDEV_IRQCHIP);
 UNSUPPORTED_NAMED(virtio_blk_u, "virtio-blk", VDEV_VIRTIO, NULL);
@@ -33,7 +32,7 @@ const struct vdev_type *const vdev_types[] = {
 	&pic8259_type,
 	&timer8254_type,
 	&hpet_unsupported,
-	&mc146818_unsupported,
+	&mc146818_type,
 	&shmem_unsupported,
 	&gic_unsupported,
 	&virtio_blk_u,

@@ -68,6 +68,7 @@ extern const struct vdev_type *const vdev_types[];
 extern const struct vdev_type ser8250_type, pl011_type, debug_exit_type,
 	pckeyboard_type, testdev_type, ioapic_type, pic8259_type,
 	timer8254_type;
+extern const struct vdev_type mc146818_type;
 
 /* Devices every x86 VM has without being asked: the port 0x80 sink and the
  * ACPI power registers the FADT describes. */
