@@ -23,6 +23,9 @@ int pci_func_add_bar(struct pci_func *f, unsigned n, uint64_t size,
 	if (n >= PCI_NUM_BARS || (is64 && n + 1 >= PCI_NUM_BARS) ||
 	    !is_pow2(size) || f->bars[n].size || (is64 && f->bars[n + 1].size))
 		return -EINVAL;
+	/* The upper half of a 64-bit BAR is not a BAR of its own. */
+	if (n && (f->bars[n - 1].flags & PCI_BAR_MEM_TYPE_64))
+		return -EINVAL;
 	if (io ? (flags != PCI_BAR_SPACE_IO || size < 4 || size > 256) :
 		 (size < 16 || (!is64 && size > 2 * GiB)))
 		return -EINVAL;
