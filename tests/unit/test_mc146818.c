@@ -497,6 +497,37 @@ static void test_reset(void **state)
 	destroy(&f, d);
 }
 
+/* A hostile guest: any byte anywhere, modes flipping, garbage times. The
+ * device must stay sane (sanitizers watch) and keep the NVRAM bank. */
+static void test_garbage(void **state)
+{
+	struct fake f;
+	struct device *d = make(&f, NULL);
+	unsigned seed = 12345;
+
+	for (int i = 0; i < 20000; i++) {
+		unsigned idx = rand_r(&seed) % 0x100, v = rand_r(&seed) % 0x100;
+
+		if (rand_r(&seed) % 2)
+			d->ops->write(d, 0, rand_r(&seed) % 2, 1,
+				      idx << (rand_r(&seed) % 2 * 8) | v);
+		else
+			rd(d, idx);
+		event_loop_poll(f.loop, 0);
+	}
+	wr(d, 0x0b, 0x86);                     /* SET, binary: all 0xff */
+	for (unsigned i = 0; i < 10; i++)
+		wr(d, i, 0xff);
+	wr(d, 0x32, 0xff);
+	wr(d, 0x0b, 0x06);
+	assert_true(rd(d, 0x00) < 60);
+	assert_true(rd(d, 0x08) >= 1 && rd(d, 0x08) <= 12);
+	d->ops->reset(d);
+	assert_int_equal(rd(d, 0x0b), 0x02);
+	assert_int_equal(rd(d, 0x0d), 0x80);
+	destroy(&f, d);
+}
+
 static void test_type(void **state)
 {
 	uint64_t addr;
@@ -534,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_preset_time),
 		cmocka_unit_test(test_bad_presets),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_garbage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
