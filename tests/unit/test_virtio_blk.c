@@ -1,0 +1,530 @@
+/* virtio-blk through the virtio core API: every request type against a
+ * temporary image on both block engines (the file is checked on the host
+ * after FLUSH), read-only disks, multiqueue config, reset with I/O in
+ * flight, and the malformed requests a hostile guest can send. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "test_vdev_helpers.h"
+#include "virtio/blk.h"
+
+#define DISK_SIZE	(1024 * 1024)
+#define HDR_GPA		(BUF_GPA)              /* 16-byte headers */
+#define STATUS_GPA	(BUF_GPA + 0x1000)     /* status bytes */
+#define SEG_GPA		(BUF_GPA + 0x2000)     /* discard segments */
+#define DATA_GPA	(BUF_GPA + 0x10000)    /* 64 KiB per slot */
+
+struct fix {
+	struct fake_vm vm;
+	struct event_loop *loop;
+	struct virtio_blk *blk;
+	struct virtio_dev *d;
+	struct irq_count irqs;
+	struct tv_queue tq;
+	char path[64];
+	int fd;
+	unsigned slot;
+};
+
+static const char *engine;
+
+static void make_disk(struct fix *f, const char *dir)
+{
+	snprintf(f->path, sizeof(f->path), "%s/cvisor-blk-XXXXXX", dir);
+	f->fd = mkstemp(f->path);
+	assert_true(f->fd >= 0);
+	assert_int_equal(ftruncate(f->fd, DISK_SIZE), 0);
+}
+
+static void open_dev(struct fix *f, bool ro, bool direct, unsigned nq,
+		     const char *serial)
+{
+	struct virtio_blk_params p = { .path = f->path, .read_only = ro,
+				       .direct = direct, .nr_queues = nq,
+				       .serial = serial };
+
+	f->blk = virtio_blk_new(&p, &f->vm.mem, f->loop);
+	assert_non_null(f->blk);
+	f->d = virtio_blk_vdev(f->blk);
+	tv_attach(f->d, &f->irqs);
+	tv_bring_up(f->d, nq, 0);
+	assert_true(virtio_dev_running(f->d));
+}
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	setenv("CVISOR_BLOCK_ENGINE", engine, 1);
+	fake_vm_init(&f->vm, TEST_QSIZE);
+	f->loop = event_loop_new();
+	make_disk(f, "/tmp");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	virtio_blk_free(f->blk);
+	event_loop_free(f->loop);
+	fake_vm_free(&f->vm);
+	close(f->fd);
+	unlink(f->path);
+	free(f);
+	return 0;
+}
+
+static uint64_t data_gpa(unsigned slot)
+{
+	return DATA_GPA + (uint64_t)(slot % 8) * 0x10000;
+}
+
+static void put_hdr(struct fix *f, unsigned slot, uint32_t type,
+		    uint64_t sector)
+{
+	uint8_t *h = gpa_host(&f->vm, HDR_GPA + 16 * slot);
+	uint32_t t = htole32(type), z = 0;
+	uint64_t s = htole64(sector);
+
+	memcpy(h, &t, 4);
+	memcpy(h + 4, &z, 4);
+	memcpy(h + 8, &s, 8);
+}
+
+static uint8_t *status_of(struct fix *f, unsigned slot)
+{
+	return gpa_host(&f->vm, STATUS_GPA + slot);
+}
+
+/* Submit one request: header, optional data, status; wait; return status
+ * (0xee when the device never wrote one). */
+static uint8_t run_req(struct fix *f, uint32_t type, uint64_t sector,
+		       uint64_t dgpa, uint32_t dlen, bool dwrite)
+{
+	unsigned slot = f->slot++ % 16;
+	struct seg s[3];
+	unsigned n = 0;
+	uint16_t head;
+
+	put_hdr(f, slot, type, sector);
+	*status_of(f, slot) = 0xee;
+	s[n++] = (struct seg){ HDR_GPA + 16 * slot, 16, false };
+	if (dlen)
+		s[n++] = (struct seg){ dgpa, dlen, dwrite };
+	s[n++] = (struct seg){ STATUS_GPA + slot, 1, true };
+	head = tv_chain(&f->vm, &f->tq, s, n);
+	virtio_queue_notify(f->d, f->tq.q);
+	assert_true(tv_wait_used(f->loop, &f->vm, &f->tq, f->tq.avail_idx));
+	assert_int_equal(tv_used_elem(&f->vm, &f->tq,
+				      (uint16_t)(f->tq.avail_idx - 1)).id,
+			 head);
+	return *status_of(f, slot);
+}
+
+static uint8_t blk_write(struct fix *f, uint64_t sector, const void *buf,
+			 uint32_t len)
+{
+	memcpy(gpa_host(&f->vm, data_gpa(f->slot)), buf, len);
+	return run_req(f, VIRTIO_BLK_T_OUT, sector, data_gpa(f->slot), len,
+		       false);
+}
+
+static uint8_t blk_read(struct fix *f, uint64_t sector, void *buf,
+			uint32_t len)
+{
+	uint64_t g = data_gpa(f->slot);
+	uint8_t st;
+
+	memset(gpa_host(&f->vm, g), 0x5a, len);
+	st = run_req(f, VIRTIO_BLK_T_IN, sector, g, len, true);
+	memcpy(buf, gpa_host(&f->vm, g), len);
+	return st;
+}
+
+static void pattern(uint8_t *b, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		b[i] = (uint8_t)(seed * 31 + i * 7 + (i >> 9));
+}
+
+static void assert_file(struct fix *f, uint64_t off, const void *want,
+			size_t len)
+{
+	uint8_t *got = malloc(len);
+
+	assert_int_equal(pread(f->fd, got, len, (off_t)off), (ssize_t)len);
+	assert_memory_equal(got, want, len);
+	free(got);
+}
+
+static uint32_t cfg32(struct fix *f, size_t off)
+{
+	return (uint32_t)virtio_dev_config_read(f->d, off, 4);
+}
+
+/* --- round trips --- */
+
+static void test_config(void **state)
+{
+	struct fix *f = *state;
+	uint32_t lo;
+
+	open_dev(f, false, false, 1, NULL);
+	lo = virtio_dev_device_features(f->d, 0);
+	assert_true(lo & (1u << VIRTIO_BLK_F_FLUSH));
+	assert_true(lo & (1u << VIRTIO_BLK_F_DISCARD));
+	assert_true(lo & (1u << VIRTIO_BLK_F_WRITE_ZEROES));
+	assert_true(lo & (1u << VIRTIO_BLK_F_SEG_MAX));
+	assert_false(lo & (1u << VIRTIO_BLK_F_RO));
+	assert_int_equal(virtio_dev_config_read(f->d, 0, 8), DISK_SIZE / 512);
+	assert_int_equal(cfg32(f, offsetof(struct virtio_blk_config, blk_size)),
+			 512);
+	assert_true(cfg32(f, offsetof(struct virtio_blk_config, seg_max)) <=
+		    VIRTIO_BLK_QUEUE_SIZE - 2);
+	assert_int_equal(cfg32(f, offsetof(struct virtio_blk_config,
+					   max_discard_seg)),
+			 VIRTIO_BLK_MAX_DWZ_SEG);
+	assert_int_equal(virtio_dev_config_read(f->d,
+			 offsetof(struct virtio_blk_config, num_queues), 2), 1);
+	/* read-only config: writes are dropped */
+	virtio_dev_config_write(f->d, 0, 8, 5);
+	assert_int_equal(virtio_dev_config_read(f->d, 0, 8), DISK_SIZE / 512);
+}
+
+static void test_write_read_flush(void **state)
+{
+	struct fix *f = *state;
+	uint8_t w[8192], r[8192];
+
+	open_dev(f, false, false, 1, NULL);
+	pattern(w, sizeof(w), 1);
+	assert_int_equal(blk_write(f, 10, w, sizeof(w)), VIRTIO_BLK_S_OK);
+	assert_int_equal(run_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false),
+			 VIRTIO_BLK_S_OK);
+	assert_file(f, 10 * 512, w, sizeof(w));
+	assert_int_equal(blk_read(f, 10, r, sizeof(r)), VIRTIO_BLK_S_OK);
+	assert_memory_equal(r, w, sizeof(w));
+	/* used length covers the data and the status byte */
+	assert_int_equal(tv_used_elem(&f->vm, &f->tq,
+				      (uint16_t)(f->tq.avail_idx - 1)).len,
+			 sizeof(r) + 1);
+	/* the last sector, exactly */
+	assert_int_equal(blk_write(f, DISK_SIZE / 512 - 1, w, 512),
+			 VIRTIO_BLK_S_OK);
+	assert_int_equal(blk_read(f, DISK_SIZE / 512 - 1, r, 512),
+			 VIRTIO_BLK_S_OK);
+	assert_memory_equal(r, w, 512);
+	assert_true(f->irqs.used > 0);
+}
+
+/* Data split over many descriptors, crossing into the second RAM region. */
+static void test_scatter_gather(void **state)
+{
+	struct fix *f = *state;
+	uint8_t w[4096];
+	struct seg s[6];
+	uint16_t k = 0;
+
+	open_dev(f, false, false, 1, NULL);
+	pattern(w, sizeof(w), 7);
+	memcpy(gpa_host(&f->vm, RAM2_GPA - 1024), w, 1024);
+	memcpy(gpa_host(&f->vm, RAM2_GPA), w + 1024, 1024);
+	memcpy(gpa_host(&f->vm, DATA_GPA), w + 2048, 2048);
+	put_hdr(f, 0, VIRTIO_BLK_T_OUT, 3);
+	s[k++] = (struct seg){ HDR_GPA, 8, false };       /* header split */
+	s[k++] = (struct seg){ HDR_GPA + 8, 8, false };
+	s[k++] = (struct seg){ RAM2_GPA - 1024, 2048, false };
+	s[k++] = (struct seg){ DATA_GPA, 1000, false };
+	s[k++] = (struct seg){ DATA_GPA + 1000, 1048, false };
+	s[k++] = (struct seg){ STATUS_GPA, 1, true };
+	tv_chain(&f->vm, &f->tq, s, k);
+	virtio_queue_notify(f->d, 0);
+	assert_true(tv_wait_used(f->loop, &f->vm, &f->tq, 1));
+	assert_int_equal(*status_of(f, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(run_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), 0);
+	assert_file(f, 3 * 512, w, sizeof(w));
+}
+
+static void test_get_id(void **state)
+{
+	struct fix *f = *state;
+	uint8_t id[VIRTIO_BLK_ID_BYTES];
+	uint64_t g = data_gpa(0);
+
+	open_dev(f, false, false, 1, "disk-one");
+	memset(gpa_host(&f->vm, g), 0x77, sizeof(id));
+	assert_int_equal(run_req(f, VIRTIO_BLK_T_GET_ID, 0, g, sizeof(id),
+				 true), VIRTIO_BLK_S_OK);
+	memcpy(id, gpa_host(&f->vm, g), sizeof(id));
+	assert_string_equal((char *)id, "disk-one");
+	assert_int_equal(id[19], 0);
+}
+
+static void test_get_id_stable(void **state)
+{
+	struct fix *f = *state;
+	char a[VIRTIO_BLK_ID_BYTES + 1] = { 0 }, b[sizeof(a)] = { 0 };
+	uint64_t g = data_gpa(0);
+
+	open_dev(f, false, false, 1, NULL);
+	assert_int_equal(run_req(f, VIRTIO_BLK_T_GET_ID, 0, g, 20, true), 0);
+	memcpy(a, gpa_host(&f->vm, g), 20);
+	virtio_blk_free(f->blk);
+	tv_clear_rings(&f->vm);
+	f->tq = (struct tv_queue){ 0 };
+	open_dev(f, false, false, 1, NULL);
+	assert_int_equal(run_req(f, VIRTIO_BLK_T_GET_ID, 0, g, 20, true), 0);
+	memcpy(b, gpa_host(&f->vm, g), 20);
+	assert_true(strlen(a) > 0);
+	assert_string_equal(a, b);
+}
+
+static uint8_t dwz(struct fix *f, uint32_t type, unsigned nseg,
+		   uint64_t sector, uint32_t nr, uint32_t flags)
+{
+	unsigned slot = f->slot++ % 16;
+	uint8_t *p = gpa_host(&f->vm, SEG_GPA);
+	struct seg s[3];
+
+	for (unsigned i = 0; i < nseg; i++) {
+		uint64_t sec = htole64(sector + (uint64_t)i * nr);
+		uint32_t n = htole32(nr), fl = htole32(flags);
+
+		memcpy(p + 16 * i, &sec, 8);
+		memcpy(p + 16 * i + 8, &n, 4);
+		memcpy(p + 16 * i + 12, &fl, 4);
+	}
+	put_hdr(f, slot, type, 0);
+	*status_of(f, slot) = 0xee;
+	s[0] = (struct seg){ HDR_GPA + 16 * slot, 16, false };
+	s[1] = (struct seg){ SEG_GPA, 16 * nseg, false };
+	s[2] = (struct seg){ STATUS_GPA + slot, 1, true };
+	tv_chain(&f->vm, &f->tq, s, 3);
+	virtio_queue_notify(f->d, 0);
+	assert_true(tv_wait_used(f->loop, &f->vm, &f->tq, f->tq.avail_idx));
+	return *status_of(f, slot);
+}
+
+static void test_write_zeroes(void **state)
+{
+	struct fix *f = *state;
+	uint8_t w[8192], r[8192], z[8192] = { 0 };
+
+	open_dev(f, false, false, 1, NULL);
+	pattern(w, sizeof(w), 3);
+	assert_int_equal(blk_write(f, 0, w, sizeof(w)), 0);
+	/* zero sectors 2..5 (2 KiB), keep the rest */
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 1, 2, 4, 0), 0);
+	/* and with unmap, two segments: sectors 8..9 and 10..11 */
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 2, 8, 2,
+			     VIRTIO_BLK_WZ_F_UNMAP), 0);
+	assert_int_equal(run_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), 0);
+	memcpy(z, w, sizeof(z));
+	memset(z + 2 * 512, 0, 4 * 512);
+	memset(z + 8 * 512, 0, 4 * 512);
+	assert_file(f, 0, z, sizeof(z));
+	assert_int_equal(blk_read(f, 0, r, sizeof(r)), 0);
+	assert_memory_equal(r, z, sizeof(z));
+}
+
+/* Discard may be a no-op on the host file system: only check what the
+ * host guarantees (status, and zeros where punching holes works). */
+static void test_discard(void **state)
+{
+	struct fix *f = *state;
+	uint8_t w[8192], r[4096], z[4096] = { 0 };
+	bool holes;
+
+	open_dev(f, false, false, 1, NULL);
+	pattern(w, sizeof(w), 5);
+	assert_int_equal(blk_write(f, 256, w, sizeof(w)), 0);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_DISCARD, 1, 256, 8, 0), 0);
+	holes = fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  DISK_SIZE - 4096, 4096) == 0;
+	assert_int_equal(blk_read(f, 256, r, sizeof(r)), 0);
+	if (holes)
+		assert_memory_equal(r, z, sizeof(r));
+	assert_int_equal(blk_read(f, 264, r, sizeof(r)), 0);
+	assert_memory_equal(r, w + 4096, sizeof(r));
+}
+
+static void test_read_only(void **state)
+{
+	struct fix *f = *state;
+	uint8_t w[512], r[512];
+
+	pattern(w, sizeof(w), 9);
+	assert_int_equal(pwrite(f->fd, w, sizeof(w), 0), (ssize_t)sizeof(w));
+	open_dev(f, true, false, 1, NULL);
+	assert_true(virtio_dev_device_features(f->d, 0) &
+		    (1u << VIRTIO_BLK_F_RO));
+	assert_false(virtio_dev_device_features(f->d, 0) &
+		     (1u << VIRTIO_BLK_F_DISCARD));
+	memset(r, 0, sizeof(r));
+	assert_int_equal(blk_write(f, 0, r, sizeof(r)), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 1, 0, 1, 0),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(blk_read(f, 0, r, sizeof(r)), VIRTIO_BLK_S_OK);
+	assert_memory_equal(r, w, sizeof(w));
+	assert_file(f, 0, w, sizeof(w));
+}
+
+static void test_multiqueue(void **state)
+{
+	struct fix *f = *state;
+	uint8_t w[1024], r[1024];
+
+	open_dev(f, false, false, 4, NULL);
+	assert_true(virtio_dev_device_features(f->d, 0) &
+		    (1u << VIRTIO_BLK_F_MQ));
+	assert_int_equal(virtio_dev_config_read(f->d,
+			 offsetof(struct virtio_blk_config, num_queues), 2), 4);
+	assert_int_equal(virtio_queue_read(f->d, 3, VIRTIO_QUEUE_MAX_SIZE),
+			 VIRTIO_BLK_QUEUE_SIZE);
+	assert_int_equal(virtio_queue_read(f->d, 4, VIRTIO_QUEUE_MAX_SIZE), 0);
+	pattern(w, sizeof(w), 11);
+	f->tq.q = 3;
+	assert_int_equal(blk_write(f, 40, w, sizeof(w)), 0);
+	f->tq = (struct tv_queue){ .q = 1 };
+	assert_int_equal(blk_read(f, 40, r, sizeof(r)), 0);
+	assert_memory_equal(r, w, sizeof(w));
+}
+
+static void test_threads_limit(void **state)
+{
+	struct fix *f = *state;
+	struct virtio_blk_params p = { .path = f->path, .nr_queues = 33 };
+
+	assert_null(virtio_blk_new(&p, &f->vm.mem, f->loop));
+	p.path = "/nonexistent/cvisor-disk";
+	p.nr_queues = 1;
+	errno = 0;
+	assert_null(virtio_blk_new(&p, &f->vm.mem, f->loop));
+	assert_int_equal(errno, ENOENT);
+}
+
+/* Reset with requests in flight: reset returns only once they are done,
+ * and nothing is pushed to the forgotten ring afterwards. */
+static void test_reset_inflight(void **state)
+{
+	struct fix *f = *state;
+	struct seg s[3];
+
+	open_dev(f, false, false, 1, NULL);
+	for (unsigned i = 0; i < 8; i++) {
+		put_hdr(f, i, VIRTIO_BLK_T_OUT, i * 128);
+		s[0] = (struct seg){ HDR_GPA + 16 * i, 16, false };
+		s[1] = (struct seg){ data_gpa(i), 65536, false };
+		s[2] = (struct seg){ STATUS_GPA + i, 1, true };
+		tv_chain(&f->vm, &f->tq, s, 3);
+	}
+	virtio_queue_notify(f->d, 0);
+	virtio_dev_set_status(f->d, 0);
+	assert_int_equal(virtio_dev_status(f->d), 0);
+	for (int i = 0; i < 5; i++)
+		event_loop_poll(f->loop, 1);
+	/* Back up again: the device works after the reset. */
+	tv_clear_rings(&f->vm);
+	f->tq = (struct tv_queue){ 0 };
+	tv_bring_up(f->d, 1, 0);
+	assert_int_equal(run_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), 0);
+}
+
+/* Without FLUSH negotiated the disk is write-through (FUA writes). */
+static void test_no_flush_feature(void **state)
+{
+	struct fix *f = *state;
+	struct virtio_blk_params p = { .path = f->path, .nr_queues = 1 };
+	uint8_t w[512];
+
+	f->blk = virtio_blk_new(&p, &f->vm.mem, f->loop);
+	f->d = virtio_blk_vdev(f->blk);
+	tv_attach(f->d, &f->irqs);
+	tv_bring_up(f->d, 1, VIRTIO_BIT(VIRTIO_BLK_F_FLUSH));
+	assert_false(virtio_dev_has_feature(f->d, VIRTIO_BLK_F_FLUSH));
+	pattern(w, sizeof(w), 13);
+	assert_int_equal(blk_write(f, 1, w, sizeof(w)), 0);
+	assert_file(f, 512, w, sizeof(w));
+}
+
+/* O_DIRECT when the host file system allows it; a misaligned guest
+ * buffer goes through a bounce buffer. */
+static void test_direct_io(void **state)
+{
+	struct fix *f = *state;
+	struct virtio_blk_params p = { .path = f->path, .direct = true,
+				       .nr_queues = 1 };
+	uint8_t w[4096], r[4096];
+	uint32_t bs;
+	int fd = open(f->path, O_RDWR | O_DIRECT);
+
+	if (fd < 0) {
+		skip();                   /* e.g. tmpfs without O_DIRECT */
+		return;
+	}
+	close(fd);
+	f->blk = virtio_blk_new(&p, &f->vm.mem, f->loop);
+	assert_non_null(f->blk);
+	f->d = virtio_blk_vdev(f->blk);
+	tv_attach(f->d, &f->irqs);
+	tv_bring_up(f->d, 1, 0);
+	bs = cfg32(f, offsetof(struct virtio_blk_config, blk_size));
+	assert_true(bs == 512 || bs == 4096);
+	pattern(w, sizeof(w), 17);
+	memcpy(gpa_host(&f->vm, DATA_GPA + 3), w, sizeof(w));
+	assert_int_equal(run_req(f, VIRTIO_BLK_T_OUT, 8, DATA_GPA + 3,
+				 sizeof(w), false), 0);
+	assert_int_equal(run_req(f, VIRTIO_BLK_T_IN, 8, DATA_GPA + 0x8001,
+				 sizeof(r), true), 0);
+	memcpy(r, gpa_host(&f->vm, DATA_GPA + 0x8001), sizeof(r));
+	assert_memory_equal(r, w, sizeof(w));
+	assert_file(f, 8 * 512, w, sizeof(w));
+}
+
+static void test_engine_used(void **state)
+{
+	struct fix *f = *state;
+
+	open_dev(f, false, false, 1, NULL);
+	/* The forced engine is the one in use (uring may be unavailable
+	 * only if the kernel refuses it; then open_dev would have failed). */
+	assert_int_equal(run_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+static const struct CMUnitTest tests[] = {
+	T(test_config),
+	T(test_write_read_flush),
+	T(test_scatter_gather),
+	T(test_get_id),
+	T(test_get_id_stable),
+	T(test_write_zeroes),
+	T(test_discard),
+	T(test_read_only),
+	T(test_multiqueue),
+	T(test_threads_limit),
+	T(test_reset_inflight),
+	T(test_no_flush_feature),
+	T(test_direct_io),
+	T(test_engine_used),
+};
+
+int main(void)
+{
+	int rc;
+
+	engine = "sync";
+	rc = cmocka_run_group_tests_name("virtio_blk_sync", tests, NULL, NULL);
+	engine = "uring";
+	rc |= cmocka_run_group_tests_name("virtio_blk_uring", tests, NULL,
+					  NULL);
+	return rc;
+}
