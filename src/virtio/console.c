@@ -1,0 +1,257 @@
+/* virtio-console (virtio 1.2 section 5.3): one port, no MULTIPORT, no
+ * SIZE. receiveq (0) carries host input to the guest, transmitq (1) guest
+ * output to the host. The host side is a chardev, opened from `hostdev`
+ * exactly as for the UARTs.
+ *
+ * Input is flow-controlled end to end: the chardev's rx callback takes only
+ * what fits in the guest's posted receive buffers, and when the guest
+ * posts more we call chardev_rx_ready() so the chardev offers the rest.
+ * Both the rx callback and queue notifications run on the event loop
+ * thread; the receive queue's lock serialises them with a reset.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/chardev.h"
+#include "core/util.h"
+#include "devices/registry.h"
+#include "virtio/virtio.h"
+
+#define CONS_RXQ	0
+#define CONS_TXQ	1
+#define CONS_QUEUE_SIZE	128
+#define CONS_MAX_IOV	64
+
+int virtio_vdev_create(const struct vdev_config *vc, const struct dev_env *env,
+		       struct virtio_dev *vdev, struct device **out)
+	__attribute__((weak));
+
+struct virtio_console_config {
+	uint16_t cols, rows;
+	uint32_t max_nr_ports;
+	uint32_t emerg_wr;
+} __attribute__((packed));
+
+struct virtio_console {
+	struct virtio_dev vdev;
+	struct virtio_console_config cfg;
+	struct chardev *cd;
+	/* receive side, under the rxq lock */
+	struct iovec rx_iov[CONS_MAX_IOV];
+	struct virtq_req rx;          /* a popped receive buffer, or none */
+	bool rx_held;
+	uint32_t rx_used;             /* bytes already put in it */
+	struct iovec tx_iov[CONS_MAX_IOV];
+};
+
+struct virtio_dev *virtio_console_new(struct guest_mem *mem,
+				      struct chardev *cd);
+void virtio_console_release(struct virtio_dev *d);
+
+static struct virtio_console *to_cons(struct virtio_dev *d)
+{
+	return container_of(d, struct virtio_console, vdev);
+}
+
+/* rxq lock held: hand a partly filled buffer to the guest. */
+static void rx_complete(struct virtio_console *c)
+{
+	if (!c->rx_held)
+		return;
+	virtq_push(virtio_dev_vq(&c->vdev, CONS_RXQ), &c->rx, c->rx_used);
+	c->rx_held = false;
+	c->rx_used = 0;
+	virtio_queue_interrupt(&c->vdev, CONS_RXQ);
+}
+
+static bool rx_get_buffer(struct virtio_console *c)
+{
+	if (c->rx_held)
+		return true;
+	for (;;) {
+		c->rx = (struct virtq_req){ .iov = c->rx_iov,
+					    .max_iov = CONS_MAX_IOV };
+		if (virtio_queue_pop(&c->vdev, CONS_RXQ, &c->rx) <= 0)
+			return false;
+		if (c->rx.nr_write)
+			break;
+		/* Nothing writable to put input in: give it straight back. */
+		virtq_push(virtio_dev_vq(&c->vdev, CONS_RXQ), &c->rx, 0);
+	}
+	c->rx_held = true;
+	c->rx_used = 0;
+	return true;
+}
+
+/* Copy into the held buffer after rx_used; returns bytes taken. */
+static size_t rx_copy(struct virtio_console *c, const uint8_t *buf,
+		      size_t len)
+{
+	size_t skip = c->rx_used, done = 0;
+
+	for (unsigned i = c->rx.nr_read; i < c->rx.nr_read + c->rx.nr_write &&
+	     done < len; i++) {
+		size_t n = c->rx.iov[i].iov_len;
+
+		if (skip >= n) {
+			skip -= n;
+			continue;
+		}
+		n = MIN(n - skip, len - done);
+		memcpy((uint8_t *)c->rx.iov[i].iov_base + skip, buf + done, n);
+		done += n;
+		skip = 0;
+	}
+	c->rx_used += (uint32_t)done;
+	return done;
+}
+
+/* chardev input, event loop thread. Fill as many guest buffers as there
+ * are; a buffer goes back as soon as this burst of input ends (console
+ * input is interactive: no waiting for a buffer to fill up). */
+static size_t cons_rx(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct virtio_console *c = opaque;
+	size_t done = 0;
+
+	virtio_queue_lock(&c->vdev, CONS_RXQ);
+	while (done < len && virtio_dev_running(&c->vdev) &&
+	       rx_get_buffer(c)) {
+		size_t n = rx_copy(c, buf + done, len - done);
+
+		done += n;
+		if (!n || c->rx_used >= c->rx.write_len)
+			rx_complete(c);
+	}
+	rx_complete(c);
+	virtio_queue_unlock(&c->vdev, CONS_RXQ);
+	return done;
+}
+
+/* Guest output: write every readable byte to the chardev. */
+static void cons_tx(struct virtio_console *c)
+{
+	struct virtq_req r = { .iov = c->tx_iov, .max_iov = CONS_MAX_IOV };
+	struct virtq *vq = virtio_dev_vq(&c->vdev, CONS_TXQ);
+
+	while (virtio_queue_pop(&c->vdev, CONS_TXQ, &r) > 0) {
+		for (unsigned i = 0; i < r.nr_read; i++)
+			chardev_write(c->cd, r.iov[i].iov_base,
+				      r.iov[i].iov_len);
+		virtq_fill(vq, &r, 0);
+		r = (struct virtq_req){ .iov = c->tx_iov,
+					.max_iov = CONS_MAX_IOV };
+	}
+	virtq_flush(vq);
+	virtio_queue_interrupt(&c->vdev, CONS_TXQ);
+}
+
+static void cons_queue_notify(struct virtio_dev *d, unsigned q)
+{
+	struct virtio_console *c = to_cons(d);
+
+	if (q == CONS_TXQ)
+		cons_tx(c);
+	else
+		chardev_rx_ready(c->cd);   /* new receive buffers: more input */
+}
+
+/* Reset: forget a held receive buffer (its ring is going away). */
+static void cons_reset(struct virtio_dev *d)
+{
+	struct virtio_console *c = to_cons(d);
+
+	virtio_queue_lock(d, CONS_RXQ);
+	c->rx_held = false;
+	c->rx_used = 0;
+	virtio_queue_unlock(d, CONS_RXQ);
+}
+
+static int cons_activate(struct virtio_dev *d)
+{
+	chardev_rx_ready(to_cons(d)->cd);
+	return 0;
+}
+
+static const struct virtio_dev_ops cons_ops = {
+	.activate = cons_activate,
+	.reset = cons_reset,
+	.queue_notify = cons_queue_notify,
+};
+
+struct virtio_dev *virtio_console_new(struct guest_mem *mem,
+				      struct chardev *cd)
+{
+	struct virtio_console *c = xcalloc(1, sizeof(*c));
+
+	c->cd = cd;
+	if (virtio_dev_init(&c->vdev, "virtio-console", VIRTIO_ID_CONSOLE,
+			    &cons_ops, mem, 0, &c->cfg, sizeof(c->cfg), 2,
+			    CONS_QUEUE_SIZE)) {
+		free(c);
+		return NULL;
+	}
+	chardev_set_rx(cd, cons_rx, c);
+	return &c->vdev;
+}
+
+/* Frees the device and closes its chardev. */
+void virtio_console_release(struct virtio_dev *d)
+{
+	struct virtio_console *c = to_cons(d);
+
+	chardev_set_rx(c->cd, NULL, NULL);
+	chardev_close(c->cd);
+	virtio_dev_uninit(d);
+	free(c);
+}
+
+static const struct devopt_spec cons_opts[] = {
+	{ .key = "delayed", .kind = DEVOPT_STR },
+	{ .key = "legacy", .kind = DEVOPT_FLAG },
+	{ .key = "sched", .kind = DEVOPT_NUM, .min = 1, .max = 255 },
+	{ 0 },
+};
+
+static int cons_create(const struct vdev_config *vc,
+		       const struct dev_env *env, struct device **out)
+{
+	const struct cfg_devopt *o = vdev_opt(vc, "legacy");
+	struct chardev *cd;
+	struct virtio_dev *d;
+	int rc;
+
+	if (o) {
+		pr_err("%s:%u:%u: virtio-console: legacy (virtio 0.9.5) is "
+		       "not supported: modern only", o->pos.file, o->pos.line,
+		       o->pos.col);
+		return -EINVAL;
+	}
+	if (!virtio_vdev_create) {
+		pr_err("virtio-console: no virtio transport in this build");
+		return -ENOSYS;
+	}
+	cd = chardev_open(vc->hostdevs, vc->nr_hostdevs, env->loop);
+	if (!cd)
+		return -EIO;
+	d = virtio_console_new(env->mem, cd);
+	if (!d) {
+		chardev_close(cd);
+		return -ENOMEM;
+	}
+	rc = virtio_vdev_create(vc, env, d, out);
+	if (rc)
+		virtio_console_release(d);
+	return rc;
+}
+
+const struct vdev_type virtio_console_type = {
+	.name = "virtio-console",
+	.class = VDEV_VIRTIO,
+	.supported = true,
+	.allow_hostdev = true,
+	.region_len = 0x200,
+	.opts = cons_opts,
+	.create = cons_create,
+};

@@ -1,0 +1,137 @@
+/* virtio-rng (virtio 1.2 section 5.4), QNX's `virtio-entropy`: one
+ * request queue whose writable buffers are filled from getrandom().
+ *
+ * getrandom() on a few KiB never blocks once the host pool is initialised,
+ * so requests are served on the event loop thread. A request gets at most
+ * RNG_MAX_REQ bytes (the used length says how many), which bounds the time
+ * one kick can take however large the guest's buffers are.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "core/util.h"
+#include "devices/registry.h"
+#include "virtio/virtio.h"
+
+#define RNG_QUEUE_SIZE	64
+#define RNG_MAX_REQ	(64 * 1024)
+#define RNG_MAX_IOV	64
+
+int virtio_vdev_create(const struct vdev_config *vc, const struct dev_env *env,
+		       struct virtio_dev *vdev, struct device **out)
+	__attribute__((weak));
+
+struct virtio_rng {
+	struct virtio_dev vdev;
+	struct iovec iov[RNG_MAX_IOV];
+};
+
+/* Fill up to RNG_MAX_REQ bytes of the writable buffers; returns bytes. */
+static uint32_t fill(const struct virtq_req *r)
+{
+	uint32_t done = 0;
+
+	for (unsigned i = r->nr_read; i < r->nr_read + r->nr_write; i++) {
+		uint8_t *p = r->iov[i].iov_base;
+		size_t left = MIN(r->iov[i].iov_len,
+				  (size_t)(RNG_MAX_REQ - done));
+
+		while (left) {
+			ssize_t n = getrandom(p, left, 0);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return done;
+			p += n;
+			left -= (size_t)n;
+			done += (uint32_t)n;
+		}
+		if (done == RNG_MAX_REQ)
+			break;
+	}
+	return done;
+}
+
+static void rng_queue_notify(struct virtio_dev *d, unsigned q)
+{
+	struct virtio_rng *rng = container_of(d, struct virtio_rng, vdev);
+	struct virtq_req r = { .iov = rng->iov, .max_iov = RNG_MAX_IOV };
+	struct virtq *vq = virtio_dev_vq(d, q);
+
+	while (virtio_queue_pop(d, q, &r) > 0) {
+		virtq_fill(vq, &r, fill(&r));
+		r = (struct virtq_req){ .iov = rng->iov,
+					.max_iov = RNG_MAX_IOV };
+	}
+	virtq_flush(vq);
+	virtio_queue_interrupt(d, q);
+}
+
+static const struct virtio_dev_ops rng_ops = {
+	.queue_notify = rng_queue_notify,
+};
+
+struct virtio_dev *virtio_rng_new(struct guest_mem *mem);
+void virtio_rng_release(struct virtio_dev *d);
+
+struct virtio_dev *virtio_rng_new(struct guest_mem *mem)
+{
+	struct virtio_rng *rng = xcalloc(1, sizeof(*rng));
+
+	if (virtio_dev_init(&rng->vdev, "virtio-rng", VIRTIO_ID_RNG, &rng_ops,
+			    mem, 0, NULL, 0, 1, RNG_QUEUE_SIZE)) {
+		free(rng);
+		return NULL;
+	}
+	return &rng->vdev;
+}
+
+void virtio_rng_release(struct virtio_dev *d)
+{
+	virtio_dev_uninit(d);
+	free(container_of(d, struct virtio_rng, vdev));
+}
+
+static const struct devopt_spec rng_opts[] = {
+	{ .key = "legacy", .kind = DEVOPT_FLAG },
+	{ 0 },
+};
+
+static int rng_create(const struct vdev_config *vc, const struct dev_env *env,
+		      struct device **out)
+{
+	const struct cfg_devopt *o = vdev_opt(vc, "legacy");
+	struct virtio_dev *d;
+	int rc;
+
+	if (o) {
+		pr_err("%s:%u:%u: virtio-entropy: legacy (virtio 0.9.5) is "
+		       "not supported: modern only", o->pos.file, o->pos.line,
+		       o->pos.col);
+		return -EINVAL;
+	}
+	if (!virtio_vdev_create) {
+		pr_err("virtio-entropy: no virtio transport in this build");
+		return -ENOSYS;
+	}
+	d = virtio_rng_new(env->mem);
+	if (!d)
+		return -ENOMEM;
+	rc = virtio_vdev_create(vc, env, d, out);
+	if (rc)
+		virtio_rng_release(d);
+	return rc;
+}
+
+const struct vdev_type virtio_entropy_type = {
+	.name = "virtio-entropy",
+	.aliases = (const char *const[]){ "virtio-rng", NULL },
+	.class = VDEV_VIRTIO,
+	.supported = true,
+	.region_len = 0x200,
+	.opts = rng_opts,
+	.create = rng_create,
+};
