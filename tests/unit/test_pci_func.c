@@ -37,8 +37,8 @@ static void test_bar_placement(void **state)
 	assert_int_equal(t->last_off, 0x1f);
 	/* Interrupt line names the swizzled GSI. */
 	assert_int_equal(conf1_read(vm, 1, 0, PCI_INTERRUPT_LINE, 1), 17);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_bar_sizing(void **state)
@@ -68,8 +68,8 @@ static void test_bar_sizing(void **state)
 		assert_int_equal(t->f.bars[n].mapped, PCI_BAR_UNMAPPED);
 	assert_int_equal(mmio_rd(vm, 0xfffff000, 4), 0xffffffff);
 	assert_int_equal(t->reads, 0);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_bar_move(void **state)
@@ -102,8 +102,8 @@ static void test_bar_move(void **state)
 	/* IO above 64 KiB does not decode. */
 	conf1_write(vm, 1, 0, PCI_BAR0 + 4, 4, 0x10000);
 	assert_int_equal(t->f.bars[1].mapped, PCI_BAR_UNMAPPED);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_command_decode_toggle(void **state)
@@ -132,8 +132,8 @@ static void test_command_decode_toggle(void **state)
 	conf1_write(vm, 1, 0, PCI_COMMAND, 1, PCI_COMMAND_MEMORY);
 	assert_int_equal(pio_in(vm, 0xc000, 1), 0xff);
 	assert_int_equal(t->reads, 2);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_hostile_overlap(void **state)
@@ -173,9 +173,9 @@ static void test_hostile_overlap(void **state)
 			    0xe0000000 + (i % 4) * 0x1000);
 		conf1_write(vm, 1 + i % 2, 0, PCI_COMMAND, 2, i & 3);
 	}
-	fake_vm_free(vm);
 	tdev_free_dev(a);
 	tdev_free_dev(b);
+	fake_vm_free(vm);
 }
 
 static uint32_t hook_val;
@@ -247,8 +247,8 @@ static void test_capabilities(void **state)
 	assert_int_equal(hook_val, 0x4321);
 	conf1_write(vm, 6, 0, 0x50, 1, 0);  /* outside the hook */
 	assert_int_equal(hook_writes, 1);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_command_status_bits(void **state)
@@ -268,8 +268,8 @@ static void test_command_status_bits(void **state)
 	/* A dword write at 0x04 reaches both. */
 	conf1_write(vm, 1, 0, PCI_COMMAND, 4, 0xffff0002);
 	assert_int_equal(conf1_read(vm, 1, 0, PCI_COMMAND, 4), 0x00000002);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_intx(void **state)
@@ -314,8 +314,8 @@ static void test_intx(void **state)
 	assert_int_equal(conf1_read(vm, 2, 0, PCI_BAR0, 4), 0xc0000000);
 	assert_int_equal(t->f.bars[0].mapped, 0xc0000000);
 	assert_int_equal(mmio_rd(vm, 0xd0000000, 4), 0xffffffff);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_bad_bar_declarations(void **state)
@@ -334,8 +334,8 @@ static void test_bad_bar_declarations(void **state)
 			 -EINVAL);
 	assert_int_equal(pci_func_add_bar(&t->f, 6, 4096, 0), -EINVAL);
 	assert_int_equal(pci_func_add_bar(&t->f, 4, 1 << 20, 0), 0);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_window_exhausted(void **state)
@@ -348,8 +348,8 @@ static void test_window_exhausted(void **state)
 	assert_int_equal(pci_func_add_bar(&t->f, 0, 1ull << 31, 0), 0);
 	assert_int_equal(pci_host_attach(vm->host, &t->f, 3, 0), -ENOSPC);
 	assert_int_equal(conf1_read(vm, 3, 0, 0, 4), 0xffffffff);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 int main(void)

@@ -117,8 +117,8 @@ static void test_ecam_equivalence(void **state)
 	/* Misaligned and 8-byte accesses are not config cycles. */
 	assert_int_equal(ecam_read(vm, 7, 0, 1, 2), 0xffff);
 	assert_int_equal(mmio_rd(vm, ecam_addr(7, 0, 0), 8), ~0ull);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_multifunction(void **state)
@@ -141,14 +141,14 @@ static void test_multifunction(void **state)
 	assert_int_equal(pci_host_attach(vm->host, &c->f, 4, 2), -EBUSY);
 	assert_int_equal(pci_host_attach(vm->host, &c->f, 32, 0), -EINVAL);
 	assert_int_equal(pci_host_attach(vm->host, &c->f, 1, 8), -EINVAL);
-	/* Automatic placement skips the bridge and the busy slot. */
+	/* Automatic placement: the first free slot after the bridge's. */
 	assert_int_equal(pci_host_attach(vm->host, &c->f, -1, 0), 0);
 	assert_int_equal(c->f.slot, 1);
 	assert_int_equal(pci_host_attach(vm->host, &c->f, 5, 0), -EINVAL);
-	fake_vm_free(vm);
 	tdev_free_dev(a);
 	tdev_free_dev(b);
 	tdev_free_dev(c);
+	fake_vm_free(vm);
 }
 
 static void test_slots_fill_up(void **state)
@@ -166,9 +166,9 @@ static void test_slots_fill_up(void **state)
 	assert_int_equal(pci_host_attach(vm->host, &t[0]->f, -1, 0), -ENOSPC);
 	for (unsigned i = 1; i < PCI_MAX_SLOTS; i++)
 		assert_int_equal(conf1_read(vm, i, 0, 2, 2), i);
-	fake_vm_free(vm);
 	for (unsigned i = 0; i < PCI_MAX_SLOTS; i++)
 		tdev_free_dev(t[i]);
+	fake_vm_free(vm);
 }
 
 static void test_reset_control_cf9(void **state)

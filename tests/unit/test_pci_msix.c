@@ -55,8 +55,8 @@ static void test_cap_layout(void **state)
 	}
 	assert_int_equal(mmio_rd(vm, PBA, 8), 0);
 	assert_int_equal(pci_msix_nr(&t->f), 4);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_table_routes(void **state)
@@ -105,8 +105,8 @@ static void test_table_routes(void **state)
 	assert_int_equal(mmio_rd(vm, TBL + 16, 4), APIC);
 	mmio_wr(vm, TBL + 16 + 12, 4, 0xfffffffe);
 	assert_int_equal(mmio_rd(vm, TBL + 16 + 12, 4), 0);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_vector_mask_pending(void **state)
@@ -144,8 +144,8 @@ static void test_vector_mask_pending(void **state)
 	assert_int_equal(mmio_rd(vm, PBA, 8), 0);
 	mmio_wr(vm, TBL + 16 + 12, 4, 0);
 	assert_int_equal(fake_deliveries(vm, 0), 0);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_function_mask(void **state)
@@ -178,8 +178,8 @@ static void test_function_mask(void **state)
 	msix_ctrl(vm, cap, PCI_MSIX_CTRL_ENABLE);
 	assert_int_equal(vm->nr_routes, 2);
 	assert_true(vm->route[0].bound && vm->route[1].bound);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_bad_table_accesses(void **state)
@@ -217,8 +217,8 @@ static void test_bad_table_accesses(void **state)
 	pci_msix_notify(&t->f, ~0u);
 	assert_int_equal(pci_msix_fd(&t->f, 4), -1);
 	assert_int_equal(vm->bind_calls, 0);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_bad_message_address(void **state)
@@ -242,8 +242,8 @@ static void test_bad_message_address(void **state)
 	/* Made bad again while live: unbound. */
 	mmio_wr(vm, TBL, 4, 0);
 	assert_false(vm->route[0].bound);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_route_failure(void **state)
@@ -263,8 +263,8 @@ static void test_route_failure(void **state)
 	mmio_wr(vm, TBL + 12, 4, 1);
 	mmio_wr(vm, TBL + 12, 4, 0);
 	assert_true(vm->route[0].bound);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_slow_path(void **state)
@@ -302,8 +302,8 @@ static void test_slow_path(void **state)
 	mmio_wr(vm, TBL, 4, 0xdead0000);
 	pci_msix_notify(&t->f, 0);
 	assert_int_equal(vm->nr_sig, 3);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_intx_blocked_while_enabled(void **state)
@@ -321,8 +321,8 @@ static void test_intx_blocked_while_enabled(void **state)
 	assert_int_equal(vm->irq[gsi], 1);
 	msix_ctrl(vm, cap, PCI_MSIX_CTRL_ENABLE);
 	assert_int_equal(vm->irq[gsi], 0);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 static void test_reset_and_free(void **state)
@@ -372,8 +372,8 @@ static void test_init_errors(void **state)
 	/* 256 vectors in BAR2 with the PBA in BAR0: fine. */
 	assert_int_equal(pci_msix_init(&t->f, 256, 2, 0, 0, 0xfe0), 0x40);
 	assert_int_equal(pci_msix_init(&t->f, 4, 0, 0, 0, 0x800), -EINVAL);
-	fake_vm_free(vm);
 	tdev_free_dev(t);
+	fake_vm_free(vm);
 }
 
 int main(void)
