@@ -18,6 +18,14 @@
 #if __has_include(<liburing.h>)
 #include <liburing.h>
 
+/* Weak, so that a binary linked without -luring still builds and runs:
+ * the engine then reports ENOSYS and the sync engine takes over. */
+#pragma weak io_uring_queue_init
+#pragma weak io_uring_queue_exit
+#pragma weak io_uring_register_eventfd
+#pragma weak io_uring_submit
+#pragma weak __io_uring_get_cqe
+
 #define URING_MIN_DEPTH 128
 #define URING_MAX_DEPTH 1024
 #define REAP_BATCH 64
@@ -51,6 +59,10 @@ static int uring_init(struct blk_backend *b, unsigned nr_queues)
 	unsigned depth = URING_MIN_DEPTH;
 	int rc;
 
+	if (!io_uring_queue_init || !__io_uring_get_cqe) {
+		free(u);
+		return -ENOSYS;   /* not linked with liburing */
+	}
 	while (depth < URING_MAX_DEPTH && depth < nr_queues * 64)
 		depth *= 2;
 	rc = io_uring_queue_init(depth, &u->ring, 0);

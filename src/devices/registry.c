@@ -13,11 +13,7 @@
 UNSUPPORTED(hpet, VDEV_PLATFORM);
 UNSUPPORTED(shmem, VDEV_PLATFORM);
 UNSUPPORTED(gic, VDEV_IRQCHIP);
-UNSUPPORTED_NAMED(virtio_blk_u, "virtio-blk", VDEV_VIRTIO, NULL);
 UNSUPPORTED_NAMED(virtio_net_u, "virtio-net", VDEV_VIRTIO, NULL);
-UNSUPPORTED_NAMED(virtio_console_u, "virtio-console", VDEV_VIRTIO, NULL);
-UNSUPPORTED_NAMED(virtio_entropy_u, "virtio-entropy", VDEV_VIRTIO,
-		  "virtio-rng", NULL);
 UNSUPPORTED_NAMED(wdt_ib700_u, "wdt-ib700", VDEV_PLATFORM, NULL);
 UNSUPPORTED_NAMED(wdt_sp805_u, "wdt-sp805", VDEV_PLATFORM, NULL);
 UNSUPPORTED_NAMED(pci_dummy_u, "pci-dummy", VDEV_PLATFORM, NULL);
@@ -35,10 +31,10 @@ const struct vdev_type *const vdev_types[] = {
 	&mc146818_type,
 	&shmem_unsupported,
 	&gic_unsupported,
-	&virtio_blk_u,
+	&virtio_blk_type,
 	&virtio_net_u,
-	&virtio_console_u,
-	&virtio_entropy_u,
+	&virtio_console_type,
+	&virtio_entropy_type,
 	&wdt_ib700_u,
 	&wdt_sp805_u,
 	&pci_dummy_u,

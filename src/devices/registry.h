@@ -68,6 +68,9 @@ extern const struct vdev_type *const vdev_types[];
 extern const struct vdev_type ser8250_type, pl011_type, debug_exit_type,
 	pckeyboard_type, testdev_type, ioapic_type, pic8259_type,
 	timer8254_type;
+/* virtio device types (src/virtio/blk.c, console.c, rng.c) */
+extern const struct vdev_type virtio_blk_type, virtio_console_type,
+	virtio_entropy_type;
 extern const struct vdev_type mc146818_type;
 
 /* Devices every x86 VM has without being asked: the port 0x80 sink and the
