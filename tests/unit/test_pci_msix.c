@@ -1,5 +1,7 @@
 /* MSI-X: capability, table writes → routes, irqfd binding, per-vector and
  * function masking with pending bits, the slow path, hostile accesses. */
+#include <pthread.h>
+
 #include "test_pci_helpers.h"
 
 #define SLOT   3
@@ -376,6 +378,65 @@ static void test_init_errors(void **state)
 	fake_vm_free(vm);
 }
 
+struct racer {
+	struct pci_func *f;
+	bool _Atomic stop;
+	unsigned long notifies;
+};
+
+/* The IO thread: raises vectors and the INTx line with no coordination. */
+static void *racer_main(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!r->stop) {
+		pci_msix_notify(r->f, r->notifies % 4);
+		pci_func_set_irq(r->f, r->notifies & 1);
+		r->notifies++;
+	}
+	return NULL;
+}
+
+static void test_concurrent_notify(void **state)
+{
+	struct fake_vm *vm = fake_vm_new(true);
+	int cap;
+	struct tdev *t = msix_dev(vm, 4, &cap);
+	struct racer r = { .f = &t->f };
+	pthread_t th;
+
+	(void)state;
+	msix_ctrl(vm, cap, PCI_MSIX_CTRL_ENABLE);
+	for (unsigned i = 0; i < 4; i++)
+		entry(vm, i, APIC, 0x40 + i, 0);
+	assert_int_equal(pthread_create(&th, NULL, racer_main, &r), 0);
+	for (unsigned i = 0; i < 2000; i++) {
+		mmio_wr(vm, TBL + 16 * (i % 4) + 12, 4, i & 1);
+		if (i % 7 == 0)
+			msix_ctrl(vm, cap, PCI_MSIX_CTRL_ENABLE |
+				  (i & 8 ? PCI_MSIX_CTRL_MASKALL : 0));
+		if (i % 5 == 0)
+			conf1_write(vm, SLOT, 0, PCI_COMMAND, 2,
+				    PCI_COMMAND_MEMORY |
+				    (i & 2 ? PCI_COMMAND_INTX_DISABLE : 0));
+		mmio_rd(vm, PBA, 8);
+		conf1_read(vm, SLOT, 0, PCI_STATUS, 2);
+	}
+	/* Everything unmasked at the end: whatever is still pending or
+	 * sitting in an eventfd gets delivered, nothing stays behind. */
+	msix_ctrl(vm, cap, PCI_MSIX_CTRL_ENABLE);
+	for (unsigned i = 0; i < 4; i++)
+		mmio_wr(vm, TBL + 16 * i + 12, 4, 0);
+	r.stop = true;
+	pthread_join(th, NULL);
+	assert_true(r.notifies > 0);
+	assert_int_equal(mmio_rd(vm, PBA, 8), 0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_true(vm->route[i].bound);
+	tdev_free_dev(t);
+	fake_vm_free(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_intx_blocked_while_enabled),
 		cmocka_unit_test(test_reset_and_free),
 		cmocka_unit_test(test_init_errors),
+		cmocka_unit_test(test_concurrent_notify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
