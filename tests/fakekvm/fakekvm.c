@@ -14,6 +14,16 @@
  *   outs PORT TEXT          one `rep outsb`   mmiow ADDR SIZE VALUE / mmior ADDR SIZE
  *   shutdown | internal | failentry | reset | poweroff | crash | unknown N
  *   block                   wait for a kick (returns EINTR), then go on
+ * Steps that touch guest memory, as the guest's CPU would, without an exit:
+ *   memw GPA SIZE VALUE     store (SIZE 1, 2, 4 or 8), little-endian
+ *   memr GPA SIZE           load, logged as `memr GPA = VALUE`
+ *   memfill GPA LEN BYTE    memset
+ *   memwait GPA SIZE VALUE  poll until the value is there (5 s at most),
+ *                           logged as `memwait GPA = VALUE ok|timeout`
+ *   sleep MS
+ * KVM_IOEVENTFD is recorded (and logged); an `mmiow`/`out` step that
+ * matches a registration signals its eventfd instead of exiting, as KVM
+ * does, and is logged as `ioeventfd kick ADDR = VALUE`.
  * When the script ends, every KVM_RUN blocks until kicked.
  */
 #define _GNU_SOURCE
@@ -30,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_FDS 64
@@ -55,6 +66,17 @@ static struct {
 static struct kvm_userspace_memory_region slots[32];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned step;   /* next script step, across VM rebuilds */
+
+/* KVM_IOEVENTFD registrations of the current VM. */
+struct ioev {
+	uint64_t addr;
+	uint32_t len;
+	int fd;
+	bool pio, datamatch;
+	uint64_t match;
+};
+static struct ioev ioevs[64];
+static unsigned nr_ioevs;
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -191,6 +213,7 @@ static int sys_ioctl(unsigned long req, void *arg)
 	case KVM_CREATE_VM:
 		logf_("create vm");
 		memset(slots, 0, sizeof(slots));
+		nr_ioevs = 0;
 		return new_fd(K_VM);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		return MMAP_SIZE;
@@ -227,6 +250,71 @@ static int create_vcpu(unsigned long id)
 	return fd;
 }
 
+static bool ioev_same(const struct ioev *a, const struct ioev *b)
+{
+	return a->addr == b->addr && a->len == b->len && a->pio == b->pio &&
+	       a->datamatch == b->datamatch &&
+	       (!a->datamatch || a->match == b->match);
+}
+
+/* KVM: -EEXIST for a second registration of the same address, length and
+ * match; deassign needs the same arguments and fd, else -ENOENT. */
+static int ioeventfd(struct kvm_ioeventfd *e)
+{
+	struct ioev n = {
+		.addr = e->addr, .len = e->len, .fd = e->fd,
+		.pio = e->flags & KVM_IOEVENTFD_FLAG_PIO,
+		.datamatch = e->flags & KVM_IOEVENTFD_FLAG_DATAMATCH,
+		.match = e->datamatch,
+	};
+	bool deassign = e->flags & KVM_IOEVENTFD_FLAG_DEASSIGN;
+	unsigned i;
+
+	logf_("ioeventfd %s %s %#llx len %u datamatch %s%#llx",
+	      deassign ? "deassign" : "assign", n.pio ? "pio" : "mmio",
+	      (unsigned long long)n.addr, n.len, n.datamatch ? "" : "any ",
+	      (unsigned long long)n.match);
+	for (i = 0; i < nr_ioevs && !ioev_same(&ioevs[i], &n); i++)
+		;
+	if (deassign) {
+		if (i == nr_ioevs || ioevs[i].fd != n.fd) {
+			errno = ENOENT;
+			return -1;
+		}
+		ioevs[i] = ioevs[--nr_ioevs];
+		return 0;
+	}
+	if (i < nr_ioevs || nr_ioevs == 64 ||
+	    (n.len != 0 && n.len != 1 && n.len != 2 && n.len != 4 &&
+	     n.len != 8)) {
+		errno = i < nr_ioevs ? EEXIST : EINVAL;
+		return -1;
+	}
+	ioevs[nr_ioevs++] = n;
+	return 0;
+}
+
+/* Would KVM have signalled an eventfd for this write? Then do it. */
+static bool ioev_kick(bool pio, uint64_t addr, unsigned len, uint64_t val)
+{
+	uint64_t mask = len >= 8 ? ~0ULL : (1ULL << (8 * len)) - 1;
+	uint64_t one = 1;
+
+	for (unsigned i = 0; i < nr_ioevs; i++) {
+		struct ioev *e = &ioevs[i];
+		if (e->pio != pio || e->addr != addr ||
+		    (e->len && e->len != len) ||
+		    (e->datamatch && e->match != (val & mask)))
+			continue;
+		if (write(e->fd, &one, sizeof(one)) != sizeof(one))
+			logf_("ioeventfd write: %s", strerror(errno));
+		logf_("ioeventfd kick %#llx = %#llx", (unsigned long long)addr,
+		      (unsigned long long)(val & mask));
+		return true;
+	}
+	return false;
+}
+
 static int vm_ioctl(unsigned long req, void *arg)
 {
 	switch (req) {
@@ -252,6 +340,13 @@ static int vm_ioctl(unsigned long req, void *arg)
 	}
 	case KVM_CREATE_VCPU:
 		return create_vcpu((unsigned long)arg);
+	case KVM_IOEVENTFD: {
+		int ret;
+		pthread_mutex_lock(&lock);
+		ret = ioeventfd(arg);
+		pthread_mutex_unlock(&lock);
+		return ret;
+	}
 	case KVM_IRQ_LINE: {
 		struct kvm_irq_level *l = arg;
 		logf_("irq %u level %u", l->irq, l->level);
@@ -337,6 +432,64 @@ static void log_previous(struct kvm_run *r)
 	r->exit_reason = KVM_EXIT_UNKNOWN;
 }
 
+static void mem_wait(uint64_t gpa, unsigned size, uint64_t want)
+{
+	uint64_t v = 0;
+	void *p = gpa_to_host(gpa, size);
+
+	for (int i = 0; p && i < 5000; i++) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		memcpy(&v, p, size);
+		if (v == want)
+			break;
+		usleep(1000);
+	}
+	logf_("memwait %#llx = %#llx %s", (unsigned long long)gpa,
+	      (unsigned long long)v, v == want ? "ok" : "timeout");
+}
+
+/* Steps a guest CPU does without exiting: 1 if s was one of them. */
+static int mem_step(const char *op, uint64_t a, uint64_t b, uint64_t c)
+{
+	unsigned size = b;
+	void *p;
+
+	if (!strcmp(op, "sleep")) {
+		usleep(a * 1000);
+		return 1;
+	}
+	if (!strcmp(op, "memfill")) {
+		if ((p = gpa_to_host(a, b)))
+			memset(p, (int)c, b);
+		else
+			logf_("memfill %#llx: not guest memory",
+			      (unsigned long long)a);
+		return 1;
+	}
+	if (strcmp(op, "memw") && strcmp(op, "memr") && strcmp(op, "memwait"))
+		return 0;
+	if ((size != 1 && size != 2 && size != 4 && size != 8) ||
+	    !(p = gpa_to_host(a, size))) {
+		logf_("%s %#llx size %u: not guest memory", op,
+		      (unsigned long long)a, size);
+		return 1;
+	}
+	if (!strcmp(op, "memw")) {
+		memcpy(p, &c, size);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	} else if (!strcmp(op, "memr")) {
+		uint64_t v = 0;
+		memcpy(&v, p, size);
+		logf_("memr %#llx = %#llx", (unsigned long long)a,
+		      (unsigned long long)v);
+	} else {
+		mem_wait(a, size, c);
+	}
+	return 1;
+}
+
+/* 0: an exit is set up in the run area; 1: the step needed no exit;
+ * -1: blocked and interrupted (EINTR). */
 static int run_step(struct vcpu_state *v, char *s)
 {
 	struct kvm_run *r = v->run;
@@ -344,6 +497,17 @@ static int run_step(struct vcpu_state *v, char *s)
 	unsigned long long a = 0, b = 0, c = 0;
 
 	sscanf(s, "%15s %lli %lli %lli", op, &a, &b, &c);
+	if (mem_step(op, a, b, c))
+		return 1;
+	if (!strcmp(op, "mmiow") || !strcmp(op, "out")) {
+		bool kicked;
+
+		pthread_mutex_lock(&lock);
+		kicked = ioev_kick(op[0] == 'o', a, b, c);
+		pthread_mutex_unlock(&lock);
+		if (kicked)
+			return 1;
+	}
 	memset(&r->io, 0, sizeof(r->io) > sizeof(r->mmio) ? sizeof(r->io) :
 	       sizeof(r->mmio));
 	if (!strcmp(op, "out") || !strcmp(op, "in")) {
@@ -400,12 +564,18 @@ static int vcpu_run(struct vcpu_state *v)
 		return block_for_kick(v);
 	if (v->id != 0)
 		return block_for_kick(v);
-	pthread_mutex_lock(&lock);
-	s = next_step();
-	pthread_mutex_unlock(&lock);
-	if (!s)
-		return block_for_kick(v);
-	return run_step(v, s);
+	for (;;) {
+		int ret;
+
+		pthread_mutex_lock(&lock);
+		s = next_step();
+		pthread_mutex_unlock(&lock);
+		if (!s)
+			return block_for_kick(v);
+		ret = run_step(v, s);
+		if (ret != 1)
+			return ret;
+	}
 }
 
 static int vcpu_ioctl(int fd, struct vcpu_state *v, unsigned long req,
