@@ -11,12 +11,8 @@
 #include "core/util.h"
 #include "devices/registry.h"
 #include "virtio/blk_priv.h"
+#include "virtio/vdev.h"
 
-/* The transport glue (virtio/vdev.h) puts a virtio_dev on virtio-mmio or
- * virtio-pci. Weak until it lands: create() then says so. */
-int virtio_vdev_create(const struct vdev_config *vc, const struct dev_env *env,
-		       struct virtio_dev *vdev, struct device **out)
-	__attribute__((weak));
 
 static struct virtio_blk *to_blk(struct virtio_dev *d)
 {
@@ -265,15 +261,9 @@ static int blk_create(const struct vdev_config *vc, const struct dev_env *env,
 		       "not a regular file or block device" : strerror(-rc));
 		return rc;
 	}
-	if (!virtio_vdev_create) {
-		pr_err("virtio-blk: no virtio transport in this build");
-		virtio_blk_free(blk);
-		return -ENOSYS;
-	}
-	rc = virtio_vdev_create(vc, env, &blk->vdev, out);
-	if (rc)
-		virtio_blk_free(blk);
-	return rc;
+	/* From here the glue owns blk: it releases it on failure. */
+	return virtio_vdev_create(vc, env, &blk->vdev, virtio_blk_release,
+				  out);
 }
 
 const struct vdev_type virtio_blk_type = {

@@ -16,6 +16,7 @@
 #include "backends/chardev.h"
 #include "core/util.h"
 #include "devices/registry.h"
+#include "virtio/vdev.h"
 #include "virtio/virtio.h"
 
 #define CONS_RXQ	0
@@ -23,9 +24,6 @@
 #define CONS_QUEUE_SIZE	128
 #define CONS_MAX_IOV	64
 
-int virtio_vdev_create(const struct vdev_config *vc, const struct dev_env *env,
-		       struct virtio_dev *vdev, struct device **out)
-	__attribute__((weak));
 
 struct virtio_console_config {
 	uint16_t cols, rows;
@@ -220,17 +218,12 @@ static int cons_create(const struct vdev_config *vc,
 	const struct cfg_devopt *o = vdev_opt(vc, "legacy");
 	struct chardev *cd;
 	struct virtio_dev *d;
-	int rc;
 
 	if (o) {
 		pr_err("%s:%u:%u: virtio-console: legacy (virtio 0.9.5) is "
 		       "not supported: modern only", o->pos.file, o->pos.line,
 		       o->pos.col);
 		return -EINVAL;
-	}
-	if (!virtio_vdev_create) {
-		pr_err("virtio-console: no virtio transport in this build");
-		return -ENOSYS;
 	}
 	cd = chardev_open(vc->hostdevs, vc->nr_hostdevs, env->loop);
 	if (!cd)
@@ -240,10 +233,7 @@ static int cons_create(const struct vdev_config *vc,
 		chardev_close(cd);
 		return -ENOMEM;
 	}
-	rc = virtio_vdev_create(vc, env, d, out);
-	if (rc)
-		virtio_console_release(d);
-	return rc;
+	return virtio_vdev_create(vc, env, d, virtio_console_release, out);
 }
 
 const struct vdev_type virtio_console_type = {

@@ -13,15 +13,13 @@
 
 #include "core/util.h"
 #include "devices/registry.h"
+#include "virtio/vdev.h"
 #include "virtio/virtio.h"
 
 #define RNG_QUEUE_SIZE	64
 #define RNG_MAX_REQ	(64 * 1024)
 #define RNG_MAX_IOV	64
 
-int virtio_vdev_create(const struct vdev_config *vc, const struct dev_env *env,
-		       struct virtio_dev *vdev, struct device **out)
-	__attribute__((weak));
 
 struct virtio_rng {
 	struct virtio_dev vdev;
@@ -105,7 +103,6 @@ static int rng_create(const struct vdev_config *vc, const struct dev_env *env,
 {
 	const struct cfg_devopt *o = vdev_opt(vc, "legacy");
 	struct virtio_dev *d;
-	int rc;
 
 	if (o) {
 		pr_err("%s:%u:%u: virtio-entropy: legacy (virtio 0.9.5) is "
@@ -113,17 +110,10 @@ static int rng_create(const struct vdev_config *vc, const struct dev_env *env,
 		       o->pos.col);
 		return -EINVAL;
 	}
-	if (!virtio_vdev_create) {
-		pr_err("virtio-entropy: no virtio transport in this build");
-		return -ENOSYS;
-	}
 	d = virtio_rng_new(env->mem);
 	if (!d)
 		return -ENOMEM;
-	rc = virtio_vdev_create(vc, env, d, out);
-	if (rc)
-		virtio_rng_release(d);
-	return rc;
+	return virtio_vdev_create(vc, env, d, virtio_rng_release, out);
 }
 
 const struct vdev_type virtio_entropy_type = {
