@@ -79,9 +79,8 @@ static uint64_t conf1_access(struct pci_host *h, unsigned off, unsigned size,
 	unsigned bus = (a >> 16) & 0xff, slot = (a >> 11) & 0x1f;
 	unsigned fn = (a >> 8) & 7, reg = (a & 0xfc) + off;
 
-	if (!(a & CF8_ENABLE) || size > 4) {
+	if (!(a & CF8_ENABLE) || size > 4)
 		return ~0ull;
-	}
 	if (is_write) {
 		cfg_write(h, bus, slot, fn, reg, size, v);
 		return 0;
