@@ -1,5 +1,14 @@
 /* virtio-mmio version 2 transport. See mmio.h for the notification and
- * interrupt model, docs/virtio.md for the choices.
+ * interrupt model.
+ *
+ * Choices: registers take aligned 32-bit accesses only (spec 4.2.2.2),
+ * anything else reads 0 and is dropped with a rate-limited warning;
+ * write-only, legacy (GuestPageSize, QueueAlign, QueuePFN), QueueReset
+ * (VIRTIO_F_RING_RESET is not offered) and reserved offsets read 0; the
+ * ring address registers read back what was written; the shared memory
+ * registers say "no region" (all-ones length and base); config space
+ * takes 1, 2, 4 and 8-byte accesses at any offset, bounds-checked by the
+ * core. Select registers go back to 0 on reset.
  *
  * Locking: m->lock serialises register accesses from vCPU threads (the
  * select registers, the ioeventfd state) and is taken before the core's
