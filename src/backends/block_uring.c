@@ -15,16 +15,7 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#if __has_include(<liburing.h>)
 #include <liburing.h>
-
-/* Weak, so that a binary linked without -luring still builds and runs:
- * the engine then reports ENOSYS and the sync engine takes over. */
-#pragma weak io_uring_queue_init
-#pragma weak io_uring_queue_exit
-#pragma weak io_uring_register_eventfd
-#pragma weak io_uring_submit
-#pragma weak __io_uring_get_cqe
 
 #define URING_MIN_DEPTH 128
 #define URING_MAX_DEPTH 1024
@@ -59,10 +50,6 @@ static int uring_init(struct blk_backend *b, unsigned nr_queues)
 	unsigned depth = URING_MIN_DEPTH;
 	int rc;
 
-	if (!io_uring_queue_init || !__io_uring_get_cqe) {
-		free(u);
-		return -ENOSYS;   /* not linked with liburing */
-	}
 	while (depth < URING_MAX_DEPTH && depth < nr_queues * 64)
 		depth *= 2;
 	rc = io_uring_queue_init(depth, &u->ring, 0);
@@ -206,22 +193,6 @@ static void uring_reap(struct blk_backend *b)
 		blk_batch_end(b);
 }
 
-#else /* no liburing headers: the engine exists but never starts */
-
-static int uring_init(struct blk_backend *b, unsigned nr_queues)
-{
-	return -ENOSYS;
-}
-
-static void uring_fini(struct blk_backend *b) { }
-static int uring_submit(struct blk_backend *b, struct blk_io *io)
-{
-	return -ENOSYS;
-}
-static void uring_kick(struct blk_backend *b) { }
-static void uring_reap(struct blk_backend *b) { }
-
-#endif
 
 const struct blk_engine_ops blk_uring_engine = {
 	.name = "uring",

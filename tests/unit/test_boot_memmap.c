@@ -73,11 +73,14 @@ static void test_merge_and_sort(void **state)
 	reserve(&c, LOC_IO, 0xcf8, 8, true); /* not memory: ignored */
 	reserve(&c, LOC_MEM, 0xfee00000, 0, false); /* one byte */
 	rom(&c, 0xfffc0000, 0x40000);
-	assert_int_equal(x86_memmap_build(&c, m, X86_MEMMAP_MAX), 4);
-	expect(&m[0], 1 * MiB, 3 * MiB, E820_RAM);
-	expect(&m[1], 0xfee00000, 1, E820_RESERVED);
-	expect(&m[2], 0xfffc0000, 0x40000, E820_RESERVED);
-	expect(&m[3], 4 * GiB, 2 * GiB, E820_RAM);
+	/* nothing maps 0xE0000-0xFFFFF: the firmware tables' BIOS area
+	 * is added, reserved, and not merged with the RAM after it */
+	assert_int_equal(x86_memmap_build(&c, m, X86_MEMMAP_MAX), 5);
+	expect(&m[0], 0xe0000, 0x20000, E820_RESERVED);
+	expect(&m[1], 1 * MiB, 3 * MiB, E820_RAM);
+	expect(&m[2], 0xfee00000, 1, E820_RESERVED);
+	expect(&m[3], 0xfffc0000, 0x40000, E820_RESERVED);
+	expect(&m[4], 4 * GiB, 2 * GiB, E820_RAM);
 }
 
 /* Different types never merge, even when they touch. */
@@ -89,10 +92,11 @@ static void test_types_kept_apart(void **state)
 	ram(&c, 0, 0x1000);
 	reserve(&c, LOC_MEM, 0x1000, 0x1000, true);
 	ram(&c, 0x2000, 0x1000);
-	assert_int_equal(x86_memmap_build(&c, m, X86_MEMMAP_MAX), 3);
+	assert_int_equal(x86_memmap_build(&c, m, X86_MEMMAP_MAX), 4);
 	expect(&m[0], 0, 0x1000, E820_RAM);
 	expect(&m[1], 0x1000, 0x1000, E820_RESERVED);
 	expect(&m[2], 0x2000, 0x1000, E820_RAM);
+	expect(&m[3], 0xe0000, 0x20000, E820_RESERVED);   /* BIOS area */
 }
 
 static void test_overflow(void **state)
@@ -102,9 +106,9 @@ static void test_overflow(void **state)
 
 	ram(&c, 0, 0x1000);
 	ram(&c, 0x10000, 0x1000);
-	ram(&c, 0x20000, 0x1000);
+	rom(&c, 0xe0000, 0x20000);          /* holds the firmware tables */
 	assert_int_equal(x86_memmap_build(&c, m, 2), -1);
-	c.nr_ram = 2;
+	c.nr_ram = 1;
 	assert_int_equal(x86_memmap_build(&c, m, 2), 2);
 }
 
