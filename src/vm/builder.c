@@ -14,6 +14,7 @@
 
 #include "arch/x86/arch.h"
 #include "arch/x86/firmware.h"
+#include "bus/pci.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -33,6 +34,10 @@ static const struct {
 	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
 	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
 	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
+	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
 };
 
 static int open_kvm(struct vm *vm)
@@ -160,18 +165,59 @@ static int place_device(struct vm *vm, struct device *dev)
 	return 0;
 }
 
+static bool any_pci(const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
+		if (cfg->vdevs[i].on_pci)
+			return true;
+	return false;
+}
+
+/* The host bridge exists only when some device is on PCI: a VM without
+ * PCI devices decodes nothing at 0xCF8 and has no ECAM window. */
+static int setup_pci_host(struct vm *vm)
+{
+	struct pci_layout l;
+
+	if (!any_pci(vm->cfg))
+		return 0;
+	pci_layout_default(&l, guest_mem_ram_end(&vm->mem), 0);
+	vm->pci = pci_host_create(&vm->env, &l, &vm->pio, &vm->mmio);
+	return vm->pci ? place_device(vm, &vm->pci->dev) : -ENOMEM;
+}
+
+/* A PCI function goes into the slot its `loc pci:0:D.F` names, or the
+ * first free one; attaching places its BARs as firmware would. */
+static int attach_pci(struct vm *vm, const struct vdev_config *vc,
+		      struct pci_func *f)
+{
+	const struct cfg_loc *l = vc->nr_locs ? &vc->locs[0] : NULL;
+	bool fixed = l && l->space == LOC_PCI && !l->pci_by_id;
+	int ret;
+
+	if (!vm->pci)
+		return -ENODEV;
+	ret = pci_host_attach(vm->pci, f, fixed ? l->dev : -1,
+			      fixed ? l->fn : 0);
+	if (ret)
+		pr_err("%s:%u:%u: vdev %s: no PCI slot: %s", vc->pos.file,
+		       vc->pos.line, vc->pos.col, vc->type->name,
+		       strerror(-ret));
+	return ret;
+}
+
 static int setup_devices(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
-	struct device *dev;
-	int ret;
+	int ret = setup_pci_host(vm);
 
-	for (unsigned i = 0; i < cfg->nr_vdevs; i++) {
+	for (unsigned i = 0; !ret && i < cfg->nr_vdevs; i++) {
 		const struct vdev_config *vc = &cfg->vdevs[i];
+		struct device *dev = NULL;
+		struct pci_func *f;
 
 		if (!vc->type->create)
 			continue;	/* in-kernel: KVM emulates it */
-		dev = NULL;
 		ret = vc->type->create(vc, &vm->env, &dev);
 		if (ret || !dev) {
 			pr_err("%s:%u:%u: vdev %s: %s", vc->pos.file,
@@ -180,10 +226,12 @@ static int setup_devices(struct vm *vm)
 			return ret ? ret : -EINVAL;
 		}
 		ret = place_device(vm, dev);
-		if (ret)
-			return ret;
+		f = pci_func_of(dev);
+		if (!ret && f)
+			ret = attach_pci(vm, vc, f);
 	}
-	ret = place_device(vm, port80_create());
+	if (!ret)
+		ret = place_device(vm, port80_create());
 	return ret ? ret : place_device(vm, acpi_pm_create(&vm->env));
 }
 
@@ -210,12 +258,16 @@ static int setup_boot(struct vm *vm, int *status)
 	struct boot_result res;
 	struct cfg_error err;
 	struct x86_firmware fw;
+	struct x86_firmware_pci fw_pci = { .bus_start = 0, .bus_end = 0 };
 	struct boot_platform plat;
 	unsigned n = vm->cfg->nr_cpus ? vm->cfg->nr_cpus : 1;
 	int ret;
 
 	/* Tables first: the loader hands their RSDP to the guest. */
-	ret = x86_firmware_build(vm->cfg, &vm->mem, NULL, &fw);
+	if (vm->pci)
+		fw_pci.ecam_base = vm->pci->layout.ecam_base;
+	ret = x86_firmware_build(vm->cfg, &vm->mem, vm->pci ? &fw_pci : NULL,
+				 &fw);
 	if (ret) {
 		pr_err("firmware tables: %s", strerror(-ret));
 		return ret;
@@ -257,9 +309,13 @@ struct vm *vm_create(const struct vm_config *cfg, int *status)
 	bus_init(&vm->mmio, BUS_MMIO);
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
 	vm->loop = event_loop_new();
-	vm->env = (struct dev_env){ .mem = &vm->mem, .loop = vm->loop,
-				    .irq_set = x86_irq_set,
-				    .power = vm_power, .ctx = vm };
+	irq_routing_init(&vm->routing);
+	vm->env = (struct dev_env){
+		.mem = &vm->mem, .loop = vm->loop, .irq_set = x86_irq_set,
+		.power = vm_power, .ioeventfd = vm_ioeventfd,
+		.msi_route = vm_msi_route, .msi_irqfd = vm_msi_irqfd,
+		.msi_route_free = vm_msi_route_free,
+		.msi_signal = vm_msi_signal, .ctx = vm };
 	if (vm->stop_fd < 0 || !vm->loop || open_kvm(vm) ||
 	    x86_vm_init(vm) || setup_memory(vm) || setup_devices(vm) ||
 	    setup_boot(vm, status)) {

@@ -70,6 +70,7 @@ void vm_destroy(struct vm *vm)
 	guest_mem_free(&vm->mem);
 	if (vm->stop_fd >= 0)
 		close(vm->stop_fd);
+	irq_routing_destroy(&vm->routing);
 	pthread_mutex_destroy(&vm->stop_lock);
 	free(vm);
 }

@@ -13,9 +13,11 @@
 #include "config/config.h"
 #include "devices/device.h"
 #include "mem/guest_mem.h"
+#include "vm/irq_routing.h"
 
 struct vcpu;
 struct event_loop;
+struct pci_host;
 
 enum vm_stop_reason {
 	VM_RUNNING,
@@ -33,6 +35,8 @@ struct vm {
 	struct bus pio, mmio;
 	struct event_loop *loop;
 	struct dev_env env;
+	struct irq_routing routing;
+	struct pci_host *pci;          /* NULL when no device is on PCI */
 	struct device *devices[VM_MAX_DEVICES];
 	unsigned nr_devices;
 	struct vcpu **vcpus;

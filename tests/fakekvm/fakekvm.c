@@ -20,7 +20,7 @@
  *   memfill GPA LEN BYTE    memset
  *   memwait GPA SIZE VALUE  poll until the value is there (5 s at most),
  *                           logged as `memwait GPA = VALUE ok|timeout`
- *   sleep MS
+ *   irqwait GSI [LEVEL]     wait (5 s at most) for the line to be at LEVEL (1)
  * KVM_IOEVENTFD is recorded (and logged); an `mmiow`/`out` step that
  * matches a registration signals its eventfd instead of exiting, as KVM
  * does, and is logged as `ioeventfd kick ADDR = VALUE`.
@@ -66,6 +66,11 @@ static struct {
 static struct kvm_userspace_memory_region slots[32];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned step;   /* next script step, across VM rebuilds */
+
+/* Last level of each interrupt line, for `irqwait`. */
+static pthread_mutex_t irq_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t irq_cond = PTHREAD_COND_INITIALIZER;
+static unsigned irq_level[64];
 
 /* KVM_IOEVENTFD registrations of the current VM. */
 struct ioev {
@@ -350,11 +355,56 @@ static int vm_ioctl(unsigned long req, void *arg)
 	case KVM_IRQ_LINE: {
 		struct kvm_irq_level *l = arg;
 		logf_("irq %u level %u", l->irq, l->level);
+		pthread_mutex_lock(&irq_lock);
+		if (l->irq < 64)
+			irq_level[l->irq] = l->level;
+		pthread_cond_broadcast(&irq_cond);
+		pthread_mutex_unlock(&irq_lock);
 		return 0;
+	}
+	case KVM_SET_GSI_ROUTING: {
+		struct kvm_irq_routing *t = arg;
+		logf_("gsi routing nr=%u", t->nr);
+		for (unsigned i = 0; i < t->nr; i++)
+			if (t->entries[i].type == KVM_IRQ_ROUTING_MSI)
+				logf_("msi route gsi=%u addr=%#x data=%#x",
+				      t->entries[i].gsi,
+				      t->entries[i].u.msi.address_lo,
+				      t->entries[i].u.msi.data);
+		return 0;
+	}
+	case KVM_IRQFD: {
+		struct kvm_irqfd *f = arg;
+		logf_("irqfd gsi=%u %s", f->gsi,
+		      f->flags & KVM_IRQFD_FLAG_DEASSIGN ? "deassign" : "assign");
+		return 0;
+	}
+	case KVM_SIGNAL_MSI: {
+		struct kvm_msi *m = arg;
+		logf_("signal msi addr=%#x data=%#x", m->address_lo, m->data);
+		return 1;
 	}
 	}
 	errno = ENOTTY;
 	return -1;
+}
+
+/* irqwait GSI [LEVEL]: until the line's last KVM_IRQ_LINE level is LEVEL
+ * (default 1), at most 5 s; the guest "waits for its interrupt". */
+static void irq_wait(unsigned gsi, unsigned level)
+{
+	struct timespec dl;
+	bool ok;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 5;
+	pthread_mutex_lock(&irq_lock);
+	while (gsi < 64 && irq_level[gsi] != level &&
+	       pthread_cond_timedwait(&irq_cond, &irq_lock, &dl) == 0)
+		;
+	ok = gsi < 64 && irq_level[gsi] == level;
+	pthread_mutex_unlock(&irq_lock);
+	logf_("irqwait %u %u %s", gsi, level, ok ? "ok" : "timeout");
 }
 
 /* Sleep until a signal the KVM_RUN mask lets through arrives: EINTR. */
@@ -449,13 +499,14 @@ static void mem_wait(uint64_t gpa, unsigned size, uint64_t want)
 }
 
 /* Steps a guest CPU does without exiting: 1 if s was one of them. */
-static int mem_step(const char *op, uint64_t a, uint64_t b, uint64_t c)
+static int mem_step(const char *op, uint64_t a, uint64_t b, uint64_t c,
+		    bool b_given)
 {
 	unsigned size = b;
 	void *p;
 
-	if (!strcmp(op, "sleep")) {
-		usleep(a * 1000);
+	if (!strcmp(op, "irqwait")) {
+		irq_wait(a, b_given ? b : 1);
 		return 1;
 	}
 	if (!strcmp(op, "memfill")) {
@@ -496,8 +547,8 @@ static int run_step(struct vcpu_state *v, char *s)
 	char op[16] = "", text[200] = "";
 	unsigned long long a = 0, b = 0, c = 0;
 
-	sscanf(s, "%15s %lli %lli %lli", op, &a, &b, &c);
-	if (mem_step(op, a, b, c))
+	int nargs = sscanf(s, "%15s %lli %lli %lli", op, &a, &b, &c);
+	if (mem_step(op, a, b, c, nargs >= 3))
 		return 1;
 	if (!strcmp(op, "mmiow") || !strcmp(op, "out")) {
 		bool kicked;

@@ -1,0 +1,161 @@
+/* The KVM side of the fast paths devices use: ioeventfds for guest
+ * notifications, and MSI routes + irqfds for interrupts back.
+ *
+ * KVM_SET_GSI_ROUTING replaces the whole table, so the table we keep holds
+ * KVM's default irqchip routes (PIC on GSIs 0-15, IOAPIC on 0-23) plus one
+ * MSI route per live vector, from GSI 24 up. The table only changes when
+ * the guest programs MSI-X (a handful of times per boot), never per I/O.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "vm/irq_routing.h"
+#include "vm/vm.h"
+
+#define IOAPIC_PINS 24
+#define PIC_PINS    16
+#define FIRST_MSI_GSI IOAPIC_PINS
+
+int vm_ioeventfd(void *ctx, enum bus_space space, uint64_t addr,
+		 unsigned len, int fd, bool datamatch, uint64_t match,
+		 bool assign)
+{
+	struct vm *vm = ctx;
+	struct kvm_ioeventfd e = {
+		.datamatch = match, .addr = addr, .len = len, .fd = fd,
+		.flags = (space == BUS_PIO ? KVM_IOEVENTFD_FLAG_PIO : 0) |
+			 (datamatch ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0) |
+			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &e) < 0 ? -errno : 0;
+}
+
+static unsigned irqchip_entries(struct kvm_irq_routing_entry *e)
+{
+	unsigned n = 0;
+
+	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
+		if (gsi < PIC_PINS)
+			e[n++] = (struct kvm_irq_routing_entry){
+				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { .irqchip = gsi < 8 ?
+					KVM_IRQCHIP_PIC_MASTER :
+					KVM_IRQCHIP_PIC_SLAVE, .pin = gsi % 8 } };
+		e[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC,
+				       .pin = gsi } };
+	}
+	return n;
+}
+
+/* Push the whole table to KVM; called with the routing lock held. */
+static int commit(struct vm *vm)
+{
+	struct irq_routing *rt = &vm->routing;
+	unsigned max = PIC_PINS + IOAPIC_PINS + VM_MAX_MSI_ROUTES;
+	struct kvm_irq_routing *t = xcalloc(1, sizeof(*t) +
+					    max * sizeof(t->entries[0]));
+	unsigned n = irqchip_entries(t->entries);
+	int ret = 0;
+
+	for (unsigned i = 0; i < VM_MAX_MSI_ROUTES; i++) {
+		if (!rt->used[i])
+			continue;
+		t->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = FIRST_MSI_GSI + i, .type = KVM_IRQ_ROUTING_MSI,
+			.u.msi = { .address_lo = (uint32_t)rt->addr[i],
+				   .address_hi = rt->addr[i] >> 32,
+				   .data = rt->data[i] } };
+	}
+	t->nr = n;
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, t) < 0)
+		ret = -errno;
+	free(t);
+	return ret;
+}
+
+int vm_msi_route(void *ctx, int route, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = ctx;
+	struct irq_routing *rt = &vm->routing;
+	int slot = route - FIRST_MSI_GSI, ret;
+
+	pthread_mutex_lock(&rt->lock);
+	if (route < 0) {
+		for (slot = 0; slot < VM_MAX_MSI_ROUTES && rt->used[slot];
+		     slot++)
+			;
+		if (slot == VM_MAX_MSI_ROUTES) {
+			ret = -ENOSPC;
+			goto out;
+		}
+	} else if (slot < 0 || slot >= VM_MAX_MSI_ROUTES || !rt->used[slot]) {
+		ret = -EINVAL;
+		goto out;
+	}
+	rt->used[slot] = true;
+	rt->addr[slot] = addr;
+	rt->data[slot] = data;
+	ret = commit(vm);
+	if (ret && route < 0)
+		rt->used[slot] = false;
+	if (!ret)
+		ret = FIRST_MSI_GSI + slot;
+out:
+	pthread_mutex_unlock(&rt->lock);
+	return ret;
+}
+
+void vm_msi_route_free(void *ctx, int route)
+{
+	struct vm *vm = ctx;
+	struct irq_routing *rt = &vm->routing;
+	int slot = route - FIRST_MSI_GSI;
+
+	if (slot < 0 || slot >= VM_MAX_MSI_ROUTES)
+		return;
+	pthread_mutex_lock(&rt->lock);
+	if (rt->used[slot]) {
+		rt->used[slot] = false;
+		if (commit(vm))
+			pr_warn("MSI route %d: cannot drop it", route);
+	}
+	pthread_mutex_unlock(&rt->lock);
+}
+
+int vm_msi_irqfd(void *ctx, int route, int efd, bool assign)
+{
+	struct vm *vm = ctx;
+	struct kvm_irqfd f = { .fd = efd, .gsi = route,
+			       .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN };
+
+	return ioctl(vm->vm_fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
+}
+
+int vm_msi_signal(void *ctx, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = ctx;
+	struct kvm_msi m = { .address_lo = (uint32_t)addr,
+			     .address_hi = addr >> 32, .data = data };
+
+	/* 1: delivered, 0: blocked by the guest; both are not errors */
+	return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &m) < 0 ? -errno : 0;
+}
+
+void irq_routing_init(struct irq_routing *rt)
+{
+	memset(rt, 0, sizeof(*rt));
+	pthread_mutex_init(&rt->lock, NULL);
+}
+
+void irq_routing_destroy(struct irq_routing *rt)
+{
+	pthread_mutex_destroy(&rt->lock);
+}
