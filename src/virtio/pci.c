@@ -338,7 +338,7 @@ static bool cfg_window(struct virtio_pci *p, unsigned *bar, uint32_t *off,
 	*len = pci_cfg_get(&p->f, c + VIRTIO_PCI_CAP_LENGTH, 4);
 	if ((*len == 1 || *len == 2 || *len == 4) && !(*off & (*len - 1)) &&
 	    *bar < PCI_NUM_BARS && p->f.bars[*bar].size &&
-	    *off + *len <= p->f.bars[*bar].size)
+	    (uint64_t)*off + *len <= p->f.bars[*bar].size)
 		return true;
 	pr_warn_ratelimited(&p->rl, "%s: PCI_CFG access of %u bytes at BAR%u"
 			    "+%#x ignored", p->f.dev.name, *len, *bar, *off);
