@@ -5,6 +5,8 @@
 
 #include "core/log.h"
 #include "devices/registry.h"
+#include "bus/pci.h"
+#include "virtio/pci.h"
 #include "virtio/vdev.h"
 
 static void vdev_err(const struct vdev_config *vc, const char *fmt, ...)
@@ -21,18 +23,27 @@ static void vdev_err(const struct vdev_config *vc, const char *fmt, ...)
 	       vc->pos.col, vc->type->name, msg);
 }
 
-/* The virtio-pci hook: when src/virtio/pci.c lands, this becomes
- * virtio_pci_create(vdev, env, &slot, release, out), with the slot from
- * a `loc pci:bus:dev.fn` (vc->locs[0], LOC_PCI) or the next free one. It
- * takes the same ownership rule as virtio_mmio_create(). */
+/* virtio-pci: the slot is the builder's business (it attaches the
+ * function with pci_host_attach), but a `loc` that can never work is
+ * refused here, with the config position: only pci:0:D.F on bus 0, and
+ * not slot 0, which is the host bridge. Without a loc the builder takes
+ * the first free slot. */
 static int pci_create(const struct vdev_config *vc, const struct dev_env *env,
 		      struct virtio_dev *vdev, virtio_release_fn release,
 		      struct device **out)
 {
-	vdev_err(vc, "virtio-pci is not supported yet; give both 'loc "
-		 "ADDR' and 'intr PIC:N' for virtio-mmio");
-	release(vdev);
-	return -ENOTSUP;
+	const struct cfg_loc *loc = vc->nr_locs ? &vc->locs[0] : NULL;
+
+	if (loc && (loc->space != LOC_PCI || loc->pci_by_id || loc->bus ||
+		    !loc->dev || loc->dev >= PCI_MAX_SLOTS ||
+		    loc->fn >= PCI_MAX_FNS)) {
+		vdev_err(vc, "virtio-pci takes 'loc pci:0:D.F' with D in "
+			 "1..%u and F in 0..%u", PCI_MAX_SLOTS - 1,
+			 PCI_MAX_FNS - 1);
+		release(vdev);
+		return -EINVAL;
+	}
+	return virtio_pci_create(vdev, env, release, out);
 }
 
 static int mmio_create(const struct vdev_config *vc, const struct dev_env *env,
