@@ -41,6 +41,14 @@ const struct cfg_devopt *vdev_opt(const struct vdev_config *vc,
 	return NULL;
 }
 
+bool vm_config_has_pci(const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
+		if (cfg->vdevs[i].on_pci)
+			return true;
+	return false;
+}
+
 void config_free(struct vm_config *cfg)
 {
 	arena_free(cfg->arena);

@@ -195,6 +195,11 @@ void config_free(struct vm_config *cfg);
 /* Print `file:line:col: message` to stderr. */
 void cfg_error_print(const struct cfg_error *err);
 
+/* True when some vdev is on PCI: the VM then has a PCI host bridge, the
+ * PCI hole stays free of RAM and devices, and ACPI describes PCI0 and the
+ * MCFG. The one test for "this VM has PCI" (builder, e820, ACPI). */
+bool vm_config_has_pci(const struct vm_config *cfg);
+
 /* Helpers for devices reading their options. */
 const struct cfg_devopt *vdev_opt(const struct vdev_config *vc,
 				  const char *key);

@@ -19,6 +19,10 @@
  *  - nothing is mapped there (x86_firmware_needs_bios_area()): the builder
  *    maps 128 KiB of ROM at 0xE0000, and e820 must show it reserved.
  * A `load` at a fixed address inside the area owns it: no tables then.
+ *
+ * PCI: the layout (struct pci_layout, pci_layout_default) and the INTx
+ * swizzle come from bus/pci.h, plain data and pure functions, so that the
+ * MCFG, PCI0's windows and _PRT say exactly what the host bridge does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +33,7 @@
 #include "arch/x86/acpi/acpi.h"
 #include "arch/x86/firmware.h"
 #include "arch/x86/mptable.h"
+#include "bus/pci.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "devices/registry.h"
@@ -114,17 +119,35 @@ static int write_mptable(struct guest_mem *mem, const struct vm_config *cfg)
 	return ret;
 }
 
-static void pci_options(struct acpi_options *o,
-			const struct x86_firmware_pci *pci)
+void x86_firmware_pci_init(struct x86_firmware_pci *p,
+			   const struct pci_layout *l)
 {
-	memset(o, 0, sizeof(*o));
-	if (!pci)
-		return;
-	o->mcfg = true;
-	o->ecam_base = pci->ecam_base;
-	o->pci_segment = pci->segment;
-	o->bus_start = pci->bus_start;
-	o->bus_end = pci->bus_end;
+	*p = (struct x86_firmware_pci){
+		.ecam_base = l->ecam_base,
+		.segment = 0,
+		.bus_start = 0,
+		.bus_end = 0,               /* one bus: ecam_size is 1 MiB */
+		.mmio32_base = l->mmio32_base,
+		.mmio32_size = l->mmio32_size,
+		.mmio64_base = l->mmio64_base,
+		.mmio64_size = l->mmio64_size,
+	};
+}
+
+/* A caller that gives only the ECAM gets the default 32-bit window: a
+ * PCI0 without one would leave every BAR outside the bridge's windows. */
+static const struct x86_firmware_pci *
+complete_pci(const struct x86_firmware_pci *in, struct x86_firmware_pci *out)
+{
+	struct pci_layout l;
+
+	if (!in || in->mmio32_size)
+		return in;
+	pci_layout_default(&l, 0, 0);
+	*out = *in;
+	out->mmio32_base = l.mmio32_base;
+	out->mmio32_size = l.mmio32_size;
+	return out;
 }
 
 int x86_firmware_build(const struct vm_config *cfg, struct guest_mem *mem,
@@ -132,7 +155,7 @@ int x86_firmware_build(const struct vm_config *cfg, struct guest_mem *mem,
 		       struct x86_firmware *out)
 {
 	const struct load_config *l = load_in_area(cfg);
-	struct acpi_options opts;
+	struct x86_firmware_pci full;
 	struct acpi_tables t;
 	int ret;
 
@@ -151,8 +174,8 @@ int x86_firmware_build(const struct vm_config *cfg, struct guest_mem *mem,
 		       (unsigned long long)X86_FW_END - 1);
 		return -ENOSPC;
 	}
-	pci_options(&opts, pci);
-	acpi_build(&t, cfg, &opts, X86_FW_RSDP_ADDR, X86_FW_TABLES_ADDR);
+	acpi_build(&t, cfg, complete_pci(pci, &full), X86_FW_RSDP_ADDR,
+		   X86_FW_TABLES_ADDR);
 	ret = t.end > X86_FW_END ? -ENOSPC : write_acpi(mem, &t);
 	if (!ret)
 		ret = write_mptable(mem, cfg);
@@ -194,10 +217,16 @@ static int dump_one(const char *dir, const struct acpi_table *e)
 
 int acpi_dump(const struct vm_config *cfg, const char *dir)
 {
+	struct x86_firmware_pci pci;
+	struct pci_layout l;
 	struct acpi_tables t;
 	int ret = 0;
 
-	acpi_build(&t, cfg, NULL, X86_FW_RSDP_ADDR, X86_FW_TABLES_ADDR);
+	/* The builder's layout: defaults, no 64-bit window. */
+	pci_layout_default(&l, 0, 0);
+	x86_firmware_pci_init(&pci, &l);
+	acpi_build(&t, cfg, vm_config_has_pci(cfg) ? &pci : NULL,
+		   X86_FW_RSDP_ADDR, X86_FW_TABLES_ADDR);
 	for (unsigned i = 0; i < t.nr && !ret; i++)
 		ret = dump_one(dir, &t.t[i]);
 	acpi_tables_free(&t);

@@ -44,12 +44,27 @@
 #define X86_ACPI_WAK_STS        0x80
 #define X86_ACPI_SLP_TYP_S5     5
 
-/* A PCI segment's ECAM window, for the MCFG. */
+/* The VM's PCI host bridge as ACPI describes it: the MCFG (ECAM), the
+ * DSDT's \_SB.PCI0 (bus range, windows, _PRT) and the PNP0C02 device that
+ * reserves the ECAM window. x86_firmware_pci_init() fills it from the
+ * bridge's struct pci_layout. The IO window is fixed (every port but the
+ * config ports 0xCF8-0xCFF, as QEMU's), so the IO BAR window needs no
+ * field. A 64-bit window of size 0 is left out; a 32-bit one of size 0
+ * means pci_layout_default's (a caller that sets only the ECAM fields
+ * still gets a usable PCI0). */
 struct x86_firmware_pci {
 	uint64_t ecam_base;         /* config space of bus 0 */
 	uint16_t segment;
 	uint8_t bus_start, bus_end;
+	uint64_t mmio32_base, mmio32_size;  /* 32-bit BAR window */
+	uint64_t mmio64_base, mmio64_size;  /* 64-bit BAR window, may be 0 */
 };
+
+struct pci_layout;
+
+/* Segment 0, bus 0 only, and l's ECAM and windows. */
+void x86_firmware_pci_init(struct x86_firmware_pci *p,
+			   const struct pci_layout *l);
 
 struct x86_firmware {
 	uint64_t rsdp_addr;         /* for PVH rsdp_paddr, boot_params */
@@ -65,7 +80,8 @@ struct x86_firmware {
 bool x86_firmware_needs_bios_area(const struct vm_config *cfg);
 
 /* Build the ACPI and MP tables into mem (ROM is written through
- * guest_mem_load). pci may be NULL (no MCFG). Returns 0 with out filled;
+ * guest_mem_load). pci may be NULL: no PCI, so no MCFG and no PCI0 in the
+ * DSDT. Returns 0 with out filled;
  * 0 with out->rsdp_addr == 0 when a `load` at a fixed address in the BIOS
  * area owns it (a warning says so); -ENOSPC when 0xF0000-0xFFFFF is not
  * one guest memory region. */
@@ -75,7 +91,9 @@ int x86_firmware_build(const struct vm_config *cfg, struct guest_mem *mem,
 
 /* Write each ACPI table the config gives, as x86_firmware_build would
  * place it, to DIR/<SIG>.dat (RSDP.dat, XSDT.dat, FACP.dat...): the raw
- * bytes that `iasl -d` disassembles. Returns 0 or -errno (logged). */
+ * bytes that `iasl -d` disassembles. A config with PCI devices
+ * (vm_config_has_pci) gets the default PCI layout, as the builder gives
+ * it. Returns 0 or -errno (logged). */
 int acpi_dump(const struct vm_config *cfg, const char *dir);
 
 #endif

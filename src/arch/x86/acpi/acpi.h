@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "arch/x86/acpi/fw_buf.h"
+#include "arch/x86/firmware.h"
 #include "config/config.h"
 
 #define ACPI_OEM_ID        "CVISOR"
@@ -68,8 +69,11 @@ static inline uint8_t acpi_ioapic_id(const struct vm_config *cfg)
 void acpi_table_start(struct fw_buf *b, const char sig[4], uint8_t revision);
 void acpi_table_finish(struct fw_buf *b);
 
-/* The tables, each built into b (which must be empty). */
-void acpi_dsdt_build(struct fw_buf *b, const struct vm_config *cfg);
+/* The tables, each built into b (which must be empty). pci may be NULL. */
+void acpi_dsdt_build(struct fw_buf *b, const struct vm_config *cfg,
+		     const struct x86_firmware_pci *pci);
+/* \_SB.PCI0 and the ECAM's motherboard resource, inside \_SB (acpi_pci.c). */
+void acpi_dsdt_add_pci(struct fw_buf *b, const struct x86_firmware_pci *pci);
 void acpi_fadt_build(struct fw_buf *b, const struct vm_config *cfg,
 		     uint64_t dsdt_addr);
 void acpi_madt_build(struct fw_buf *b, const struct vm_config *cfg);
@@ -94,13 +98,6 @@ struct acpi_table {
 	struct fw_buf b;
 };
 
-struct acpi_options {
-	bool mcfg;                 /* PCI ECAM: include an MCFG */
-	uint64_t ecam_base;
-	uint16_t pci_segment;
-	uint8_t bus_start, bus_end;
-};
-
 struct acpi_tables {
 	struct acpi_table t[ACPI_MAX_TABLES]; /* t[0] is the RSDP */
 	unsigned nr;
@@ -108,9 +105,11 @@ struct acpi_tables {
 };
 
 /* Build every table: the RSDP at rsdp_addr (16-byte aligned), the others
- * from tables_addr up, each 16-byte aligned. opts may be NULL. */
+ * from tables_addr up, each 16-byte aligned. pci NULL: no PCI (no MCFG,
+ * no PCI0); otherwise its windows must be complete (firmware.c fills in
+ * the defaults). */
 void acpi_build(struct acpi_tables *t, const struct vm_config *cfg,
-		const struct acpi_options *opts, uint64_t rsdp_addr,
+		const struct x86_firmware_pci *pci, uint64_t rsdp_addr,
 		uint64_t tables_addr);
 void acpi_tables_free(struct acpi_tables *t);
 const struct acpi_table *acpi_find(const struct acpi_tables *t,

@@ -26,7 +26,7 @@ static void place(struct acpi_tables *t, struct acpi_table *e)
 }
 
 void acpi_build(struct acpi_tables *t, const struct vm_config *cfg,
-		const struct acpi_options *opts, uint64_t rsdp_addr,
+		const struct x86_firmware_pci *pci, uint64_t rsdp_addr,
 		uint64_t tables_addr)
 {
 	uint64_t sdt[ACPI_MAX_TABLES];
@@ -39,7 +39,7 @@ void acpi_build(struct acpi_tables *t, const struct vm_config *cfg,
 	rsdp->addr = rsdp_addr;
 
 	dsdt = add(t, "DSDT");
-	acpi_dsdt_build(&dsdt->b, cfg);
+	acpi_dsdt_build(&dsdt->b, cfg, pci);
 	place(t, dsdt);
 
 	e = add(t, "FACP");
@@ -52,10 +52,10 @@ void acpi_build(struct acpi_tables *t, const struct vm_config *cfg,
 	place(t, e);
 	sdt[n++] = e->addr;
 
-	if (opts && opts->mcfg) {
+	if (pci) {
 		e = add(t, "MCFG");
-		acpi_mcfg_build(&e->b, opts->ecam_base, opts->pci_segment,
-				opts->bus_start, opts->bus_end);
+		acpi_mcfg_build(&e->b, pci->ecam_base, pci->segment,
+				pci->bus_start, pci->bus_end);
 		place(t, e);
 		sdt[n++] = e->addr;
 	}

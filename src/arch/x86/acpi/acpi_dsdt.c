@@ -8,6 +8,8 @@
  *   \_SB.RTC_  mc146818 (PNP0B00): IO 0x70,2 + IRQ 8
  *   \_SB.VRnn  virtio-mmio (LNRO0005): Memory32Fixed + level interrupt,
  *              the binding Linux's virtio_mmio driver matches
+ *   \_SB.PCI0  the PCI host bridge and \_SB.ECAM its ECAM window, when
+ *              the VM has PCI (acpi_pci.c)
  *   \_S5_      Package {5, 5, 0, 0}: SLP_TYP 5 for the sleep control reg
  */
 #include <string.h>
@@ -196,7 +198,8 @@ static void add_s5(struct fw_buf *b)
 	aml_close(b, pkg);
 }
 
-void acpi_dsdt_build(struct fw_buf *b, const struct vm_config *cfg)
+void acpi_dsdt_build(struct fw_buf *b, const struct vm_config *cfg,
+		     const struct x86_firmware_pci *pci)
 {
 	unsigned nr_virtio = 0;
 	size_t sb;
@@ -207,6 +210,8 @@ void acpi_dsdt_build(struct fw_buf *b, const struct vm_config *cfg)
 	add_cpus(b, cfg);
 	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
 		add_vdev(b, &cfg->vdevs[i], &nr_virtio);
+	if (pci)
+		acpi_dsdt_add_pci(b, pci);
 	aml_close(b, sb);
 	add_s5(b);
 	acpi_table_finish(b);

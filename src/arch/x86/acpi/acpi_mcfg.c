@@ -1,5 +1,5 @@
 /* MCFG (PCI Firmware Specification 3.0, 4.1.2): where the ECAM window of
- * each PCI segment lies. Built only when PCI exists (acpi_options.mcfg). */
+ * each PCI segment lies. Built only when PCI exists (acpi_build's pci). */
 #include "arch/x86/acpi/acpi.h"
 
 void acpi_mcfg_build(struct fw_buf *b, uint64_t ecam_base, uint16_t segment,

@@ -229,7 +229,19 @@ void aml_buffer(struct fw_buf *b, const void *data, size_t len)
 #define RES_END          (0x0f << 3 | 1)    /* 0x79 */
 /* Large resource items: 0x80 | type, then a 16-bit length. */
 #define RES_MEM32_FIXED  0x86
+#define RES_DWORD_ADDR   0x87
+#define RES_WORD_ADDR    0x88
 #define RES_EXT_IRQ      0x89
+#define RES_QWORD_ADDR   0x8a
+
+/* Address space descriptors (ACPI 6.4.3.5): resource type, flags. */
+#define RES_ADDR_MEM     0
+#define RES_ADDR_IO      1
+#define RES_ADDR_BUS     2
+#define RES_ADDR_FIXED   (1 << 3 | 1 << 2)  /* _MAF, _MIF; producer, +decode */
+#define RES_IO_ENTIRE    3                  /* _RNG: ISA and non-ISA ports */
+#define RES_MEM_RW       1
+#define RES_MEM_CACHE    (1 << 1)           /* _MEM = Cacheable */
 
 void res_io(struct fw_buf *r, uint16_t base, uint8_t len)
 {
@@ -269,6 +281,61 @@ void res_interrupt(struct fw_buf *r, uint32_t gsi, bool level, bool active_low)
 	fw_buf_u8(r, flags);
 	fw_buf_u8(r, 1);               /* one interrupt number */
 	fw_buf_u32(r, gsi);
+}
+
+static void put_width(struct fw_buf *r, unsigned width, uint64_t v)
+{
+	if (width == 2)
+		fw_buf_u16(r, (uint16_t)v);
+	else if (width == 4)
+		fw_buf_u32(r, (uint32_t)v);
+	else
+		fw_buf_u64(r, v);
+}
+
+/* The Word, DWord and QWord forms differ only in the width of their five
+ * numbers: granularity, minimum, maximum, translation offset, length. */
+static void res_addr(struct fw_buf *r, unsigned width, uint8_t type,
+		     uint8_t type_flags, uint64_t min, uint64_t max)
+{
+	static const uint8_t tag[9] = { [2] = RES_WORD_ADDR,
+					[4] = RES_DWORD_ADDR,
+					[8] = RES_QWORD_ADDR };
+
+	fw_buf_u8(r, tag[width]);
+	fw_buf_u16(r, (uint16_t)(3 + 5 * width));
+	fw_buf_u8(r, type);
+	fw_buf_u8(r, RES_ADDR_FIXED);
+	fw_buf_u8(r, type_flags);
+	put_width(r, width, 0);                 /* granularity */
+	put_width(r, width, min);
+	put_width(r, width, max);
+	put_width(r, width, 0);                 /* translation */
+	put_width(r, width, max - min + 1);     /* length */
+}
+
+void res_word_bus(struct fw_buf *r, uint16_t min, uint16_t max)
+{
+	res_addr(r, 2, RES_ADDR_BUS, 0, min, max);
+}
+
+void res_word_io(struct fw_buf *r, uint16_t min, uint16_t max)
+{
+	res_addr(r, 2, RES_ADDR_IO, RES_IO_ENTIRE, min, max);
+}
+
+void res_dword_mem(struct fw_buf *r, uint32_t min, uint32_t max,
+		   bool cacheable)
+{
+	res_addr(r, 4, RES_ADDR_MEM,
+		 RES_MEM_RW | (cacheable ? RES_MEM_CACHE : 0), min, max);
+}
+
+void res_qword_mem(struct fw_buf *r, uint64_t min, uint64_t max,
+		   bool cacheable)
+{
+	res_addr(r, 8, RES_ADDR_MEM,
+		 RES_MEM_RW | (cacheable ? RES_MEM_CACHE : 0), min, max);
 }
 
 void aml_crs(struct fw_buf *b, struct fw_buf *r)

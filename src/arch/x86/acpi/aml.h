@@ -48,6 +48,16 @@ void res_irq(struct fw_buf *r, uint8_t irq);        /* IRQNoFlags: ISA edge, hig
 void res_mem32_fixed(struct fw_buf *r, uint32_t base, uint32_t len, bool rw);
 /* Extended Interrupt, consumer, exclusive, one interrupt number (GSI). */
 void res_interrupt(struct fw_buf *r, uint32_t gsi, bool level, bool active_low);
+/* Address space descriptors of a bridge's windows (ResourceProducer,
+ * MinFixed, MaxFixed, PosDecode, granularity 0, no translation): what a
+ * PCI root bridge's _CRS hands down to its bus. Memory is read-write;
+ * cacheable sets _MEM to Cacheable, otherwise NonCacheable. */
+void res_word_bus(struct fw_buf *r, uint16_t min, uint16_t max);
+void res_word_io(struct fw_buf *r, uint16_t min, uint16_t max);
+void res_dword_mem(struct fw_buf *r, uint32_t min, uint32_t max,
+		   bool cacheable);
+void res_qword_mem(struct fw_buf *r, uint64_t min, uint64_t max,
+		   bool cacheable);
 /* Appends the End Tag and emits Name(_CRS, Buffer(){ r }). */
 void aml_crs(struct fw_buf *b, struct fw_buf *r);
 
