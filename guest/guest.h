@@ -59,7 +59,13 @@ enum svc_nr {
 	SVC_TRIPLE_FAULT = 6, /* (): empty IDT + int3; does not return */
 	SVC_INB = 7,          /* (port): inb */
 	SVC_OUTB = 8,         /* (port, val): outb */
+	SVC_PCI_READ = 9,     /* (addr, size): PCI config read, mechanism #1 */
+	SVC_PCI_WRITE = 10,   /* (addr, size, val): PCI config write */
 };
+
+/* PCI config address for the services: bus << 16 | dev << 11 | fn << 8 |
+ * reg, i.e. CONFIG_ADDRESS without the enable bit. */
+#define PCI_BDF(bus, dev, fn) ((u32)(bus) << 16 | (u32)(dev) << 11 | (u32)(fn) << 8)
 
 static inline long svc(long nr, long a, long b, long c)
 {
@@ -105,6 +111,26 @@ static inline void mmio_write32(u64 pa, u32 v)
 	*(volatile u32 *)phys(pa) = v;
 }
 
+static inline u16 mmio_read16(u64 pa)
+{
+	return *(volatile u16 *)phys(pa);
+}
+
+static inline void mmio_write16(u64 pa, u16 v)
+{
+	*(volatile u16 *)phys(pa) = v;
+}
+
+static inline u8 mmio_read8(u64 pa)
+{
+	return *(volatile u8 *)phys(pa);
+}
+
+static inline void mmio_write8(u64 pa, u8 v)
+{
+	*(volatile u8 *)phys(pa) = v;
+}
+
 /* lib.c: freestanding helpers usable from both rings. */
 void *memcpy(void *d, const void *s, size_t n);
 void *memset(void *d, int c, size_t n);
@@ -129,6 +155,8 @@ u64 ms_to_tsc(u64 ms);
 void lapic_enable(void);
 struct hvm_start_info;
 const struct hvm_start_info *pvh_info(void);
+void *heap_alloc(u64 size, u64 align);   /* zeroed, identity mapped, never freed */
+u64 heap_free_bytes(void);
 
 /* Shared state between the pl011 workload (ring 3) and its ring-0 IRQ
  * handler: plain globals, all pages are user-accessible. */
@@ -145,6 +173,10 @@ u32 ioapic_pins(void);
 int wl_smp(void);
 int wl_pl011(void);
 int wl_mmio_latency(void);
+int wl_blk_verify(void);
+int wl_blk_bench(void);
+int wl_console_echo(void);
+int wl_rng(void);
 
 /* AP bring-up (boot.S). */
 extern char ap_tramp_start[], ap_tramp_end[];

@@ -58,6 +58,25 @@ static inline void outl(u16 port, u32 v)
 	__asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(port));
 }
 
+static inline void outw(u16 port, u16 v)
+{
+	__asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port));
+}
+
+static inline u16 inw(u16 port)
+{
+	u16 v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline u32 inl(u16 port)
+{
+	u32 v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
 static inline u8 inb(u16 port)
 {
 	u8 v;
@@ -202,6 +221,25 @@ static void uart_irq(void)
 	uart_irq_count++;
 }
 
+/* PCI configuration mechanism #1: latch the dword in CONFIG_ADDRESS, then
+ * access the 1, 2 or 4 bytes of it through CONFIG_DATA. Ring 3 does the
+ * enumeration; only these few port accesses are ring 0. */
+static u32 pci_cfg(u32 addr, u32 size, u32 val, bool write)
+{
+	u16 port = (u16)(0xcfc + (addr & 3));
+	outl(0xcf8, 0x80000000u | (addr & 0xfffffc));
+	if (write) {
+		if (size == 1)
+			outb(port, (u8)val);
+		else if (size == 2)
+			outw(port, (u16)val);
+		else
+			outl(port, val);
+		return 0;
+	}
+	return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+}
+
 static void triple_fault(void)
 {
 	static const struct desc_ptr empty = { 0, 0 };
@@ -250,6 +288,12 @@ static void service(struct trap_frame *f)
 	case SVC_OUTB:
 		outb((u16)f->rdi, (u8)f->rsi);
 		f->rax = 0;
+		break;
+	case SVC_PCI_READ:
+		f->rax = pci_cfg((u32)f->rdi, (u32)f->rsi, 0, false);
+		break;
+	case SVC_PCI_WRITE:
+		f->rax = pci_cfg((u32)f->rdi, (u32)f->rsi, (u32)f->rdx, true);
 		break;
 	default:
 		f->rax = (u64)-1;

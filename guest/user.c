@@ -73,9 +73,70 @@ static u64 memory_size(void)
 	return total;
 }
 
+/* End of the usable RAM block that holds the image (at 1 MiB), capped at
+ * 3 GiB: only the low 4 GiB are mapped, and the top GiB is the device hole. */
+static u64 ram_top(void)
+{
+	u64 top = 0;
+	const struct hvm_start_info *si = pvh_info();
+	const struct mb_info *mb = mb_info();
+	if (si && si->version >= 1 && si->memmap_paddr) {
+		const struct hvm_memmap_entry *e = phys(si->memmap_paddr);
+		for (u32 i = 0; i < si->memmap_entries; i++)
+			if (e[i].type == 1 && e[i].addr <= 0x100000 &&
+			    e[i].addr + e[i].size > 0x100000)
+				top = e[i].addr + e[i].size;
+	} else if (mb && (mb->flags & MB_INFO_MMAP)) {
+		u64 p = mb->mmap_addr, end = p + mb->mmap_length;
+		while (p < end) {
+			const struct mb_mmap_entry *e = phys(p);
+			if (e->type == 1 && e->addr <= 0x100000 &&
+			    e->addr + e->len > 0x100000)
+				top = e->addr + e->len;
+			p += e->size + 4;
+		}
+	} else if (mb && (mb->flags & MB_INFO_MEM)) {
+		top = ((u64)mb->mem_upper + 1024) << 10;
+	}
+	return top > 0xC0000000ull ? 0xC0000000ull : top;
+}
+
+/* A bump allocator over the RAM above the image, for virtqueues and I/O
+ * buffers (physical = virtual, so their addresses go to devices as is).
+ * Starts at the 2 MiB boundary after the image: the boot structures the
+ * loaders leave (start_info, multiboot info, command line) are below
+ * 1 MiB or right after the image. Memory is zeroed on allocation. */
+extern char image_end[];
+static u64 heap_next, heap_end;
+
+static void heap_init(void)
+{
+	heap_next = ((u64)image_end + 0x1fffff) & ~0x1fffffull;
+	heap_end = ram_top();
+}
+
+u64 heap_free_bytes(void)
+{
+	return heap_end > heap_next ? heap_end - heap_next : 0;
+}
+
+void *heap_alloc(u64 size, u64 align)
+{
+	u64 p = (heap_next + align - 1) & ~(align - 1);
+	if (p + size > heap_end || p + size < p)
+		return NULL;
+	heap_next = p + size;
+	/* Word stores: ring 3 is native, but no reason to be slow. */
+	u64 *w = phys(p);
+	for (u64 i = 0; i < size / 8; i++)
+		w[i] = 0;
+	memset((u8 *)phys(p) + (size & ~7ull), 0, size & 7);
+	return phys(p);
+}
+
 static const char *const workload_names[] = {
 	"hello", "smp", "pl011", "mmio-latency", "triple-fault", "exit", "echo",
-	"fault", "uart-irq",
+	"fault", "uart-irq", "blk-verify", "blk-bench", "console-echo", "rng",
 };
 
 static bool is_workload(const char *s)
@@ -323,11 +384,16 @@ static const struct {
 	{ "echo", wl_echo },
 	{ "fault", wl_fault },
 	{ "uart-irq", wl_uart_irq },
+	{ "blk-verify", wl_blk_verify },
+	{ "blk-bench", wl_blk_bench },
+	{ "console-echo", wl_console_echo },
+	{ "rng", wl_rng },
 };
 
 void user_main(void)
 {
 	parse_cmdline();
+	heap_init();
 	const char *how = boot_proto == BOOT_PVH ? "pvh" :
 			  boot_proto == BOOT_MULTIBOOT ? "multiboot" : "unknown";
 	if ((boot_proto == BOOT_PVH && !pvh_info()) ||
