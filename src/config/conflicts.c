@@ -1,11 +1,13 @@
 /* Resource conflicts between statements: the same interrupt line used
- * twice, and overlapping regions in each address space (mem, io, pci
- * slots). Items are compared in source order (cfg_pos.seq) so the error is
- * reported at the later one and names the earlier one. */
+ * twice, overlapping regions in each address space (mem, io, pci slots),
+ * and, when some vdev is on PCI, memory in the PCI hole. Items are
+ * compared in source order (cfg_pos.seq) so the error is reported at the
+ * later one and names the earlier one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/pci.h"
 #include "config/cfg_internal.h"
 #include "core/util.h"
 #include "devices/registry.h"
@@ -15,6 +17,12 @@
 #define IOAPIC_BASE  0xfec00000ULL
 #define IOAPIC_SIZE  (4 * KiB)
 #define VIRTIO_MMIO_SIZE 0x200
+
+/* The PCI hole the host bridge claims below 4 GiB: ECAM (with room for
+ * more buses) and the 32-bit BAR window, pci_layout_default's numbers.
+ * The IOAPIC, HPET and LAPIC windows above it are checked on their own. */
+#define PCI_HOLE_START PCI_ECAM_BASE_DEFAULT
+#define PCI_HOLE_END   PCI_MMIO32_END_DEFAULT
 
 #define MAX_REGIONS (CFG_MAX_RAM + CFG_MAX_ROM + CFG_MAX_RESERVE + \
 		     CFG_MAX_VDEVS + 2)
@@ -140,6 +148,41 @@ static int overlap_error(const struct region *old, const struct region *new,
 	return cfg_err(err, new->pos, "%s overlaps %s%s", a, b, p);
 }
 
+static const struct vdev_config *first_pci_vdev(const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
+		if (cfg->vdevs[i].on_pci)
+			return &cfg->vdevs[i];
+	return NULL;
+}
+
+/* RAM, ROM, reserved memory and MMIO devices must leave the PCI hole to
+ * the host bridge, which exists only when some vdev is on PCI: its BARs
+ * and ECAM would otherwise land on them. r is sorted by seq, so the first
+ * offender in the source is reported. */
+static int check_pci_hole(const struct vm_config *cfg, const struct region *r,
+			  unsigned n, struct cfg_error *err)
+{
+	const struct vdev_config *vc = first_pci_vdev(cfg);
+	char a[128], p[POS_STR_MAX];
+
+	if (!vc)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (r[i].space != LOC_MEM || !r[i].pos ||
+		    !ranges_overlap(r[i].start, r[i].len, PCI_HOLE_START,
+				    PCI_HOLE_END - PCI_HOLE_START))
+			continue;
+		describe(&r[i], a, sizeof(a));
+		return cfg_err(err, r[i].pos, "%s overlaps the PCI hole "
+			       "0x%llx-0x%llx (needed by vdev %s at %s)", a,
+			       (unsigned long long)PCI_HOLE_START,
+			       (unsigned long long)PCI_HOLE_END - 1,
+			       vc->type->name, pos_str(&vc->pos, p, sizeof(p)));
+	}
+	return 0;
+}
+
 static int check_regions(struct vm_config *cfg, struct cfg_error *err)
 {
 	struct region *r = calloc(MAX_REGIONS, sizeof(*r));
@@ -151,6 +194,7 @@ static int check_regions(struct vm_config *cfg, struct cfg_error *err)
 		abort();
 	n = collect_regions(a, cfg, r);
 	qsort(r, n, sizeof(*r), by_seq);
+	ret = check_pci_hole(cfg, r, n, err);
 	for (unsigned j = 1; j < n && !ret; j++)
 		for (unsigned i = 0; i < j && !ret; i++)
 			if (r[i].space == r[j].space &&

@@ -145,6 +145,19 @@ static int resolve_intr(struct vm_config *cfg, struct vdev_config *vc,
 	return 0;
 }
 
+/* cvisor's host bridge has one bus, and is itself 00:00.0. */
+static int check_pci_slot(const struct cfg_loc *l, struct cfg_error *err)
+{
+	if (l->pci_by_id)
+		return 0;
+	if (l->bus)
+		return cfg_err(err, &l->pos, "pci bus %u does not exist (there "
+			       "is only bus 0)", l->bus);
+	if (l->dev == 0)
+		return cfg_err(err, &l->pos, "pci slot 0 is the host bridge");
+	return 0;
+}
+
 /* QNX: virtio is on PCI unless given both loc and intr (then MMIO). */
 static int resolve_virtio(struct vm_config *cfg, struct vdev_config *vc,
 			  struct cfg_error *err)
@@ -156,7 +169,7 @@ static int resolve_virtio(struct vm_config *cfg, struct vdev_config *vc,
 		if (intr)
 			return cfg_err(err, &vc->intrs[0].pos, "vdev %s on pci "
 				       "takes no 'intr'", vc->type->name);
-		return 0;
+		return check_pci_slot(&vc->locs[0], err);
 	}
 	vc->on_pci = !loc && !intr;
 	if (vc->on_pci)

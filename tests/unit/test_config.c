@@ -427,6 +427,45 @@ static void test_context_continues(void **state)
 
 /* ---- command line ---- */
 
+/* The PCI hole [0xB0000000, 0xFC000000) is only kept free when some vdev
+ * is on PCI; the host bridge is slot 0 of the only bus. */
+static void test_pci_hole(void **state)
+{
+	ok("ram 0,2816m load blob.bin rom 0xfc000000,0x1000 "
+	   "vdev virtio-entropy vdev virtio-entropy loc pci:0:31.7 "
+	   "vdev virtio-entropy loc pci:1af4/1044");
+	assert_true(vm_config_has_pci(&cfg));
+	assert_true(cfg.vdevs[0].on_pci);
+	config_free(&cfg);
+	/* without PCI the same addresses are ordinary memory */
+	ok("ram 0,3g load blob.bin rom 0xc0000000,64k "
+	   "vdev testdev loc 0xd0000000");
+	assert_false(vm_config_has_pci(&cfg));
+	config_free(&cfg);
+	ok(RL "vdev virtio-entropy loc 0xd0000000 intr ioapic:10");
+	assert_false(vm_config_has_pci(&cfg));
+	config_free(&cfg);
+	/* the message names the vdev by file:line:col, a temporary path */
+	assert_int_equal(config_from_string(&cfg, name, RL "rom "
+			 "0xfbfff000,0x2000 vdev virtio-entropy", &err), -1);
+	assert_int_equal(err.pos.col, 26);
+	assert_non_null(strstr(err.msg, "rom mem 0xfbfff000-0xfc000fff "
+			       "overlaps the PCI hole 0xb0000000-0xfbffffff "
+			       "(needed by vdev virtio-entropy at "));
+	assert_non_null(strstr(err.msg, "t.qvmconf:1:49)"));
+}
+
+static void test_pci_slots(void **state)
+{
+	bad(RL "vdev virtio-entropy loc pci:1:2",
+	    "1:46: pci bus 1 does not exist (there is only bus 0)");
+	bad(RL "vdev virtio-entropy loc pci:0:0.3",
+	    "1:46: pci slot 0 is the host bridge");
+	/* a reserve of slot 0 is harmless: nothing else may take it */
+	ok(RL "reserve loc pci:0:0 vdev virtio-entropy");
+	config_free(&cfg);
+}
+
 static void test_args(void **state)
 {
 	char blob[256], file[256], inc[260];
@@ -495,6 +534,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_vdev_options),
 		cmocka_unit_test(test_context_continues),
+		cmocka_unit_test(test_pci_hole),
+		cmocka_unit_test(test_pci_slots),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_args_errors),
 	};

@@ -204,6 +204,18 @@ static const struct bad bad[] = {
 	  "2:13: expected 'reset' or 'exit' after 'triplefault', got 'maybe'" },
 	{ "triplefault-twice", "triplefault exit triplefault reset\n",
 	  "2:18: 'triplefault' given twice (first at $FILE:2:1)" },
+	{ "pci-hole-ram", "ram 0x80000000,2g\nload blob.bin\nvdev virtio-entropy\n",
+	  "2:5: ram mem 0x80000000-0xffffffff overlaps the PCI hole "
+	  "0xb0000000-0xfbffffff (needed by vdev virtio-entropy at $FILE:4:6)" },
+	{ "pci-hole-device", RL "vdev virtio-entropy\nvdev testdev loc 0xc0000000\n",
+	  "5:18: vdev testdev mem 0xc0000000-0xc0000fff overlaps the PCI hole "
+	  "0xb0000000-0xfbffffff (needed by vdev virtio-entropy at $FILE:4:6)" },
+	{ "pci-slot-0", RL "vdev virtio-entropy loc pci:0:0\n",
+	  "4:25: pci slot 0 is the host bridge" },
+	{ "pci-same-slot", RL "vdev virtio-entropy loc pci:0:3\n"
+	  "vdev virtio-console loc pci:0:3.0 hostdev >-\n",
+	  "5:25: vdev virtio-console pci 0:3.0 overlaps vdev virtio-entropy pci "
+	  "0:3.0 at $FILE:4:25" },
 };
 
 static char tmpdir[64];
