@@ -54,9 +54,12 @@ static int blk_open(struct blk *b)
 	memset(b, 0, sizeof(*b));
 	if (virtio_find(&b->d, VIRTIO_ID_BLK) < 0)
 		return -1;
-	if (virtio_negotiate(&b->d, VIRTIO_BLK_F_SIZE_MAX | VIRTIO_BLK_F_SEG_MAX |
-			     VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH |
-			     VIRTIO_BLK_F_RO | VIRTIO_F_INDIRECT_DESC) < 0)
+	/* indirect=0 keeps to direct chains (to test that path too). */
+	u64 want = VIRTIO_BLK_F_SIZE_MAX | VIRTIO_BLK_F_SEG_MAX |
+		   VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_RO;
+	if (param_u64("indirect", 1))
+		want |= VIRTIO_F_INDIRECT_DESC;
+	if (virtio_negotiate(&b->d, want) < 0)
 		return -1;
 	u64 f = b->d.features;
 	b->capacity = virtio_cfg_read64(&b->d, 0);

@@ -31,7 +31,9 @@ pvh=$dir/testguest-pvh.elf
 pass=0 fail=0
 out= rc=
 tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+wd=$(mktemp -d)
+trap 'rm -f "$tmp"; rm -rf "$wd"' EXIT
+blk_check=$here/../tests/integration/blk_check.py
 
 # run MACHINE IMAGE APPEND [extra qemu args...]; sets $out and $rc.
 run() {
@@ -131,6 +133,126 @@ printf 'x' | timeout 60 "$qemu" -M microvm -accel tcg -nodefaults \
 rc=$?
 out=$(tr -d '\r' <"$tmp")
 check "microvm uart-irq" 1 '^RESULT uart-irq irqs=[1-9][0-9]* bytes=[1-9]'
+
+# ---- virtio: the driver speaks virtio 1.x only, so PCI devices are
+# modern (disable-legacy=on, or transitional ones with the modern caps, as
+# q35 gets by default) and microvm's virtio-mmio must be version 2.
+mmio2=(-global virtio-mmio.force-legacy=false)
+disk=$wd/disk.img
+newdisk() { rm -f "$disk"; truncate -s "$1" "$disk"; }
+blkdrv() { echo "-drive file=$disk,if=none,id=d0,format=raw,cache=${1:-writeback}"; }
+
+# host_check NAME ARGS...: the image must hold blk-verify's pattern.
+host_check() {
+	local name=$1
+	shift
+	if ! command -v python3 >/dev/null 2>&1; then
+		echo "skip $name (no python3)"
+		return
+	fi
+	if python3 "$blk_check" "$disk" "$@" >"$tmp" 2>&1; then
+		pass=$((pass + 1))
+		echo "ok   $name"
+	else
+		fail=$((fail + 1))
+		echo "FAIL $name"
+		sed 's/^/     | /' "$tmp" | tail -10
+	fi
+}
+
+verify_re='^RESULT blk-verify sectors=[0-9]+ capacity=[0-9]+ flush=1 ok=1$'
+newdisk 64M
+# shellcheck disable=SC2046
+run pc "$mb" "blk-verify" $(blkdrv) -device virtio-blk-pci,drive=d0,disable-legacy=on
+check "pc virtio-blk-pci blk-verify" 1 '^virtio: pci 00:' \
+	'^RESULT blk-verify sectors=128 capacity=131072 flush=1 ok=1$'
+host_check "pc blk-verify image on the host"
+newdisk 48M
+# shellcheck disable=SC2046
+run q35 "$mb" "blk-verify transport=pci blocks=33 seed=0x1234" $(blkdrv) \
+	-device virtio-blk-pci,drive=d0
+check "q35 transitional virtio-blk-pci blk-verify" 1 'virtio: pci .* 1af4:1001 ' \
+	"$verify_re"
+host_check "q35 blk-verify image on the host" 33 0x1234
+newdisk 32M
+# shellcheck disable=SC2046
+run microvm "$pvh" "blk-verify" $(blkdrv) "${mmio2[@]}" \
+	-device virtio-blk-device,drive=d0
+check "microvm virtio-mmio blk-verify (probed)" 1 '^virtio: mmio 0xfeb0' \
+	'^RESULT blk-verify sectors=128 capacity=65536 flush=1 ok=1$'
+host_check "microvm blk-verify image on the host"
+newdisk 33M
+# shellcheck disable=SC2046
+run microvm "$pvh" "blk-verify transport=mmio mmio=0xfeb02e00 blocks=1 seed=7" \
+	$(blkdrv) "${mmio2[@]}" -device virtio-blk-device,drive=d0
+check "microvm blk-verify mmio=0xfeb02e00" 1 '^virtio: mmio 0xfeb02e00 type 2$' \
+	"$verify_re"
+host_check "microvm mmio= image on the host" 1 7
+# shellcheck disable=SC2046
+run microvm "$pvh" "blk-verify" $(blkdrv) -device virtio-blk-device,drive=d0
+check "microvm legacy virtio-mmio refused" 3 'version 1 \(legacy\) skipped' \
+	'no blk device found'
+run pc "$mb" "blk-verify transport=mmio"
+check "pc blk-verify transport=mmio, no device" 3 'no blk device found' '!RESULT'
+
+newdisk 64M
+bench_re='mbps=[0-9]+\.[0-9] iops=[0-9]+ lat_p50_us=[0-9]+\.[0-9] lat_p99_us=[0-9]+\.[0-9]$'
+for m in "seqread bs=1048576 mb=8 qd=1" "seqwrite bs=1048576 mb=8 qd=1" \
+	 "randread bs=4096 ios=1000 qd=1" "randread bs=4096 ios=2000 qd=32" \
+	 "randwrite bs=4096 ios=500 qd=4"; do
+	# shellcheck disable=SC2046,SC2086
+	run pc "$mb" "blk-bench mode=$m" $(blkdrv) \
+		-device virtio-blk-pci,drive=d0,disable-legacy=on
+	set -- $m
+	check "pc blk-bench $m" 1 \
+		"^RESULT blk-bench mode=$1 $2 qd=${4#qd=} $bench_re"
+done
+# Direct chains (3 descriptors a request): qd is clamped to 128 / 3.
+# shellcheck disable=SC2046
+run microvm "$pvh" "blk-bench mode=randwrite ios=1000 qd=64 indirect=0" \
+	$(blkdrv) "${mmio2[@]}" -device virtio-blk-device,drive=d0
+check "microvm blk-bench randwrite direct chains qd=64->42" 1 \
+	'qd=64 exceeds what the queue holds, using 42' \
+	"^RESULT blk-bench mode=randwrite bs=4096 qd=42 $bench_re"
+# shellcheck disable=SC2046
+run microvm "$pvh" "blk-verify indirect=0" $(blkdrv) "${mmio2[@]}" \
+	-device virtio-blk-device,drive=d0
+check "microvm blk-verify direct chains" 1 "$verify_re"
+host_check "microvm direct-chain image on the host"
+
+run pc "$mb" "rng" -device virtio-rng-pci,disable-legacy=on
+check "pc virtio-rng-pci rng" 1 '^RESULT rng bytes=4096 ok=1$'
+run q35 "$mb" "rng bytes=100" -device virtio-rng-pci
+check "q35 transitional virtio-rng-pci rng" 1 '^RESULT rng bytes=100 ok=1$'
+run microvm "$pvh" "rng bytes=10000" "${mmio2[@]}" -device virtio-rng-device
+check "microvm virtio-rng-device rng" 1 '^RESULT rng bytes=10000 ok=1$'
+
+# console-echo: the virtconsole is on stdio, COM1 in a file. Without
+# MULTIPORT QEMU's virtio-serial opens port 0 at DRIVER_OK.
+# console MACHINE IMAGE INPUT APPEND SERIAL_DEVICE [qemu args]
+console() {
+	local machine=$1 image=$2 input=$3 append=$4
+	shift 4
+	rm -f "$wd/com1"
+	printf '%s' "$input" | timeout 60 "$qemu" -M "$machine" -accel tcg \
+		-nodefaults -nographic -no-reboot \
+		-device isa-debug-exit,iobase=0xf4 -kernel "$image" \
+		-append "$append" -serial "file:$wd/com1" -chardev stdio,id=c0 \
+		"$@" -device virtconsole,chardev=c0 >"$wd/con" 2>&1
+	rc=$?
+	out=$(cat "$wd/com1" 2>/dev/null; echo; echo "console: $(cat "$wd/con")")
+}
+console pc "$mb" 'hello virtio.' "console-echo" \
+	-device virtio-serial-pci,disable-legacy=on,max_ports=1
+check "pc virtio-serial-pci console-echo" 1 '^RESULT console-echo bytes=13$' \
+	'^console: hello virtio\.$'
+console microvm "$pvh" 'abc.def' "console-echo" "${mmio2[@]}" \
+	-device virtio-serial-device,max_ports=1
+check "microvm virtio-serial-device console-echo" 1 \
+	'^RESULT console-echo bytes=4$' '^console: abc\.$'
+console microvm "$pvh" 'xy' "console-echo timeout_ms=500" "${mmio2[@]}" \
+	-device virtio-serial-device,max_ports=1
+check "microvm console-echo timeout" 3 '^RESULT console-echo bytes=2$'
 
 echo "check-qemu: $pass passed, $fail failed"
 [ $fail = 0 ]

@@ -43,8 +43,9 @@ def main():
                 want = [(sec ^ seed ^ (w * GOLDEN)) & MASK for w in range(64)]
                 if list(words) != want:
                     w = next(k for k in range(64) if words[k] != want[k])
-                    print(f"blk_check: sector {sec} word {w}: "
-                          f"{words[w]:#x} != {want[w]:#x}")
+                    if bad < 8:
+                            print(f"blk_check: sector {sec} word {w}: "
+                              f"{words[w]:#x} != {want[w]:#x}")
                     bad += 1
     print(f"blk_check: {image}: {blocks} blocks, {blocks * 8} sectors, "
           f"capacity {capacity}: {'ok' if not bad else f'{bad} bad sectors'}")
