@@ -392,6 +392,24 @@ static void test_mcfg_when_asked(void **state)
 	check_rsdt(fw.rsdp_addr);
 }
 
+/* A caller that gives only the ECAM still gets PCI0 with the default
+ * 32-bit window (DWordMemory 0xC0000000-0xFBFFFFFF) and the ECAM device. */
+static void test_pci_ecam_only(void **state)
+{
+	static const uint8_t win[] = { 0x00, 0x00, 0x00, 0xc0,
+				       0xff, 0xff, 0xff, 0xfb };
+	struct x86_firmware_pci pci = { .ecam_base = 0xb0000000 };
+	struct x86_firmware fw;
+	const uint8_t *d;
+	uint32_t len;
+
+	assert_int_equal(x86_firmware_build(&cfg, &mem, &pci, &fw), 0);
+	d = dsdt(fw.rsdp_addr, &len);
+	assert_true(HAS(d, len, "PCI0"));
+	assert_true(HAS(d, len, "ECAM"));
+	assert_true(has(d, len, win, sizeof(win)));
+}
+
 /* QNX's x86 shape: a 256 KiB ROM at 0xC0000 holds the tables. */
 static void test_into_config_rom(void **state)
 {
@@ -489,6 +507,7 @@ int main(void)
 		T(test_rtc_and_virtio_mmio),
 		T(test_dsdt_structure),
 		T(test_mcfg_when_asked),
+		T(test_pci_ecam_only),
 		T(test_into_config_rom),
 		T(test_no_memory_there),
 		T(test_load_in_bios_area),
