@@ -61,6 +61,27 @@ static void test_nothing_added(void **state)
 	expect(&m[0], 0, 256 * MiB, E820_RAM);
 }
 
+/* With PCI the map is still the config: the ECAM window is reserved by a
+ * PNP0C02 device in the DSDT, not by an e820 entry, and the PCI hole is
+ * simply absent (the validator keeps RAM out of it). */
+static void test_pci_nothing_added(void **state)
+{
+	static struct vm_config c;
+	struct e820_entry m[X86_MEMMAP_MAX];
+
+	ram(&c, 0, 0xa0000);
+	ram(&c, 1 * MiB, 0xb0000000 - 1 * MiB);
+	ram(&c, 4 * GiB, 1 * GiB);
+	c.vdevs[0].on_pci = true;
+	c.nr_vdevs = 1;
+	assert_true(vm_config_has_pci(&c));
+	assert_int_equal(x86_memmap_build(&c, m, X86_MEMMAP_MAX), 4);
+	expect(&m[0], 0, 0xa0000, E820_RAM);
+	expect(&m[1], 0xe0000, 0x20000, E820_RESERVED);  /* BIOS area */
+	expect(&m[2], 1 * MiB, 0xb0000000 - 1 * MiB, E820_RAM);
+	expect(&m[3], 4 * GiB, 1 * GiB, E820_RAM);
+}
+
 static void test_merge_and_sort(void **state)
 {
 	static struct vm_config c;
@@ -157,6 +178,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pc_layout),
 		cmocka_unit_test(test_nothing_added),
+		cmocka_unit_test(test_pci_nothing_added),
 		cmocka_unit_test(test_merge_and_sort),
 		cmocka_unit_test(test_types_kept_apart),
 		cmocka_unit_test(test_overflow),

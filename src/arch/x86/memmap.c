@@ -4,7 +4,13 @@
  * config so that what Linux prints can be checked against it. The one
  * addition is the BIOS area that holds the ACPI and MP tables when the
  * config leaves 0xE0000-0xFFFFF unmapped: the builder maps it read-only,
- * and the guest is told it is reserved, as on every PC. */
+ * and the guest is told it is reserved, as on every PC.
+ *
+ * PCI adds nothing either. Linux uses the MCFG's ECAM only when that range
+ * is reserved in e820 or by an ACPI motherboard resource; we take the
+ * second way (a PNP0C02 device in the DSDT, acpi_pci.c), as QEMU's DSDT
+ * does, so that e820 stays equal to the config. The PCI hole is left out
+ * of the map: the validator keeps RAM, ROM and reserves out of it. */
 #include "arch/x86/boot.h"
 #include "arch/x86/firmware.h"
 #include "core/util.h"
