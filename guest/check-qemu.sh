@@ -140,7 +140,7 @@ check "microvm uart-irq" 1 '^RESULT uart-irq irqs=[1-9][0-9]* bytes=[1-9]'
 mmio2=(-global virtio-mmio.force-legacy=false)
 disk=$wd/disk.img
 newdisk() { rm -f "$disk"; truncate -s "$1" "$disk"; }
-blkdrv() { echo "-drive file=$disk,if=none,id=d0,format=raw,cache=${1:-writeback}"; }
+blkdrv() { echo "-drive file=$disk,if=none,id=d0,format=raw,cache=writeback"; }
 
 # host_check NAME ARGS...: the image must hold blk-verify's pattern.
 host_check() {
@@ -203,6 +203,7 @@ for m in "seqread bs=1048576 mb=8 qd=1" "seqwrite bs=1048576 mb=8 qd=1" \
 	# shellcheck disable=SC2046,SC2086
 	run pc "$mb" "blk-bench mode=$m" $(blkdrv) \
 		-device virtio-blk-pci,drive=d0,disable-legacy=on
+	# shellcheck disable=SC2086
 	set -- $m
 	check "pc blk-bench $m" 1 \
 		"^RESULT blk-bench mode=$1 $2 qd=${4#qd=} $bench_re"
