@@ -2,7 +2,9 @@
  * KVM's in-kernel IOAPIC, the ISA IRQ0 -> GSI 2 override that every PC
  * has (the PIT is wired to IOAPIC pin 2, as in QEMU and KVM's routing),
  * and LINT1 as NMI on every processor. PCAT_COMPAT says an 8259 pair
- * exists, which is true: KVM's in-kernel PIC is there. */
+ * exists, which is true: KVM's in-kernel PIC is there. PCI INTx needs
+ * nothing here: its GSIs 16-19 are not ISA IRQs, and a _PRT GSI entry is
+ * level-triggered, active low by definition (acpi_pci.c). */
 #include "arch/x86/acpi/acpi.h"
 
 #define MADT_PCAT_COMPAT     1u
