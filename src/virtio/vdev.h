@@ -29,8 +29,8 @@
 #include "virtio/virtio.h"
 
 /* 0 and *out (a struct device with its regions, ready to be placed), or
- * -errno with a message naming the config position. -ENOTSUP for what
- * cvisor cannot do yet (virtio-pci, `legacy`). */
+ * -errno with a message naming the config position. -ENOTSUP for the
+ * legacy (virtio 0.9.5) interface, which cvisor does not offer. */
 int virtio_vdev_create(const struct vdev_config *vc, const struct dev_env *env,
 		       struct virtio_dev *vdev, virtio_release_fn release,
 		       struct device **out);

@@ -165,21 +165,13 @@ static int place_device(struct vm *vm, struct device *dev)
 	return 0;
 }
 
-static bool any_pci(const struct vm_config *cfg)
-{
-	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
-		if (cfg->vdevs[i].on_pci)
-			return true;
-	return false;
-}
-
 /* The host bridge exists only when some device is on PCI: a VM without
  * PCI devices decodes nothing at 0xCF8 and has no ECAM window. */
 static int setup_pci_host(struct vm *vm)
 {
 	struct pci_layout l;
 
-	if (!any_pci(vm->cfg))
+	if (!vm_config_has_pci(vm->cfg))
 		return 0;
 	pci_layout_default(&l, guest_mem_ram_end(&vm->mem), 0);
 	vm->pci = pci_host_create(&vm->env, &l, &vm->pio, &vm->mmio);
@@ -258,14 +250,14 @@ static int setup_boot(struct vm *vm, int *status)
 	struct boot_result res;
 	struct cfg_error err;
 	struct x86_firmware fw;
-	struct x86_firmware_pci fw_pci = { .bus_start = 0, .bus_end = 0 };
+	struct x86_firmware_pci fw_pci;
 	struct boot_platform plat;
 	unsigned n = vm->cfg->nr_cpus ? vm->cfg->nr_cpus : 1;
 	int ret;
 
 	/* Tables first: the loader hands their RSDP to the guest. */
 	if (vm->pci)
-		fw_pci.ecam_base = vm->pci->layout.ecam_base;
+		x86_firmware_pci_init(&fw_pci, &vm->pci->layout);
 	ret = x86_firmware_build(vm->cfg, &vm->mem, vm->pci ? &fw_pci : NULL,
 				 &fw);
 	if (ret) {

@@ -188,9 +188,10 @@ static void test_glue_refusals(void **state)
 	struct vdev_config vc;
 
 	glue_vc(&vc);
-	vc.on_pci = true;
-	vc.nr_locs = vc.nr_intrs = 0;
-	assert_int_equal(glue(f, &vc), -ENOTSUP);
+	vc.on_pci = true;                       /* PCI, but on a bus that */
+	vc.nr_intrs = 0;                        /* does not exist */
+	vc.locs[0] = (struct cfg_loc){ .space = LOC_PCI, .bus = 1, .dev = 2 };
+	assert_int_equal(glue(f, &vc), -EINVAL);
 	assert_int_equal(f->released, 1);
 	glue_vc(&vc);
 	vc.opts[0] = (struct cfg_devopt){ .key = "legacy" };
