@@ -15,21 +15,13 @@
 #include "core/util.h"
 #include "event/loop.h"
 #include "test_virtq_helpers.h"
+#include "test_virtio_toy.h"
 #include "virtio/mmio.h"
 #include "virtio/virtio.h"
 
 #define MMIO_BASE	0xd0000000ULL
 #define MMIO_GSI	10
 #define TOY_QUEUES	2
-
-struct toy {
-	struct virtio_dev vdev;
-	uint8_t config[12];
-	unsigned _Atomic kicks;
-	unsigned resets;
-	pthread_t notify_thread;  /* where the last queue_notify ran */
-	unsigned *released;       /* counter in the fixture */
-};
 
 struct io_reg {
 	uint64_t addr;
@@ -53,48 +45,6 @@ struct fix {
 	int io_rc;               /* what the fake ioeventfd hook returns */
 };
 
-static inline struct toy *to_toy(struct virtio_dev *d)
-{
-	return container_of(d, struct toy, vdev);
-}
-
-/* Echo device: completes each chain with its writable length. */
-static inline void toy_queue_notify(struct virtio_dev *d, unsigned q)
-{
-	struct iovec iov[8];
-	struct virtq_req r = { .iov = iov, .max_iov = 8 };
-
-	to_toy(d)->kicks++;
-	to_toy(d)->notify_thread = pthread_self();
-	while (virtio_queue_pop(d, q, &r) > 0)
-		virtq_push(virtio_dev_vq(d, q), &r, (uint32_t)r.write_len);
-	virtio_queue_interrupt(d, q);
-}
-
-static inline void toy_reset(struct virtio_dev *d)
-{
-	to_toy(d)->resets++;
-}
-
-static inline void toy_config_write(struct virtio_dev *d, uint32_t off,
-				    uint32_t len)
-{
-}
-
-static const struct virtio_dev_ops toy_ops = {
-	.reset = toy_reset,
-	.queue_notify = toy_queue_notify,
-	.config_write = toy_config_write,
-};
-
-static inline void toy_release(struct virtio_dev *d)
-{
-	struct toy *t = to_toy(d);
-
-	(*t->released)++;
-	virtio_dev_uninit(d);
-	free(t);
-}
 
 static inline void fake_irq_set(void *ctx, uint32_t gsi, int level)
 {

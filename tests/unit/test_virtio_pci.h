@@ -17,23 +17,14 @@
 #undef fake_vm
 #undef fake_vm_free
 #include "test_virtq_helpers.h"
+#include "test_virtio_toy.h"
 
 #include "event/loop.h"
 #include "virtio/pci.h"
 #include "virtio/virtio.h"
 
 #define TOY_QUEUES	2
-#define TOY_CFG_LEN	12
 #define APIC		0xfee00000u
-
-struct toy {
-	struct virtio_dev vdev;
-	uint8_t config[TOY_CFG_LEN];
-	unsigned _Atomic kicks;
-	unsigned resets;
-	pthread_t notify_thread;  /* where the last queue_notify ran */
-	unsigned *released;       /* counter in the fixture */
-};
 
 struct io_reg {
 	uint64_t addr;
@@ -56,48 +47,6 @@ struct fix {
 	int io_rc;                /* what the fake ioeventfd hook returns */
 };
 
-static inline struct toy *to_toy(struct virtio_dev *d)
-{
-	return container_of(d, struct toy, vdev);
-}
-
-/* Echo device: completes each chain with its writable length. */
-static inline void toy_queue_notify(struct virtio_dev *d, unsigned q)
-{
-	struct iovec iov[8];
-	struct virtq_req r = { .iov = iov, .max_iov = 8 };
-
-	to_toy(d)->kicks++;
-	to_toy(d)->notify_thread = pthread_self();
-	while (virtio_queue_pop(d, q, &r) > 0)
-		virtq_push(virtio_dev_vq(d, q), &r, (uint32_t)r.write_len);
-	virtio_queue_interrupt(d, q);
-}
-
-static inline void toy_reset(struct virtio_dev *d)
-{
-	to_toy(d)->resets++;
-}
-
-static inline void toy_config_write(struct virtio_dev *d, uint32_t off,
-				    uint32_t len)
-{
-}
-
-static const struct virtio_dev_ops toy_ops = {
-	.reset = toy_reset,
-	.queue_notify = toy_queue_notify,
-	.config_write = toy_config_write,
-};
-
-static inline void toy_release(struct virtio_dev *d)
-{
-	struct toy *t = to_toy(d);
-
-	(*t->released)++;
-	virtio_dev_uninit(d);
-	free(t);
-}
 
 static inline int fix_ioeventfd(void *ctx, enum bus_space space,
 				uint64_t addr, unsigned len, int fd,
