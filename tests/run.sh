@@ -16,15 +16,18 @@ for t in "$build"/tests/test_*; do
 	[ -x "$t" ] || continue
 	out=$("$t" 2>&1)
 	rc=$?
-	p=$(grep -E '^\[  PASSED  \] [0-9]+ test' <<<"$out" | awk '{print $4}' | tail -1)
-	f=$(grep -E '^\[  FAILED  \] [0-9]+ test' <<<"$out" | awk '{print $4}' | tail -1)
-	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+	# a binary may run several cmocka groups: add them all up
+	p=$(grep -E '^\[  PASSED  \] [0-9]+ test' <<<"$out" | awk '{n += $4} END {if (NR) print n}')
+	f=$(grep -E '^\[  FAILED  \] [0-9]+ test' <<<"$out" | awk '{n += $4} END {if (NR) print n}')
+	k=$(grep -E '^\[  SKIPPED \] [0-9]+ test' <<<"$out" | awk '{n += $4} END {if (NR) print n}')
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${k:-0}))
 	if [ $rc -ne 0 ] || [ -n "${f:-}" ]; then
 		[ -z "${f:-}" ] && fail=$((fail + 1))
 		failed+=("$(basename "$t")")
 		printf '%s\n' "$out" | grep -E 'FAILED|ERROR|error|Assert' | head -20
 	fi
-	printf '%-40s %s passed%s\n' "$(basename "$t")" "${p:-0}" \
+	printf '%-40s %s passed%s%s\n' "$(basename "$t")" "${p:-0}" \
+		"$([ -n "${k:-}" ] && echo ", $k skipped")" \
 		"$([ -n "${f:-}" ] && echo ", $f FAILED")"
 done
 
