@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86/arch.h"
+#include "arch/x86/firmware.h"
 #include "bus/pci.h"
 #include "config/cfg_internal.h"
 #include "core/util.h"
@@ -25,7 +27,7 @@
 #define PCI_HOLE_END   PCI_MMIO32_END_DEFAULT
 
 #define MAX_REGIONS (CFG_MAX_RAM + CFG_MAX_ROM + CFG_MAX_RESERVE + \
-		     CFG_MAX_VDEVS + 2)
+		     CFG_MAX_VDEVS + 5)
 #define MAX_IRQS    (CFG_MAX_RESERVE + CFG_MAX_VDEVS * CFG_MAX_INTRS)
 
 struct region {
@@ -106,6 +108,12 @@ static unsigned collect_regions(struct arena *a, const struct vm_config *cfg,
 	 * a declared ioapic vdev stands for its own window. */
 	add_region(r, &n, LOC_MEM, LAPIC_BASE, LAPIC_SIZE,
 		   "the local apic window", NULL);
+	/* So are KVM's own pages and the devices every VM gets. */
+	add_region(r, &n, LOC_MEM, X86_KVM_IDENTITY_MAP, X86_KVM_PRIVATE_LEN,
+		   "kvm's real-mode tss and identity map", NULL);
+	add_region(r, &n, LOC_IO, 0x80, 1, "the port 0x80 sink", NULL);
+	add_region(r, &n, LOC_IO, X86_ACPI_SLEEP_CTL_PORT,
+		   X86_ACPI_PM_PORTS_LEN, "the acpi power registers", NULL);
 	if (!has_ioapic_vdev(cfg))
 		add_region(r, &n, LOC_MEM, IOAPIC_BASE, IOAPIC_SIZE,
 			   "the ioapic window", NULL);

@@ -216,6 +216,12 @@ static const struct bad bad[] = {
 	  "vdev virtio-console loc pci:0:3.0 hostdev >-\n",
 	  "5:25: vdev virtio-console pci 0:3.0 overlaps vdev virtio-entropy pci "
 	  "0:3.0 at $FILE:4:25" },
+	{ "kvm-private-pages", RL "rom 0xfffb0000,0x10000\n",
+	  "4:5: rom mem 0xfffb0000-0xfffbffff overlaps kvm's real-mode tss and "
+	  "identity map mem 0xfffbc000-0xfffbffff" },
+	{ "acpi-pm-ports", RL "vdev ser8250 loc io:0x600\n",
+	  "4:18: vdev ser8250 io 0x600-0x607 overlaps the acpi power registers "
+	  "io 0x600-0x602" },
 };
 
 static char tmpdir[64];
