@@ -232,6 +232,8 @@ static void check_fadt(uint64_t rsdp, uint16_t boot_arch)
 	assert_int_equal(f[256], 1);                     /* sleep status */
 	assert_int_equal(le64(f + 260), X86_ACPI_SLEEP_STS_PORT);
 	assert_int_equal(le32(f + 36), 0);               /* no FACS */
+	if (boot_arch & (1u << 5))                       /* no RTC: */
+		assert_int_equal(f[108], 0);             /* no CENTURY */
 	assert_int_equal(le64(f + 132), 0);
 	assert_int_equal(le32(f + 46) & 0xffff, 0);      /* no SCI */
 }
@@ -328,6 +330,7 @@ static void test_rtc_and_virtio_mmio(void **state)
 	rsdp = build();
 	/* An RTC: legacy devices, and no "CMOS RTC not present". */
 	check_fadt(rsdp, 1u << 0 | 1u << 2);
+	assert_int_equal(find(rsdp, "FACP")[108], 0x32);  /* CENTURY */
 	d = dsdt(rsdp, &len);
 	assert_true(HAS(d, len, "RTC_"));
 	assert_true(HAS(d, len, "VR00"));

@@ -98,6 +98,10 @@ void acpi_fadt_build(struct fw_buf *b, const struct vm_config *cfg,
 	f.dsdt = (uint32_t)dsdt_addr;
 	f.x_dsdt = dsdt_addr;
 	f.iapc_boot_arch = acpi_iapc_boot_arch(cfg);
+	/* The PC convention, which our RTC keeps: without it Linux ignores
+	 * the century byte and assumes 20xx. */
+	if (acpi_has_vdev(cfg, "mc146818"))
+		f.century = 0x32;
 	f.flags = FADT_WBINVD | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
 		  FADT_RESET_REG_SUP | FADT_HW_REDUCED_ACPI;
 	f.reset_reg = io_reg(X86_ACPI_RESET_PORT);
