@@ -11,24 +11,15 @@ void bus_init(struct bus *b, enum bus_space space)
 {
 	b->space = space;
 	b->table = xcalloc(1, sizeof(struct bus_table));
-	b->retired = NULL;
 	b->unclaimed = 0;
-	pthread_mutex_init(&b->lock, NULL);
+	pthread_rwlock_init(&b->lock, NULL);
 }
 
 void bus_free(struct bus *b)
 {
-	struct bus_table *t = b->retired;
-
-	while (t) {
-		struct bus_table *next = t->retired_next;
-		free(t);
-		t = next;
-	}
 	free(b->table);
 	b->table = NULL;
-	b->retired = NULL;
-	pthread_mutex_destroy(&b->lock);
+	pthread_rwlock_destroy(&b->lock);
 }
 
 static struct bus_table *table_alloc(unsigned nr)
@@ -39,12 +30,11 @@ static struct bus_table *table_alloc(unsigned nr)
 	return t;
 }
 
-/* Publish t and keep the old table for readers still inside it. */
-static void publish(struct bus *b, struct bus_table *old, struct bus_table *t)
+/* Called with the write lock: no reader can hold the old table. */
+static void replace(struct bus *b, struct bus_table *t)
 {
-	__atomic_store_n(&b->table, t, __ATOMIC_RELEASE);
-	old->retired_next = b->retired;
-	b->retired = old;
+	free(b->table);
+	b->table = t;
 }
 
 int bus_register(struct bus *b, uint64_t base, uint64_t len,
@@ -56,7 +46,7 @@ int bus_register(struct bus *b, uint64_t base, uint64_t len,
 
 	if (!len || !range_ok(base, len))
 		return -EINVAL;
-	pthread_mutex_lock(&b->lock);
+	pthread_rwlock_wrlock(&b->lock);
 	old = b->table;
 	for (i = 0; i < old->nr; i++) {
 		if (ranges_overlap(base, len, old->r[i].base, old->r[i].len)) {
@@ -70,9 +60,9 @@ int bus_register(struct bus *b, uint64_t base, uint64_t len,
 	memcpy(t->r, old->r, pos * sizeof(t->r[0]));
 	t->r[pos] = (struct bus_range){ base, len, dev, region };
 	memcpy(&t->r[pos + 1], &old->r[pos], (old->nr - pos) * sizeof(t->r[0]));
-	publish(b, old, t);
+	replace(b, t);
 out:
-	pthread_mutex_unlock(&b->lock);
+	pthread_rwlock_unlock(&b->lock);
 	return ret;
 }
 
@@ -83,7 +73,7 @@ int bus_unregister(struct bus *b, uint64_t base, struct device *dev,
 	unsigned i, j = 0;
 	int ret = -ENOENT;
 
-	pthread_mutex_lock(&b->lock);
+	pthread_rwlock_wrlock(&b->lock);
 	old = b->table;
 	for (i = 0; i < old->nr; i++)
 		if (old->r[i].base == base && old->r[i].dev == dev &&
@@ -94,17 +84,16 @@ int bus_unregister(struct bus *b, uint64_t base, struct device *dev,
 		for (unsigned k = 0; k < old->nr; k++)
 			if (k != i)
 				t->r[j++] = old->r[k];
-		publish(b, old, t);
+		replace(b, t);
 		ret = 0;
 	}
-	pthread_mutex_unlock(&b->lock);
+	pthread_rwlock_unlock(&b->lock);
 	return ret;
 }
 
-const struct bus_range *bus_find(const struct bus *b, uint64_t addr,
-				 unsigned len)
+static const struct bus_range *lookup(const struct bus_table *t,
+				      uint64_t addr, unsigned len)
 {
-	const struct bus_table *t = __atomic_load_n(&b->table, __ATOMIC_ACQUIRE);
 	unsigned lo = 0, hi = t->nr;
 
 	while (lo < hi) {
@@ -124,6 +113,19 @@ const struct bus_range *bus_find(const struct bus *b, uint64_t addr,
 	return r;
 }
 
+bool bus_find(struct bus *b, uint64_t addr, unsigned len,
+	      struct bus_range *out)
+{
+	const struct bus_range *r;
+
+	pthread_rwlock_rdlock(&b->lock);
+	r = lookup(b->table, addr, len);
+	if (r)
+		*out = *r;
+	pthread_rwlock_unlock(&b->lock);
+	return r != NULL;
+}
+
 static uint64_t load_le(const void *data, unsigned len)
 {
 	uint64_t v = 0;
@@ -136,21 +138,18 @@ bool bus_access(struct bus *b, uint64_t addr, void *data, unsigned len,
 		bool is_write)
 {
 	static struct ratelimit rl = RATELIMIT_INIT(5, 10);
-	const struct bus_range *r;
+	struct bus_range r;
 
-	if (len == 0 || len > 8)
-		goto unclaimed;
-	r = bus_find(b, addr, len);
-	if (!r)
+	if (len == 0 || len > 8 || !bus_find(b, addr, len, &r))
 		goto unclaimed;
 	if (is_write) {
-		if (r->dev->ops->write)
-			r->dev->ops->write(r->dev, r->region, addr - r->base,
-					   len, load_le(data, len));
+		if (r.dev->ops->write)
+			r.dev->ops->write(r.dev, r.region, addr - r.base, len,
+					  load_le(data, len));
 	} else {
-		uint64_t v = r->dev->ops->read ?
-			r->dev->ops->read(r->dev, r->region, addr - r->base,
-					  len) : ~0ULL;
+		uint64_t v = r.dev->ops->read ?
+			r.dev->ops->read(r.dev, r.region, addr - r.base,
+					 len) : ~0ULL;
 		memcpy(data, &v, len);
 	}
 	return true;

@@ -1,11 +1,12 @@
 /* Address -> device dispatch for port I/O and MMIO.
  *
- * Readers (every exit) take no lock: they load the current table with
- * acquire semantics and binary-search it. Writers (device placement, PCI BAR
- * moves) serialise on a mutex, build a new table and publish it with release
- * semantics. A replaced table may still be in a reader's hands, so it is
- * retired, not freed, until bus_free(): BARs move a handful of times per
- * boot, so the retired tables stay few and small.
+ * Every exit looks its address up under the read side of a rwlock, copies
+ * the matching range out and drops the lock before calling the device. So
+ * writers (device placement, PCI BAR moves, which a guest can trigger at
+ * will) replace the table and free the old one at once, memory stays
+ * bounded, and a device handler that moves its own BAR (a PCI config write)
+ * takes the write side without deadlocking on its own read side. Devices
+ * themselves live until the VM is torn down, after the vCPUs are joined.
  */
 #ifndef CVISOR_BUS_BUS_H
 #define CVISOR_BUS_BUS_H
@@ -25,16 +26,14 @@ struct bus_range {
 };
 
 struct bus_table {
-	struct bus_table *retired_next;
 	unsigned nr;
 	struct bus_range r[];  /* sorted by base, disjoint */
 };
 
 struct bus {
 	enum bus_space space;
-	struct bus_table *_Atomic table;
-	struct bus_table *retired;     /* replaced tables, freed in bus_free */
-	pthread_mutex_t lock;          /* writers only */
+	struct bus_table *table;
+	pthread_rwlock_t lock;         /* read: lookups; write: changes */
 	/* Unclaimed accesses: counted, logged with a rate limit. */
 	uint64_t _Atomic unclaimed;
 };
@@ -48,8 +47,9 @@ int bus_register(struct bus *b, uint64_t base, uint64_t len,
 /* Remove the range of dev's region that starts at base; -ENOENT if none. */
 int bus_unregister(struct bus *b, uint64_t base, struct device *dev,
 		   unsigned region);
-const struct bus_range *bus_find(const struct bus *b, uint64_t addr,
-				 unsigned len);
+/* Copy the range decoding [addr, addr+len) to *out; false if none. */
+bool bus_find(struct bus *b, uint64_t addr, unsigned len,
+	      struct bus_range *out);
 /* Dispatch one access. Reads of unclaimed addresses return all-ones.
  * Returns true when a device claimed it. */
 bool bus_access(struct bus *b, uint64_t addr, void *data, unsigned len,
