@@ -218,8 +218,7 @@ int blk_backend_submit(struct blk_backend *b, struct blk_io *io)
 	__atomic_fetch_add(&b->inflight, 1, __ATOMIC_RELAXED);
 	rc = b->eng->submit(b, io);
 	if (rc) {
-		free(io->bounce);
-		io->bounce = NULL;
+		blk_bounce_free(b, io);
 		__atomic_fetch_sub(&b->inflight, 1, __ATOMIC_RELAXED);
 	}
 	return rc;

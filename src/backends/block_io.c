@@ -59,9 +59,16 @@ static bool iov_aligned(const struct iovec *iov, unsigned cnt, uint32_t a)
 static int setup_bounce(struct blk_backend *b, struct blk_io *io)
 {
 	uint32_t a = b->info.logical_block;
+	uint64_t held = __atomic_add_fetch(&b->bounce_bytes, io->total,
+					   __ATOMIC_RELAXED);
 
-	if (posix_memalign(&io->bounce, a < 4096 ? 4096 : a, io->total))
+	if (held > BLK_BOUNCE_LIMIT ||
+	    posix_memalign(&io->bounce, a < 4096 ? 4096 : a, io->total)) {
+		io->bounce = NULL;
+		__atomic_sub_fetch(&b->bounce_bytes, io->total,
+				   __ATOMIC_RELAXED);
 		return -ENOMEM;
+	}
 	if (io->op == BLK_OP_WRITE)
 		iov_copy(io->iov, io->iovcnt, io->bounce, true);
 	io->bounce_iov = (struct iovec){ io->bounce, io->total };
@@ -173,27 +180,33 @@ int blk_io_start(struct blk_backend *b, struct blk_io *io)
 	return -EINVAL;
 }
 
-static bool finish(struct blk_io *io, int64_t res)
+void blk_bounce_free(struct blk_backend *b, struct blk_io *io)
 {
-	if (io->bounce) {
-		if (res > 0 && io->op == BLK_OP_READ)
-			iov_copy(io->iov, io->iovcnt, io->bounce, false);
-		free(io->bounce);
-		io->bounce = NULL;
-	}
+	if (!io->bounce)
+		return;
+	free(io->bounce);
+	io->bounce = NULL;
+	__atomic_sub_fetch(&b->bounce_bytes, io->total, __ATOMIC_RELAXED);
+}
+
+static bool finish(struct blk_backend *b, struct blk_io *io, int64_t res)
+{
+	if (io->bounce && res > 0 && io->op == BLK_OP_READ)
+		iov_copy(io->iov, io->iovcnt, io->bounce, false);
+	blk_bounce_free(b, io);
 	io->result = res;
 	return false;
 }
 
-static bool rw_done(struct blk_io *io, int64_t res)
+static bool rw_done(struct blk_backend *b, struct blk_io *io, int64_t res)
 {
 	if (res < 0)
-		return finish(io, res);
+		return finish(b, io, res);
 	if (res == 0)                 /* the file shrank under us */
-		return finish(io, -EIO);
+		return finish(b, io, -EIO);
 	io->pos += (uint64_t)res;
 	if (io->pos >= io->total)
-		return finish(io, (int64_t)io->total);
+		return finish(b, io, (int64_t)io->total);
 	iov_advance(&io->cur_iov, &io->cur_cnt, (uint64_t)res);
 	rw_step(io);
 	return true;
@@ -203,7 +216,7 @@ static bool next_range(struct blk_backend *b, struct blk_io *io)
 {
 	io->pos = 0;
 	if (++io->range == io->nr_ranges)
-		return finish(io, 0);
+		return finish(b, io, 0);
 	range_step(b, io);
 	return true;
 }
@@ -219,7 +232,7 @@ static bool range_done(struct blk_backend *b, struct blk_io *io, int64_t res)
 {
 	if (io->zero_write) {
 		if (res <= 0)
-			return finish(io, res ? res : -EIO);
+			return finish(b, io, res ? res : -EIO);
 		io->pos += (uint64_t)res;
 		if (io->pos < io->ranges[io->range].len) {
 			range_step(b, io);
@@ -238,7 +251,7 @@ static bool range_done(struct blk_backend *b, struct blk_io *io, int64_t res)
 		return true;
 	}
 	if (res < 0)
-		return finish(io, res);
+		return finish(b, io, res);
 	return next_range(b, io);
 }
 
@@ -249,14 +262,14 @@ bool blk_io_step_done(struct blk_backend *b, struct blk_io *io, int64_t res)
 	switch (io->op) {
 	case BLK_OP_READ:
 	case BLK_OP_WRITE:
-		return rw_done(io, res);
+		return rw_done(b, io, res);
 	case BLK_OP_FLUSH:
-		return finish(io, res < 0 ? res : 0);
+		return finish(b, io, res < 0 ? res : 0);
 	case BLK_OP_DISCARD:
 	case BLK_OP_WRITE_ZEROES:
 		return range_done(b, io, res);
 	}
-	return finish(io, -EINVAL);
+	return finish(b, io, -EINVAL);
 }
 
 static int64_t ret(int64_t r)

@@ -37,11 +37,16 @@ struct blk_backend {
 	void *zeros;                  /* ZERO_CHUNK bytes of zeros */
 	bool no_zero_range;           /* fallocate cannot zero: write zeros */
 	unsigned inflight;            /* atomic */
+	uint64_t bounce_bytes;        /* atomic: O_DIRECT bounce memory held */
 	void (*batch_fn)(void *opaque);
 	void *batch_opaque;
 };
 
 #define BLK_ZERO_CHUNK (1u << 20)
+/* O_DIRECT bounce buffers a backend may hold at once: the guest picks its
+ * buffers' alignment, so without a cap it could make us allocate 64 MiB
+ * per request in flight. Over the cap a misaligned request fails. */
+#define BLK_BOUNCE_LIMIT (64ull << 20)
 
 extern const struct blk_engine_ops blk_sync_engine, blk_uring_engine;
 
@@ -54,6 +59,8 @@ bool blk_io_step_done(struct blk_backend *b, struct blk_io *io, int64_t res);
 int64_t blk_step_exec(struct blk_backend *b, const struct blk_step *s);
 /* Call done() and account for it. */
 void blk_io_complete(struct blk_backend *b, struct blk_io *io);
+/* Release a request's bounce buffer, if any, and its share of the cap. */
+void blk_bounce_free(struct blk_backend *b, struct blk_io *io);
 void blk_batch_end(struct blk_backend *b);
 
 #endif

@@ -169,8 +169,7 @@ static void handle_cqe(struct blk_backend *b, struct blk_io *io, int res)
 	}
 	if (uring_submit(b, io) == 0)
 		return;
-	free(io->bounce);         /* the next step could not be queued */
-	io->bounce = NULL;
+	blk_bounce_free(b, io);   /* the next step could not be queued */
 	io->result = -EIO;
 	blk_io_complete(b, io);
 }
