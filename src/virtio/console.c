@@ -16,6 +16,7 @@
 #include "backends/chardev.h"
 #include "core/util.h"
 #include "devices/registry.h"
+#include "event/loop.h"
 #include "virtio/vdev.h"
 #include "virtio/virtio.h"
 
@@ -41,7 +42,12 @@ struct virtio_console {
 	bool rx_held;
 	uint32_t rx_used;             /* bytes already put in it */
 	struct iovec tx_iov[CONS_MAX_IOV];
+	struct event_loop *loop;      /* to come back for more output */
 };
+
+/* Guest output handled per kick before the loop serves others: a guest
+ * with a full ring must not keep block completions and input waiting. */
+#define CONS_TX_BUDGET (256u * 1024)
 
 struct virtio_dev *virtio_console_new(struct guest_mem *mem,
 				      struct chardev *cd);
@@ -127,22 +133,36 @@ static size_t cons_rx(void *opaque, const uint8_t *buf, size_t len)
 	return done;
 }
 
-/* Guest output: write every readable byte to the chardev. */
+static void cons_tx_more(void *opaque)
+{
+	struct virtio_console *c = opaque;
+
+	virtio_queue_notify(&c->vdev, CONS_TXQ);
+}
+
+/* Guest output: write the readable bytes to the chardev, up to the budget;
+ * the rest waits for the next round of the event loop. */
 static void cons_tx(struct virtio_console *c)
 {
 	struct virtq_req r = { .iov = c->tx_iov, .max_iov = CONS_MAX_IOV };
 	struct virtq *vq = virtio_dev_vq(&c->vdev, CONS_TXQ);
+	uint64_t done = 0;
+	bool more = false;
 
-	while (virtio_queue_pop(&c->vdev, CONS_TXQ, &r) > 0) {
+	while (!(more = c->loop && done >= CONS_TX_BUDGET) &&
+	       virtio_queue_pop(&c->vdev, CONS_TXQ, &r) > 0) {
 		for (unsigned i = 0; i < r.nr_read; i++)
 			chardev_write(c->cd, r.iov[i].iov_base,
 				      r.iov[i].iov_len);
+		done += r.read_len;
 		virtq_fill(vq, &r, 0);
 		r = (struct virtq_req){ .iov = c->tx_iov,
 					.max_iov = CONS_MAX_IOV };
 	}
 	virtq_flush(vq);
 	virtio_queue_interrupt(&c->vdev, CONS_TXQ);
+	if (more)
+		event_loop_call(c->loop, cons_tx_more, c);
 }
 
 static void cons_queue_notify(struct virtio_dev *d, unsigned q)
@@ -233,6 +253,7 @@ static int cons_create(const struct vdev_config *vc,
 		chardev_close(cd);
 		return -ENOMEM;
 	}
+	container_of(d, struct virtio_console, vdev)->loop = env->loop;
 	return virtio_vdev_create(vc, env, d, virtio_console_release, out);
 }
 
