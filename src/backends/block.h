@@ -32,6 +32,10 @@ enum blk_op {
 };
 
 /* io->flags */
+/* Requests a device may have in flight per queue it opened the backend
+ * with (virtio-blk's queue size); engines size their rings for it. */
+#define BLK_MAX_INFLIGHT_PER_QUEUE 256
+
 #define BLK_IO_FUA	(1u << 0)  /* write: durable before completion */
 #define BLK_IO_UNMAP	(1u << 1)  /* write zeroes: may deallocate */
 

@@ -18,7 +18,7 @@
 #include <liburing.h>
 
 #define URING_MIN_DEPTH 128
-#define URING_MAX_DEPTH 1024
+#define URING_MAX_DEPTH 32768      /* the kernel's IORING_MAX_ENTRIES */
 #define REAP_BATCH 64
 
 struct uring_engine {
@@ -50,7 +50,11 @@ static int uring_init(struct blk_backend *b, unsigned nr_queues)
 	unsigned depth = URING_MIN_DEPTH;
 	int rc;
 
-	while (depth < URING_MAX_DEPTH && depth < nr_queues * 64)
+	/* Room for every request the guest can have in flight: a request
+	 * runs one step at a time, so the SQ never fills and the CQ (twice
+	 * the SQ) never overflows, whatever the guest queues. */
+	while (depth < URING_MAX_DEPTH &&
+	       depth < nr_queues * BLK_MAX_INFLIGHT_PER_QUEUE)
 		depth *= 2;
 	rc = io_uring_queue_init(depth, &u->ring, 0);
 	if (rc < 0) {

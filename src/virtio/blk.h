@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backends/block.h"
 #include "virtio/virtio.h"
 
 struct event_loop;
@@ -44,7 +45,7 @@ struct event_loop;
 
 /* Limits cvisor advertises. */
 #define VIRTIO_BLK_MAX_QUEUES		32      /* QNX's `threads` limit */
-#define VIRTIO_BLK_QUEUE_SIZE		256
+#define VIRTIO_BLK_QUEUE_SIZE		BLK_MAX_INFLIGHT_PER_QUEUE
 #define VIRTIO_BLK_SEG_MAX		(VIRTIO_BLK_QUEUE_SIZE - 2)
 #define VIRTIO_BLK_SIZE_MAX		(1u << 20)
 #define VIRTIO_BLK_MAX_DWZ_SEG		16      /* discard/zeroes segments */
