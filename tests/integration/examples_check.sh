@@ -2,7 +2,7 @@
 . "$(dirname "$0")/lib.sh"
 [ -x "$CVISOR" ] || fail "$CVISOR not built"
 # The examples name the default build's guest (../build/guest/...).
-[ -f build/guest/testguest.elf ] || make -s guest >/dev/null || fail "cannot build the guest"
+[ -f build/guest/testguest.elf ] || make -s guest BUILD=build >/dev/null || fail "cannot build the guest"
 n=0
 for f in examples/*.qvmconf; do
 	# linux.qvmconf names a kernel that scripts/fetch-linux.sh downloads
