@@ -33,7 +33,7 @@ static int setup(void **state)
 	if (!mkdtemp(dir))
 		return -1;
 	snprintf(name, sizeof(name), "%s/t.qvmconf", dir);
-	write_file("blob.bin", "blob\n");
+	write_file("blob.dat", "blob\n");
 	return 0;
 }
 
@@ -66,13 +66,13 @@ static void bad(const char *text, const char *want)
 	assert_string_equal(got, want);
 }
 
-#define RL "ram 1m load blob.bin "
+#define RL "ram 1m load blob.dat "
 
 /* ---- lexer ---- */
 
 static void test_comments_and_whitespace(void **state)
 {
-	ok("# comment\n\tram\t1m # trailing\n\n  load blob.bin#glued\n"
+	ok("# comment\n\tram\t1m # trailing\n\n  load blob.dat#glued\n"
 	   "system\r\nvm1\n");
 	assert_string_equal(cfg.system, "vm1");
 	assert_int_equal(cfg.nr_ram, 1);
@@ -97,7 +97,7 @@ static void test_strings(void **state)
 
 static void test_positions(void **state)
 {
-	ok("ram 1m\n  load blob.bin\n\tvdev   ser8250\n");
+	ok("ram 1m\n  load blob.dat\n\tvdev   ser8250\n");
 	assert_string_equal(cfg.vdevs[0].pos.file, name);
 	assert_int_equal(cfg.vdevs[0].pos.line, 3);
 	assert_int_equal(cfg.vdevs[0].pos.col, 9);   /* a tab is one byte */
@@ -112,7 +112,7 @@ static void test_positions(void **state)
 
 static void test_numbers(void **state)
 {
-	ok("ram 0,640k ram 1m,0x1000 ram 0X200000,2M ram 1g,1G load blob.bin");
+	ok("ram 0,640k ram 1m,0x1000 ram 0X200000,2M ram 1g,1G load blob.dat");
 	assert_int_equal(cfg.ram[0].size, 640 * 1024);
 	assert_int_equal(cfg.ram[1].start, 1 << 20);
 	assert_int_equal(cfg.ram[1].size, 0x1000);
@@ -157,9 +157,9 @@ static void test_include_relative(void **state)
 	snprintf(sub, sizeof(sub), "%s/sub", dir);
 	mkdir(sub, 0755);
 	write_file("sub/inner.qvmconf", "vdev ser8250 hostdev out.txt\n"
-		   "initrd load ../blob.bin\n");
+		   "initrd load ../blob.dat\n");
 	write_file("sub/outer.qvmconf", "@inner.qvmconf\nsystem x\n");
-	ok("ram 1m load blob.bin @sub/outer.qvmconf cmdline \"c\"");
+	ok("ram 1m load blob.dat @sub/outer.qvmconf cmdline \"c\"");
 	assert_string_equal(cfg.system, "x");
 	assert_int_equal(cfg.nr_vdevs, 1);
 	assert_non_null(strstr(cfg.vdevs[0].pos.file, "sub/inner.qvmconf"));
@@ -167,7 +167,7 @@ static void test_include_relative(void **state)
 	assert_int_equal(cfg.vdevs[0].pos.col, 6);
 	/* hostdev and load paths are relative to the including file */
 	assert_non_null(strstr(cfg.vdevs[0].hostdevs[0].path, "sub/out.txt"));
-	assert_non_null(strstr(cfg.loads[1].path, "sub/../blob.bin"));
+	assert_non_null(strstr(cfg.loads[1].path, "sub/../blob.dat"));
 	assert_string_equal(cfg.cmdline, "c");
 	config_free(&cfg);
 }
@@ -185,7 +185,7 @@ static void test_include_cycle(void **state)
 	assert_string_equal(err.pos.file, got);
 	/* including the same file twice in a row is no cycle */
 	write_file("c.qvmconf", "# nothing\n");
-	ok("@c.qvmconf @c.qvmconf ram 1m load blob.bin");
+	ok("@c.qvmconf @c.qvmconf ram 1m load blob.dat");
 	config_free(&cfg);
 }
 
@@ -216,7 +216,7 @@ static void test_include_errors(void **state)
 static void test_memory(void **state)
 {
 	ok("ram 0,0xa0000 reserve loc 0xa0000,0x20000 rom 0xc0000,0x40000 "
-	   "ram 1m,1023m ram 16m load blob.bin");
+	   "ram 1m,1023m ram 16m load blob.dat");
 	assert_int_equal(cfg.nr_ram, 3);
 	assert_int_equal(cfg.nr_rom, 1);
 	assert_int_equal(cfg.rom[0].start, 0xc0000);
@@ -230,7 +230,7 @@ static void test_memory(void **state)
 	assert_int_equal(cfg.reserve[0].loc.len, 0x20000);
 	config_free(&cfg);
 	/* QNX's x86 map: `ram 0xa0000` then rom, then ram after the rom */
-	ok("ram 0xa0000 rom 0xc0000,0x40000 ram 1024M load blob.bin");
+	ok("ram 0xa0000 rom 0xc0000,0x40000 ram 1024M load blob.dat");
 	assert_int_equal(cfg.ram[0].start, 0);
 	assert_int_equal(cfg.ram[1].start, 0x100000);
 	config_free(&cfg);
@@ -286,24 +286,24 @@ static void test_too_many_cpus(void **state)
 
 static void test_loads(void **state)
 {
-	ok("ram 0,16m load 0x100000,blob.bin initrd load blob.bin "
-	   "data load 0x2000,blob.bin acpi load blob.bin fdt load blob.bin");
+	ok("ram 0,16m load 0x100000,blob.dat initrd load blob.dat "
+	   "data load 0x2000,blob.dat acpi load blob.dat fdt load blob.dat");
 	assert_int_equal(cfg.nr_loads, 5);
 	assert_int_equal(cfg.loads[0].type, BLOB_GUEST);
 	assert_true(cfg.loads[0].has_addr);
 	assert_int_equal(cfg.loads[0].addr, 0x100000);
-	assert_non_null(strstr(cfg.loads[0].path, "/blob.bin"));
+	assert_non_null(strstr(cfg.loads[0].path, "/blob.dat"));
 	assert_int_equal(cfg.loads[1].type, BLOB_INITRD);
 	assert_int_equal(cfg.loads[2].type, BLOB_DATA);
 	assert_int_equal(cfg.loads[3].type, BLOB_ACPI);
 	assert_int_equal(cfg.loads[4].type, BLOB_FDT);
 	config_free(&cfg);
 	/* `guest load` is the default blob spelled out */
-	ok("ram 1m guest load blob.bin");
+	ok("ram 1m guest load blob.dat");
 	assert_int_equal(cfg.loads[0].type, BLOB_GUEST);
 	config_free(&cfg);
 	/* a load into ROM is fine */
-	ok("ram 1m rom 0x100000,64k load blob.bin data load 0x100000,blob.bin");
+	ok("ram 1m rom 0x100000,64k load blob.dat data load 0x100000,blob.dat");
 	config_free(&cfg);
 }
 
@@ -348,7 +348,7 @@ static void test_unsupported_statements(void **state)
 
 static void test_defaults(void **state)
 {
-	ok("ram 1m load blob.bin vdev ser8250 vdev ser8250 vdev pckeyboard "
+	ok("ram 1m load blob.dat vdev ser8250 vdev ser8250 vdev pckeyboard "
 	   "vdev debug-exit vdev testdev vdev timer8254 vdev 8259 vdev 8259");
 	assert_int_equal(cfg.nr_cpus, 1);
 	assert_string_equal(cfg.ioapic_name, "ioapic");
@@ -416,7 +416,7 @@ static void test_vdev_options(void **state)
 static void test_context_continues(void **state)
 {
 	/* QNX: top-level options do not end a vdev context */
-	ok("vdev ser8250 ram 1m intr ioapic:3 load blob.bin name c");
+	ok("vdev ser8250 ram 1m intr ioapic:3 load blob.dat name c");
 	assert_int_equal(cfg.vdevs[0].intrs[0].line, 3);
 	assert_string_equal(cfg.vdevs[0].name, "c");
 	config_free(&cfg);
@@ -431,14 +431,14 @@ static void test_context_continues(void **state)
  * is on PCI; the host bridge is slot 0 of the only bus. */
 static void test_pci_hole(void **state)
 {
-	ok("ram 0,2816m load blob.bin rom 0xfc000000,0x1000 "
+	ok("ram 0,2816m load blob.dat rom 0xfc000000,0x1000 "
 	   "vdev virtio-entropy vdev virtio-entropy loc pci:0:31.7 "
 	   "vdev virtio-entropy loc pci:1af4/1044");
 	assert_true(vm_config_has_pci(&cfg));
 	assert_true(cfg.vdevs[0].on_pci);
 	config_free(&cfg);
 	/* without PCI the same addresses are ordinary memory */
-	ok("ram 0,3g load blob.bin rom 0xc0000000,64k "
+	ok("ram 0,3g load blob.dat rom 0xc0000000,64k "
 	   "vdev testdev loc 0xd0000000");
 	assert_false(vm_config_has_pci(&cfg));
 	config_free(&cfg);
@@ -473,7 +473,7 @@ static void test_args(void **state)
 			 "console=ttyS0 quiet", "vdev", "ser8250", "hostdev",
 			 ">-", inc };
 
-	snprintf(blob, sizeof(blob), "%s/blob.bin", dir);
+	snprintf(blob, sizeof(blob), "%s/blob.dat", dir);
 	write_file("args.qvmconf", "system fromfile\n");
 	snprintf(file, sizeof(file), "%s/args.qvmconf", dir);
 	snprintf(inc, sizeof(inc), "@%s", file);
@@ -492,7 +492,7 @@ static void test_args_errors(void **state)
 {
 	char *argv1[] = { "ram", "1m", "load" };
 	char *argv2[] = { "@/nonexistent/x.qvmconf" };
-	char *argv3[] = { "ram", "1m", "load", "blob.bin-not-here" };
+	char *argv3[] = { "ram", "1m", "load", "blob.dat-not-here" };
 
 	assert_int_equal(config_from_args(&cfg, 3, argv1, &err), -1);
 	assert_string_equal(err.pos.file, "<command line>");

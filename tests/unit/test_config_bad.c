@@ -21,7 +21,7 @@ struct bad {
 	const char *name, *text, *want;
 };
 
-#define RL "ram 1m\nload blob.bin\n"   /* a minimal valid start */
+#define RL "ram 1m\nload blob.dat\n"   /* a minimal valid start */
 
 static const struct bad bad[] = {
 	{ "unknown-option", RL "foo\n",
@@ -35,7 +35,7 @@ static const struct bad bad[] = {
 	  "4:17: 'sched' is only valid after cpu" },
 	{ "hostdev-after-cpu", "cpu hostdev >-\n",
 	  "2:5: 'hostdev' is only valid after vdev" },
-	{ "ram-missing-arg", "load blob.bin\nram\n",
+	{ "ram-missing-arg", "load blob.dat\nram\n",
 	  "3:1: expected [START,]SIZE after 'ram'" },
 	{ "unknown-vdev-type", "vdev nosuch\n",
 	  "2:6: unknown vdev type 'nosuch'" },
@@ -50,18 +50,18 @@ static const struct bad bad[] = {
 	{ "cluster", "cpu cluster c0\n", "2:5: 'cluster' is not supported yet" },
 	{ "cmdline-twice", "cmdline \"a\"\ncmdline \"b\"\n",
 	  "3:1: 'cmdline' given twice (first at $FILE:2:1)" },
-	{ "no-ram", "load blob.bin\n", "2:1: no ram: add `ram SIZE`" },
-	{ "no-guest", "ram 1m\ninitrd load blob.bin\n",
+	{ "no-ram", "load blob.dat\n", "2:1: no ram: add `ram SIZE`" },
+	{ "no-guest", "ram 1m\ninitrd load blob.dat\n",
 	  "2:1: no guest image: add `load PATH`" },
-	{ "two-guests", RL "guest load blob.bin\n",
+	{ "two-guests", RL "guest load blob.dat\n",
 	  "4:12: more than one guest image (first at $FILE:3:6)" },
 	{ "missing-file", "ram 1m\nload nofile.bin\n",
 	  "3:6: cannot read '$DIR/nofile.bin': no such file or directory" },
-	{ "data-no-addr", RL "data load blob.bin\n",
+	{ "data-no-addr", RL "data load blob.dat\n",
 	  "4:11: data load needs an address: data load ADDR,PATH" },
-	{ "load-outside-ram", "ram 1m\nload 0x200000,blob.bin\n",
+	{ "load-outside-ram", "ram 1m\nload 0x200000,blob.dat\n",
 	  "3:6: load address 0x200000 is outside ram and rom" },
-	{ "ram-after-load", RL "initrd load 0x200000,blob.bin\nram 2m,1m\n",
+	{ "ram-after-load", RL "initrd load 0x200000,blob.dat\nram 2m,1m\n",
 	  "4:13: ram must be allocated before components that refer to guest "
 	  "memory (ram at $FILE:5:5 comes after this load)" },
 	{ "ram-unaligned", "ram 0x1001,1m\n",
@@ -76,12 +76,12 @@ static const struct bad bad[] = {
 	{ "ram-wraps", "ram 0xfffffffffffff000,8k\n",
 	  "2:5: ram 0xfffffffffffff000,0x2000 wraps around the address space" },
 	{ "ram-limit", "ram 2048g\n", "2:5: total ram exceeds the limit of 1 TiB" },
-	{ "ram-overlap", "ram 0,1m\nload blob.bin\nram 0x80000,1m\n",
+	{ "ram-overlap", "ram 0,1m\nload blob.dat\nram 0x80000,1m\n",
 	  "4:5: ram mem 0x80000-0x17ffff overlaps ram mem 0x0-0xfffff at "
 	  "$FILE:2:5" },
 	{ "rom-no-start", "rom 256k\n",
 	  "2:5: expected START,SIZE after 'rom', got '256k'" },
-	{ "reserve-overlap", "ram 0,0xa0000\nload blob.bin\n"
+	{ "reserve-overlap", "ram 0,0xa0000\nload blob.dat\n"
 	  "reserve loc 0x9f000,0x2000\n",
 	  "4:13: reserve mem 0x9f000-0xa0fff overlaps ram mem 0x0-0x9ffff at "
 	  "$FILE:2:5" },
@@ -152,7 +152,7 @@ static const struct bad bad[] = {
 	  "2:8: expected 'reset' or 'exit' after 'reboot', got 'never'" },
 	{ "vdev-missing-type", "ram 1m\nvdev\n",
 	  "3:1: expected a vdev type after 'vdev'" },
-	{ "blob-without-load", "initrd blob.bin\n",
+	{ "blob-without-load", "initrd blob.dat\n",
 	  "2:1: expected 'load' after 'initrd'" },
 	{ "pic8259-moved", RL "vdev 8259 loc 0x30\n",
 	  "4:15: vdev 8259 is emulated by kvm and cannot move to io 0x30" },
@@ -183,10 +183,10 @@ static const struct bad bad[] = {
 	  "2:14: expected an interrupt after 'intr'" },
 	{ "intr-syntax", "vdev ser8250 intr 4\n",
 	  "2:19: invalid interrupt '4'; expected NAME:LINE or apic" },
-	{ "multiboot-module", "multiboot-module load blob.bin\n",
+	{ "multiboot-module", "multiboot-module load blob.dat\n",
 	  "2:1: 'multiboot-module' is not supported yet" },
-	{ "blob-too-big", "ram 0,64k\nload 0xf000,big.bin\n",
-	  "3:6: '$DIR/big.bin' (8192 bytes) does not fit at 0xf000: memory ends "
+	{ "blob-too-big", "ram 0,64k\nload 0xf000,big.dat\n",
+	  "3:6: '$DIR/big.dat' (8192 bytes) does not fit at 0xf000: memory ends "
 	  "at 0x10000" },
 	{ "reserve-unknown", "reserve size 4\n",
 	  "2:9: unknown option 'size' for reserve; expected loc or intr" },
@@ -204,7 +204,7 @@ static const struct bad bad[] = {
 	  "2:13: expected 'reset' or 'exit' after 'triplefault', got 'maybe'" },
 	{ "triplefault-twice", "triplefault exit triplefault reset\n",
 	  "2:18: 'triplefault' given twice (first at $FILE:2:1)" },
-	{ "pci-hole-ram", "ram 0x80000000,2g\nload blob.bin\nvdev virtio-entropy\n",
+	{ "pci-hole-ram", "ram 0x80000000,2g\nload blob.dat\nvdev virtio-entropy\n",
 	  "2:5: ram mem 0x80000000-0xffffffff overlaps the PCI hole "
 	  "0xb0000000-0xfbffffff (needed by vdev virtio-entropy at $FILE:4:6)" },
 	{ "pci-hole-device", RL "vdev virtio-entropy\nvdev testdev loc 0xc0000000\n",
@@ -265,10 +265,10 @@ static int setup(void **state)
 	strcpy(tmpdir, "/tmp/cvisor-cfg-XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
-	snprintf(path, sizeof(path), "%s/blob.bin", tmpdir);
+	snprintf(path, sizeof(path), "%s/blob.dat", tmpdir);
 	write_file(path, "blob\n", 5);
 	memset(big, 0, sizeof(big));
-	snprintf(path, sizeof(path), "%s/big.bin", tmpdir);
+	snprintf(path, sizeof(path), "%s/big.dat", tmpdir);
 	write_file(path, big, sizeof(big));
 	return 0;
 }
