@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Run a command where /dev/kvm is real, on a host that has none.
+#
+#   scripts/nested-kvm.sh [-t SECONDS] COMMAND [ARGS...]
+#
+# Boots Debian 12's generic kernel under QEMU TCG with an emulated AMD SVM
+# CPU (TCG implements SVM with nested paging), loads kvm-amd there, and runs
+# COMMAND in a chroot of this host's own file system (shared read-only over
+# virtio-9p, the source tree shared read-write), so the command sees the
+# same tools, the same tree and a working /dev/kvm.  The exit status is the
+# command's.  Everything runs under emulation: correctness, not speed, is
+# what this can show (numbers taken here are labelled "nested TCG").
+#
+# Needs qemu-system-x86 and the kernel package (fetched with apt-get
+# download into $NEST_CACHE, default build/nest-cache).  Exits 77 with a
+# reason when the nest cannot be built here.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${NEST_CACHE:-$top/${BUILD:-build}/nest-cache}
+timeout_s=1800
+if [ "${1:-}" = -t ]; then timeout_s=$2; shift 2; fi
+[ $# -gt 0 ] || { echo "usage: $0 [-t SECONDS] COMMAND [ARGS...]" >&2; exit 64; }
+
+skip() { echo "SKIP: $*" >&2; exit 77; }
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
+
+# --- the kernel: Debian's generic one has kvm-amd and 9p as modules -------
+kernel_pkg() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-amd64\)$/\1/p' | head -1
+}
+fetch_kernel() {
+	local pkg deb
+	ls "$cache"/root/boot/vmlinuz-* >/dev/null 2>&1 && return 0
+	pkg=$(kernel_pkg)
+	if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
+		apt-get update -qq >/dev/null 2>&1; pkg=$(kernel_pkg)
+	fi
+	[ -n "$pkg" ] || skip "no linux-image-*-amd64 package known to apt"
+	mkdir -p "$cache/debs" "$cache/root" || skip "cannot create $cache"
+	(cd "$cache/debs" && timeout 600 apt-get download -q "$pkg" >/dev/null 2>&1) ||
+		skip "apt-get download $pkg failed"
+	deb=$(ls "$cache"/debs/"$pkg"_*.deb | sort -V | tail -1)
+	dpkg-deb -x "$deb" "$cache/root" || skip "dpkg-deb -x $deb failed"
+}
+
+# --- the initramfs: busybox, the modules, and an /init that chroots -------
+# Modules in load order (each after what it depends on).
+mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
+netfs fscache 9pnet 9pnet_virtio 9p irqbypass kvm ccp kvm-amd"
+
+ino=1
+pad4() { head -c $(( (4 - $1 % 4) % 4 )) /dev/zero; }
+cpio_entry() {		# NAME MODE FILE|"" [RDEVMAJOR RDEVMINOR]
+	local name=$1 mode=$2 file=$3 size=0 nlen=$(( ${#1} + 1 ))
+	[ -n "$file" ] && size=$(stat -L -c %s "$file")
+	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+		$ino "$mode" 0 0 1 0 "$size" 0 0 "${4:-0}" "${5:-0}" $nlen 0
+	printf '%s\0' "$name"
+	pad4 $(( 110 + nlen ))
+	if [ -n "$file" ]; then cat "$file"; pad4 "$size"; fi
+	ino=$((ino + 1))
+}
+
+write_init() {
+	cat <<-'EOF'
+	#!/bin/busybox sh
+	/bin/busybox --install -s /bin
+	mount -t proc proc /proc; mount -t sysfs sys /sys
+	mount -t devtmpfs dev /dev
+	for m in $(cat /mods/order); do insmod /mods/$m.ko || { echo "NEST: insmod $m failed"; dmesg | tail -3; }; done
+	[ -c /dev/kvm ] || echo "NEST: no /dev/kvm"
+	mkdir -p /host
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro hostroot /host
+	top=$(cat /etc/nest-top)
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none work /host$top
+	mount -t proc proc /host/proc; mount -t sysfs sys /host/sys
+	mount -o bind /dev /host/dev; mkdir -p /dev/pts; mount -t devpts devpts /host/dev/pts
+	mount -t tmpfs tmp /host/tmp; mount -t tmpfs run /host/run
+	echo "NEST: ready, $(nproc) CPUs, $(ls /dev/kvm)"
+	chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/tmp TERM=dumb NESTED_KVM=1 /bin/bash $top/.nest-cmd </dev/console >/dev/console 2>&1
+	echo "NEST-EXIT: $?"
+	sync
+	poweroff -f
+	EOF
+}
+
+build_initramfs() {
+	local kver m f bb out=$cache/initrd.img
+	kver=$(basename "$(ls -d "$cache"/root/lib/modules/*/ | head -1)")
+	bb=$("$top/scripts/fetch-linux.sh" busybox) || skip "busybox-static: $bb"
+	write_init >"$cache/init"
+	echo "$top" >"$cache/top"
+	: >"$cache/order"
+	{
+		for d in bin dev proc sys tmp mods etc; do cpio_entry $d $((0040755)) ""; done
+		cpio_entry dev/console $((0020600)) "" 5 1
+		cpio_entry bin/busybox $((0100755)) "$bb"
+		cpio_entry init $((0100755)) "$cache/init"
+		cpio_entry etc/nest-top $((0100644)) "$cache/top"
+		for m in $mods; do
+			f=$(find "$cache/root/lib/modules/$kver" -name "$m.ko" | head -1)
+			[ -n "$f" ] || { echo "no module $m" >&2; exit 77; }
+			echo "$m" >>"$cache/order"
+			cpio_entry "mods/$m.ko" $((0100644)) "$f"
+		done
+		cpio_entry mods/order $((0100644)) "$cache/order"
+		cpio_entry TRAILER!!! 0 ""
+	} >"$out.tmp" && mv "$out.tmp" "$out"
+}
+
+fetch_kernel
+build_initramfs
+kernel=$(ls "$cache"/root/boot/vmlinuz-* | sort -V | tail -1)
+
+# The command, as a script in the shared tree (the only place both sides see).
+cmdfile=$top/.nest-cmd
+{
+	printf 'cd %q || exit 70\n' "$PWD"
+	printf '%q ' "$@"; echo
+} >"$cmdfile"
+trap 'rm -f "$cmdfile"' EXIT
+
+log=$(mktemp)
+timeout "$timeout_s" qemu-system-x86_64 -accel tcg,thread=multi -M q35 \
+	-cpu max,vendor=AuthenticAMD,+svm,+npt -smp "${NEST_CPUS:-2}" \
+	-m "${NEST_MEM:-3G}" -nodefaults -nographic -no-reboot \
+	-serial stdio -kernel "$kernel" -initrd "$cache/initrd.img" \
+	-append "console=ttyS0 quiet panic=-1 rdinit=/init" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$top",mount_tag=work,security_model=none \
+	</dev/null | tee "$log"
+st=$(sed -n 's/.*NEST-EXIT: \([0-9]*\).*/\1/p' "$log" | tail -1)
+rm -f "$log"
+[ -n "$st" ] || { echo "NEST: the nested machine did not report an exit status" >&2; exit 70; }
+exit "$st"
