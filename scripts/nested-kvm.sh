@@ -68,6 +68,8 @@ write_init() {
 	/bin/busybox --install -s /bin
 	mount -t proc proc /proc; mount -t sysfs sys /sys
 	mount -t devtmpfs dev /dev
+	ln -s /proc/self/fd /dev/fd
+	ln -s fd/0 /dev/stdin; ln -s fd/1 /dev/stdout; ln -s fd/2 /dev/stderr
 	for m in $(cat /mods/order); do insmod /mods/$m.ko || { echo "NEST: insmod $m failed"; dmesg | tail -3; }; done
 	[ -c /dev/kvm ] || echo "NEST: no /dev/kvm"
 	mkdir -p /host
@@ -76,7 +78,9 @@ write_init() {
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none work /host$top
 	mount -t proc proc /host/proc; mount -t sysfs sys /host/sys
 	mount -o bind /dev /host/dev; mkdir -p /dev/pts; mount -t devpts devpts /host/dev/pts
-	mount -t tmpfs tmp /host/tmp; mount -t tmpfs run /host/run
+	# /tmp from the host too: tmpfs (6.1) has no O_DIRECT, which tests use
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none tmp /host/tmp
+	mount -t tmpfs run /host/run
 	echo "NEST: ready, $(nproc) CPUs, $(ls /dev/kvm)"
 	chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/tmp TERM=dumb NESTED_KVM=1 /bin/bash $top/.nest-cmd </dev/console >/dev/console 2>&1
@@ -120,7 +124,8 @@ cmdfile=$top/.nest-cmd
 	printf 'cd %q || exit 70\n' "$PWD"
 	printf '%q ' "$@"; echo
 } >"$cmdfile"
-trap 'rm -f "$cmdfile"' EXIT
+tmpd=$(mktemp -d)
+trap 'rm -rf "$cmdfile" "$tmpd"' EXIT
 
 log=$(mktemp)
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg,thread=multi -M q35 \
@@ -130,6 +135,7 @@ timeout "$timeout_s" qemu-system-x86_64 -accel tcg,thread=multi -M q35 \
 	-append "console=ttyS0 quiet panic=-1 rdinit=/init" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$top",mount_tag=work,security_model=none \
+	-virtfs local,path="$tmpd",mount_tag=tmp,security_model=none \
 	</dev/null | tee "$log"
 st=$(sed -n 's/.*NEST-EXIT: \([0-9]*\).*/\1/p' "$log" | tail -1)
 rm -f "$log"

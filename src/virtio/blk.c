@@ -242,6 +242,16 @@ static int parse_params(const struct vdev_config *vc,
 	return 0;
 }
 
+/* open(2)'s EINVAL for O_DIRECT says nothing about why: name the cause. */
+static const char *open_error(int rc, const struct virtio_blk_params *p)
+{
+	if (rc == -ENOTBLK)
+		return "not a regular file or block device";
+	if (rc == -EINVAL && p->direct)
+		return "its file system does not support O_DIRECT (`dio enable`)";
+	return strerror(-rc);
+}
+
 static int blk_create(const struct vdev_config *vc, const struct dev_env *env,
 		      struct device **out)
 {
@@ -257,8 +267,7 @@ static int blk_create(const struct vdev_config *vc, const struct dev_env *env,
 	if (!blk) {
 		rc = errno ? -errno : -EIO;
 		where(at, sizeof(at), &vc->hostdevs[0].pos);
-		pr_err("%s: virtio-blk: %s: %s", at, p.path, rc == -ENOTBLK ?
-		       "not a regular file or block device" : strerror(-rc));
+		pr_err("%s: virtio-blk: %s: %s", at, p.path, open_error(rc, &p));
 		return rc;
 	}
 	/* From here the glue owns blk: it releases it on failure. */
