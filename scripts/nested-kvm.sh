@@ -75,6 +75,7 @@ write_init() {
 	mkdir -p /host
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro hostroot /host
 	top=$(cat /etc/nest-top)
+	cmd=$(sed -n 's/.* nestcmd=\([^ ]*\).*/\1/p' /proc/cmdline)
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none work /host$top
 	mount -t proc proc /host/proc; mount -t sysfs sys /host/sys
 	mount -o bind /dev /host/dev; mkdir -p /dev/pts; mount -t devpts devpts /host/dev/pts
@@ -83,7 +84,7 @@ write_init() {
 	mount -t tmpfs run /host/run
 	echo "NEST: ready, $(nproc) CPUs, $(ls /dev/kvm)"
 	chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME=/tmp TERM=dumb NESTED_KVM=1 /bin/bash $top/.nest-cmd </dev/console >/dev/console 2>&1
+		HOME=/tmp TERM=dumb NESTED_KVM=1 /bin/bash "$cmd" </dev/console >/dev/console 2>&1
 	echo "NEST-EXIT: $?"
 	sync
 	poweroff -f
@@ -119,9 +120,14 @@ build_initramfs
 kernel=$(ls "$cache"/root/boot/vmlinuz-* | sort -V | tail -1)
 
 # The command, as a script in the shared tree (the only place both sides see).
-cmdfile=$top/.nest-cmd
+cmdfile=$(mktemp "$top/.nest-cmd.XXXXXX")
+# The chroot starts with an empty environment: carry over the variables
+# the tests and benchmarks read.
 {
 	printf 'cd %q || exit 70\n' "$PWD"
+	for v in $(compgen -v | grep -E '^(BUILD|N|SIZE_MB|SEQ_MB|AIO|QD|BS|CVISOR_.*|LINUX_.*)$'); do
+		printf 'export %s=%q\n' "$v" "${!v}"
+	done
 	printf '%q ' "$@"; echo
 } >"$cmdfile"
 tmpd=$(mktemp -d)
@@ -132,7 +138,7 @@ timeout "$timeout_s" qemu-system-x86_64 -accel tcg,thread=multi -M q35 \
 	-cpu max,vendor=AuthenticAMD,+svm,+npt -smp "${NEST_CPUS:-2}" \
 	-m "${NEST_MEM:-3G}" -nodefaults -nographic -no-reboot \
 	-serial stdio -kernel "$kernel" -initrd "$cache/initrd.img" \
-	-append "console=ttyS0 quiet panic=-1 rdinit=/init" \
+	-append "console=ttyS0 quiet panic=-1 rdinit=/init nestcmd=$cmdfile" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$top",mount_tag=work,security_model=none \
 	-virtfs local,path="$tmpd",mount_tag=tmp,security_model=none \

@@ -292,6 +292,13 @@ static bool pckeyboard_default_loc(unsigned index, uint64_t *addr)
 	return index == 0;
 }
 
+/* IRQ1 as on a PC: Linux's i8042 driver fails its probe without one. */
+static bool pckeyboard_default_intr(unsigned index, uint32_t *line)
+{
+	*line = 1;
+	return index == 0;
+}
+
 static int pckeyboard_create(const struct vdev_config *vc,
 			     const struct dev_env *env, struct device **out)
 {
@@ -300,7 +307,6 @@ static int pckeyboard_create(const struct vdev_config *vc,
 
 	pthread_mutex_init(&k->lock, NULL);
 	k->env = *env;
-	/* IRQ1 only when the config gives one: reboot needs no interrupt. */
 	k->has_irq = vc->nr_intrs > 0;
 	k->gsi = k->has_irq ? vc->intrs[0].line : 0;
 	k->dev.ops = &i8042_ops;
@@ -322,5 +328,6 @@ const struct vdev_type pckeyboard_type = {
 	.loc_space = LOC_IO,
 	.region_len = 1,
 	.default_loc = pckeyboard_default_loc,
+	.default_intr = pckeyboard_default_intr,
 	.create = pckeyboard_create,
 };

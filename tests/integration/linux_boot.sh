@@ -90,16 +90,29 @@ missing() {
 	done
 	return 1
 }
+# Where kernel code runs at a useful speed the boot goes on to the
+# initramfs, whose /init prints its marker and powers off (ACPI S5): then
+# cvisor must exit 0 by itself. Where it is emulated slowly (DESIGN.md) the
+# kernel does not get that far in time, and the markers above are the test.
 limit=${LINUX_BOOT_TIMEOUT:-280}
-while m=$(missing) && [ $(( $(date +%s) - t0 )) -lt "$limit" ] &&
-      kill -0 "$pid" 2>/dev/null; do
+while [ $(( $(date +%s) - t0 )) -lt "$limit" ] && kill -0 "$pid" 2>/dev/null; do
 	sleep 1
 done
-kill "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+exited=1
+kill -0 "$pid" 2>/dev/null && { exited=0; kill "$pid"; }
+wait "$pid"
+STATUS=$?
 echo "--- console (tail) ---"; tail -40 "$console"
 if m=$(missing); then
 	fail "marker not reached in $(( $(date +%s) - t0 )) s: '$m'; stderr: $(tail -5 "$TMP/err")"
 fi
 grep -E '^\[ *[0-9.]+\] Memory: ' "$console" | head -1
-echo "all markers reached in $(( $(date +%s) - t0 )) s"
+if [ $exited = 1 ]; then
+	expect_status 0
+	grep -q "CVISOR-INIT: busybox up, 2 CPUs" "$console" ||
+		fail "cvisor exited before the initramfs ran: $(tail -3 "$console")"
+	grep -q "reboot: Power down" "$console" || fail "no ACPI power-off in the log"
+	echo "booted to the initramfs and powered off (S5, status 0) in $(( $(date +%s) - t0 )) s"
+else
+	echo "all markers reached in $(( $(date +%s) - t0 )) s (the kernel was still booting at ${limit} s)"
+fi

@@ -362,7 +362,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.vdevs[1].locs[0].addr, 0x2f8);
 	assert_int_equal(cfg.vdevs[1].intrs[0].line, 3);
 	assert_int_equal(cfg.vdevs[2].locs[0].addr, 0x60);
-	assert_int_equal(cfg.vdevs[2].nr_intrs, 0);
+	assert_int_equal(cfg.vdevs[2].nr_intrs, 1);
+	assert_int_equal(cfg.vdevs[2].intrs[0].line, 1);
 	assert_int_equal(cfg.vdevs[3].locs[0].addr, 0xf4);
 	assert_int_equal(cfg.vdevs[4].locs[0].space, LOC_MEM);
 	assert_int_equal(cfg.vdevs[4].locs[0].addr, 0xfeb00000);
