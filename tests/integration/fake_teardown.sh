@@ -5,7 +5,7 @@ need_fake
 command -v valgrind >/dev/null || skip "needs valgrind"
 grep -q __asan_init "$CVISOR" && skip "sanitizer build: valgrind cannot run it (ASan checks leaks itself)"
 for script in "out 0xf4 1 0" "reset;out 0xf4 1 0"; do
-	FAKEKVM_SCRIPT=$script LD_PRELOAD=$FAKEKVM timeout 120 valgrind -q \
+	FAKEKVM_SCRIPT=$script LD_PRELOAD=$FAKEKVM timeout 120 valgrind -q --vgdb=no \
 		--leak-check=full --show-leak-kinds=definite,indirect \
 		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 		--track-fds=yes "$CVISOR" ram 0,0xa0000 ram 1m,63m load "$GUEST" \

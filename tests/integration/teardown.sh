@@ -4,7 +4,7 @@ need_kvm; need_guest
 command -v valgrind >/dev/null || skip "needs valgrind"
 grep -q __asan_init "$CVISOR" && skip "sanitizer build: valgrind cannot run it (ASan checks leaks itself)"
 # shellcheck disable=SC2046
-timeout 300 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+timeout 300 valgrind -q --vgdb=no --leak-check=full --show-leak-kinds=definite,indirect \
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 	--track-fds=yes "$CVISOR" $(base_args) cmdline hello \
 	</dev/null >"$TMP/out" 2>"$TMP/err"
