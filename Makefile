@@ -65,6 +65,7 @@ bench: all $(BENCH_BINS)
 	@scripts/deps.sh bench
 	bench/startup.sh
 	bench/mmio-latency.sh
+	bench/blk.sh
 
 # The whole suite: unit tests, then integration tests (KVM ones skip
 # clearly where /dev/kvm is missing).

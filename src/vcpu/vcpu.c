@@ -15,33 +15,32 @@
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
 
+/* Kicks use KVM_CAP_IMMEDIATE_EXIT, as the KVM API recommends over
+ * KVM_SET_SIGNAL_MASK (which costs the kernel two sigprocmask calls on every
+ * KVM_RUN). The handler sets immediate_exit in the kicked thread's own
+ * kvm_run: a kick landing between the stop check and KVM_RUN makes KVM_RUN
+ * return EINTR at once, one landing inside KVM_RUN interrupts it, so no
+ * kick is ever lost. */
+static __thread struct kvm_run *kick_run;
+
 static void kick_handler(int sig)
 {
-	(void)sig;	/* its only job is to make KVM_RUN return EINTR */
+	struct kvm_run *r = kick_run;
+
+	(void)sig;
+	if (r)
+		r->immediate_exit = 1;
 }
 
 void vcpu_signals_init(void)
 {
-	struct sigaction sa = { .sa_handler = kick_handler };
+	/* SA_RESTART: device code on a vCPU thread never sees EINTR;
+	 * KVM_RUN returns it all the same (it is not restartable). */
+	struct sigaction sa = { .sa_handler = kick_handler,
+				.sa_flags = SA_RESTART };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
-}
-
-/* Inside KVM_RUN only the kick signal is deliverable. */
-static int set_run_sigmask(struct vcpu *v)
-{
-	/* struct kvm_signal_mask is { u32 len; u8 sigset[]; }: the 8-byte
-	 * kernel sigset starts at offset 4, so it is copied, not overlaid. */
-	union {
-		struct kvm_signal_mask hdr;
-		uint8_t bytes[sizeof(struct kvm_signal_mask) + 8];
-	} m;
-	uint64_t set = ~0ULL & ~(1ULL << (VCPU_KICK_SIGNAL - 1));
-
-	m.hdr.len = 8;
-	memcpy(m.hdr.sigset, &set, sizeof(set));
-	return ioctl(v->fd, KVM_SET_SIGNAL_MASK, &m) < 0 ? -errno : 0;
 }
 
 struct vcpu *vcpu_create(struct vm *vm, unsigned id)
@@ -60,10 +59,6 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 	if (v->run == MAP_FAILED) {
 		v->run = NULL;
 		pr_err("mmap vcpu %u: %s", id, strerror(errno));
-		goto fail;
-	}
-	if (set_run_sigmask(v) < 0) {
-		pr_err("KVM_SET_SIGNAL_MASK: %s", strerror(errno));
 		goto fail;
 	}
 	return v;
@@ -198,13 +193,28 @@ static bool dispatch(struct vcpu *v)
 	}
 }
 
+/* The kick signal is blocked until kick_run points at this vCPU's run. */
+static void unblock_kick(struct vcpu *v)
+{
+	sigset_t set;
+
+	kick_run = v->run;
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 
+	unblock_kick(v);
 	while (v->vm->stop == VM_RUNNING) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
+				/* Cleared before the stop check: a kick
+				 * after it sets the flag again. */
+				v->run->immediate_exit = 0;
 				v->exits[KVM_EXIT_INTR]++;
 				continue;
 			}
@@ -255,8 +265,8 @@ int vcpu_start(struct vcpu *v)
 	int err;
 	char name[16];
 
-	/* The thread starts with the kick blocked; only KVM_RUN unblocks it,
-	 * so a kick can never be lost between the stop check and KVM_RUN. */
+	/* The thread starts with the kick blocked: unblock_kick() lets it in
+	 * once the handler can find the thread's kvm_run. */
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, &old);

@@ -5,9 +5,9 @@
  * structures in guest memory, interrupt lines) in $FAKEKVM_LOG, and turns
  * KVM_RUN on vCPU 0 into a scripted sequence of exits ($FAKEKVM_SCRIPT).
  * That exercises the real builder, vCPU loop, exit dispatch, devices, stop
- * paths and teardown on machines without KVM. Blocking KVM_RUNs honour the
- * signal mask set with KVM_SET_SIGNAL_MASK exactly as KVM does, so lost
- * kicks show up as hangs.
+ * paths and teardown on machines without KVM. Blocking KVM_RUNs honour
+ * immediate_exit and the signal mask set with KVM_SET_SIGNAL_MASK exactly
+ * as KVM does, so lost kicks show up as hangs.
  *
  * Script steps, separated by ';':
  *   out PORT SIZE VALUE     io write          in PORT SIZE     io read (logged)
@@ -407,16 +407,21 @@ static void irq_wait(unsigned gsi, unsigned level)
 	logf_("irqwait %u %u %s", gsi, level, ok ? "ok" : "timeout");
 }
 
-/* Sleep until a signal the KVM_RUN mask lets through arrives: EINTR. */
+/* Sleep until a signal the KVM_RUN mask lets through arrives: EINTR. As
+ * in KVM, immediate_exit set before the call (or by a handler that ran
+ * just before it) returns EINTR at once; signals are blocked around that
+ * check so one arriving after it is taken by sigsuspend, never lost. */
 static int block_for_kick(struct vcpu_state *v)
 {
-	sigset_t m;
+	sigset_t all, old, m;
 
-	if (v->has_mask)
-		m = v->run_mask;
-	else
-		pthread_sigmask(SIG_SETMASK, NULL, &m);
-	sigsuspend(&m);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (!v->run->immediate_exit) {
+		m = v->has_mask ? v->run_mask : old;
+		sigsuspend(&m);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = EINTR;
 	return -1;
 }
