@@ -87,17 +87,19 @@ if [ ${#needs_kvm[@]} -gt 0 ] && [ "${CVISOR_NESTED:-1}" != 0 ] &&
 	else
 		# Each test's own line, as the nested run printed it.
 		for name in "${needs_kvm[@]}"; do
-			line=$(grep -a -E "^$name +(pass|SKIP|FAIL)" "$log" | tail -1)
+			# (the serial console ends lines with \r\n)
+			line=$(tr -d '\r' <"$log" | grep -a -E "^$name +(pass|SKIP|FAIL)" | tail -1)
+			line=$(sed 's/^[^ ]* *//' <<<"$line")
 			case $line in
-			*" pass")  skip=$((skip - 1)); pass=$((pass + 1)) ;;
-			*" FAIL"*) skip=$((skip - 1)); fail=$((fail + 1)); failed+=("$name (nested)") ;;
-			*" SKIP"*) ;;
+			pass)   skip=$((skip - 1)); pass=$((pass + 1)) ;;
+			FAIL*)  skip=$((skip - 1)); fail=$((fail + 1)); failed+=("$name (nested)") ;;
+			SKIP*)  ;;
 			*)         skip=$((skip - 1)); fail=$((fail + 1)); failed+=("$name (nested: no result)") ;;
 			esac
-			printf '%-40s %s\n' "$name (nested)" "${line#"$name"}"
+			printf '%-40s %s\n' "$name (nested)" "${line:-no result}"
 		done
 		# The failures' details.
-		awk '/ FAIL \(status/{p=1; print; next} /^[a-z_0-9]+ +(pass|SKIP)/{p=0} p && /^    /' "$log"
+		tr -d '\r' <"$log" | awk '/ FAIL \(status/{p=1; print; next} /^[a-z_0-9]+ +(pass|SKIP)/{p=0} p && /^    /' 
 		[ $rc -ne 0 ] && [ $rc -ne 1 ] && { echo "nested machine: status $rc"; tail -20 "$log"; }
 	fi
 	rm -f "$log"

@@ -63,10 +63,11 @@ fi
 [ -z "${no_busybox:-}" ] || skip "SKIP: no busybox-static for the initramfs"
 
 console=$TMP/console
+day0=$(date -u +%Y-%m-%d)    # the RTC's date, read by Linux, is checked
 : >"$console"
 # shellcheck disable=SC2046
 "$CVISOR" $(machine) load "$kernel" initrd load "$initrd" cmdline "$CMDLINE" \
-	vdev ser8250 hostdev ">$console" vdev pckeyboard \
+	vdev ser8250 hostdev ">$console" vdev pckeyboard vdev mc146818 \
 	</dev/null >"$TMP/out" 2>"$TMP/err" &
 pid=$!
 
@@ -112,6 +113,12 @@ if [ $exited = 1 ]; then
 	grep -q "CVISOR-INIT: busybox up, 2 CPUs" "$console" ||
 		fail "cvisor exited before the initramfs ran: $(tail -3 "$console")"
 	grep -q "reboot: Power down" "$console" || fail "no ACPI power-off in the log"
+	# The emulated devices, as Linux's own drivers found them in the DSDT.
+	for m in "ttyS0 at I/O 0x3f8 .* is a 16550A" "serio: i8042 KBD port at 0x60,0x64" \
+		 "rtc_cmos 00:0[0-9]: registered as rtc0" "rtc_cmos .*: setting system clock to ($day0|$(date -u +%Y-%m-%d))" \
+		 "smpboot: Total of 2 processors activated"; do
+		grep -q -E -- "$m" "$console" || fail "no '$m' in the kernel log"
+	done
 	echo "booted to the initramfs and powered off (S5, status 0) in $(( $(date +%s) - t0 )) s"
 else
 	echo "all markers reached in $(( $(date +%s) - t0 )) s (the kernel was still booting at ${limit} s)"
