@@ -47,20 +47,7 @@ package() {
 	esac
 }
 
-# --- a newc cpio writer: no cpio package needed -----------------------------
-ino=1
-pad4() { head -c $(( (4 - $1 % 4) % 4 )) /dev/zero; }
-# cpio_entry NAME MODE FILE|"" [RDEVMAJOR RDEVMINOR]
-cpio_entry() {
-	local name=$1 mode=$2 file=$3 size=0 nlen=$(( ${#1} + 1 ))
-	[ -n "$file" ] && size=$(stat -c %s "$file")
-	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
-		$ino "$mode" 0 0 1 0 "$size" 0 0 "${4:-0}" "${5:-0}" $nlen 0
-	printf '%s\0' "$name"
-	pad4 $(( 110 + nlen ))
-	if [ -n "$file" ]; then cat "$file"; pad4 "$size"; fi
-	ino=$((ino + 1))
-}
+. "$top/scripts/cpio.sh"
 
 initramfs() {
 	local bb init=$cache/init.sh out=$cache/initrd.img
