@@ -65,12 +65,14 @@ write_init() {
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro hostroot /host
 	top=$(cat /etc/nest-top)
 	cmd=$(sed -n 's/.* nestcmd=\([^ ]*\).*/\1/p' /proc/cmdline)
-	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none work /host$top
 	mount -t proc proc /host/proc; mount -t sysfs sys /host/sys
 	mount -o bind /dev /host/dev; mkdir -p /dev/pts; mount -t devpts devpts /host/dev/pts
 	# /tmp from the host too: tmpfs (6.1) has no O_DIRECT, which tests use
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none tmp /host/tmp
 	mount -t tmpfs run /host/run
+	# The tree last: it may live under /tmp (a CI clone), which would hide it.
+	mkdir -p /host$top
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none work /host$top
 	echo "NEST: ready, $(nproc) CPUs, $(ls /dev/kvm)"
 	chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/tmp TERM=dumb NESTED_KVM=1 /bin/bash "$cmd" </dev/console >/dev/console 2>&1
