@@ -74,7 +74,7 @@ check: test-deps
 	@tests/run.sh $(BUILD)
 
 demo: all
-	$(BUILD)/cvisor @examples/hello.qvmconf
+	@scripts/demo.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -124,16 +124,26 @@ cmdfile=$(mktemp "$top/.nest-cmd.XXXXXX")
 tmpd=$(mktemp -d)
 trap 'rm -rf "$cmdfile" "$tmpd"' EXIT
 
+# What the command printed, without the firmware's and the kernel's chatter
+# around it (NEST_VERBOSE=1 shows the whole console).
+console_filter() {
+	if [ -n "${NEST_VERBOSE:-}" ]; then cat; return; fi
+	tr -d '\r' | awk '/NEST-EXIT: /{ on = 0; next }
+		on { print; fflush(); next }
+		/NEST: ready/ { on = 1; next }
+		/NEST: / { sub(/.*NEST: /, "NEST: "); print; fflush() }'
+}
+
 log=$(mktemp)
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg,thread=multi -M q35 \
 	-cpu max,vendor=AuthenticAMD,+svm,+npt -smp "${NEST_CPUS:-2}" \
 	-m "${NEST_MEM:-3G}" -nodefaults -nographic -no-reboot \
 	-serial stdio -kernel "$kernel" -initrd "$cache/initrd.img" \
-	-append "console=ttyS0 quiet panic=-1 rdinit=/init nestcmd=$cmdfile" \
+	-append "console=ttyS0 loglevel=1 panic=-1 rdinit=/init nestcmd=$cmdfile" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$top",mount_tag=work,security_model=none \
 	-virtfs local,path="$tmpd",mount_tag=tmp,security_model=none \
-	</dev/null | tee "$log"
+	</dev/null | tee "$log" | console_filter
 st=$(sed -n 's/.*NEST-EXIT: \([0-9]*\).*/\1/p' "$log" | tail -1)
 rm -f "$log"
 [ -n "$st" ] || { echo "NEST: the nested machine did not report an exit status" >&2; exit 70; }
