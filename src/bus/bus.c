@@ -134,6 +134,16 @@ static uint64_t load_le(const void *data, unsigned len)
 	return v;
 }
 
+/* PC operating systems probe the ISA port range and PCI mechanism #1 for
+ * hardware that may be absent (Linux tries COM2-4, the PCI ports, LPT…):
+ * finding nothing there is normal, so it is logged only with -v. Anything
+ * else unclaimed is more likely a guest/config mismatch: a warning. */
+static bool is_pc_probe(const struct bus *b, uint64_t addr)
+{
+	return b->space == BUS_PIO &&
+	       (addr < 0x400 || (addr >= 0xcf8 && addr < 0xd00));
+}
+
 bool bus_access(struct bus *b, uint64_t addr, void *data, unsigned len,
 		bool is_write)
 {
@@ -158,9 +168,11 @@ unclaimed:
 	b->unclaimed++;
 	if (!is_write)
 		memset(data, 0xff, len > 8 ? 8 : len);
-	pr_warn_ratelimited(&rl, "unclaimed %s %s at %#llx, size %u",
-			    b->space == BUS_PIO ? "port" : "mmio",
-			    is_write ? "write" : "read",
-			    (unsigned long long)addr, len);
+	if (ratelimit_ok(&rl))
+		log_msg(is_pc_probe(b, addr) ? LOG_INFO : LOG_WARN,
+			"unclaimed %s %s at %#llx, size %u",
+			b->space == BUS_PIO ? "port" : "mmio",
+			is_write ? "write" : "read",
+			(unsigned long long)addr, len);
 	return false;
 }

@@ -42,6 +42,13 @@ expect_log '^in 0x1234 = 0xff$'
 expect_log '^in 0x1234 = 0xffffffff$'
 expect_log '^mmior 0xd0000000 = 0xffffffff$'
 grep -q 'unclaimed port read at 0x1234' "$TMP/err" || fail "unclaimed access not logged"
+# ...but an OS probing the PC's ISA ports and PCI mechanism #1 for absent
+# hardware is normal: all-ones, and no warning (only with -v)
+run_fake "in 0x2f9 1;out 0xcf8 4 0x80000000;in 0xcfc 4;out 0xf4 1 0" $args
+expect_status 0
+expect_log '^in 0x2f9 = 0xff$'
+expect_log '^in 0xcfc = 0xffffffff$'
+grep -q 'unclaimed' "$TMP/err" && fail "a PC probe port was logged as a warning: $(cat "$TMP/err")"
 # 16550 LSR after reset: THRE and TEMT
 run_fake "in 0x3fd 1;out 0xf4 1 0" $args
 expect_log '^in 0x3fd = 0x60$'
