@@ -33,6 +33,7 @@ static inline bool range_ok(uint64_t base, uint64_t len)
 }
 
 void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 
 /* Read a whole file; returns a malloc'd buffer and sets *len, or NULL with

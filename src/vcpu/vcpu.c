@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "arch/x86/arch.h"
+#include "bus/bus_fast.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -96,7 +97,8 @@ static void handle_io(struct vcpu *v)
 	    (uint64_t)v->vm->vcpu_mmap_size)
 		return;
 	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size)
-		bus_access(&v->vm->pio, r->io.port, data, r->io.size, wr);
+		bus_access_fast(&v->vm->pio, &v->pio_cache, r->io.port,
+				  data, r->io.size, wr);
 }
 
 static void fatal_exit(struct vcpu *v, const char *why, int status)
@@ -146,22 +148,13 @@ static void handle_system_event(struct vcpu *v)
 	}
 }
 
-/* Handle one exit; false when this vCPU must stop. */
-static bool dispatch(struct vcpu *v)
+/* Every exit but I/O and MMIO: rare, kept out of the hot path. */
+static __attribute__((noinline)) bool dispatch_other(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
 	char why[128];
 
-	if (r->exit_reason < VCPU_EXIT_REASONS)
-		v->exits[r->exit_reason]++;
 	switch (r->exit_reason) {
-	case KVM_EXIT_IO:
-		handle_io(v);
-		return true;
-	case KVM_EXIT_MMIO:
-		bus_access(&v->vm->mmio, r->mmio.phys_addr, r->mmio.data,
-			   r->mmio.len, r->mmio.is_write);
-		return true;
 	case KVM_EXIT_INTR:
 		return true;
 	case KVM_EXIT_HLT:
@@ -193,6 +186,27 @@ static bool dispatch(struct vcpu *v)
 	}
 }
 
+/* Handle one exit; false when this vCPU must stop. */
+static inline bool dispatch(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+
+	if (r->exit_reason < VCPU_EXIT_REASONS)
+		v->exits[r->exit_reason]++;
+	switch (r->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(v);
+		return true;
+	case KVM_EXIT_MMIO:
+		bus_access_fast(&v->vm->mmio, &v->mmio_cache,
+				  r->mmio.phys_addr, r->mmio.data,
+				  r->mmio.len, r->mmio.is_write);
+		return true;
+	default:
+		return dispatch_other(v);
+	}
+}
+
 /* The kick signal is blocked until kick_run points at this vCPU's run. */
 static void unblock_kick(struct vcpu *v)
 {
@@ -208,6 +222,9 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 
+	/* The buses may be new (a rebuilt VM): forget earlier hits. */
+	bus_cache_init(&v->pio_cache);
+	bus_cache_init(&v->mmio_cache);
 	unblock_kick(v);
 	while (v->vm->stop == VM_RUNNING) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {

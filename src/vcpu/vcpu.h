@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bus/bus.h"
+
 struct vm;
 
 #define VCPU_EXIT_REASONS 64     /* KVM exit reasons we count */
@@ -26,6 +28,7 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	uint64_t exits[VCPU_EXIT_REASONS]; /* written by the vCPU thread only */
+	struct bus_cache pio_cache, mmio_cache;  /* vCPU thread only */
 };
 
 #define VCPU_KICK_SIGNAL SIGUSR1

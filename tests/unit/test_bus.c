@@ -133,7 +133,7 @@ static void test_unregister_and_move(void **state)
 	assert_int_equal(a.offset, 0x10);
 	assert_int_equal(a.region, 0);
 	assert_int_equal(bus_unregister(&b, 0x3000, &a.dev, 1), 0);
-	assert_int_equal(b.table->nr, 1);
+	assert_int_equal(bus_count(&b), 1);
 	bus_free(&b);
 }
 
@@ -171,7 +171,62 @@ static void test_handler_moves_itself(void **state)
 	for (unsigned i = 0; i < 100000; i++)
 		assert_true(bus_access(&b, m.base, &v, 4, true));
 	assert_int_equal(m.moves, 100000);
-	assert_int_equal(b.table->nr, 1);
+	assert_int_equal(bus_count(&b), 1);
+	bus_free(&b);
+}
+
+/* A vCPU's one-entry cache must follow every change of the bus. */
+static void test_cache_follows_changes(void **state)
+{
+	struct bus b;
+	struct bus_cache c;
+	struct rec_dev a = { .dev.ops = &rec_ops }, d = { .dev.ops = &rec_ops };
+	uint32_t v = 1;
+
+	(void)state;
+	bus_init(&b, BUS_MMIO);
+	bus_cache_init(&c);
+	assert_int_equal(bus_register(&b, 0x1000, 0x100, &a.dev, 3), 0);
+	assert_true(bus_access_cached(&b, &c, 0x1010, &v, 4, true));
+	assert_true(bus_access_cached(&b, &c, 0x1020, &v, 4, true));
+	assert_int_equal(a.writes, 2);
+	assert_int_equal(a.offset, 0x20);
+	/* outside the cached range: a real lookup, unclaimed */
+	assert_false(bus_access_cached(&b, &c, 0x1100, &v, 4, true));
+	/* the range now belongs to another device */
+	assert_int_equal(bus_unregister(&b, 0x1000, &a.dev, 3), 0);
+	assert_false(bus_access_cached(&b, &c, 0x1010, &v, 4, true));
+	assert_int_equal(bus_register(&b, 0x1000, 0x80, &d.dev, 1), 0);
+	assert_true(bus_access_cached(&b, &c, 0x1010, &v, 4, true));
+	assert_int_equal(a.writes, 2);
+	assert_int_equal(d.writes, 1);
+	assert_int_equal(d.region, 1);
+	/* and shrank: 0x1090 was in the cached range, no longer decodes */
+	assert_false(bus_access_cached(&b, &c, 0x1090, &v, 4, true));
+	assert_int_equal(d.writes, 1);
+	bus_free(&b);
+}
+
+/* Growing past the first array keeps every range, and the outgrown arrays
+ * total less than the live one. */
+static void test_growth(void **state)
+{
+	struct bus b;
+	struct rec_dev d = { .dev.ops = &rec_ops };
+	struct bus_range r;
+
+	(void)state;
+	bus_init(&b, BUS_PIO);
+	for (unsigned i = 0; i < 300; i++)
+		assert_int_equal(bus_register(&b, 0x8000 - i * 4, 2, &d.dev,
+					      i), 0);
+	assert_int_equal(bus_count(&b), 300);
+	assert_true(b.nr_retired <= 5);
+	for (unsigned i = 0; i < 300; i++) {
+		assert_true(bus_find(&b, 0x8000 - i * 4 + 1, 1, &r));
+		assert_int_equal(r.region, i);
+		assert_false(bus_find(&b, 0x8000 - i * 4 + 2, 1, &r));
+	}
 	bus_free(&b);
 }
 
@@ -183,6 +238,8 @@ int main(void)
 		cmocka_unit_test(test_sorted_lookup_many),
 		cmocka_unit_test(test_unregister_and_move),
 		cmocka_unit_test(test_handler_moves_itself),
+		cmocka_unit_test(test_cache_follows_changes),
+		cmocka_unit_test(test_growth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
