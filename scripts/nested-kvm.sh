@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Run a command where /dev/kvm is real, on a host that has none.
 #
-#   scripts/nested-kvm.sh [-t SECONDS] COMMAND [ARGS...]
+#   scripts/nested-kvm.sh [-t SECONDS] [-s SECONDS] COMMAND [ARGS...]
+#
+# -t: the whole run's limit (default 1800 s). -s: stop the machine when its
+# console has been silent that long (for callers whose command prints
+# regularly): the emulated machine has been seen to freeze, rarely, with
+# a nested guest running, and a frozen machine never reaches -t's end soon.
 #
 # Boots Debian 12's generic kernel under QEMU TCG with an emulated AMD SVM
 # CPU (TCG implements SVM with nested paging), loads kvm-amd there, and runs
@@ -18,8 +23,15 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${NEST_CACHE:-$top/${BUILD:-build}/nest-cache}
 timeout_s=1800
-if [ "${1:-}" = -t ]; then timeout_s=$2; shift 2; fi
-[ $# -gt 0 ] || { echo "usage: $0 [-t SECONDS] COMMAND [ARGS...]" >&2; exit 64; }
+stall_s=
+while [ $# -gt 0 ]; do
+	case $1 in
+	-t) timeout_s=$2; shift 2 ;;
+	-s) stall_s=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "usage: $0 [-t SECONDS] [-s SECONDS] COMMAND [ARGS...]" >&2; exit 64; }
 
 skip() { echo "SKIP: $*" >&2; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
@@ -134,16 +146,40 @@ console_filter() {
 		/NEST: / { sub(/.*NEST: /, "NEST: "); print; fflush() }'
 }
 
+# -s: watch the console log's size; the QEMU to stop is the one whose
+# command line names this run's command file.
+watch_stall() {
+	local last=-1 size quiet=0
+	while sleep 5; do
+		size=$(stat -c %s "$log" 2>/dev/null) || return
+		if [ "$size" = "$last" ]; then
+			quiet=$((quiet + 5))
+		else
+			quiet=0; last=$size
+		fi
+		if [ "$quiet" -ge "$stall_s" ]; then
+			echo "NEST: no console output for $stall_s s; stopping the nested machine" >&2
+			pkill -f "nestcmd=$cmdfile" && return
+		fi
+	done
+}
+
 log=$(mktemp)
+watcher=
+if [ -n "$stall_s" ]; then
+	watch_stall &
+	watcher=$!
+fi
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg,thread=multi -M q35 \
 	-cpu max,vendor=AuthenticAMD,+svm,+npt -smp "${NEST_CPUS:-2}" \
 	-m "${NEST_MEM:-3G}" -nodefaults -nographic -no-reboot \
 	-serial stdio -kernel "$kernel" -initrd "$cache/initrd.img" \
-	-append "console=ttyS0 loglevel=1 panic=-1 rdinit=/init nestcmd=$cmdfile" \
+	-append "console=ttyS0 loglevel=${NEST_LOGLEVEL:-1} panic=-1 rdinit=/init nestcmd=$cmdfile" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$top",mount_tag=work,security_model=none \
 	-virtfs local,path="$tmpd",mount_tag=tmp,security_model=none \
 	</dev/null | tee "$log" | console_filter
+[ -n "$watcher" ] && kill "$watcher" 2>/dev/null
 st=$(sed -n 's/.*NEST-EXIT: \([0-9]*\).*/\1/p' "$log" | tail -1)
 rm -f "$log"
 [ -n "$st" ] || { echo "NEST: the nested machine did not report an exit status" >&2; exit 70; }

@@ -75,21 +75,50 @@ for t in tests/integration/*.sh; do
 done
 
 # The nested pass: one machine for all the tests that wanted /dev/kvm.
+# Runs the named tests there; leaves the log in $log and the status in $rc.
+nested_run() {
+	log=$(mktemp)
+	scripts/nested-kvm.sh -t 1500 -s 360 bash tests/run.sh "$build" --only "$@" \
+		>"$log" 2>&1
+	rc=$?
+}
+
+# A test's own line in the nested log, without the name (the serial
+# console ends lines with \r\n); empty if it never finished.
+nested_result() {
+	tr -d '\r' <"$log" | grep -a -E "^$1 +(pass|SKIP|FAIL)" | tail -1 |
+		sed 's/^[^ ]* *//'
+}
+
 if [ ${#needs_kvm[@]} -gt 0 ] && [ "${CVISOR_NESTED:-1}" != 0 ] &&
    [ -z "${NESTED_KVM:-}" ]; then
 	echo "--- ${#needs_kvm[@]} tests again, in a nested machine with /dev/kvm (scripts/nested-kvm.sh) ---"
-	log=$(mktemp)
-	scripts/nested-kvm.sh -t 1500 bash tests/run.sh "$build" --only "${needs_kvm[@]}" \
-		>"$log" 2>&1
-	rc=$?
+	nested_run "${needs_kvm[@]}"
 	if [ $rc -eq 77 ]; then
 		echo "nested machine unavailable: $(grep SKIP: "$log" | tail -1)"
 	else
-		# Each test's own line, as the nested run printed it.
+		declare -A result
+		unfinished=()
 		for name in "${needs_kvm[@]}"; do
-			# (the serial console ends lines with \r\n)
-			line=$(tr -d '\r' <"$log" | grep -a -E "^$name +(pass|SKIP|FAIL)" | tail -1)
-			line=$(sed 's/^[^ ]* *//' <<<"$line")
+			result[$name]=$(nested_result "$name")
+			[ -n "${result[$name]}" ] || unfinished+=("$name")
+		done
+		# The emulated machine itself can freeze (rarely; the stall
+		# watchdog then stops it): the tests it never finished get one
+		# more machine. A test that hangs by itself hangs there too.
+		if [ ${#unfinished[@]} -gt 0 ] && [ $rc -eq 70 ]; then
+			tr -d '\r' <"$log" | grep -a '^NEST:' | tail -2
+			echo "--- ${#unfinished[@]} unfinished tests once more, in a new nested machine ---"
+			first_log=$log
+			nested_run "${unfinished[@]}"
+			for name in "${unfinished[@]}"; do
+				result[$name]=$(nested_result "$name")
+			done
+			cat "$first_log" >>"$log"
+			rm -f "$first_log"
+		fi
+		for name in "${needs_kvm[@]}"; do
+			line=${result[$name]}
 			case $line in
 			pass)   skip=$((skip - 1)); pass=$((pass + 1)) ;;
 			FAIL*)  skip=$((skip - 1)); fail=$((fail + 1)); failed+=("$name (nested)") ;;
