@@ -49,23 +49,51 @@ package() {
 
 . "$top/scripts/cpio.sh"
 
+# The kernel's virtio modules, in load order, when the kernel has been
+# fetched: /init loads them and reads the first bytes of each virtio disk,
+# which takes the transports' interrupts (the cloud kernel has them as
+# modules).
+virtio_mods="virtio_ring virtio virtio_mmio virtio_pci_modern_dev
+virtio_pci_legacy_dev virtio_pci virtio_blk"
+
 initramfs() {
-	local bb init=$cache/init.sh out=$cache/initrd.img
+	local bb init=$cache/init.sh out=$cache/initrd.img m f mdir
 	bb=$("$0" busybox) || { echo "$bb"; exit 77; }
+	mdir=$(ls -d "$cache"/root/lib/modules/*/ 2>/dev/null | head -1)
 	cat >"$init" <<-'EOF'
 	#!/bin/busybox sh
 	/bin/busybox --install -s /bin
 	mount -t proc proc /proc
+	mount -t sysfs sys /sys
+	mount -t devtmpfs dev /dev
+	for m in $(cat /mods/order 2>/dev/null); do
+		insmod /mods/$m.ko || echo "CVISOR-INIT: insmod $m failed"
+	done
 	echo "CVISOR-INIT: busybox up, $(nproc) CPUs"
+	# Each virtio disk's first bytes: the read completes only if the
+	# device's interrupt reaches the driver.
+	for d in /sys/block/vd*; do
+		[ -e "$d" ] || continue
+		n=${d##*/}
+		echo "CVISOR-INIT: $n $(cat $d/device/modalias) $(head -c 32 /dev/$n | tr -d '\000')"
+	done
 	poweroff -f
 	EOF
+	: >"$cache/mods.order"
 	{
-		cpio_entry bin $((0040755)) ""
-		cpio_entry dev $((0040755)) ""
-		cpio_entry proc $((0040755)) ""
+		for d in bin dev proc sys mods; do cpio_entry $d $((0040755)) ""; done
 		cpio_entry dev/console $((0020600)) "" 5 1
 		cpio_entry bin/busybox $((0100755)) "$bb"
 		cpio_entry init $((0100755)) "$init"
+		if [ -n "$mdir" ]; then
+			for m in $virtio_mods; do
+				f=$(find "$mdir" -name "$m.ko" | head -1)
+				[ -n "$f" ] || continue
+				echo "$m" >>"$cache/mods.order"
+				cpio_entry "mods/$m.ko" $((0100644)) "$f"
+			done
+		fi
+		cpio_entry mods/order $((0100644)) "$cache/mods.order"
 		cpio_entry TRAILER!!! 0 ""
 	} >"$out.tmp" && mv "$out.tmp" "$out" || skip "cannot write $out"
 	echo "$out"

@@ -65,6 +65,11 @@ struct dev_env {
 	 * NULL: no irqfds; MSI-X then delivers through msi_signal. */
 	int (*msi_irqfd)(void *ctx, int route, int efd, bool assign);
 	void (*msi_route_free)(void *ctx, int route);   /* device freed */
+	/* Bind (assign) or unbind a level line to irqfd efd with resample
+	 * eventfd rfd (KVM_IRQFD_FLAG_RESAMPLE, see devices/line_irqfd.h).
+	 * 0 or -errno; NULL where the VM cannot (irq_set is used instead). */
+	int (*line_irqfd)(void *ctx, uint32_t gsi, int efd, int rfd,
+			  bool assign);
 	/* Deliver one message now (KVM_SIGNAL_MSI); the slow path. */
 	int (*msi_signal)(void *ctx, uint64_t addr, uint32_t data);
 	void *ctx;

@@ -25,6 +25,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "devices/line_irqfd.h"
 #include "event/loop.h"
 #include "virtio/mmio.h"
 
@@ -50,6 +51,7 @@ struct virtio_mmio {
 
 	pthread_mutex_t irq_lock;
 	bool irq_level;
+	struct line_irqfd line;  /* active: the line is an irqfd */
 	struct ratelimit rl;
 };
 
@@ -62,7 +64,9 @@ static struct virtio_mmio *to_mmio(struct device *dev)
 
 /* Ack bits (0 for none), then drive the line from what the ISR holds.
  * Under irq_lock so that a concurrent raise cannot be undone by a stale
- * "ISR is empty" from the ack path. */
+ * "ISR is empty" from the ack path. With an irqfd only raising costs
+ * anything: KVM lowers the line itself at the guest's EOI and the
+ * resample callback raises it again if the ISR is still set. */
 static void irq_update(struct virtio_mmio *m, uint32_t ack)
 {
 	bool level;
@@ -73,9 +77,25 @@ static void irq_update(struct virtio_mmio *m, uint32_t ack)
 	level = virtio_dev_isr(m->vdev) != 0;
 	if (level != m->irq_level) {
 		m->irq_level = level;
-		if (m->env.irq_set)
+		if (line_irqfd_active(&m->line)) {
+			if (level)
+				line_irqfd_assert(&m->line);
+		} else if (m->env.irq_set) {
 			m->env.irq_set(m->env.ctx, m->gsi, level);
+		}
 	}
+	pthread_mutex_unlock(&m->irq_lock);
+}
+
+/* Event loop: the guest EOI'd our line and KVM lowered it. */
+static void irq_resample(void *opaque)
+{
+	struct virtio_mmio *m = opaque;
+
+	pthread_mutex_lock(&m->irq_lock);
+	m->irq_level = virtio_dev_isr(m->vdev) != 0;
+	if (m->irq_level)
+		line_irqfd_assert(&m->line);
 	pthread_mutex_unlock(&m->irq_lock);
 }
 
@@ -394,6 +414,7 @@ static void mmio_free(struct device *dev)
 	}
 	virtio_dev_reset(m->vdev);
 	pthread_mutex_unlock(&m->lock);
+	line_irqfd_close(&m->line);
 	m->release(m->vdev);
 	free(m->qs);
 	pthread_mutex_destroy(&m->irq_lock);
@@ -441,6 +462,8 @@ int virtio_mmio_create(struct virtio_dev *vdev, const struct dev_env *env,
 		m->qs[q].index = q;
 		m->qs[q].efd = -1;
 	}
+	if (line_irqfd_open(&m->line, env, m->gsi, irq_resample, m))
+		pr_debug("%s: irq %u without irqfd", vdev->name, m->gsi);
 	m->dev.ops = &mmio_ops;
 	m->dev.name = vdev->name;
 	device_add_region(&m->dev, BUS_MMIO, at->base, at->len);

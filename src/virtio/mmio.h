@@ -12,6 +12,12 @@
  * signals the same eventfd, so queue work always runs on the event loop
  * thread, never on a vCPU. Only without an event loop (unit tests) does
  * the vCPU thread call virtio_queue_notify() itself.
+ *
+ * Interrupts: where the VM offers it (env->line_irqfd), the line is an
+ * irqfd with a resample eventfd (devices/line_irqfd.h): a raise is an
+ * eventfd write from whichever thread completed the request, the guest's
+ * InterruptACK costs no ioctl, and KVM lowers the line at the EOI. Else
+ * env->irq_set drives the level (KVM_IRQ_LINE).
  */
 #ifndef CVISOR_VIRTIO_MMIO_H
 #define CVISOR_VIRTIO_MMIO_H

@@ -307,6 +307,7 @@ struct vm *vm_create(const struct vm_config *cfg, int *status)
 		.mem = &vm->mem, .loop = vm->loop, .irq_set = x86_irq_set,
 		.power = vm_power, .ioeventfd = vm_ioeventfd,
 		.msi_route = vm_msi_route, .msi_irqfd = vm_msi_irqfd,
+		.line_irqfd = vm_line_irqfd,
 		.msi_route_free = vm_msi_route_free,
 		.msi_signal = vm_msi_signal, .ctx = vm };
 	if (vm->stop_fd < 0 || !vm->loop || open_kvm(vm) ||

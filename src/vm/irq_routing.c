@@ -139,6 +139,16 @@ int vm_msi_irqfd(void *ctx, int route, int efd, bool assign)
 	return ioctl(vm->vm_fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
 }
 
+int vm_line_irqfd(void *ctx, uint32_t gsi, int efd, int rfd, bool assign)
+{
+	struct vm *vm = ctx;
+	struct kvm_irqfd f = { .fd = efd, .gsi = gsi, .resamplefd = rfd,
+			       .flags = assign ? KVM_IRQFD_FLAG_RESAMPLE :
+					KVM_IRQFD_FLAG_DEASSIGN };
+
+	return ioctl(vm->vm_fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
+}
+
 int vm_msi_signal(void *ctx, uint64_t addr, uint32_t data)
 {
 	struct vm *vm = ctx;

@@ -24,6 +24,7 @@ int vm_ioeventfd(void *vm, enum bus_space space, uint64_t addr, unsigned len,
 		 int fd, bool datamatch, uint64_t match, bool assign);
 int vm_msi_route(void *vm, int route, uint64_t addr, uint32_t data);
 int vm_msi_irqfd(void *vm, int route, int efd, bool assign);
+int vm_line_irqfd(void *vm, uint32_t gsi, int efd, int rfd, bool assign);
 void vm_msi_route_free(void *vm, int route);
 int vm_msi_signal(void *vm, uint64_t addr, uint32_t data);
 

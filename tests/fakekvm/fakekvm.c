@@ -375,6 +375,15 @@ static int vm_ioctl(unsigned long req, void *arg)
 	}
 	case KVM_IRQFD: {
 		struct kvm_irqfd *f = arg;
+		/* No in-kernel IOAPIC here to lower a line at EOI: refuse
+		 * resampling irqfds, as a kernel without them would, so
+		 * level lines come through KVM_IRQ_LINE, which irqwait sees.
+		 * (The nested machine's real KVM runs the irqfd path.) */
+		if (f->flags & KVM_IRQFD_FLAG_RESAMPLE) {
+			logf_("irqfd gsi=%u resample refused", f->gsi);
+			errno = EINVAL;
+			return -1;
+		}
 		logf_("irqfd gsi=%u %s", f->gsi,
 		      f->flags & KVM_IRQFD_FLAG_DEASSIGN ? "deassign" : "assign");
 		return 0;
