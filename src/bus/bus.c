@@ -199,18 +199,6 @@ static uint64_t read_begin(struct bus *b)
 	return s;
 }
 
-/* The vCPU's hot path: its last range, if nothing changed since. */
-static inline bool cache_hit(struct bus *b, const struct bus_cache *c,
-			     uint64_t addr, unsigned len,
-			     struct bus_range *out)
-{
-	if (!c || c->seq != atomic_load_explicit(&b->seq, memory_order_acquire)
-	    || !bus_range_decodes(&c->r, addr, len))
-		return false;
-	*out = c->r;
-	return true;
-}
-
 static bool find(struct bus *b, struct bus_cache *c, uint64_t addr,
 		 unsigned len, struct bus_range *out)
 {
@@ -267,9 +255,7 @@ bool bus_access_cached(struct bus *b, struct bus_cache *cache, uint64_t addr,
 {
 	struct bus_range r;
 
-	if (len == 0 || len > 8 ||
-	    (!cache_hit(b, cache, addr, len, &r) &&
-	     !find(b, cache, addr, len, &r)))
+	if (len == 0 || len > 8 || !find(b, cache, addr, len, &r))
 		return unclaimed(b, addr, data, len, is_write);
 	bus_range_access(&r, addr, data, len, is_write);
 	return true;

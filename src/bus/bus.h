@@ -84,8 +84,9 @@ static inline void bus_cache_init(struct bus_cache *c)
 	c->seq = 1;
 }
 
-/* Dispatch one access. Reads of unclaimed addresses return all-ones.
- * Returns true when a device claimed it. cache may be NULL. */
+/* Dispatch one access through a full lookup. Reads of unclaimed addresses
+ * return all-ones. Returns true when a device claimed it. A non-NULL cache
+ * is filled with the hit; bus_access_fast() (bus_fast.h) is what uses it. */
 bool bus_access_cached(struct bus *b, struct bus_cache *cache, uint64_t addr,
 		       void *data, unsigned len, bool is_write);
 

@@ -20,12 +20,12 @@ static inline uint64_t bus_load_le(const void *data, unsigned len)
 	case 4: { uint32_t v; memcpy(&v, data, 4); return v; }
 	case 8: { uint64_t v; memcpy(&v, data, 8); return v; }
 	}
-	uint64_t v = 0;
-	memcpy(&v, data, len < 8 ? len : 8);
+	uint64_t v = 0;       /* odd sizes: an MMIO access of 3, 5-7 bytes */
+	memcpy(&v, data, len);
 	return v;
 }
 
-/* Call the device that r names; len is 1..8. */
+/* Call the device that r names; len is 1..8 (the callers check). */
 static inline void bus_range_access(const struct bus_range *r, uint64_t addr,
 				    void *data, unsigned len, bool is_write)
 {

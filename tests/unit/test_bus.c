@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "bus/bus.h"
+#include "bus/bus_fast.h"
 #include "devices/device.h"
 
 struct rec_dev {
@@ -187,22 +187,22 @@ static void test_cache_follows_changes(void **state)
 	bus_init(&b, BUS_MMIO);
 	bus_cache_init(&c);
 	assert_int_equal(bus_register(&b, 0x1000, 0x100, &a.dev, 3), 0);
-	assert_true(bus_access_cached(&b, &c, 0x1010, &v, 4, true));
-	assert_true(bus_access_cached(&b, &c, 0x1020, &v, 4, true));
+	assert_true(bus_access_fast(&b, &c, 0x1010, &v, 4, true));
+	assert_true(bus_access_fast(&b, &c, 0x1020, &v, 4, true));
 	assert_int_equal(a.writes, 2);
 	assert_int_equal(a.offset, 0x20);
 	/* outside the cached range: a real lookup, unclaimed */
-	assert_false(bus_access_cached(&b, &c, 0x1100, &v, 4, true));
+	assert_false(bus_access_fast(&b, &c, 0x1100, &v, 4, true));
 	/* the range now belongs to another device */
 	assert_int_equal(bus_unregister(&b, 0x1000, &a.dev, 3), 0);
-	assert_false(bus_access_cached(&b, &c, 0x1010, &v, 4, true));
+	assert_false(bus_access_fast(&b, &c, 0x1010, &v, 4, true));
 	assert_int_equal(bus_register(&b, 0x1000, 0x80, &d.dev, 1), 0);
-	assert_true(bus_access_cached(&b, &c, 0x1010, &v, 4, true));
+	assert_true(bus_access_fast(&b, &c, 0x1010, &v, 4, true));
 	assert_int_equal(a.writes, 2);
 	assert_int_equal(d.writes, 1);
 	assert_int_equal(d.region, 1);
 	/* and shrank: 0x1090 was in the cached range, no longer decodes */
-	assert_false(bus_access_cached(&b, &c, 0x1090, &v, 4, true));
+	assert_false(bus_access_fast(&b, &c, 0x1090, &v, 4, true));
 	assert_int_equal(d.writes, 1);
 	bus_free(&b);
 }
