@@ -17,6 +17,15 @@
 #define CFG_RAM_LIMIT     (1ULL << 40)    /* 1 TiB of guest RAM in total */
 #define CFG_ARGV_FILE     "<command line>"
 
+/* Budgets on what includes can expand to, so that a small file including
+ * another many times (a billion-laughs config) ends in an error and not in
+ * an out-of-memory death. Real configs are a few hundred tokens in a few
+ * files; each limit is far above that (docs/config.md). Files are counted
+ * each time they are read. */
+#define CFG_TOKENS_MAX    (256u << 10)    /* tokens, includes expanded */
+#define CFG_INCLUDES_MAX  4096u           /* `@file` includes read */
+#define CFG_INPUT_MAX     (64u << 20)     /* bytes of all files read */
+
 /* ---- arena: one owner for every string and file name in a config ---- */
 struct arena;
 struct arena *arena_new(void);
@@ -48,7 +57,13 @@ struct lexer {
 	struct token *toks;
 	size_t nr_toks, cap;
 	const char *stack[CFG_INCLUDE_DEPTH + 1]; /* realpaths being read */
+	/* The `@file` that opened each level (has_inc false for the top
+	 * level): where a budget error inside that file is reported. */
+	struct cfg_pos inc_at[CFG_INCLUDE_DEPTH + 1];
+	bool has_inc[CFG_INCLUDE_DEPTH + 1];
 	unsigned depth;
+	unsigned nr_includes;  /* budgets spent so far */
+	size_t input_bytes;
 	struct cfg_pos start;  /* where input begins, for "no ram" errors */
 	bool has_start;
 };

@@ -191,15 +191,15 @@ static int check_pci_hole(const struct vm_config *cfg, const struct region *r,
 	return 0;
 }
 
+/* Both tables are bounded by the CFG_MAX_* counts (a few KiB), so they
+ * live on the stack: no allocation that could fail on this input path. */
 static int check_regions(struct vm_config *cfg, struct cfg_error *err)
 {
-	struct region *r = calloc(MAX_REGIONS, sizeof(*r));
+	struct region r[MAX_REGIONS];
 	struct arena *a = cfg->arena;
 	unsigned n;
 	int ret = 0;
 
-	if (!r)
-		abort();
 	n = collect_regions(a, cfg, r);
 	qsort(r, n, sizeof(*r), by_seq);
 	ret = check_pci_hole(cfg, r, n, err);
@@ -209,7 +209,6 @@ static int check_regions(struct vm_config *cfg, struct cfg_error *err)
 			    ranges_overlap(r[i].start, r[i].len,
 					   r[j].start, r[j].len))
 				ret = overlap_error(&r[i], &r[j], err);
-	free(r);
 	return ret;
 }
 
@@ -258,12 +257,10 @@ static int irq_error(const struct irq_use *old, const struct irq_use *new,
 
 static int check_irqs(struct vm_config *cfg, struct cfg_error *err)
 {
-	struct irq_use *u = calloc(MAX_IRQS, sizeof(*u));
+	struct irq_use u[MAX_IRQS];
 	unsigned n;
 	int ret = 0;
 
-	if (!u)
-		abort();
 	n = collect_irqs(cfg, u);
 	qsort(u, n, sizeof(*u), by_intr_seq);
 	for (unsigned j = 1; j < n && !ret; j++)
@@ -271,7 +268,6 @@ static int check_irqs(struct vm_config *cfg, struct cfg_error *err)
 			if (u[i].intr->line == u[j].intr->line &&
 			    !strcmp(u[i].intr->pic, u[j].intr->pic))
 				ret = irq_error(&u[i], &u[j], err);
-	free(u);
 	return ret;
 }
 

@@ -29,22 +29,42 @@ struct scan {
 static int include_file(struct lexer *lx, const char *path, const char *dir,
 			const struct cfg_pos *at);
 
-static void push_token(struct lexer *lx, const char *text, bool quoted,
-		       const char *dir, struct cfg_pos pos)
+/* A budget is spent: the error is at the include whose expansion crossed
+ * it (the innermost one being read), or at `pos` in the top-level input. */
+static int too_large(struct lexer *lx, const struct cfg_pos *pos,
+		     unsigned limit, const char *what)
 {
+	if (lx->depth && lx->has_inc[lx->depth - 1])
+		pos = &lx->inc_at[lx->depth - 1];
+	return cfg_err(lx->err, pos, "configuration too large: more than %u %s",
+		       limit, what);
+}
+
+static int no_memory(struct lexer *lx, const struct cfg_pos *pos)
+{
+	return cfg_err(lx->err, pos, "out of memory");
+}
+
+static int push_token(struct lexer *lx, const char *text, bool quoted,
+		      const char *dir, struct cfg_pos pos)
+{
+	if (lx->nr_toks >= CFG_TOKENS_MAX)
+		return too_large(lx, &pos, CFG_TOKENS_MAX, "tokens");
 	if (lx->nr_toks == lx->cap) {
-		lx->cap = lx->cap ? lx->cap * 2 : 64;
-		lx->toks = realloc(lx->toks, lx->cap * sizeof(*lx->toks));
-		if (!lx->toks) {
-			/* same policy as xcalloc: no memory is fatal */
-			abort();
-		}
+		size_t cap = lx->cap ? lx->cap * 2 : 64;
+		struct token *toks = reallocarray(lx->toks, cap, sizeof(*toks));
+
+		if (!toks)
+			return no_memory(lx, &pos);
+		lx->toks = toks;
+		lx->cap = cap;
 	}
 	pos.seq = (unsigned)lx->nr_toks + 1;
 	lx->toks[lx->nr_toks++] = (struct token){
 		.text = arena_strdup(lx->arena, text), .quoted = quoted,
 		.dir = dir, .pos = pos,
 	};
+	return 0;
 }
 
 void lexer_release(struct lexer *lx)
@@ -83,16 +103,24 @@ static const char *lc_strerror(int e, char *buf, size_t size)
 	return buf;
 }
 
-static void scan_putc(struct scan *s, char c)
+/* The token buffer is bounded by the file (CFG_FILE_MAX). */
+static int scan_putc(struct lexer *lx, struct scan *s, char c)
 {
 	if (s->buf_len + 1 >= s->buf_cap) {
-		s->buf_cap = s->buf_cap ? s->buf_cap * 2 : 256;
-		s->buf = realloc(s->buf, s->buf_cap);
-		if (!s->buf)
-			abort();
+		size_t cap = s->buf_cap ? s->buf_cap * 2 : 256;
+		char *buf = realloc(s->buf, cap);
+
+		if (!buf) {
+			struct cfg_pos at = { s->file, s->line, s->col, 0 };
+
+			return no_memory(lx, &at);
+		}
+		s->buf = buf;
+		s->buf_cap = cap;
 	}
 	s->buf[s->buf_len++] = c;
 	s->buf[s->buf_len] = '\0';
+	return 0;
 }
 
 static void advance(struct scan *s)
@@ -161,7 +189,8 @@ static int scan_quoted(struct lexer *lx, struct scan *s)
 			advance(s);
 			c = '"';
 		}
-		scan_putc(s, c);
+		if (scan_putc(lx, s, c))
+			return -1;
 		advance(s);
 	}
 	if (s->i < s->len) {
@@ -175,8 +204,8 @@ static int scan_quoted(struct lexer *lx, struct scan *s)
 /* One token starting at s->i; *quoted tells whether any part was quoted. */
 static int scan_token(struct lexer *lx, struct scan *s, bool *quoted)
 {
-	if (!s->buf)
-		scan_putc(s, '\0');   /* allocate: "" is a valid token */
+	if (!s->buf && scan_putc(lx, s, '\0'))   /* "" is a valid token */
+		return -1;
 	s->buf_len = 0;
 	s->buf[0] = '\0';
 	*quoted = false;
@@ -196,7 +225,8 @@ static int scan_token(struct lexer *lx, struct scan *s, bool *quoted)
 				return -1;
 			continue;
 		}
-		scan_putc(s, c);
+		if (scan_putc(lx, s, c))
+			return -1;
 		advance(s);
 	}
 	return 0;
@@ -225,7 +255,7 @@ static int lex_text(struct lexer *lx, const char *name, const char *dir,
 		if (!quoted && s.buf[0] == '@')
 			ret = include_file(lx, s.buf + 1, dir, &pos);
 		else
-			push_token(lx, s.buf, quoted, dir, pos);
+			ret = push_token(lx, s.buf, quoted, dir, pos);
 	}
 	free(s.buf);
 	return ret;
@@ -243,6 +273,12 @@ static int include_body(struct lexer *lx, const char *path,
 	if (!text)
 		return cfg_err(lx->err, at, "cannot read '%s': %s", path,
 			       lc_strerror(errno, ebuf, sizeof(ebuf)));
+	if (len > CFG_INPUT_MAX - lx->input_bytes) {
+		free(text);
+		return cfg_err(lx->err, at, "configuration too large: more "
+			       "than %u MiB read", CFG_INPUT_MAX >> 20);
+	}
+	lx->input_bytes += len;
 	real = realpath(path, NULL);
 	for (unsigned i = 0; real && i < lx->depth; i++) {
 		if (lx->stack[i] && !strcmp(lx->stack[i], real)) {
@@ -253,6 +289,8 @@ static int include_body(struct lexer *lx, const char *path,
 				       path);
 		}
 	}
+	lx->inc_at[lx->depth] = *at;
+	lx->has_inc[lx->depth] = true;
 	lx->stack[lx->depth++] = real;
 	ret = lex_text(lx, path, dir_of(lx->arena, path), text, len);
 	lx->depth--;
@@ -269,6 +307,10 @@ static int include_file(struct lexer *lx, const char *path, const char *dir,
 	if (lx->depth >= CFG_INCLUDE_DEPTH)
 		return cfg_err(lx->err, at, "include depth limit of %d exceeded",
 			       CFG_INCLUDE_DEPTH);
+	if (lx->nr_includes >= CFG_INCLUDES_MAX)
+		return cfg_err(lx->err, at, "configuration too large: more "
+			       "than %u includes", CFG_INCLUDES_MAX);
+	lx->nr_includes++;
 	return include_body(lx, join_path(lx->arena, dir, path), at);
 }
 
@@ -283,8 +325,8 @@ int lex_args(struct lexer *lx, int argc, char **argv)
 		if (argv[i][0] == '@') {
 			if (include_file(lx, argv[i] + 1, NULL, &pos))
 				return -1;
-		} else {
-			push_token(lx, argv[i], false, NULL, pos);
+		} else if (push_token(lx, argv[i], false, NULL, pos)) {
+			return -1;
 		}
 	}
 	/* An empty command line (or only empty files): input starts at argv. */
@@ -301,6 +343,15 @@ int lex_buffer(struct lexer *lx, const char *name, const char *text,
 	char *real = realpath(name, NULL);
 	int ret;
 
+	if (len > CFG_INPUT_MAX) {
+		struct cfg_pos at = { arena_strdup(lx->arena, name), 1, 1, 0 };
+
+		free(real);
+		return cfg_err(lx->err, &at, "configuration too large: more "
+			       "than %u MiB read", CFG_INPUT_MAX >> 20);
+	}
+	lx->input_bytes = len;
+	lx->has_inc[lx->depth] = false;
 	lx->stack[lx->depth++] = real;
 	ret = lex_text(lx, name, dir_of(lx->arena, name), text, len);
 	lx->depth--;

@@ -2,7 +2,9 @@
 # `cvisor check` on every sample config: each tests/configs/bad/*.qvmconf
 # must exit 65 with stderr exactly `PATH:LINE:COL: message`, taken from its
 # first line `# expect: LINE:COL: message` ($FILE = the config's path, $DIR
-# = its directory); each tests/configs/good/*.qvmconf must exit 0.
+# = its directory; a message starting with `$DIR/` names an included file
+# instead of the config itself); each tests/configs/good/*.qvmconf must
+# exit 0.
 # Exit status: 0 pass, 1 fail, 77 skip (cvisor not built).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -30,9 +32,13 @@ for f in tests/configs/bad/*.qvmconf; do
 	*) fail "$f" "first line is not '# expect: LINE:COL: message'"; continue ;;
 	esac
 	want=${first#"# expect: "}
+	case $want in
+	'$DIR/'*) prefix="" ;;
+	*) prefix="$f:" ;;
+	esac
 	want=${want//\$FILE/$f}
 	want=${want//\$DIR/$(dirname "$f")}
-	want="$f:$want"
+	want="$prefix$want"
 	got=$("$cvisor" check "@$f" 2>&1 >/dev/null)
 	rc=$?
 	if [ $rc -ne 65 ]; then
