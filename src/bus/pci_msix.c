@@ -44,6 +44,12 @@ static bool vec_masked(const struct pci_msix *m, unsigned i)
 	return m->masked || (m->table[4 * i + E_CTRL] & PCI_MSIX_VEC_MASKED);
 }
 
+/* Deliverable: MSI-X on, neither the function nor the vector masked. */
+static bool vec_live(const struct pci_msix *m, unsigned i)
+{
+	return m->enabled && !vec_masked(m, i);
+}
+
 static uint64_t vec_addr(const struct pci_msix *m, unsigned i)
 {
 	return m->table[4 * i + E_ADDR_LO] |
@@ -117,7 +123,7 @@ static void sync_vec(struct pci_msix *m, unsigned i)
 {
 	const struct dev_env *env = m->f->env;
 	struct pci_msix_vec *v = &m->vec[i];
-	bool live = m->enabled && !vec_masked(m, i);
+	bool live = vec_live(m, i);
 	uint64_t addr = vec_addr(m, i);
 
 	if (!m->use_irqfd) {
@@ -293,9 +299,16 @@ static void table_access(struct pci_msix *m, uint64_t rel, unsigned size,
 	}
 	pthread_mutex_lock(&m->lock);
 	if (is_write) {
+		bool was_live = vec_live(m, idx / 4);
+
 		for (unsigned k = 0; k < size / 4; k++)
 			table_store(m, idx + k, *val >> (32 * k));
-		sync_vec(m, idx / 4);
+		/* A message rewritten while the vector stays live takes effect
+		 * at its next unmask or enable (see pci_msix.h): re-routing on
+		 * every write would let a guest loop cost one routing-table
+		 * update (KVM_SET_GSI_ROUTING) per exit. */
+		if (!was_live || !vec_live(m, idx / 4))
+			sync_vec(m, idx / 4);
 	} else {
 		*val = m->table[idx];
 		if (size == 8)

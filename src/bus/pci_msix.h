@@ -8,6 +8,15 @@
  * masked vector is unbound: writes pile up in the eventfd and become the
  * pending bit when the guest reads the PBA or unmasks, which then delivers
  * them. Without irqfds, pci_msix_notify takes the lock and uses msi_signal.
+ *
+ * Route updates happen only when a vector becomes live (unmasked, or MSI-X
+ * enabled or the function unmasked with it unmasked). A message written
+ * while the vector stays live is stored (and reads back) but the route
+ * keeps the old one until the next unmask or enable: PCI leaves such a
+ * write undefined, drivers mask around it (Linux does), QEMU behaves the
+ * same, and it keeps a guest that rewrites a live entry in a loop from
+ * costing a routing-table update (KVM_SET_GSI_ROUTING) per write. The
+ * slow path reads the table at each delivery, so there it applies at once.
  */
 #ifndef CVISOR_BUS_PCI_MSIX_H
 #define CVISOR_BUS_PCI_MSIX_H
