@@ -176,7 +176,9 @@ u64 virtio_cfg_read64(struct vdev *d, u32 off)
 void virtio_reset(struct vdev *d)
 {
 	set_status(d, 0);
-	/* PCI: the reset is complete when status reads back 0. */
+	/* Both transports: the reset is complete when status reads back 0
+	 * (virtio 1.2 2.4); cvisor's take until the backend has given back
+	 * the requests it held. */
 	for (int i = 0; i < 1000 && virtio_status(d); i++)
 		delay_us(100);
 }

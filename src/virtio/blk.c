@@ -91,23 +91,30 @@ static void make_serial(struct virtio_blk *blk, const char *name,
 	memcpy(blk->serial, buf, VIRTIO_BLK_ID_BYTES);
 }
 
-/* Driver reset: nothing may touch the rings afterwards, so wait for
- * every request the backend still holds (their completions see the
- * device not running and only free their slots). */
+/* Driver reset, on a vCPU thread: nothing waits for the disk here.
+ * Requests the backend still holds come back on the event loop, see
+ * that they are stale and only free their slots; the last one completes
+ * the reset (virtio_dev_work_put). */
 static void blk_reset(struct virtio_dev *d)
 {
 	struct virtio_blk *blk = to_blk(d);
 
-	blk_backend_drain(blk->be);
 	for (unsigned i = 0; i < blk->nr_queues; i++) {
 		virtio_queue_lock(d, i);
-		blk_queue_reset(&blk->queues[i]);
+		blk_queue_stop(&blk->queues[i]);
 		virtio_queue_unlock(d, i);
 	}
 }
 
+/* Teardown: complete what the backend holds on this thread. */
+static void blk_drain(struct virtio_dev *d)
+{
+	blk_backend_drain(to_blk(d)->be);
+}
+
 static const struct virtio_dev_ops blk_ops = {
 	.reset = blk_reset,
+	.drain = blk_drain,
 	.queue_notify = blk_queue_notify,
 };
 
@@ -119,7 +126,7 @@ static void init_queues(struct virtio_blk *blk)
 		bq->blk = blk;
 		bq->index = i;
 		bq->reqs = xcalloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*bq->reqs));
-		blk_queue_reset(bq);
+		blk_queue_init_slots(bq);
 	}
 }
 

@@ -35,12 +35,21 @@ struct blk_req {
 	struct iovec iov[BLK_REQ_IOV];
 };
 
+/* Chains a kick handles before the loop serves others: a guest that
+ * keeps its queue full must not keep the other devices waiting. The
+ * handler comes back on the next round (virtio_queue_requeue). */
+#define BLK_NOTIFY_BUDGET	32
+
+/* Under the queue lock. A request slot is free or held by the backend;
+ * stale requests (their queue was disabled or the device reset since)
+ * come back as well and only free their slot. */
 struct blk_queue {
 	struct virtio_blk *blk;
 	unsigned index;
 	struct blk_req *reqs;         /* VIRTIO_BLK_QUEUE_SIZE of them */
 	struct blk_req *free;
 	bool dirty;                   /* used entries filled, not flushed */
+	bool starved;                 /* chains wait for a free slot */
 };
 
 struct virtio_blk {
@@ -58,6 +67,7 @@ struct virtio_blk {
 /* blk_req.c */
 void blk_queue_notify(struct virtio_dev *d, unsigned q);
 void blk_batch_done(void *opaque);
-void blk_queue_reset(struct blk_queue *bq);
+void blk_queue_init_slots(struct blk_queue *bq);
+void blk_queue_stop(struct blk_queue *bq);
 
 #endif

@@ -3,7 +3,9 @@
  *
  * Runs on the event loop thread with the queue lock held (queue_notify);
  * completions arrive later on the event loop thread, or on a thread
- * draining the backend during reset, and take the queue lock themselves.
+ * draining the backend at teardown, and take the queue lock themselves.
+ * A request whose queue was disabled or whose device was reset since it
+ * was popped is stale: its completion only frees the slot.
  * A malformed request is completed with VIRTIO_BLK_S_IOERR (or UNSUPP for
  * what the spec says is unsupported); the queue itself stays usable.
  */
@@ -84,21 +86,33 @@ static struct iovec *data_in(struct blk_req *r, unsigned *cnt)
 /* --- completion --- */
 
 /* Queue lock held. */
+static void free_slot(struct blk_queue *bq, struct blk_req *r)
+{
+	r->next_free = bq->free;
+	bq->free = r;
+	/* Chains were left on the ring for want of a slot: come back for
+	 * them (no kick will, the guest already gave it). */
+	if (bq->starved) {
+		bq->starved = false;
+		virtio_queue_requeue(&bq->blk->vdev, bq->index);
+	}
+}
+
+/* Queue lock held. */
 static void complete_locked(struct blk_req *r, uint8_t status)
 {
 	struct blk_queue *bq = r->bq;
 	struct virtio_dev *d = &bq->blk->vdev;
+	struct virtq *vq = virtio_dev_vq(d, bq->index);
 
-	/* During reset (not running) the ring is about to be forgotten:
-	 * only give the slot back. */
-	if (virtio_dev_running(d)) {
+	/* A stale request's ring is gone or belongs to a new session, and
+	 * its buffers to the driver again: touch neither. */
+	if (virtio_dev_running(d) && virtq_req_current(vq, &r->vreq)) {
 		*r->status = status;
-		virtq_fill(virtio_dev_vq(d, bq->index), &r->vreq,
-			   (uint32_t)r->vreq.write_len);
+		virtq_fill(vq, &r->vreq, (uint32_t)r->vreq.write_len);
 		bq->dirty = true;
 	}
-	r->next_free = bq->free;
-	bq->free = r;
+	free_slot(bq, r);
 }
 
 static void io_done(struct blk_io *io)
@@ -114,6 +128,8 @@ static void io_done(struct blk_io *io)
 	complete_locked(r, io->result < 0 ? VIRTIO_BLK_S_IOERR :
 			VIRTIO_BLK_S_OK);
 	virtio_queue_unlock(&blk->vdev, bq->index);
+	/* Last, with no lock held: may complete a pending reset. */
+	virtio_dev_work_put(&blk->vdev);
 }
 
 /* Queue lock held: publish what was filled, interrupt if wanted. */
@@ -164,8 +180,12 @@ static int submit(struct blk_req *r)
 
 	r->io.done = io_done;
 	r->io.opaque = r;
+	/* Counted before the backend can complete it (done() never runs
+	 * inside submit, but may on the loop right after). */
+	virtio_dev_work_get(&blk->vdev);
 	rc = blk_backend_submit(blk->be, &r->io);
 	if (rc) {
+		virtio_dev_work_put(&blk->vdev);
 		pr_warn_ratelimited(&blk->rl, "%s: submit: %s",
 				    blk->vdev.name, strerror(-rc));
 		return VIRTIO_BLK_S_IOERR;
@@ -335,8 +355,7 @@ static void handle(struct blk_queue *bq, struct blk_req *r)
 		virtq_fill(virtio_dev_vq(&bq->blk->vdev, bq->index), &r->vreq,
 			   0);
 		bq->dirty = true;
-		r->next_free = bq->free;
-		bq->free = r;
+		free_slot(bq, r);
 		return;
 	}
 	last = &r->iov[r->vreq.nr_read + r->vreq.nr_write - 1];
@@ -346,22 +365,31 @@ static void handle(struct blk_queue *bq, struct blk_req *r)
 		complete_locked(r, (uint8_t)status);
 }
 
-static bool process(struct blk_queue *bq, struct virtq *vq)
+enum round_end {
+	ROUND_EMPTY,     /* popped everything there was */
+	ROUND_BROKEN,    /* the queue broke (the device needs a reset) */
+	ROUND_BUDGET,    /* *budget chains taken, maybe more waiting */
+	ROUND_NO_SLOT,   /* every slot busy (stale requests still out) */
+};
+
+static enum round_end process(struct blk_queue *bq, unsigned *budget)
 {
 	struct virtio_dev *d = &bq->blk->vdev;
 	struct blk_req *r;
 	int rc;
 
-	while ((r = bq->free)) {
+	for (; *budget; (*budget)--) {
+		if (!(r = bq->free))
+			return ROUND_NO_SLOT;
 		r->vreq = (struct virtq_req){ .iov = r->iov,
 					      .max_iov = BLK_REQ_IOV };
 		rc = virtio_queue_pop(d, bq->index, &r->vreq);
 		if (rc <= 0)
-			return rc == 0;
+			return rc ? ROUND_BROKEN : ROUND_EMPTY;
 		bq->free = r->next_free;
 		handle(bq, r);
 	}
-	return false;    /* every slot busy: completions will come back */
+	return ROUND_BUDGET;
 }
 
 void blk_queue_notify(struct virtio_dev *d, unsigned q)
@@ -369,29 +397,48 @@ void blk_queue_notify(struct virtio_dev *d, unsigned q)
 	struct virtio_blk *blk = container_of(d, struct virtio_blk, vdev);
 	struct blk_queue *bq = &blk->queues[q];
 	struct virtq *vq = virtio_dev_vq(d, q);
+	unsigned budget = BLK_NOTIFY_BUDGET;
 
+	bq->starved = false;          /* this round looks for itself */
 	/* Drain with kicks off; re-check after turning them back on so a
 	 * chain added in between is not left waiting for a kick. */
 	for (;;) {
-		bool more;
+		enum round_end end;
 
 		virtq_disable_notify(vq);
-		more = process(bq, vq);
-		if (!virtq_enable_notify(vq) || !more)
+		end = process(bq, &budget);
+		if (end == ROUND_BUDGET) {
+			/* The rest on a later round of the loop (kicks stay
+			 * off meanwhile); without a loop, carry on. */
+			if (virtio_queue_requeue(d, q))
+				break;
+			budget = BLK_NOTIFY_BUDGET;
+			continue;
+		}
+		if (end == ROUND_NO_SLOT)
+			bq->starved = true;   /* free_slot() comes back */
+		if (!virtq_enable_notify(vq) || end != ROUND_EMPTY)
 			break;
 	}
 	blk_backend_kick(blk->be);
 	flush_queue(bq);
 }
 
-/* Reset: the backend has been drained, every request is back. */
-void blk_queue_reset(struct blk_queue *bq)
+/* At creation: every slot free. */
+void blk_queue_init_slots(struct blk_queue *bq)
 {
 	bq->free = NULL;
-	bq->dirty = false;
 	for (unsigned i = VIRTIO_BLK_QUEUE_SIZE; i-- > 0;) {
 		bq->reqs[i].bq = bq;
 		bq->reqs[i].next_free = bq->free;
 		bq->free = &bq->reqs[i];
 	}
+}
+
+/* Reset: forget what was filled for the old ring. Slots held by the
+ * backend come back through io_done(). */
+void blk_queue_stop(struct blk_queue *bq)
+{
+	bq->dirty = false;
+	bq->starved = false;
 }

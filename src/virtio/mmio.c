@@ -110,6 +110,16 @@ static void tr_notify_config(struct virtio_dev *d)
 	irq_update(d->transport.ctx, 0);
 }
 
+/* A handler spent its budget: signal the queue's kick eventfd, so the
+ * loop comes back to it after the other ready handlers. Lock-free. */
+static bool tr_requeue(struct virtio_dev *d, unsigned q)
+{
+	struct virtio_mmio *m = d->transport.ctx;
+	int efd = m->qs[q].efd;
+
+	return efd >= 0 && eventfd_write(efd, 1) == 0;
+}
+
 /* --- notifications --- */
 
 /* Event loop thread: the guest kicked the queue (through KVM or through
@@ -207,12 +217,18 @@ static void mmio_notify(struct virtio_mmio *m, uint32_t q)
 
 /* --- registers --- */
 
-/* m->lock held: back to the power-on state of the transport and device. */
-static void mmio_reset_locked(struct virtio_mmio *m)
+/* m->lock held: back to the power-on state of the transport and device.
+ * The driver's reset (sync false) returns without waiting for requests a
+ * backend still holds: Status reads non-zero until they are back (see
+ * virtio.h); the transport's own state is reset at once. */
+static void mmio_reset_locked(struct virtio_mmio *m, bool sync)
 {
 	for (unsigned q = 0; q < m->vdev->nr_queues; q++)
 		kick_detach(m, q);
-	virtio_dev_reset(m->vdev);
+	if (sync)
+		virtio_dev_reset_sync(m->vdev);
+	else
+		virtio_dev_reset(m->vdev);
 	m->dev_feat_sel = m->drv_feat_sel = m->queue_sel = m->shm_sel = 0;
 	irq_update(m, 0);
 }
@@ -221,7 +237,7 @@ static void set_status(struct virtio_mmio *m, uint32_t val)
 {
 	/* Only the low byte is defined (spec 2.1); 0 resets. */
 	if ((uint8_t)val == 0)
-		mmio_reset_locked(m);
+		mmio_reset_locked(m, false);
 	else
 		virtio_dev_set_status(m->vdev, (uint8_t)val);
 }
@@ -382,6 +398,10 @@ static void mmio_write(struct device *dev, unsigned region, uint64_t off,
 		mmio_notify(m, (uint32_t)val);
 		return;
 	}
+	/* A driver that does not poll for the end of a reset (Linux) waits
+	 * for it here, before the transport lock, not under it. */
+	if (off == VIRTIO_MMIO_STATUS && (uint8_t)val)
+		virtio_dev_reset_wait(m->vdev);
 	pthread_mutex_lock(&m->lock);
 	reg_write(m, off, (uint32_t)val);
 	pthread_mutex_unlock(&m->lock);
@@ -392,7 +412,7 @@ static void mmio_dev_reset(struct device *dev)
 	struct virtio_mmio *m = to_mmio(dev);
 
 	pthread_mutex_lock(&m->lock);
-	mmio_reset_locked(m);
+	mmio_reset_locked(m, true);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -412,7 +432,7 @@ static void mmio_free(struct device *dev)
 			close(mq->efd);
 		}
 	}
-	virtio_dev_reset(m->vdev);
+	virtio_dev_reset_sync(m->vdev);
 	pthread_mutex_unlock(&m->lock);
 	line_irqfd_close(&m->line);
 	m->release(m->vdev);
@@ -437,6 +457,7 @@ int virtio_mmio_create(struct virtio_dev *vdev, const struct dev_env *env,
 	struct virtio_transport t = {
 		.notify_used = tr_notify_used,
 		.notify_config = tr_notify_config,
+		.requeue = tr_requeue,
 	};
 
 	if (at->len < VIRTIO_MMIO_REGION_LEN || at->base + at->len < at->base) {

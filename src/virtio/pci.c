@@ -95,6 +95,16 @@ static void tr_notify_config(struct virtio_dev *d)
 	raise_irq(p, &p->config_vector);
 }
 
+/* A handler spent its budget: signal the queue's kick eventfd, so the
+ * loop comes back to it after the other ready handlers. Lock-free. */
+static bool tr_requeue(struct virtio_dev *d, unsigned q)
+{
+	struct virtio_pci *p = d->transport.ctx;
+	int efd = __atomic_load_n(&p->qs[q].efd, __ATOMIC_ACQUIRE);
+
+	return efd >= 0 && eventfd_write(efd, 1) == 0;
+}
+
 /* --- notifications --- */
 
 /* Event loop thread: the guest kicked the queue, through KVM or through
@@ -216,8 +226,12 @@ static void notify_write(struct virtio_pci *p, uint64_t off, unsigned size)
 
 /* --- reset --- */
 
-/* p->lock held: the transport and the device back to power-on state. */
-void vpci_reset_locked(struct virtio_pci *p)
+/* p->lock held: the transport and the device back to power-on state.
+ * The driver's reset (sync false) does not wait for requests a backend
+ * still holds: device_status reads non-zero until they are back (see
+ * virtio.h), so neither this vCPU nor the host lock (PCI_CFG window) is
+ * held up by a slow disk. */
+void vpci_reset_locked(struct virtio_pci *p, bool sync)
 {
 	for (unsigned q = 0; q < p->vdev->nr_queues; q++) {
 		p->qs[q].enabled = false;
@@ -225,7 +239,10 @@ void vpci_reset_locked(struct virtio_pci *p)
 		__atomic_store_n(&p->qs[q].vector, VIRTIO_MSI_NO_VECTOR,
 				 __ATOMIC_RELAXED);
 	}
-	virtio_dev_reset(p->vdev);
+	if (sync)
+		virtio_dev_reset_sync(p->vdev);
+	else
+		virtio_dev_reset(p->vdev);
 	p->dev_feat_sel = p->drv_feat_sel = 0;
 	p->queue_sel = 0;
 	__atomic_store_n(&p->config_vector, VIRTIO_MSI_NO_VECTOR,
@@ -274,6 +291,11 @@ static void vbar_write(struct virtio_pci *p, uint64_t off, unsigned size,
 	if (in_area(off, VIRTIO_PCI_NOTIFY_OFF)) {
 		notify_write(p, off - VIRTIO_PCI_NOTIFY_OFF, size);
 	} else if (in_area(off, VIRTIO_PCI_COMMON_OFF)) {
+		/* A driver that did not poll for the end of a reset waits
+		 * for it before the transport lock, not under it. */
+		if (off == VIRTIO_PCI_COMMON_OFF + VIRTIO_PCI_COMMON_STATUS &&
+		    (uint8_t)val)
+			virtio_dev_reset_wait(p->vdev);
 		pthread_mutex_lock(&p->lock);
 		vpci_common_write(p, off - VIRTIO_PCI_COMMON_OFF, size, val);
 		pthread_mutex_unlock(&p->lock);
@@ -451,7 +473,7 @@ static void vpci_reset(struct pci_func *f)
 	struct virtio_pci *p = to_vpci(f);
 
 	pthread_mutex_lock(&p->lock);
-	vpci_reset_locked(p);
+	vpci_reset_locked(p, true);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -481,7 +503,7 @@ static void vpci_free(struct pci_func *f)
 			close(vq->efd);
 		}
 	}
-	virtio_dev_reset(p->vdev);
+	virtio_dev_reset_sync(p->vdev);
 	pthread_mutex_unlock(&p->lock);
 	vpci_destroy(p);
 }
@@ -535,6 +557,7 @@ int virtio_pci_create(struct virtio_dev *vdev, const struct dev_env *env,
 	struct virtio_transport t = {
 		.notify_used = tr_notify_used,
 		.notify_config = tr_notify_config,
+		.requeue = tr_requeue,
 	};
 	struct virtio_pci *p;
 	int ret;

@@ -137,7 +137,7 @@ static uint16_t checked_vector(const struct virtio_pci *p, uint64_t val)
 static void set_status(struct virtio_pci *p, uint8_t val)
 {
 	if (val == 0)
-		vpci_reset_locked(p);
+		vpci_reset_locked(p, false);
 	else
 		virtio_dev_set_status(p->vdev, val);
 }

@@ -50,7 +50,7 @@ void vpci_common_write(struct virtio_pci *p, uint64_t off, unsigned size,
 		       uint64_t val);
 
 /* pci.c, for pci_common.c; p->lock held. */
-void vpci_reset_locked(struct virtio_pci *p);
+void vpci_reset_locked(struct virtio_pci *p, bool sync);
 void vpci_queue_enabled(struct virtio_pci *p, unsigned q);
 
 #endif

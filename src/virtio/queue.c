@@ -88,10 +88,12 @@ void virtq_reset(struct virtq *q)
 {
 	const struct guest_mem *mem = q->mem;
 	uint16_t max = q->max_size;
+	uint32_t gen = q->gen;
 
 	memset(q, 0, sizeof(*q));
 	q->mem = mem;
 	q->max_size = max;
+	q->gen = gen;
 	q->size = max;
 	q->notify_enabled = true;
 }
@@ -135,6 +137,7 @@ int virtq_enable(struct virtq *q, unsigned features)
 	q->inflight = 0;
 	q->broken = false;
 	q->err = VIRTQ_OK;
+	q->gen++;                 /* what was popped before is stale now */
 	q->ready = true;
 	return 0;
 }
@@ -314,6 +317,7 @@ int virtq_pop(struct virtq *q, struct virtq_req *req)
 	rc = walk_chain(q, head, req);
 	if (rc)
 		return rc;
+	req->gen = q->gen;
 	q->last_avail_idx++;
 	q->inflight++;
 	/* Ask for a kick once the driver adds past what we have taken. */
@@ -331,12 +335,17 @@ void virtq_unpop(struct virtq *q)
 	q->inflight--;
 }
 
+bool virtq_req_current(const struct virtq *q, const struct virtq_req *req)
+{
+	return q->ready && req->gen == q->gen;
+}
+
 void virtq_fill(struct virtq *q, const struct virtq_req *req,
 		uint32_t written)
 {
 	struct virtq_used_elem e;
 
-	if (!q->ready || q->broken)
+	if (!virtq_req_current(q, req) || q->broken)
 		return;
 	if (!q->inflight) {
 		fail(q, VIRTQ_ERR_PUSH);

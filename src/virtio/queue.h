@@ -101,6 +101,10 @@ struct virtq {
 	bool signalled_valid;
 	bool notify_enabled;      /* device wants kicks (EVENT_IDX) */
 	uint32_t inflight;        /* popped, not yet pushed */
+	/* Bumped each time the queue is enabled, kept across resets: a
+	 * chain popped in an earlier session (before the queue was disabled
+	 * or the device reset) is stale and never reaches the rings. */
+	uint32_t gen;
 };
 
 /* One request: a chain's buffers as host iovecs. iov[0..nr_read) are
@@ -112,6 +116,7 @@ struct virtq_req {
 	uint64_t read_len, write_len;
 	struct iovec *iov;
 	unsigned max_iov;
+	uint32_t gen;             /* the queue's gen when popped */
 };
 
 void virtq_init(struct virtq *q, const struct guest_mem *mem,
@@ -127,9 +132,15 @@ bool virtq_size_valid(uint32_t size, uint16_t max_size);
 /* 1: *req holds the next chain. 0: nothing available (or not ready).
  * -EIO: the queue is (now) broken; see q->err. */
 int virtq_pop(struct virtq *q, struct virtq_req *req);
+/* Whether req was popped from the queue's current session: false once
+ * the queue was disabled or reset after the pop (even if enabled again).
+ * A device completing such a request must not touch its buffers' status
+ * either: only give its own resources back. */
+bool virtq_req_current(const struct virtq *q, const struct virtq_req *req);
 /* Give a popped chain back; written = bytes the device wrote (clamped to
  * req->write_len). push = fill + flush; fill only stages the used entry
- * so that several completions can be published with one flush. */
+ * so that several completions can be published with one flush. A stale
+ * request (virtq_req_current false) is dropped. */
 void virtq_fill(struct virtq *q, const struct virtq_req *req,
 		uint32_t written);
 void virtq_flush(struct virtq *q);

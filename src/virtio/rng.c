@@ -19,6 +19,10 @@
 #define RNG_QUEUE_SIZE	64
 #define RNG_MAX_REQ	(64 * 1024)
 #define RNG_MAX_IOV	64
+/* Bytes a kick fills before the loop serves others: a guest that keeps
+ * refilling the queue must not hold the event loop. The handler comes
+ * back on the next round (virtio_queue_requeue). */
+#define RNG_BUDGET	(256 * 1024)
 
 
 struct virtio_rng {
@@ -58,11 +62,18 @@ static void rng_queue_notify(struct virtio_dev *d, unsigned q)
 	struct virtio_rng *rng = container_of(d, struct virtio_rng, vdev);
 	struct virtq_req r = { .iov = rng->iov, .max_iov = RNG_MAX_IOV };
 	struct virtq *vq = virtio_dev_vq(d, q);
+	uint64_t budget = RNG_BUDGET;
 
 	while (virtio_queue_pop(d, q, &r) > 0) {
-		virtq_fill(vq, &r, fill(&r));
+		uint32_t n = fill(&r);
+
+		virtq_fill(vq, &r, n);
 		r = (struct virtq_req){ .iov = rng->iov,
 					.max_iov = RNG_MAX_IOV };
+		/* Spent: the rest on a later round; no loop: carry on. */
+		if (n >= budget && virtio_queue_requeue(d, q))
+			break;
+		budget = n >= budget ? UINT64_MAX : budget - n;
 	}
 	virtq_flush(vq);
 	virtio_queue_interrupt(d, q);

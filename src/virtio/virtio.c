@@ -48,6 +48,7 @@ int virtio_dev_init(struct virtio_dev *d, const char *name,
 	d->nr_queues = nr_queues;
 	d->queues = xcalloc(nr_queues, sizeof(*d->queues));
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->reset_done, NULL);
 	for (i = 0; i < nr_queues; i++) {
 		pthread_mutex_init(&d->queues[i].lock, NULL);
 		virtq_init(&d->queues[i].vq, mem, queue_max);
@@ -63,6 +64,7 @@ void virtio_dev_uninit(struct virtio_dev *d)
 		return;
 	for (i = 0; i < d->nr_queues; i++)
 		pthread_mutex_destroy(&d->queues[i].lock);
+	pthread_cond_destroy(&d->reset_done);
 	pthread_mutex_destroy(&d->lock);
 	free(d->queues);
 	d->queues = NULL;
@@ -101,6 +103,12 @@ static void signal_config(struct virtio_dev *d)
 	__atomic_fetch_or(&d->isr, VIRTIO_ISR_CONFIG, __ATOMIC_SEQ_CST);
 	if (d->transport.notify_config)
 		d->transport.notify_config(d);
+}
+
+bool virtio_queue_requeue(struct virtio_dev *d, unsigned q)
+{
+	return q < d->nr_queues && d->transport.requeue &&
+	       d->transport.requeue(d, q);
 }
 
 void virtio_queue_interrupt(struct virtio_dev *d, unsigned q)
@@ -183,8 +191,17 @@ void virtio_dev_set_driver_features(struct virtio_dev *d, uint32_t page,
 	pthread_mutex_unlock(&d->lock);
 }
 
+bool virtio_dev_reset_pending(struct virtio_dev *d)
+{
+	return __atomic_load_n(&d->reset_pending, __ATOMIC_SEQ_CST);
+}
+
 uint8_t virtio_dev_status(struct virtio_dev *d)
 {
+	/* Spec 2.4.1: the device shows that a reset is complete by reading
+	 * back 0; until then it reads what it was. */
+	if (virtio_dev_reset_pending(d))
+		return __atomic_load_n(&d->reset_status, __ATOMIC_SEQ_CST);
 	return status_load(d);
 }
 
@@ -236,6 +253,13 @@ static uint8_t status_transition(struct virtio_dev *d, uint8_t old,
 	return new;
 }
 
+/* d->lock held; dropped while waiting. */
+static void reset_wait_locked(struct virtio_dev *d)
+{
+	while (d->reset_pending)
+		pthread_cond_wait(&d->reset_done, &d->lock);
+}
+
 void virtio_dev_set_status(struct virtio_dev *d, uint8_t val)
 {
 	uint8_t old, new;
@@ -245,6 +269,14 @@ void virtio_dev_set_status(struct virtio_dev *d, uint8_t val)
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
+	/* A driver that did not poll for the end of a reset (spec 4.1.4.3.2
+	 * says it must; Linux's virtio-mmio does not) waits here, on its
+	 * own vCPU: buffers of the old session may still be written until
+	 * then, and the new one starts from a status of 0. */
+	if (d->reset_pending)
+		pr_debug("%s: status %#x written during a reset: waiting for "
+			 "it", d->name, val);
+	reset_wait_locked(d);
 	old = status_load(d);
 	new = status_transition(d, old, val);
 	status_publish(d, new & ~VIRTIO_STATUS_NEEDS_RESET);
@@ -253,11 +285,34 @@ void virtio_dev_set_status(struct virtio_dev *d, uint8_t val)
 		virtio_dev_needs_reset(d, d->nr_queues);
 }
 
-/* d->lock held. */
-static void reset_locked(struct virtio_dev *d)
+/* d->lock held. The last outstanding request is back: the reset is
+ * complete and the status reads 0. */
+static void reset_try_finish(struct virtio_dev *d)
 {
+	if (!d->reset_pending || __atomic_load_n(&d->work, __ATOMIC_SEQ_CST))
+		return;
+	/* A NEEDS_RESET raised by work that was in flight is void now. */
+	__atomic_store_n(&d->status, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&d->reset_pending, false, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&d->reset_done);
+}
+
+/* d->lock held. Everything but waiting for the backends. */
+static void reset_start_locked(struct virtio_dev *d)
+{
+	uint8_t shown = virtio_dev_status(d);
 	unsigned i;
 
+	/* 0. What the driver reads until the end: never 0 (the device is
+	 *    only shown reset once nothing touches the old buffers). Set
+	 *    before pending, which work_put() checks after its decrement,
+	 *    as reset_try_finish() checks the count after pending is set. */
+	if (!d->reset_pending) {
+		__atomic_store_n(&d->reset_status,
+				 shown ? shown : VIRTIO_STATUS_ACKNOWLEDGE,
+				 __ATOMIC_SEQ_CST);
+		__atomic_store_n(&d->reset_pending, true, __ATOMIC_SEQ_CST);
+	}
 	/* 1. Stop new data-plane work: notify checks status under the
 	 *    queue lock, so once each lock has been taken and dropped no
 	 *    queue_notify is running or will start. */
@@ -266,10 +321,12 @@ static void reset_locked(struct virtio_dev *d)
 		pthread_mutex_lock(&d->queues[i].lock);
 		pthread_mutex_unlock(&d->queues[i].lock);
 	}
-	/* 2. The device quiesces its own asynchronous work. */
+	/* 2. The device stops its own work; what a backend holds stays out
+	 *    and is counted. */
 	if (d->ops->reset)
 		d->ops->reset(d);
-	/* 3. Forget the driver's set-up. */
+	/* 3. Forget the driver's set-up. The queues' generations survive:
+	 *    requests still out are stale in any later session. */
 	for (i = 0; i < d->nr_queues; i++) {
 		pthread_mutex_lock(&d->queues[i].lock);
 		virtq_reset(&d->queues[i].vq);
@@ -277,14 +334,47 @@ static void reset_locked(struct virtio_dev *d)
 	}
 	d->driver_features = 0;
 	__atomic_store_n(&d->isr, 0, __ATOMIC_SEQ_CST);
-	/* A NEEDS_RESET raised by work that was in flight is void now. */
-	__atomic_store_n(&d->status, 0, __ATOMIC_SEQ_CST);
+	reset_try_finish(d);
 }
 
 void virtio_dev_reset(struct virtio_dev *d)
 {
 	pthread_mutex_lock(&d->lock);
-	reset_locked(d);
+	reset_start_locked(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_dev_reset_wait(struct virtio_dev *d)
+{
+	if (!virtio_dev_reset_pending(d))
+		return;
+	pthread_mutex_lock(&d->lock);
+	reset_wait_locked(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_dev_reset_sync(struct virtio_dev *d)
+{
+	virtio_dev_reset(d);
+	if (d->ops->drain && virtio_dev_reset_pending(d))
+		d->ops->drain(d);
+	virtio_dev_reset_wait(d);
+}
+
+void virtio_dev_work_get(struct virtio_dev *d)
+{
+	__atomic_fetch_add(&d->work, 1, __ATOMIC_SEQ_CST);
+}
+
+void virtio_dev_work_put(struct virtio_dev *d)
+{
+	if (__atomic_sub_fetch(&d->work, 1, __ATOMIC_SEQ_CST) ||
+	    !virtio_dev_reset_pending(d))
+		return;
+	/* Possibly the last one a reset waits for; re-checked under the
+	 * lock, so a reset finishes exactly once. */
+	pthread_mutex_lock(&d->lock);
+	reset_try_finish(d);
 	pthread_mutex_unlock(&d->lock);
 }
 

@@ -15,8 +15,16 @@
  *    is called with it held; completions from another thread take it with
  *    virtio_queue_lock().
  *  - order: d->lock before a queue lock. The data plane never takes
- *    d->lock; it reports errors with virtio_dev_needs_reset(), which does
- *    not lock.
+ *    d->lock with a queue lock held; it reports errors with
+ *    virtio_dev_needs_reset(), which does not lock.
+ *
+ * Reset (docs/virtio.md): writing 0 to the status stops the data plane and
+ * forgets the driver's set-up at once, without waiting for requests a
+ * backend still holds (counted with virtio_dev_work_get/put). Until the
+ * last of them completes the device status reads back what it was (never
+ * 0), as the spec lets a device do; the driver polls it until 0. A driver
+ * that does not poll and writes a non-zero status early waits in that
+ * write (on its own vCPU, with d->lock dropped).
  */
 #ifndef CVISOR_VIRTIO_VIRTIO_H
 #define CVISOR_VIRTIO_VIRTIO_H
@@ -67,11 +75,21 @@ struct virtio_dev_ops {
 	/* DRIVER_OK was written; queues are set up. Nonzero sets
 	 * NEEDS_RESET. d->lock held. */
 	int (*activate)(struct virtio_dev *d);
-	/* Stop all work and forget driver state: after it returns nothing
-	 * may pop or push any queue. d->lock held, queue locks not held. */
+	/* Stop all work and forget driver state, without waiting: after it
+	 * returns nothing may pop or push any queue. Requests still held by
+	 * a backend complete later; their completion must touch neither the
+	 * rings nor the guest's buffers (virtq_req_current() is false for
+	 * them by then), only give resources back and virtio_dev_work_put().
+	 * d->lock held, queue locks not held. */
 	void (*reset)(struct virtio_dev *d);
+	/* Complete every counted request on the calling thread, which may be
+	 * the only one left (VM teardown: the event loop has stopped).
+	 * Required of a device that counts work. No lock held. */
+	void (*drain)(struct virtio_dev *d);
 	/* The driver kicked queue q. Runs on the event loop thread (from
-	 * ioeventfd) with the queue lock held, only while DRIVER_OK. */
+	 * ioeventfd) with the queue lock held, only while DRIVER_OK. A
+	 * handler that could run for long (the guest keeps refilling the
+	 * queue) stops after a budget and calls virtio_queue_requeue(). */
 	void (*queue_notify)(struct virtio_dev *d, unsigned q);
 	/* The driver wrote config bytes [off, off+len) (already stored in
 	 * d->config). Without it, config space is read-only. d->lock held. */
@@ -85,6 +103,10 @@ struct virtio_dev_ops {
 struct virtio_transport {
 	void (*notify_used)(struct virtio_dev *d, unsigned q);
 	void (*notify_config)(struct virtio_dev *d);
+	/* Optional: have queue_notify(q) run again on a later round of the
+	 * event loop, after the other ready handlers (the queue's kick
+	 * eventfd is signalled). false when it cannot (no event loop). */
+	bool (*requeue)(struct virtio_dev *d, unsigned q);
 	void *ctx;
 };
 
@@ -112,6 +134,12 @@ struct virtio_dev {
 	unsigned nr_queues;
 	struct virtio_queue *queues;
 	struct ratelimit log_rl;
+
+	/* Reset in progress (atomics, changed under d->lock). */
+	bool reset_pending;       /* started, requests still out */
+	uint8_t reset_status;     /* what the status reads meanwhile */
+	unsigned work;            /* requests a backend holds */
+	pthread_cond_t reset_done;   /* with d->lock: pending went false */
 };
 
 /* --- device side --- */
@@ -137,6 +165,12 @@ void virtio_dev_needs_reset(struct virtio_dev *d, unsigned q);
 bool virtio_dev_has_feature(const struct virtio_dev *d, unsigned bit);
 bool virtio_dev_running(const struct virtio_dev *d); /* DRIVER_OK, no reset */
 
+/* A request handed to a backend holds guest buffers until it completes:
+ * get when handing it over (queue lock held), put once its completion has
+ * been handled (no lock held; may finish a pending reset). */
+void virtio_dev_work_get(struct virtio_dev *d);
+void virtio_dev_work_put(struct virtio_dev *d);
+
 /* Data plane helpers; the caller holds the queue lock. */
 struct virtq *virtio_dev_vq(struct virtio_dev *d, unsigned q);
 void virtio_queue_lock(struct virtio_dev *d, unsigned q);
@@ -145,6 +179,10 @@ void virtio_queue_unlock(struct virtio_dev *d, unsigned q);
 int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_req *r);
 /* Raise the used-buffer interrupt if the driver wants one. */
 void virtio_queue_interrupt(struct virtio_dev *d, unsigned q);
+/* A handler that spent its budget: true when queue_notify(q) will run
+ * again on a later loop round (the handler stops now), false when the
+ * transport cannot arrange it (the handler carries on). */
+bool virtio_queue_requeue(struct virtio_dev *d, unsigned q);
 
 /* --- transport side --- */
 
@@ -155,10 +193,20 @@ uint32_t virtio_dev_driver_features(struct virtio_dev *d, uint32_t page);
 /* Ignored once FEATURES_OK is set, and for pages other than 0 and 1. */
 void virtio_dev_set_driver_features(struct virtio_dev *d, uint32_t page,
 				    uint32_t val);
+/* While a reset is pending: the status from before it (non-zero). */
 uint8_t virtio_dev_status(struct virtio_dev *d);
-/* 0 resets the device; otherwise the spec's rules decide what sticks. */
+/* 0 resets the device (virtio_dev_reset); otherwise the spec's rules
+ * decide what sticks, once a pending reset has completed. */
 void virtio_dev_set_status(struct virtio_dev *d, uint8_t val);
+/* Start a reset: returns at once; the status reads 0 when it is done. */
 void virtio_dev_reset(struct virtio_dev *d);
+/* Reset and wait until it is done, completing outstanding requests on
+ * this thread (ops->drain): for device teardown and VM reset. */
+void virtio_dev_reset_sync(struct virtio_dev *d);
+bool virtio_dev_reset_pending(struct virtio_dev *d);
+/* Until no reset is pending (no lock held): a transport calls it before
+ * taking its own lock for a non-zero status write. */
+void virtio_dev_reset_wait(struct virtio_dev *d);
 uint32_t virtio_dev_config_generation(struct virtio_dev *d);
 /* size 1, 2, 4 or 8; out of range reads 0 and writes are dropped. */
 uint64_t virtio_dev_config_read(struct virtio_dev *d, uint64_t off,

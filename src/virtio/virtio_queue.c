@@ -63,7 +63,9 @@ static void queue_enable(struct virtio_dev *d, unsigned q)
 	struct virtio_queue *vq = &d->queues[q];
 	int rc;
 
-	if (!(virtio_dev_status(d) & VIRTIO_STATUS_FEATURES_OK)) {
+	/* During a reset the status shown is the old one: not settled. */
+	if (virtio_dev_reset_pending(d) ||
+	    !(virtio_dev_status(d) & VIRTIO_STATUS_FEATURES_OK)) {
 		/* Ring features are not settled before FEATURES_OK. */
 		pr_warn_ratelimited(&d->log_rl,
 				    "%s: queue %u enabled before FEATURES_OK",
@@ -81,7 +83,9 @@ static void queue_disable(struct virtio_dev *d, unsigned q)
 {
 	struct virtio_queue *vq = &d->queues[q];
 
-	/* Pushes of in-flight chains check ready and are dropped. */
+	/* Chains popped before are stale from now on, even once the queue
+	 * is enabled again (its generation moves on): their completions
+	 * never reach a ring (virtq_req_current). */
 	pthread_mutex_lock(&vq->lock);
 	vq->vq.ready = false;
 	pthread_mutex_unlock(&vq->lock);

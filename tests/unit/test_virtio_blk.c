@@ -13,6 +13,7 @@
 #include "test_vdev_helpers.h"
 #include "backends/block.h"
 #include "virtio/blk.h"
+#include "virtio/blk_priv.h"      /* the backend, the budget */
 
 #define DISK_SIZE	(1024 * 1024)
 #define HDR_GPA		(BUF_GPA)              /* 16-byte headers */
@@ -411,31 +412,213 @@ static void test_threads_limit(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
-/* Reset with requests in flight: reset returns only once they are done,
- * and nothing is pushed to the forgotten ring afterwards. */
-static void test_reset_inflight(void **state)
+/* n 64 KiB writes in flight on queue 0. Their completions reach the
+ * device only when the test runs the loop (the backend hands them back
+ * through it): the test is the slow disk. */
+static void submit_writes(struct fix *f, unsigned n)
 {
-	struct fix *f = *state;
 	struct seg s[3];
 
-	open_dev(f, false, false, 1, NULL);
-	for (unsigned i = 0; i < 8; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		put_hdr(f, i, VIRTIO_BLK_T_OUT, i * 128);
+		*status_of(f, i) = 0xee;
 		s[0] = (struct seg){ HDR_GPA + 16 * i, 16, false };
 		s[1] = (struct seg){ data_gpa(i), 65536, false };
 		s[2] = (struct seg){ STATUS_GPA + i, 1, true };
 		tv_chain(&f->vm, &f->tq, s, 3);
 	}
 	virtio_queue_notify(f->d, 0);
+	assert_int_equal(blk_backend_inflight(f->blk->be), n);
+}
+
+/* Run the loop until the backend holds nothing; at most ~5 s. */
+static void deliver_all(struct fix *f)
+{
+	for (int i = 0; i < 500 && blk_backend_inflight(f->blk->be); i++)
+		event_loop_poll(f->loop, 10);
+	assert_int_equal(blk_backend_inflight(f->blk->be), 0);
+}
+
+static void assert_untouched(struct fix *f, unsigned n)
+{
+	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 0);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(*status_of(f, i), 0xee);
+}
+
+/* Reset with requests in flight: the driver's status write returns at
+ * once, without waiting for the disk (it used to drain the backend on
+ * the vCPU thread, under the transport lock); the status reads non-zero
+ * until the last request is back, then 0; nothing reaches the forgotten
+ * ring or the status bytes; the device works afterwards. */
+static void test_reset_async(void **state)
+{
+	struct fix *f = *state;
+	uint8_t up = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+		     VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
+
+	open_dev(f, false, false, 1, NULL);
+	submit_writes(f, 8);
 	virtio_dev_set_status(f->d, 0);
+	/* Returned with the disk still holding every request. */
+	assert_int_equal(blk_backend_inflight(f->blk->be), 8);
+	assert_true(virtio_dev_reset_pending(f->d));
+	assert_int_equal(virtio_dev_status(f->d), up);
+	/* The rest of the device is reset already and answers. */
+	assert_false(virtio_dev_running(f->d));
+	assert_int_equal(virtio_queue_read(f->d, 0, VIRTIO_QUEUE_READY), 0);
+	assert_int_equal(virtio_dev_driver_features(f->d, 1), 0);
+	assert_int_equal(virtio_dev_config_read(f->d, 0, 8), DISK_SIZE / 512);
+	virtio_dev_set_status(f->d, 0);          /* again: still pending */
+	assert_int_equal(virtio_dev_status(f->d), up);
+	deliver_all(f);
+	assert_false(virtio_dev_reset_pending(f->d));
 	assert_int_equal(virtio_dev_status(f->d), 0);
-	for (int i = 0; i < 5; i++)
-		event_loop_poll(f->loop, 1);
+	assert_untouched(f, 8);
+	assert_int_equal(f->irqs.used, 0);
 	/* Back up again: the device works after the reset. */
 	tv_clear_rings(&f->vm);
 	f->tq = (struct tv_queue){ 0 };
 	tv_bring_up(f->d, 1, 0);
 	assert_int_equal(run_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), 0);
+}
+
+/* Without anything in flight the reset is complete when the write
+ * returns, as before. */
+static void test_reset_idle(void **state)
+{
+	struct fix *f = *state;
+
+	open_dev(f, false, false, 1, NULL);
+	assert_int_equal(run_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), 0);
+	virtio_dev_set_status(f->d, 0);
+	assert_false(virtio_dev_reset_pending(f->d));
+	assert_int_equal(virtio_dev_status(f->d), 0);
+}
+
+/* Teardown with requests in flight: the synchronous reset completes them
+ * on the calling thread (the loop is not run). */
+static void test_reset_sync_drains(void **state)
+{
+	struct fix *f = *state;
+
+	open_dev(f, false, false, 1, NULL);
+	submit_writes(f, 4);
+	virtio_dev_reset_sync(f->d);
+	assert_int_equal(blk_backend_inflight(f->blk->be), 0);
+	assert_int_equal(virtio_dev_status(f->d), 0);
+	assert_untouched(f, 4);
+}
+
+/* QueueReady 0 then 1 (a new ring) with requests in flight: their
+ * completions are stale and never touch the new ring (they used to be
+ * pushed into it, which broke it: "pushed more than popped"). */
+static void test_queue_reenable_inflight(void **state)
+{
+	struct fix *f = *state;
+
+	open_dev(f, false, false, 1, NULL);
+	submit_writes(f, 8);
+	virtio_queue_write(f->d, 0, VIRTIO_QUEUE_READY, 0);
+	assert_int_equal(virtio_queue_read(f->d, 0, VIRTIO_QUEUE_READY), 0);
+	tv_clear_rings(&f->vm);
+	f->tq = (struct tv_queue){ 0 };
+	virtio_queue_write(f->d, 0, VIRTIO_QUEUE_READY, 1);
+	assert_int_equal(virtio_queue_read(f->d, 0, VIRTIO_QUEUE_READY), 1);
+	deliver_all(f);
+	assert_untouched(f, 8);
+	assert_false(virtio_dev_vq(f->d, 0)->broken);
+	assert_false(virtio_dev_status(f->d) & VIRTIO_STATUS_NEEDS_RESET);
+	/* The new ring works. */
+	assert_int_equal(run_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), 0);
+	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 1);
+}
+
+/* A transport that counts requeue requests and says yes; the test plays
+ * the event loop by calling notify again. */
+static unsigned requeues;
+
+static bool count_requeue(struct virtio_dev *d, unsigned q)
+{
+	requeues++;
+	return true;
+}
+
+#define BIG_QSIZE	256
+
+/* Queue 0 with 256 entries (tv_bring_up makes 64). */
+static void big_queue_up(struct fix *f)
+{
+	struct virtio_transport t = { .notify_used = tv_used,
+				      .notify_config = tv_config,
+				      .requeue = count_requeue,
+				      .ctx = &f->irqs };
+	uint8_t s = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+	struct virtio_blk_params p = { .path = f->path, .nr_queues = 1 };
+
+	f->blk = virtio_blk_new(&p, &f->vm.mem, f->loop);
+	assert_non_null(f->blk);
+	f->d = virtio_blk_vdev(f->blk);
+	virtio_dev_attach(f->d, &t);
+	virtio_dev_set_status(f->d, s);
+	virtio_dev_set_driver_features(f->d, 1, 1);         /* VERSION_1 */
+	virtio_dev_set_status(f->d, s | VIRTIO_STATUS_FEATURES_OK);
+	virtio_queue_write(f->d, 0, VIRTIO_QUEUE_SIZE, BIG_QSIZE);
+	virtio_queue_write(f->d, 0, VIRTIO_QUEUE_DESC, RING_DESC);
+	virtio_queue_write(f->d, 0, VIRTIO_QUEUE_AVAIL, RING_AVAIL);
+	virtio_queue_write(f->d, 0, VIRTIO_QUEUE_USED, RING_USED);
+	virtio_queue_write(f->d, 0, VIRTIO_QUEUE_READY, 1);
+	virtio_dev_set_status(f->d, s | VIRTIO_STATUS_FEATURES_OK |
+			      VIRTIO_STATUS_DRIVER_OK);
+	assert_true(virtio_dev_running(f->d));
+}
+
+/* n GET_ID requests (completed without the backend), each a header and
+ * a 21-byte writable buffer (20 bytes of id, the status). */
+static void post_get_ids(struct fix *f, unsigned n)
+{
+	struct fake_vm *vm = &f->vm;
+
+	vm->size = BIG_QSIZE;
+	put_hdr(f, 0, VIRTIO_BLK_T_GET_ID, 0);
+	for (unsigned i = 0; i < n; i++) {
+		set_desc(vm, 2 * i, HDR_GPA, 16, VIRTQ_DESC_F_NEXT, 2 * i + 1);
+		set_desc(vm, 2 * i + 1, DATA_GPA + 32 * i, 21,
+			 VIRTQ_DESC_F_WRITE, 0);
+		avail_add(vm, (uint16_t)(2 * i));
+	}
+}
+
+/* A guest that keeps its queue full cannot hold the event loop: a kick
+ * handles BLK_NOTIFY_BUDGET chains, then asks to be run again; every
+ * chain is completed in the end. */
+static void test_notify_budget(void **state)
+{
+	struct fix *f = *state;
+	unsigned rounds = 1, n = 3 * BLK_NOTIFY_BUDGET + 5;
+
+	big_queue_up(f);
+	post_get_ids(f, n);
+	requeues = 0;
+	virtio_queue_notify(f->d, 0);
+	assert_int_equal(get_used_idx(&f->vm), BLK_NOTIFY_BUDGET);
+	assert_int_equal(requeues, 1);
+	while (requeues == rounds && rounds < 10) {
+		rounds++;
+		virtio_queue_notify(f->d, 0);
+	}
+	assert_int_equal(rounds, 4);
+	assert_int_equal(requeues, 3);
+	assert_int_equal(get_used_idx(&f->vm), n);
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(get_used(&f->vm, i).id, 2 * i);
+		assert_string_equal((char *)gpa_host(&f->vm,
+						     DATA_GPA + 32 * i),
+				    f->blk->serial);
+		assert_int_equal(*(uint8_t *)gpa_host(&f->vm, DATA_GPA +
+						      32 * i + 20),
+				 VIRTIO_BLK_S_OK);
+	}
 }
 
 /* Without FLUSH negotiated the disk is write-through (FUA writes). */
@@ -512,7 +695,11 @@ static const struct CMUnitTest tests[] = {
 	T(test_read_only),
 	T(test_multiqueue),
 	T(test_threads_limit),
-	T(test_reset_inflight),
+	T(test_reset_async),
+	T(test_reset_idle),
+	T(test_reset_sync_drains),
+	T(test_queue_reenable_inflight),
+	T(test_notify_budget),
 	T(test_no_flush_feature),
 	T(test_direct_io),
 	T(test_engine_used),

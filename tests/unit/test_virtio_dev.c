@@ -2,6 +2,8 @@
  * config space, queue set-up through the transport accessors, and the
  * notify → pop → push → interrupt path with a toy device. */
 #include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 
 #include "unit.h"
 #include "core/util.h"
@@ -18,6 +20,12 @@ struct toy {
 	unsigned activated, resets, kicks, config_writes;
 	unsigned used_irqs, config_irqs, last_irq_q;
 	int last_pop;
+	/* hold: a kick pops one chain and keeps it, as a device whose
+	 * backend is slow (counted work); the test completes it. */
+	bool hold, holding;
+	unsigned held_q;
+	struct virtq_req held;
+	struct iovec held_iov[8];
 };
 
 struct fix {
@@ -55,6 +63,16 @@ static void toy_queue_notify(struct virtio_dev *d, unsigned q)
 	int rc;
 
 	t->kicks++;
+	if (t->hold) {
+		t->held = (struct virtq_req){ .iov = t->held_iov,
+					      .max_iov = 8 };
+		if (!t->holding && virtio_queue_pop(d, q, &t->held) > 0) {
+			t->holding = true;
+			t->held_q = q;
+			virtio_dev_work_get(d);
+		}
+		return;
+	}
 	while ((rc = virtio_queue_pop(d, q, &r)) > 0)
 		virtq_push(virtio_dev_vq(d, q), &r, (uint32_t)r.write_len);
 	t->last_pop = rc;
@@ -66,10 +84,32 @@ static void toy_config_write(struct virtio_dev *d, uint32_t off, uint32_t len)
 	to_toy(d)->config_writes++;
 }
 
+/* The held chain's backend finished: complete it as a device must (push
+ * under the queue lock, then put). */
+static void toy_complete(struct toy *t)
+{
+	struct virtio_dev *d = &t->vdev;
+
+	assert_true(t->holding);
+	virtio_queue_lock(d, t->held_q);
+	virtq_push(virtio_dev_vq(d, t->held_q), &t->held,
+		   (uint32_t)t->held.write_len);
+	virtio_queue_unlock(d, t->held_q);
+	t->holding = false;
+	virtio_dev_work_put(d);
+}
+
+static void toy_drain(struct virtio_dev *d)
+{
+	if (to_toy(d)->holding)
+		toy_complete(to_toy(d));
+}
+
 static const struct virtio_dev_ops toy_ops = {
 	.validate_features = toy_validate,
 	.activate = toy_activate,
 	.reset = toy_reset,
+	.drain = toy_drain,
 	.queue_notify = toy_queue_notify,
 	.config_write = toy_config_write,
 };
@@ -457,6 +497,148 @@ static void test_broken_queue_needs_reset(void **state)
 	bring_up(f);
 }
 
+#define S_UP (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
+	      VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)
+
+/* One writable chain made available on queue 0 and kicked: held. */
+static void hold_one(struct fix *f)
+{
+	f->toy.hold = true;
+	set_desc(&f->vm, 0, BUF_GPA, 8, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(&f->vm, 0);
+	virtio_queue_notify(&f->toy.vdev, 0);
+	assert_true(f->toy.holding);
+}
+
+/* A reset with a request out returns at once; the status reads what it
+ * was until the request is back, then 0 (spec 2.4.1). Meanwhile the
+ * data plane is stopped, the set-up is forgotten, and the completion
+ * touches no ring. */
+static void test_reset_pending_until_work_done(void **state)
+{
+	struct fix *f = *state;
+	struct virtio_dev *d = &f->toy.vdev;
+
+	bring_up(f);
+	hold_one(f);
+	virtio_dev_set_status(d, 0);
+	assert_int_equal(f->toy.resets, 1);
+	assert_true(virtio_dev_reset_pending(d));
+	assert_int_equal(virtio_dev_status(d), S_UP);
+	assert_false(virtio_dev_running(d));
+	assert_int_equal(virtio_queue_read(d, 0, VIRTIO_QUEUE_READY), 0);
+	assert_int_equal(virtio_dev_driver_features(d, 1), 0);
+	assert_int_equal(virtio_dev_isr(d), 0);
+	/* queues cannot be enabled while the reset is pending */
+	setup_queue(d, 0, 16);
+	assert_int_equal(virtio_queue_read(d, 0, VIRTIO_QUEUE_READY), 0);
+	/* no kick reaches the device */
+	virtio_queue_notify(d, 0);
+	assert_int_equal(f->toy.kicks, 1);
+	/* a NEEDS_RESET from the data plane meanwhile is void at the end */
+	virtio_dev_needs_reset(d, 0);
+	toy_complete(&f->toy);
+	assert_false(virtio_dev_reset_pending(d));
+	assert_int_equal(virtio_dev_status(d), 0);
+	assert_int_equal(get_used_idx(&f->vm), 0);
+	assert_int_equal(f->toy.used_irqs, 0);
+	/* and the device comes back up */
+	f->toy.hold = false;
+	bring_up(f);
+}
+
+/* Nothing out: the reset is complete when the write returns. */
+static void test_reset_idle_is_immediate(void **state)
+{
+	struct fix *f = *state;
+	struct virtio_dev *d = &f->toy.vdev;
+
+	bring_up(f);
+	virtio_dev_set_status(d, 0);
+	assert_false(virtio_dev_reset_pending(d));
+	assert_int_equal(virtio_dev_status(d), 0);
+}
+
+struct writer {
+	struct virtio_dev *d;
+	sem_t started;
+};
+
+static void *status_writer(void *arg)
+{
+	struct writer *w = arg;
+
+	sem_post(&w->started);
+	virtio_dev_set_status(w->d, VIRTIO_STATUS_ACKNOWLEDGE);
+	return NULL;
+}
+
+/* A driver that does not poll (Linux's virtio-mmio) writes ACKNOWLEDGE
+ * right after 0: that write waits for the reset and then applies to the
+ * reset device, however the threads are scheduled. */
+static void test_status_write_during_reset(void **state)
+{
+	struct fix *f = *state;
+	struct virtio_dev *d = &f->toy.vdev;
+	struct writer w = { .d = d };
+	pthread_t th;
+
+	bring_up(f);
+	hold_one(f);
+	virtio_dev_set_status(d, 0);
+	assert_int_equal(sem_init(&w.started, 0, 0), 0);
+	assert_int_equal(pthread_create(&th, NULL, status_writer, &w), 0);
+	sem_wait(&w.started);
+	toy_complete(&f->toy);
+	pthread_join(th, NULL);
+	sem_destroy(&w.started);
+	assert_false(virtio_dev_reset_pending(d));
+	assert_int_equal(virtio_dev_status(d), VIRTIO_STATUS_ACKNOWLEDGE);
+}
+
+/* Teardown: the synchronous reset completes the work on this thread
+ * through ops->drain. */
+static void test_reset_sync_drains(void **state)
+{
+	struct fix *f = *state;
+	struct virtio_dev *d = &f->toy.vdev;
+
+	bring_up(f);
+	hold_one(f);
+	virtio_dev_reset_sync(d);
+	assert_false(f->toy.holding);
+	assert_int_equal(virtio_dev_status(d), 0);
+	assert_int_equal(get_used_idx(&f->vm), 0);
+}
+
+/* READY 0 then 1 on a fresh ring with a chain out: its completion is
+ * stale and never reaches the new ring (it used to land there, or break
+ * the queue with "pushed more than popped"). */
+static void test_queue_reenable_stale(void **state)
+{
+	struct fix *f = *state;
+	struct virtio_dev *d = &f->toy.vdev;
+
+	bring_up(f);
+	hold_one(f);
+	virtio_queue_write(d, 0, VIRTIO_QUEUE_READY, 0);
+	assert_int_equal(virtio_queue_read(d, 0, VIRTIO_QUEUE_READY), 0);
+	memset(gpa_host(&f->vm, RING_DESC), 0, 3 * 0x10000);
+	f->vm.avail_idx = 0;
+	virtio_queue_write(d, 0, VIRTIO_QUEUE_READY, 1);
+	assert_int_equal(virtio_queue_read(d, 0, VIRTIO_QUEUE_READY), 1);
+	toy_complete(&f->toy);
+	assert_int_equal(get_used_idx(&f->vm), 0);
+	assert_false(virtio_dev_vq(d, 0)->broken);
+	assert_true(virtio_dev_running(d));
+	/* the new ring works */
+	f->toy.hold = false;
+	set_desc(&f->vm, 0, BUF_GPA, 8, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(&f->vm, 0);
+	virtio_queue_notify(d, 0);
+	assert_int_equal(get_used_idx(&f->vm), 1);
+}
+
 static void test_config_read(void **state)
 {
 	struct fix *f = *state;
@@ -558,6 +740,11 @@ int main(void)
 		T(test_activate_failure),
 		T(test_status_bits_sticky),
 		T(test_reset_clears_everything),
+		T(test_reset_pending_until_work_done),
+		T(test_reset_idle_is_immediate),
+		T(test_status_write_during_reset),
+		T(test_reset_sync_drains),
+		T(test_queue_reenable_stale),
 		T(test_queue_registers),
 		T(test_bad_queue_setup),
 		T(test_notify_before_driver_ok),

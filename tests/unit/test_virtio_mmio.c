@@ -243,6 +243,50 @@ static void test_reset(void **state)
 	assert_int_equal(f->level, 0);
 }
 
+/* Reset with a request held by the device's backend: the Status write
+ * returns at once, Status reads non-zero until the request is back, the
+ * transport is reset already (QueueReady 0, line low). QueueReady 0 then
+ * 1 on a fresh ring with a request out: its late completion does not
+ * reach the new ring. */
+static void test_reset_and_ready_async(void **state)
+{
+	struct fix *f = *state;
+	uint32_t up = S_ACK | S_DRV | S_FOK | S_DOK;
+
+	drv_bring_up(f);
+	f->toy->hold = true;
+	drv_post(f, 8);
+	w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_true(f->toy->holding);
+	w32(f, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(r32(f, VIRTIO_MMIO_STATUS), up);
+	assert_int_equal(r32(f, VIRTIO_MMIO_QUEUE_READY), 0);
+	assert_int_equal(r32(f, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	toy_complete(f->toy);
+	assert_int_equal(r32(f, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(get_used_idx(&f->vm), 0);
+	assert_true(f->level <= 0);             /* never raised */
+	/* QueueReady 0 -> 1 with a request out */
+	f->vm.avail_idx = 0;
+	memset(gpa_host(&f->vm, RING_AVAIL), 0, 0x1000);
+	drv_bring_up(f);
+	drv_post(f, 8);
+	w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_true(f->toy->holding);
+	w32(f, VIRTIO_MMIO_QUEUE_READY, 0);
+	assert_int_equal(r32(f, VIRTIO_MMIO_QUEUE_READY), 0);
+	f->vm.avail_idx = 0;
+	memset(gpa_host(&f->vm, RING_AVAIL), 0, 0x1000);
+	w32(f, VIRTIO_MMIO_QUEUE_READY, 1);
+	toy_complete(f->toy);
+	assert_int_equal(get_used_idx(&f->vm), 0);
+	assert_false(r32(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	f->toy->hold = false;
+	drv_post(f, 8);
+	w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(get_used_idx(&f->vm), 1);
+}
+
 static void test_bad_accesses(void **state)
 {
 	struct fix *f = *state;
@@ -313,6 +357,7 @@ int main(void)
 		T(test_request_and_interrupt),
 		T(test_config_space),
 		T(test_reset),
+		T(test_reset_and_ready_async),
 		T(test_bad_accesses),
 #undef T
 	};

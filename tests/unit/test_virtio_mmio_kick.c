@@ -35,6 +35,35 @@ static void assert_io(const struct io_reg *r, bool assign, unsigned q)
 	assert_true(r->fd >= 0);
 }
 
+/* A handler that spent its budget asks the transport to run it again:
+ * the queue's kick eventfd is signalled and the loop calls it on its
+ * next round; with no event loop, the transport says no. */
+static void test_requeue(void **state)
+{
+	struct fix *f = *state;
+
+	fix_place(f);
+	drv_bring_up(f);
+	drv_post(f, 16);
+	assert_true(virtio_queue_requeue(&f->toy->vdev, 0));
+	assert_int_equal(f->toy->kicks, 0);
+	assert_true(event_loop_poll(f->env.loop, 1000) > 0);
+	assert_int_equal(f->toy->kicks, 1);
+	assert_true(pthread_equal(f->toy->notify_thread, pthread_self()));
+	assert_int_equal(get_used_idx(&f->vm), 1);
+	assert_false(virtio_queue_requeue(&f->toy->vdev, TOY_QUEUES));
+}
+
+static void test_requeue_no_loop(void **state)
+{
+	struct fix *f = fix_new();
+
+	*state = f;
+	fix_place(f);
+	drv_bring_up(f);
+	assert_false(virtio_queue_requeue(&f->toy->vdev, 0));
+}
+
 static void test_ioeventfd_lifecycle(void **state)
 {
 	struct fix *f = *state;
@@ -252,7 +281,9 @@ int main(void)
 		T(test_loop_thread),
 		T(test_glue_refusals),
 		T(test_glue_mmio),
+		T(test_requeue),
 #undef T
+		cmocka_unit_test_teardown(test_requeue_no_loop, fix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,12 @@ struct toy {
 	unsigned resets;
 	pthread_t notify_thread;  /* where the last queue_notify ran */
 	unsigned *released;       /* counter in the fixture */
+	/* hold: a kick pops one chain and keeps it, as a device whose
+	 * backend is slow (counted work); toy_complete() finishes it. */
+	bool hold, holding;
+	unsigned held_q;
+	struct virtq_req held;
+	struct iovec held_iov[8];
 };
 
 static inline struct toy *to_toy(struct virtio_dev *d)
@@ -32,8 +38,20 @@ static inline void toy_queue_notify(struct virtio_dev *d, unsigned q)
 	struct iovec iov[8];
 	struct virtq_req r = { .iov = iov, .max_iov = 8 };
 
-	to_toy(d)->kicks++;
-	to_toy(d)->notify_thread = pthread_self();
+	struct toy *t = to_toy(d);
+
+	t->kicks++;
+	t->notify_thread = pthread_self();
+	if (t->hold) {
+		t->held = (struct virtq_req){ .iov = t->held_iov,
+					      .max_iov = 8 };
+		if (!t->holding && virtio_queue_pop(d, q, &t->held) > 0) {
+			t->holding = true;
+			t->held_q = q;
+			virtio_dev_work_get(d);
+		}
+		return;
+	}
 	while (virtio_queue_pop(d, q, &r) > 0)
 		virtq_push(virtio_dev_vq(d, q), &r, (uint32_t)r.write_len);
 	virtio_queue_interrupt(d, q);
@@ -49,8 +67,30 @@ static inline void toy_config_write(struct virtio_dev *d, uint32_t off,
 {
 }
 
+/* The held chain's backend finished: complete it as a device must. */
+static inline void toy_complete(struct toy *t)
+{
+	struct virtio_dev *d = &t->vdev;
+
+	if (!t->holding)
+		return;
+	virtio_queue_lock(d, t->held_q);
+	virtq_push(virtio_dev_vq(d, t->held_q), &t->held,
+		   (uint32_t)t->held.write_len);
+	virtio_queue_interrupt(d, t->held_q);
+	virtio_queue_unlock(d, t->held_q);
+	t->holding = false;
+	virtio_dev_work_put(d);
+}
+
+static inline void toy_drain(struct virtio_dev *d)
+{
+	toy_complete(to_toy(d));
+}
+
 static const struct virtio_dev_ops toy_ops = {
 	.reset = toy_reset,
+	.drain = toy_drain,
 	.queue_notify = toy_queue_notify,
 	.config_write = toy_config_write,
 };

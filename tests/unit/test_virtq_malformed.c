@@ -396,6 +396,7 @@ static void test_push_without_pop(void **state)
 	struct fix *f = *state;
 
 	f->req.head = 0;
+	f->req.gen = f->q.gen;    /* of this session, never popped */
 	virtq_push(&f->q, &f->req, 0);
 	assert_true(f->q.broken);
 	assert_int_equal(f->q.err, VIRTQ_ERR_PUSH);
