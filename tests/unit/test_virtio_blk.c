@@ -546,7 +546,7 @@ static bool count_requeue(struct virtio_dev *d, unsigned q)
 
 #define BIG_QSIZE	256
 
-/* Queue 0 with 256 entries (tv_bring_up makes 64). */
+/* Queue 0 with 256 entries (tv_bring_up makes 64), indirect tables. */
 static void big_queue_up(struct fix *f)
 {
 	struct virtio_transport t = { .notify_used = tv_used,
@@ -561,6 +561,8 @@ static void big_queue_up(struct fix *f)
 	f->d = virtio_blk_vdev(f->blk);
 	virtio_dev_attach(f->d, &t);
 	virtio_dev_set_status(f->d, s);
+	virtio_dev_set_driver_features(f->d, 0,
+				       VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC));
 	virtio_dev_set_driver_features(f->d, 1, 1);         /* VERSION_1 */
 	virtio_dev_set_status(f->d, s | VIRTIO_STATUS_FEATURES_OK);
 	virtio_queue_write(f->d, 0, VIRTIO_QUEUE_SIZE, BIG_QSIZE);
@@ -682,6 +684,76 @@ static void test_engine_used(void **state)
 	assert_int_equal(run_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), 0);
 }
 
+/* Play the event loop for the requeue transport: run the handler again
+ * for each requeue asked since *handled. */
+static void run_requeued(struct fix *f, unsigned *handled)
+{
+	while (*handled < requeues) {
+		(*handled)++;
+		virtio_queue_notify(f->d, 0);
+	}
+}
+
+/* Every request slot busy (8 stale requests still out after QueueReady
+ * 0/1, 248 new ones): the chain after them waits on the ring, and is
+ * taken as soon as a slot comes back, with no new kick from the guest. */
+static void test_slots_exhausted(void **state)
+{
+	struct fix *f = *state;
+	struct fake_vm *vm = &f->vm;
+	unsigned handled = 0, nw = VIRTIO_BLK_QUEUE_SIZE - 8;
+	uint64_t wtable = TABLE_GPA, gtable = TABLE_GPA + 0x100;
+
+	big_queue_up(f);
+	requeues = 0;
+	/* 8 writes in flight on the first ring, then a fresh ring */
+	f->tq.q = 0;
+	vm->size = BIG_QSIZE;
+	for (unsigned i = 0; i < 8; i++) {
+		put_hdr(f, i, VIRTIO_BLK_T_OUT, i);
+		set_desc(vm, 3 * i, HDR_GPA + 16 * i, 16, VIRTQ_DESC_F_NEXT,
+			 3 * i + 1);
+		set_desc(vm, 3 * i + 1, data_gpa(i), 512, VIRTQ_DESC_F_NEXT,
+			 3 * i + 2);
+		set_desc(vm, 3 * i + 2, STATUS_GPA + i, 1, VIRTQ_DESC_F_WRITE,
+			 0);
+		avail_add(vm, (uint16_t)(3 * i));
+	}
+	virtio_queue_notify(f->d, 0);
+	assert_int_equal(blk_backend_inflight(f->blk->be), 8);
+	virtio_queue_write(f->d, 0, VIRTIO_QUEUE_READY, 0);
+	tv_clear_rings(vm);
+	vm->avail_idx = 0;
+	virtio_queue_write(f->d, 0, VIRTIO_QUEUE_READY, 1);
+	/* 248 writes and a GET_ID, each one indirect descriptor */
+	put_hdr(f, 8, VIRTIO_BLK_T_OUT, 100);
+	put_desc(vm, wtable, 0, HDR_GPA + 16 * 8, 16, VIRTQ_DESC_F_NEXT, 1);
+	put_desc(vm, wtable, 1, data_gpa(8), 512, VIRTQ_DESC_F_NEXT, 2);
+	put_desc(vm, wtable, 2, STATUS_GPA + 8, 1, VIRTQ_DESC_F_WRITE, 0);
+	put_hdr(f, 9, VIRTIO_BLK_T_GET_ID, 0);
+	put_desc(vm, gtable, 0, HDR_GPA + 16 * 9, 16, VIRTQ_DESC_F_NEXT, 1);
+	put_desc(vm, gtable, 1, DATA_GPA, 21, VIRTQ_DESC_F_WRITE, 0);
+	for (unsigned i = 0; i <= nw; i++) {
+		set_desc(vm, i, i < nw ? wtable : gtable, 16 * (i < nw ? 3 : 2),
+			 VIRTQ_DESC_F_INDIRECT, 0);
+		avail_add(vm, (uint16_t)i);
+	}
+	virtio_queue_notify(f->d, 0);
+	run_requeued(f, &handled);
+	assert_int_equal(blk_backend_inflight(f->blk->be),
+			 VIRTIO_BLK_QUEUE_SIZE);
+	assert_int_equal(virtio_dev_vq(f->d, 0)->last_avail_idx, nw);
+	assert_int_equal(get_used_idx(vm), 0);
+	/* slots come back: the handler is requeued and takes the GET_ID */
+	deliver_all(f);
+	assert_true(requeues > handled);
+	run_requeued(f, &handled);
+	assert_int_equal(get_used_idx(vm), nw + 1);
+	assert_int_equal(get_used(vm, nw).id, nw);
+	assert_string_equal((char *)gpa_host(vm, DATA_GPA), f->blk->serial);
+	assert_false(virtio_dev_vq(f->d, 0)->broken);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -700,6 +772,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_reset_sync_drains),
 	T(test_queue_reenable_inflight),
 	T(test_notify_budget),
+	T(test_slots_exhausted),
 	T(test_no_flush_feature),
 	T(test_direct_io),
 	T(test_engine_used),
