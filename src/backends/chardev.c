@@ -1,6 +1,6 @@
 /* Character backends: the byte streams behind UARTs.
  *
- * Output is written synchronously by the device (from a vCPU thread).
+ * Output is buffered and drained by the event loop (chardev_out.c).
  * Input is read on the event loop thread into a small buffer and offered to
  * the device's rx hook; what the device does not take is kept, and the fd
  * leaves the epoll set until the device calls chardev_rx_ready(). That is
@@ -11,7 +11,7 @@
  * sends one Ctrl-A, Ctrl-A and anything else sends both bytes.
  */
 #include <errno.h>
-#include <poll.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,6 +33,8 @@ struct chardev *chardev_open(const struct cfg_hostdev *hd, unsigned nr,
 
 	c->loop = loop;
 	c->in_fd = c->out_fd = c->raw_fd = c->pty_slave = -1;
+	c->out_poll_fd = -1;
+	c->drop_rl = (struct ratelimit)RATELIMIT_INIT(10, 1);
 	pthread_mutex_init(&c->out_lock, NULL);
 	for (unsigned i = 0; i < nr; i++) {
 		if (chardev_attach(c, &hd[i]) < 0) {
@@ -42,6 +44,16 @@ struct chardev *chardev_open(const struct cfg_hostdev *hd, unsigned nr,
 	}
 	/* `>-` alone on a terminal: the user expects a console to type in. */
 	if (c->want_stdin && c->in_fd < 0 && chardev_attach_stdin(c, false)) {
+		chardev_close(c);
+		return NULL;
+	}
+	/* One fd both ways (a pty, a tty path) is watched for input and for
+	 * room independently: epoll takes a dup as a second entry. */
+	c->out_poll_fd = c->out_fd;
+	if (c->out_fd >= 0 && c->out_fd == c->in_fd)
+		c->out_poll_fd = fcntl(c->out_fd, F_DUPFD_CLOEXEC, 3);
+	if (c->out_fd >= 0 && c->out_poll_fd < 0) {
+		pr_err("chardev: %s", strerror(errno));
 		chardev_close(c);
 		return NULL;
 	}
@@ -55,17 +67,42 @@ static void input_stop(struct chardev *c)
 	c->registered = false;
 }
 
+/* The longest a closing backend waits for a slow consumer to take what is
+ * still buffered: the stop path has a deadline. */
+#define CHARDEV_CLOSE_FLUSH_MS 250
+
 void chardev_close(struct chardev *c)
 {
 	if (!c)
 		return;
 	/* The owner stops the loop (or knows it is idle) before closing:
 	 * a queued resume_cb must not outlive c. */
-	if (c->loop && c->in_fd >= 0)
-		input_stop(c);
+	chardev_release(c);
+	chardev_out_flush(c, CHARDEV_CLOSE_FLUSH_MS);
+	if (c->out_poll_fd >= 0 && c->out_poll_fd != c->out_fd)
+		close(c->out_poll_fd);
 	chardev_detach(c);
 	pthread_mutex_destroy(&c->out_lock);
+	free(c->obuf);
 	free(c);
+}
+
+void chardev_release(struct chardev *c)
+{
+	if (c->loop && c->in_fd >= 0)
+		input_stop(c);
+	if (c->loop && c->out_waiting)
+		event_loop_del(c->loop, c->out_poll_fd);
+	c->rx = NULL;
+	c->quit = NULL;
+	c->started = false;
+	chardev_set_tx_ready(c, NULL, NULL);
+	chardev_out_detach_loop(c);
+}
+
+void chardev_attach_loop(struct chardev *c, struct event_loop *loop)
+{
+	chardev_out_attach_loop(c, loop);
 }
 
 void chardev_set_rx(struct chardev *c, chardev_rx_fn fn, void *opaque)
@@ -228,58 +265,4 @@ static void resume_cb(void *opaque)
 	if (!deliver(c))
 		return;
 	input_start(c);
-}
-
-static int wait_writable(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-	if (poll(&p, 1, -1) < 0 && errno != EINTR)
-		return -errno;
-	return 0;
-}
-
-static ssize_t write_all(struct chardev *c, const uint8_t *p, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(c->out_fd, p + done, len - done);
-
-		if (n >= 0) {
-			done += n;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		/* Nobody reads the pty: drop, as a cable nobody listens on. */
-		if (c->out_drop_full)
-			return len;
-		if (wait_writable(c->out_fd) < 0)
-			return -errno;
-	}
-	return len;
-}
-
-ssize_t chardev_write(struct chardev *c, const void *buf, size_t len)
-{
-	ssize_t ret;
-
-	if (c->out_fd < 0)
-		return len;             /* a sink */
-	pthread_mutex_lock(&c->out_lock);
-	if (c->out_failed) {
-		pthread_mutex_unlock(&c->out_lock);
-		return -EPIPE;
-	}
-	ret = write_all(c, buf, len);
-	if (ret < 0) {
-		c->out_failed = true;
-		pr_warn("chardev: output: %s; dropping further output",
-			strerror((int)-ret));
-	}
-	pthread_mutex_unlock(&c->out_lock);
-	return ret;
 }

@@ -1,6 +1,8 @@
 /* Character backends behind UARTs and consoles: stdio (raw terminal with the
- * Ctrl-A escape), files, ptys and pipes to a command. Output is written
- * synchronously by the caller; input arrives on the event loop thread.
+ * Ctrl-A escape), files, ptys and pipes to a command. Output is buffered
+ * and written by the event loop on non-blocking fds, so a consumer that
+ * stops reading never stalls a vCPU or the loop; input arrives on the
+ * event loop thread.
  */
 #ifndef CVISOR_BACKENDS_CHARDEV_H
 #define CVISOR_BACKENDS_CHARDEV_H
@@ -20,6 +22,10 @@ struct chardev;
  * Runs on the event loop thread. */
 typedef size_t (*chardev_rx_fn)(void *opaque, const uint8_t *buf, size_t len);
 
+/* Output has room again after chardev_write_some() came up short. Runs on
+ * the event loop thread. */
+typedef void (*chardev_tx_ready_fn)(void *opaque);
+
 /* What the user asked for by typing the escape sequence (Ctrl-A x). */
 typedef void (*chardev_quit_fn)(void *opaque);
 
@@ -34,9 +40,28 @@ void chardev_set_rx(struct chardev *c, chardev_rx_fn fn, void *opaque);
 void chardev_set_quit(struct chardev *c, chardev_quit_fn fn, void *opaque);
 /* The device has room again: resume input (any thread). */
 void chardev_rx_ready(struct chardev *c);
-/* Write all of buf (blocking); returns len or -errno. Output that cannot be
- * written (a closed pipe) is dropped and reported once. */
+/* Queue all of buf for output, never blocking (any thread, also under a
+ * device lock): what does not fit in the backend's buffer is dropped and
+ * counted, as bytes on a cable nobody listens to. Returns len, or -EPIPE
+ * once the backend has failed (a closed pipe: reported once, output
+ * dropped from then on). */
 ssize_t chardev_write(struct chardev *c, const void *buf, size_t len);
+/* Queue as much of buf as fits now and return how much that was; when it
+ * is less than len, tx_ready is called once there is room. A failed
+ * backend takes (and drops) everything. For devices that can hold the
+ * guest's data back (virtio-console). */
+size_t chardev_write_some(struct chardev *c, const void *buf, size_t len);
+void chardev_set_tx_ready(struct chardev *c, chardev_tx_ready_fn fn,
+			  void *opaque);
+/* Bytes dropped because the consumer did not keep up. */
+uint64_t chardev_dropped(struct chardev *c);
+
+/* A VM reset keeps its backends (a log is not reopened, a command not
+ * respawned, buffered bytes not lost) but not its event loop: the device
+ * that used c lets go of it before the loop is freed, and the device of the
+ * next VM picks it up with its own loop. */
+void chardev_release(struct chardev *c);
+void chardev_attach_loop(struct chardev *c, struct event_loop *loop);
 bool chardev_has_input(const struct chardev *c);
 
 /* Restore every terminal put in raw mode (at exit and on fatal signals). */

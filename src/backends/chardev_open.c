@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +15,12 @@
 #include <unistd.h>
 
 #include "backends/chardev_priv.h"
+#include "backends/child.h"
 #include "core/log.h"
 
-extern char **environ;
+/* How long a `|cmd` gets to finish its output after its input closed (and
+ * again after SIGTERM): bounds the stop path. */
+#define CHILD_GRACE_MS 250
 
 /* stdin can feed only one device; the second one asking gets an error
  * (explicit `-`/`<-`) or silently no input (`>-`). */
@@ -106,12 +108,50 @@ int chardev_attach_stdin(struct chardev *c, bool explicit)
 	return 0;
 }
 
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Output to stdout through an fd that never blocks. O_NONBLOCK lives in
+ * the open file description, which stdout shares with the shell and every
+ * other process on the terminal or pipe: so a description of our own is
+ * opened through /proc. A regular file never blocks (and must keep sharing
+ * its offset with stderr when `>log 2>&1`), so it is used as it is; a
+ * socket cannot be reopened, and is written with MSG_DONTWAIT. */
+static int attach_stdout(struct chardev *c)
+{
+	struct stat st;
+	int fd;
+
+	if (fstat(1, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode))
+		return set_out(c, 1, false);
+	if (S_ISSOCK(st.st_mode)) {
+		c->out_sock = true;
+		return set_out(c, 1, false);
+	}
+	fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_NOCTTY |
+		  O_CLOEXEC);
+	if (fd < 0) {
+		pr_err("chardev: stdout: cannot reopen it non-blocking: %s",
+		       strerror(errno));
+		return -errno;
+	}
+	return set_out(c, fd, true);
+}
+
 static int attach_stdio(struct chardev *c, const struct cfg_hostdev *hd)
 {
 	int err = 0;
 
 	if (hd->dir != HOSTDEV_IN)
-		err = set_out(c, 1, false);
+		err = attach_stdout(c);
 	if (!err && hd->dir == HOSTDEV_OUT)
 		c->want_stdin = isatty(0);     /* interactive `>-` console */
 	if (!err && hd->dir != HOSTDEV_OUT)
@@ -144,7 +184,6 @@ static int attach_pty(struct chardev *c, const struct cfg_hostdev *hd)
 		return -EINVAL;
 	}
 	c->pty_slave = s;
-	c->out_drop_full = true;
 	fprintf(stderr, "cvisor: %s: %s\n", hd_where(hd), name);
 	return 0;
 fail:
@@ -157,44 +196,33 @@ fail:
 }
 
 /* `>"|cmd"`: output goes to `/bin/sh -c cmd` on its stdin (and `<"|cmd"`
- * reads its stdout). posix_spawn, not fork: we are multi-threaded. */
+ * reads its stdout); child.c keeps the command from inheriting our fds,
+ * environment and signal state, and from outliving us. */
 static int attach_pipe(struct chardev *c, const struct cfg_hostdev *hd)
 {
 	const char *cmd = hd->path;
 	bool out = hd->dir != HOSTDEV_IN;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dfl;
-	int p[2], err;
+	int p[2], ours, theirs;
+	pid_t pid;
 
 	if (*cmd == '|')
 		cmd++;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, out ? p[0] : p[1], out ? 0 : 1);
-	posix_spawnattr_init(&attr);
-	/* We ignore SIGPIPE; the command should not inherit that. */
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-					POSIX_SPAWN_SETSIGDEF);
-	err = posix_spawn(&c->child, "/bin/sh", &fa, &attr,
-			  (char *[]){ "sh", "-c", (char *)cmd, NULL }, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	close(out ? p[0] : p[1]);
-	if (err) {
-		c->child = 0;
-		close(out ? p[1] : p[0]);
+	ours = out ? p[1] : p[0];
+	theirs = out ? p[0] : p[1];
+	pid = child_spawn(cmd, theirs, out ? 0 : 1);
+	close(theirs);
+	if (pid < 0 || set_nonblock(ours) < 0) {
+		close(ours);
+		if (pid > 0)
+			child_reap(pid, 0);
 		pr_err("chardev: %s: cannot run /bin/sh: %s", hd_where(hd),
-		       strerror(err));
-		return -err;
+		       strerror(pid < 0 ? (int)-pid : errno));
+		return pid < 0 ? (int)pid : -EIO;
 	}
-	return out ? set_out(c, p[1], true) : set_in(c, p[0], true);
+	c->child = pid;
+	return out ? set_out(c, ours, true) : set_in(c, ours, true);
 }
 
 static int attach_path(struct chardev *c, const struct cfg_hostdev *hd)
@@ -203,8 +231,11 @@ static int attach_path(struct chardev *c, const struct cfg_hostdev *hd)
 		/* `path` both ways: a tty or a FIFO, never our ctty */
 		[HOSTDEV_BOTH] = O_RDWR | O_NOCTTY | O_NONBLOCK,
 		[HOSTDEV_IN] = O_RDONLY | O_NOCTTY | O_NONBLOCK,
-		/* a fresh log per run, as a shell's `>` does */
-		[HOSTDEV_OUT] = O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY,
+		/* a fresh log per run of cvisor, as a shell's `>` does; it is
+		 * opened once, so guest resets append to it. Blocking open: a
+		 * FIFO waits for its reader here, before the guest runs. */
+		[HOSTDEV_OUT] = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
+				O_NOCTTY,
 	};
 	int fd = open(hd->path, flags[hd->dir] | O_CLOEXEC, 0644);
 
@@ -215,8 +246,16 @@ static int attach_path(struct chardev *c, const struct cfg_hostdev *hd)
 		       strerror(errno));
 		return err;
 	}
-	if (hd->dir == HOSTDEV_OUT)
+	if (hd->dir == HOSTDEV_OUT) {
+		/* a FIFO or a tty: writes must not block (chardev_out.c) */
+		if (set_nonblock(fd) < 0) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
 		return set_out(c, fd, true);
+	}
 	if (set_in(c, fd, true) < 0)
 		return -EINVAL;
 	if (hd->dir == HOSTDEV_BOTH) {
@@ -250,24 +289,6 @@ int chardev_attach(struct chardev *c, const struct cfg_hostdev *hd)
 	return attach_path(c, hd);
 }
 
-/* Give the command a moment to finish its output after EOF, then stop it:
- * closing a VM must not hang on a command that ignores its input. */
-static void reap_child(pid_t pid)
-{
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-	for (int i = 0; i < 100; i++) {
-		pid_t r = waitpid(pid, NULL, WNOHANG);
-
-		if (r == pid || (r < 0 && errno != EINTR))
-			return;
-		nanosleep(&ts, NULL);
-	}
-	kill(pid, SIGTERM);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-}
-
 void chardev_detach(struct chardev *c)
 {
 	if (c->raw_fd >= 0)
@@ -281,7 +302,7 @@ void chardev_detach(struct chardev *c)
 	if (c->in_stdin)
 		atomic_store(&stdin_claimed, false);
 	if (c->child > 0)
-		reap_child(c->child);
+		child_reap(c->child, CHILD_GRACE_MS);
 	c->in_fd = c->out_fd = c->raw_fd = c->pty_slave = -1;
 	c->child = 0;
 }

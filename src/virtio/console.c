@@ -41,7 +41,12 @@ struct virtio_console {
 	struct virtq_req rx;          /* a popped receive buffer, or none */
 	bool rx_held;
 	uint32_t rx_used;             /* bytes already put in it */
+	/* transmit side, under the txq lock: a chain the chardev had no
+	 * room for is held, not completed, until chardev_tx_ready */
 	struct iovec tx_iov[CONS_MAX_IOV];
+	struct virtq_req tx;
+	bool tx_held;
+	uint64_t tx_off;              /* bytes of it already written */
 	struct event_loop *loop;      /* to come back for more output */
 };
 
@@ -140,24 +145,62 @@ static void cons_tx_more(void *opaque)
 	virtio_queue_notify(&c->vdev, CONS_TXQ);
 }
 
-/* Guest output: write the readable bytes to the chardev, up to the budget;
- * the rest waits for the next round of the event loop. */
+/* txq lock held: write the held chain from tx_off on. Returns true when
+ * the chardev took all of it; otherwise it calls cons_tx_more when it has
+ * room, and the chain stays held (the guest sees its output slow down, as
+ * on a real console, instead of losing it). */
+static bool tx_write_chain(struct virtio_console *c)
+{
+	uint64_t skip = c->tx_off;
+
+	for (unsigned i = 0; i < c->tx.nr_read; i++) {
+		size_t n = c->tx.iov[i].iov_len, took;
+
+		if (skip >= n) {
+			skip -= n;
+			continue;
+		}
+		took = chardev_write_some(c->cd,
+					  (uint8_t *)c->tx.iov[i].iov_base + skip,
+					  n - skip);
+		c->tx_off += took;
+		if (took < n - skip)
+			return false;
+		skip = 0;
+	}
+	return true;
+}
+
+/* Guest output: hand the readable bytes to the chardev, up to the budget;
+ * the rest waits for the next round of the event loop, or for room in the
+ * chardev. Each chain costs at least one unit, so empty chains count. */
 static void cons_tx(struct virtio_console *c)
 {
-	struct virtq_req r = { .iov = c->tx_iov, .max_iov = CONS_MAX_IOV };
 	struct virtq *vq = virtio_dev_vq(&c->vdev, CONS_TXQ);
 	uint64_t done = 0;
 	bool more = false;
 
-	while (!(more = c->loop && done >= CONS_TX_BUDGET) &&
-	       virtio_queue_pop(&c->vdev, CONS_TXQ, &r) > 0) {
-		for (unsigned i = 0; i < r.nr_read; i++)
-			chardev_write(c->cd, r.iov[i].iov_base,
-				      r.iov[i].iov_len);
-		done += r.read_len;
-		virtq_fill(vq, &r, 0);
-		r = (struct virtq_req){ .iov = c->tx_iov,
-					.max_iov = CONS_MAX_IOV };
+	for (;;) {
+		uint64_t before;
+
+		if (c->loop && done >= CONS_TX_BUDGET) {
+			more = true;
+			break;
+		}
+		if (!c->tx_held) {
+			c->tx = (struct virtq_req){ .iov = c->tx_iov,
+						    .max_iov = CONS_MAX_IOV };
+			if (virtio_queue_pop(&c->vdev, CONS_TXQ, &c->tx) <= 0)
+				break;
+			c->tx_held = true;
+			c->tx_off = 0;
+		}
+		before = c->tx_off;
+		if (!tx_write_chain(c))
+			break;          /* full: chardev_tx_ready resumes */
+		done += c->tx_off - before + 1;
+		virtq_fill(vq, &c->tx, 0);
+		c->tx_held = false;
 	}
 	virtq_flush(vq);
 	virtio_queue_interrupt(&c->vdev, CONS_TXQ);
@@ -175,7 +218,7 @@ static void cons_queue_notify(struct virtio_dev *d, unsigned q)
 		chardev_rx_ready(c->cd);   /* new receive buffers: more input */
 }
 
-/* Reset: forget a held receive buffer (its ring is going away). */
+/* Reset: forget held buffers (their rings are going away). */
 static void cons_reset(struct virtio_dev *d)
 {
 	struct virtio_console *c = to_cons(d);
@@ -184,6 +227,9 @@ static void cons_reset(struct virtio_dev *d)
 	c->rx_held = false;
 	c->rx_used = 0;
 	virtio_queue_unlock(d, CONS_RXQ);
+	virtio_queue_lock(d, CONS_TXQ);
+	c->tx_held = false;
+	virtio_queue_unlock(d, CONS_TXQ);
 }
 
 static int cons_activate(struct virtio_dev *d)
@@ -211,6 +257,7 @@ struct virtio_dev *virtio_console_new(struct guest_mem *mem,
 		return NULL;
 	}
 	chardev_set_rx(cd, cons_rx, c);
+	chardev_set_tx_ready(cd, cons_tx_more, c);
 	return &c->vdev;
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/watchdog.h"
 #include "devices/device.h"
 #include "event/loop.h"
 #include "vcpu/vcpu.h"
@@ -34,6 +35,15 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
 
 void vm_stop_threads(struct vm *vm)
 {
+	/* Whatever hangs from here on (a vCPU stuck in the kernel, a disk
+	 * that never completes), the process ends in time; vm_destroy()
+	 * disarms it when the teardown is done. */
+	if (!vm->stopping) {
+		vm->stopping = true;
+		watchdog_arm(STOP_DEADLINE_MS, vm->exit_status,
+			     vm->stop == VM_STOP_RESET ? "the reset"
+						       : "stopping the VM");
+	}
 	/* stop is set before the kicks, and a kick is never lost (see
 	 * vcpu.h), so every vCPU thread sees it and returns. */
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
@@ -72,5 +82,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->stop_fd);
 	irq_routing_destroy(&vm->routing);
 	pthread_mutex_destroy(&vm->stop_lock);
+	if (vm->stopping)
+		watchdog_disarm();
 	free(vm);
 }

@@ -48,6 +48,7 @@ struct vm {
 	enum vm_stop_reason _Atomic stop;
 	int exit_status;
 	int stop_fd;       /* eventfd, readable once a stop is requested */
+	bool stopping;     /* vm_stop_threads() armed the stop deadline */
 };
 
 /* Build everything; on failure returns NULL with a message logged and

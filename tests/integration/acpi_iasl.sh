@@ -45,7 +45,7 @@ disassemble_all() {
 # acpiexec -b COMMANDS TABLES...: output in acpiexec.log, clean or fail.
 run_acpiexec() {
 	local cmds=$1; shift
-	timeout 60 acpiexec -b "$cmds" "$@" >acpiexec.log 2>&1 ||
+	timeout 240 acpiexec -b "$cmds" "$@" >acpiexec.log 2>&1 ||
 		fail "acpiexec: $(tail -20 acpiexec.log)"
 	grep -qE "Error|Warning|AE_[A-Z_]+ *\(|Exception|Fault" acpiexec.log &&
 		fail "acpiexec: $(grep -E 'Error|Warning|Exception|Fault' acpiexec.log | head -5)"

@@ -24,3 +24,22 @@ done
 printf '\001x' >"$TMP/in"
 STDIN=$TMP/in run_fake "block" ram 64m load "$GUEST" cpu cpu vdev ser8250 hostdev -
 expect_status 3
+# A vCPU that never comes back from KVM_RUN (wedged in the kernel) cannot
+# hold the stop: the stop deadline (2 s) ends the process with the status
+# the stop was going to return, and says why.
+FAKEKVM_SCRIPT=stuck FAKEKVM_LOG=$TMP/log LD_PRELOAD=$FAKEKVM \
+ASAN_OPTIONS=verify_asan_link_order=0 \
+	timeout 60 "$CVISOR" ram 64m load "$GUEST" cpu cpu vdev ser8250 \
+	</dev/null >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+until grep -q '^boot ' "$TMP/log" 2>/dev/null; do
+	kill -0 $pid 2>/dev/null || fail "cvisor ended early: $(cat "$TMP/err")"
+	sleep 0.01
+done
+kill -TERM $pid
+wait $pid
+STATUS=$?
+[ $STATUS -eq 124 ] && fail "cvisor hung after SIGTERM with a stuck vCPU"
+expect_status 3
+grep -q "stopping the VM did not finish within 2000 ms" "$TMP/err" ||
+	fail "no deadline message: $(cat "$TMP/err")"
