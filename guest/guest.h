@@ -177,6 +177,7 @@ int wl_blk_verify(void);
 int wl_blk_bench(void);
 int wl_console_echo(void);
 int wl_rng(void);
+int wl_hostile(void);
 
 /* AP bring-up (boot.S). */
 extern char ap_tramp_start[], ap_tramp_end[];

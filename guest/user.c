@@ -137,6 +137,7 @@ void *heap_alloc(u64 size, u64 align)
 static const char *const workload_names[] = {
 	"hello", "smp", "pl011", "mmio-latency", "triple-fault", "exit", "echo",
 	"fault", "uart-irq", "blk-verify", "blk-bench", "console-echo", "rng",
+	"hostile",
 };
 
 static bool is_workload(const char *s)
@@ -388,6 +389,7 @@ static const struct {
 	{ "blk-bench", wl_blk_bench },
 	{ "console-echo", wl_console_echo },
 	{ "rng", wl_rng },
+	{ "hostile", wl_hostile },
 };
 
 void user_main(void)
