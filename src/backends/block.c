@@ -153,6 +153,7 @@ struct blk_backend *blk_backend_open(const char *path, bool read_only,
 	struct blk_backend *b = xcalloc(1, sizeof(*b));
 	int rc;
 
+	pthread_mutex_init(&b->flush_lock, NULL);
 	b->path = xstrdup(path);
 	b->efd = -1;
 	b->loop = loop;
@@ -200,6 +201,7 @@ void blk_backend_close(struct blk_backend *b)
 		munmap(b->zeros, BLK_ZERO_CHUNK);
 	if (b->fd >= 0)
 		close(b->fd);
+	pthread_mutex_destroy(&b->flush_lock);
 	free(b->path);
 	free(b);
 }
@@ -216,8 +218,12 @@ int blk_backend_submit(struct blk_backend *b, struct blk_io *io)
 	if (rc)
 		return rc;
 	__atomic_fetch_add(&b->inflight, 1, __ATOMIC_RELAXED);
+	if (io->op == BLK_OP_FLUSH && !blk_flush_gate(b, io))
+		return 0;         /* starts when the flush ahead of it ends */
 	rc = b->eng->submit(b, io);
 	if (rc) {
+		if (io->op == BLK_OP_FLUSH)
+			blk_flush_next(b, false);
 		blk_bounce_free(b, io);
 		__atomic_fetch_sub(&b->inflight, 1, __ATOMIC_RELAXED);
 	}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "backends/block_priv.h"
+#include "core/log.h"
 #include "core/util.h"
 
 static uint64_t iov_total(const struct iovec *iov, unsigned cnt)
@@ -255,6 +256,82 @@ static bool range_done(struct blk_backend *b, struct blk_io *io, int64_t res)
 	return next_range(b, io);
 }
 
+bool blk_flush_gate(struct blk_backend *b, struct blk_io *io)
+{
+	bool go;
+
+	pthread_mutex_lock(&b->flush_lock);
+	go = !b->flush_busy;
+	if (go) {
+		b->flush_busy = true;
+	} else {
+		io->next = NULL;
+		if (b->flush_tail)
+			b->flush_tail->next = io;
+		else
+			b->flush_head = io;
+		b->flush_tail = io;
+	}
+	pthread_mutex_unlock(&b->flush_lock);
+	return go;
+}
+
+void blk_flush_next(struct blk_backend *b, bool may_complete)
+{
+	struct blk_io *io;
+
+	for (;;) {
+		pthread_mutex_lock(&b->flush_lock);
+		io = b->flush_head;
+		if (io) {
+			b->flush_head = io->next;
+			if (!b->flush_head)
+				b->flush_tail = NULL;
+		} else {
+			b->flush_busy = false;
+		}
+		pthread_mutex_unlock(&b->flush_lock);
+		if (!io || b->eng->submit(b, io) == 0)
+			return;
+		/* The engine refused (it is sized never to). Where done() may
+		 * run, fail this one and go on; inside submit (the caller
+		 * holds its queue lock) put it back for the next flush to
+		 * start, rather than complete it there. */
+		if (!may_complete) {
+			pthread_mutex_lock(&b->flush_lock);
+			io->next = b->flush_head;
+			b->flush_head = io;
+			if (!b->flush_tail)
+				b->flush_tail = io;
+			b->flush_busy = false;
+			pthread_mutex_unlock(&b->flush_lock);
+			return;
+		}
+		io->result = -EIO;
+		blk_io_complete(b, io);
+	}
+}
+
+/* Linux reports a writeback error to the next fdatasync of the file
+ * description and then forgets it (errseq): a second flush would succeed
+ * although the pages it should have made durable were dropped. So once
+ * one flush fails, all later ones fail (the guest must assume the disk's
+ * contents since its last good flush are unknown). */
+static bool flush_done(struct blk_backend *b, struct blk_io *io, int64_t res)
+{
+	if (res < 0) {
+		if (!__atomic_exchange_n(&b->flush_failed, true,
+					 __ATOMIC_ACQ_REL))
+			pr_err("block: %s: flush failed (%s): writes since the "
+			       "last good flush may be lost; every later flush "
+			       "fails", b->path, strerror((int)-res));
+	} else if (__atomic_load_n(&b->flush_failed, __ATOMIC_ACQUIRE)) {
+		res = -EIO;
+	}
+	blk_flush_next(b, true);
+	return finish(b, io, res < 0 ? res : 0);
+}
+
 bool blk_io_step_done(struct blk_backend *b, struct blk_io *io, int64_t res)
 {
 	if (res == -EINTR || res == -EAGAIN)
@@ -264,7 +341,7 @@ bool blk_io_step_done(struct blk_backend *b, struct blk_io *io, int64_t res)
 	case BLK_OP_WRITE:
 		return rw_done(b, io, res);
 	case BLK_OP_FLUSH:
-		return finish(b, io, res < 0 ? res : 0);
+		return flush_done(b, io, res);
 	case BLK_OP_DISCARD:
 	case BLK_OP_WRITE_ZEROES:
 		return range_done(b, io, res);

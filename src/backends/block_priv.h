@@ -40,6 +40,15 @@ struct blk_backend {
 	uint64_t bounce_bytes;        /* atomic: O_DIRECT bounce memory held */
 	void (*batch_fn)(void *opaque);
 	void *batch_opaque;
+	/* Flushes run one at a time (see blk_flush_gate): the kernel
+	 * reports a writeback error to one fdatasync of a file description
+	 * only, so two in flight could both succeed-or-fail at random. */
+	pthread_mutex_t flush_lock;
+	bool flush_busy;              /* a FLUSH step is with the engine */
+	struct blk_io *flush_head, *flush_tail;   /* FLUSHes waiting */
+	/* A flush failed: data the guest wrote before may be lost and no
+	 * later fdatasync would say so, so every later flush fails too. */
+	bool flush_failed;
 };
 
 #define BLK_ZERO_CHUNK (1u << 20)
@@ -62,5 +71,12 @@ void blk_io_complete(struct blk_backend *b, struct blk_io *io);
 /* Release a request's bounce buffer, if any, and its share of the cap. */
 void blk_bounce_free(struct blk_backend *b, struct blk_io *io);
 void blk_batch_end(struct blk_backend *b);
+/* Submission of a FLUSH: true if it may go to the engine now, false if
+ * it was queued behind the FLUSH in flight. */
+bool blk_flush_gate(struct blk_backend *b, struct blk_io *io);
+/* The FLUSH in flight ended (or was refused): hand the next waiting one
+ * to the engine. may_complete: the caller may have done() called (not
+ * from inside blk_backend_submit). */
+void blk_flush_next(struct blk_backend *b, bool may_complete);
 
 #endif

@@ -1,0 +1,183 @@
+/* Block backend faults, on both engines: a failed flush makes every later
+ * flush fail (the kernel reports a writeback error once), flushes queued
+ * behind one another all complete, and a write cut short by the file size
+ * limit fails as a whole instead of reporting success for part of it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "backends/block_priv.h"
+
+#define DISK_SIZE (1024 * 1024)
+
+struct fix {
+	char path[64];
+	struct blk_backend *b;
+};
+
+static const char *engine;
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	int fd;
+
+	snprintf(f->path, sizeof(f->path), "/tmp/cvisor-blkf-XXXXXX");
+	fd = mkstemp(f->path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, DISK_SIZE), 0);
+	close(fd);
+	setenv("CVISOR_BLOCK_ENGINE", engine, 1);
+	f->b = blk_backend_open(f->path, false, false, 1, NULL);
+	/* No io_uring here (seccomp, sysctl): the uring tests skip. */
+	if (f->b)
+		assert_string_equal(blk_backend_info(f->b)->engine, engine);
+	else
+		assert_string_equal(engine, "uring");
+	*state = f;
+	return 0;
+}
+
+static struct fix *fixture(void **state)
+{
+	struct fix *f = *state;
+
+	if (!f->b)
+		skip();
+	return f;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	blk_backend_close(f->b);
+	unlink(f->path);
+	free(f);
+	unsetenv("CVISOR_BLOCK_ENGINE");
+	return 0;
+}
+
+static void done_cb(struct blk_io *io)
+{
+	(*(int *)io->opaque)++;
+}
+
+/* Submit op, wait for it, return its result. */
+static int64_t run(struct blk_backend *b, enum blk_op op, uint64_t off,
+		   void *buf, size_t len)
+{
+	struct iovec iov = { buf, len };
+	int calls = 0;
+	struct blk_io io = { .op = op, .offset = off, .iov = &iov,
+			     .iovcnt = buf ? 1 : 0, .done = done_cb,
+			     .opaque = &calls };
+
+	assert_int_equal(blk_backend_submit(b, &io), 0);
+	blk_backend_drain(b);
+	assert_int_equal(calls, 1);
+	return io.result;
+}
+
+/* fdatasync on a pipe fails (EINVAL): swap one in under the backend for a
+ * single flush, then put the image back. */
+static void test_flush_failure_sticks(void **state)
+{
+	struct fix *f = fixture(state);
+	char buf[4096];
+	int p[2], saved = dup(f->b->fd);
+
+	assert_true(saved >= 0);
+	assert_int_equal(pipe(p), 0);
+	memset(buf, 0x5a, sizeof(buf));
+	assert_int_equal(run(f->b, BLK_OP_WRITE, 0, buf, sizeof(buf)), 4096);
+	assert_int_equal(run(f->b, BLK_OP_FLUSH, 0, NULL, 0), 0);
+
+	assert_true(dup2(p[0], f->b->fd) >= 0);
+	assert_true(run(f->b, BLK_OP_FLUSH, 0, NULL, 0) < 0);
+	assert_true(dup2(saved, f->b->fd) >= 0);
+
+	/* fdatasync works again, but what it should have covered may be
+	 * gone: the guest must keep hearing about it. */
+	assert_int_equal(fdatasync(f->b->fd), 0);
+	assert_int_equal(run(f->b, BLK_OP_FLUSH, 0, NULL, 0), -EIO);
+	assert_int_equal(run(f->b, BLK_OP_FLUSH, 0, NULL, 0), -EIO);
+	/* Reads and writes go on. */
+	assert_int_equal(run(f->b, BLK_OP_WRITE, 4096, buf, sizeof(buf)), 4096);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(run(f->b, BLK_OP_READ, 0, buf, sizeof(buf)), 4096);
+	assert_int_equal(buf[4095], 0x5a);
+	close(saved);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Many flushes at once: they run one at a time, and all complete. */
+static void test_flushes_queue(void **state)
+{
+	struct fix *f = fixture(state);
+	struct blk_io io[16];
+	int calls = 0;
+
+	for (unsigned i = 0; i < 16; i++) {
+		io[i] = (struct blk_io){ .op = BLK_OP_FLUSH, .done = done_cb,
+					 .opaque = &calls, .result = 1 };
+		assert_int_equal(blk_backend_submit(f->b, &io[i]), 0);
+	}
+	blk_backend_kick(f->b);
+	blk_backend_drain(f->b);
+	assert_int_equal(calls, 16);
+	assert_int_equal(blk_backend_inflight(f->b), 0);
+	for (unsigned i = 0; i < 16; i++)
+		assert_int_equal(io[i].result, 0);
+	assert_false(f->b->flush_busy);
+}
+
+/* RLIMIT_FSIZE cuts a write short at the limit and refuses the rest
+ * (EFBIG): the request fails; it is not reported as done. */
+static void test_short_write_fails(void **state)
+{
+	struct fix *f = fixture(state);
+	struct rlimit old, lim = { 4096 + 512, RLIM_INFINITY };
+	char buf[8192];
+
+	memset(buf, 0xa5, sizeof(buf));
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim.rlim_max = old.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	int64_t r = run(f->b, BLK_OP_WRITE, 0, buf, sizeof(buf));
+	int64_t r2 = run(f->b, BLK_OP_WRITE, 8192, buf, 512);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(r, -EFBIG);
+	assert_int_equal(r2, -EFBIG);
+	/* The backend is still usable. */
+	assert_int_equal(run(f->b, BLK_OP_WRITE, 0, buf, sizeof(buf)), 8192);
+	assert_int_equal(run(f->b, BLK_OP_FLUSH, 0, NULL, 0), 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_flush_failure_sticks),
+		T(test_flushes_queue),
+		T(test_short_write_fails),
+	};
+	int rc;
+
+	engine = "sync";
+	rc = cmocka_run_group_tests_name("block faults, sync", tests, NULL,
+					 NULL);
+	engine = "uring";
+	rc |= cmocka_run_group_tests_name("block faults, uring", tests, NULL,
+					  NULL);
+	return rc;
+}
