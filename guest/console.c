@@ -68,3 +68,74 @@ int wl_console_echo(void)
 	virtio_reset(&d);
 	return done ? 0 : 1;
 }
+
+/* console-flood: writes total= bytes (default 1 MiB, 0 = until stopped)
+ * to the virtio-console in 4 KiB chains, up to 8 in flight, while it keeps
+ * a virtio-rng busy; after every 16 entropy requests it prints
+ * `tick N sent=S rng=R` on COM1. When the host side of the console stops
+ * reading, `sent` stands still while the ticks go on: the vCPU runs and
+ * the event loop (which serves the rng) is not stuck behind the console. */
+#define FLOOD_SLOTS 8
+#define FLOOD_LEN   4096
+
+static int flood_setup(struct vdev *c, struct virtq *rx, struct virtq *tx,
+		       struct vdev *r, struct virtq *rq)
+{
+	if (virtio_find(c, VIRTIO_ID_CONSOLE) < 0 || virtio_negotiate(c, 0) < 0 ||
+	    virtio_queue_setup(c, rx, 0, 1) < 0 ||
+	    virtio_queue_setup(c, tx, 1, FLOOD_SLOTS) < 0)
+		return -1;
+	virtio_driver_ok(c);
+	if (virtio_find(r, VIRTIO_ID_RNG) < 0 || virtio_negotiate(r, 0) < 0 ||
+	    virtio_queue_setup(r, rq, 0, 2) < 0)
+		return -1;
+	virtio_driver_ok(r);
+	return 0;
+}
+
+int wl_console_flood(void)
+{
+	u64 total = param_u64("total", 1 << 20);
+	u64 queued = 0, sent = 0, rngs = 0, ticks = 0;
+	struct vdev c, r;
+	struct virtq rx, tx, rq;
+	u8 *buf = heap_alloc(FLOOD_SLOTS * FLOOD_LEN, 4096);
+	u8 *ent = heap_alloc(64, 64);
+	u32 free_slots = (1u << FLOOD_SLOTS) - 1, id, len;
+
+	if (!buf || !ent || flood_setup(&c, &rx, &tx, &r, &rq) < 0) {
+		printf("console-flood: no console and rng\n");
+		return 1;
+	}
+	for (u32 i = 0; i < FLOOD_SLOTS * FLOOD_LEN; i++)
+		buf[i] = (u8)('a' + i % 26);
+	struct vbuf e = { (u64)ent, 64, true };
+	virtq_add(&rq, 0, &e, 1, NULL);
+	virtq_kick(&rq);
+	while (!total || sent < total) {
+		while (free_slots && (!total || queued < total)) {
+			u16 s = (u16)__builtin_ctz(free_slots);
+			struct vbuf v = { (u64)(buf + s * FLOOD_LEN), FLOOD_LEN,
+					  false };
+
+			free_slots &= ~(1u << s);
+			virtq_add(&tx, s, &v, 1, NULL);
+			virtq_kick(&tx);
+			queued += FLOOD_LEN;
+		}
+		if (virtq_get(&tx, &id, &len) && id < FLOOD_SLOTS) {
+			free_slots |= 1u << id;
+			sent += FLOOD_LEN;
+		}
+		if (virtq_get(&rq, &id, &len)) {
+			if (++rngs % 16 == 0)
+				printf("tick %lu sent=%lu rng=%lu\n", ++ticks, sent,
+				       rngs);
+			virtq_add(&rq, 0, &e, 1, NULL);
+			virtq_kick(&rq);
+		}
+		cpu_relax();
+	}
+	printf("RESULT console-flood sent=%lu rng=%lu\n", sent, rngs);
+	return 0;
+}

@@ -138,6 +138,7 @@ static const char *const workload_names[] = {
 	"hello", "smp", "pl011", "mmio-latency", "triple-fault", "exit", "echo",
 	"fault", "uart-irq", "blk-verify", "blk-bench", "console-echo", "rng",
 	"hostile",
+	"blk-crash", "blk-fault", "console-flood",
 };
 
 static bool is_workload(const char *s)
@@ -387,7 +388,10 @@ static const struct {
 	{ "uart-irq", wl_uart_irq },
 	{ "blk-verify", wl_blk_verify },
 	{ "blk-bench", wl_blk_bench },
+	{ "blk-crash", wl_blk_crash },
+	{ "blk-fault", wl_blk_fault },
 	{ "console-echo", wl_console_echo },
+	{ "console-flood", wl_console_flood },
 	{ "rng", wl_rng },
 	{ "hostile", wl_hostile },
 };
