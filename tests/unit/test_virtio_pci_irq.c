@@ -53,6 +53,34 @@ static void poll_once(struct fix *f)
 	assert_true(event_loop_poll(f->pv.env.loop, 1000) > 0);
 }
 
+/* A handler that spent its budget asks the transport to run it again:
+ * the queue's kick eventfd is signalled and the loop calls it on its
+ * next round; without an event loop the transport says no. */
+static void test_requeue(void **state)
+{
+	struct fix *f = *state;
+
+	fix_place(f);
+	drv_bring_up(f);
+	drv_post(f, 16);
+	assert_true(virtio_queue_requeue(&f->toy->vdev, 0));
+	assert_int_equal(f->toy->kicks, 0);
+	poll_once(f);
+	assert_int_equal(f->toy->kicks, 1);
+	assert_int_equal(get_used_idx(&f->gm), 1);
+	/* queue 1 was never enabled: no eventfd yet */
+	assert_false(virtio_queue_requeue(&f->toy->vdev, 1));
+}
+
+static void test_requeue_no_loop(void **state)
+{
+	struct fix *f = *state;
+
+	fix_place(f);
+	drv_bring_up(f);
+	assert_false(virtio_queue_requeue(&f->toy->vdev, 0));
+}
+
 static void test_ioeventfd_lifecycle(void **state)
 {
 	struct fix *f = *state;
@@ -408,6 +436,8 @@ int main(void)
 		T(test_loop_thread, setup_loop),
 		T(test_glue_pci, setup_plain),
 		T(test_glue_refusals, setup_plain),
+		T(test_requeue, setup_loop),
+		T(test_requeue_no_loop, setup_plain),
 #undef T
 	};
 
