@@ -23,7 +23,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test-deps cvisor guest unit bench check demo clean
+.PHONY: all deps test-deps cvisor guest unit bench check demo clean fuzz
 all: deps
 	@$(MAKE) --no-print-directory cvisor guest
 
@@ -78,5 +78,7 @@ demo: all
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/fuzz/fuzz.mk
 
 -include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
