@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
+#include "sandbox/sandbox.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
 
@@ -31,9 +32,28 @@ static void usage(FILE *f)
 	      "       cvisor --dump-acpi DIR TOKEN...  write the ACPI tables "
 	      "as DIR/SIG.dat\n"
 	      "       cvisor --version | --help\n"
+	      "sandbox: --seccomp on|log|off (default on), --user UID:GID, "
+	      "--chroot DIR\n          (docs/sandbox.md)\n"
 	      "TOKENs are .qvmconf options (ram 256m load guest.elf vdev "
 	      "ser8250 hostdev >- ...)\nand @FILE includes a .qvmconf file. "
 	      "See docs/config.md.\n", f);
+}
+
+static int bad_option(const char *opt, const char *value)
+{
+	fprintf(stderr, "cvisor: bad value '%s' for %s\n", value, opt);
+	usage(stderr);
+	return CV_EXIT_USAGE;
+}
+
+/* CVISOR_SECCOMP=on|log|off sets the default for --seccomp (test doubles
+ * such as tests/fakekvm do I/O on vCPU threads and turn it off). */
+static int default_seccomp(void)
+{
+	const char *e = getenv("CVISOR_SECCOMP");
+	int m = e ? sandbox_parse_mode(e) : -1;
+
+	return m < 0 ? SANDBOX_ON : m;
 }
 
 static void fatal_signal(int sig)
@@ -82,6 +102,9 @@ static void wait_for_stop(struct vm *vm, int sfd)
 	}
 }
 
+/* --user / --chroot (sandbox/jail.c), set by the options. */
+static struct jail_config jail;
+
 static int run(const struct vm_config *cfg)
 {
 	sigset_t stop_set;
@@ -98,11 +121,12 @@ static int run(const struct vm_config *cfg)
 
 		if (!vm)
 			break;
-		if (vm_start(vm)) {
+		if (jail_enter(&jail) || vm_start(vm)) {
 			vm_destroy(vm);
 			status = CV_EXIT_USAGE;
 			break;
 		}
+		sandbox_enter(SANDBOX_CONTROL);   /* after the threads exist */
 		wait_for_stop(vm, sfd);
 		vm_stop_threads(vm);
 		why = vm->stop;
@@ -123,7 +147,7 @@ int main(int argc, char **argv)
 	struct cfg_error err;
 	bool check = false;
 	const char *acpi_dir = NULL;
-	int i = 1, status;
+	int i = 1, status, seccomp = default_seccomp();
 
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
@@ -134,6 +158,15 @@ int main(int argc, char **argv)
 			log_threshold = LOG_ERR;
 		} else if (!strcmp(argv[i], "--dump-acpi") && i + 1 < argc) {
 			acpi_dir = argv[++i];
+		} else if (!strcmp(argv[i], "--seccomp") && i + 1 < argc) {
+			seccomp = sandbox_parse_mode(argv[++i]);
+			if (seccomp < 0)
+				return bad_option("--seccomp", argv[i]);
+		} else if (!strcmp(argv[i], "--user") && i + 1 < argc) {
+			if (jail_parse_user(argv[++i], &jail))
+				return bad_option("--user", argv[i]);
+		} else if (!strcmp(argv[i], "--chroot") && i + 1 < argc) {
+			jail.chroot_dir = argv[++i];
 		} else if (!strcmp(argv[i], "--version")) {
 			printf("cvisor %s\n", CVISOR_VERSION);
 			return 0;
@@ -165,8 +198,13 @@ int main(int argc, char **argv)
 		if (status)
 			fprintf(stderr, "cvisor: cannot write the ACPI tables "
 				"to %s: %s\n", acpi_dir, strerror(errno));
+	} else if (check) {
+		status = CV_EXIT_OK;
+	} else if (jail_prepare(&jail)) {
+		status = CV_EXIT_USAGE;
 	} else {
-		status = check ? CV_EXIT_OK : run(&cfg);
+		sandbox_configure(seccomp, chardev_restore_terminals);
+		status = run(&cfg);
 	}
 	config_free(&cfg);
 	return status;

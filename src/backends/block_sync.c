@@ -14,6 +14,7 @@
 #include "backends/block_priv.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "sandbox/sandbox.h"
 
 #define SYNC_MIN_WORKERS 4
 #define SYNC_MAX_WORKERS 16
@@ -64,6 +65,7 @@ static void *worker(void *arg)
 	struct sync_engine *e = b->eng_priv;
 	uint64_t one = 1;
 
+	sandbox_enter(SANDBOX_BLOCK);
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		struct blk_io *io;

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "event/loop.h"
+#include "sandbox/sandbox.h"
 
 /* Handlers are looked up by fd in a small table; the epoll data carries the
  * slot index. Slots are few (consoles, queues, sockets). */
@@ -207,6 +208,7 @@ static void *loop_thread(void *arg)
 {
 	struct event_loop *l = arg;
 
+	sandbox_enter(SANDBOX_EVENTS);
 	while (!l->stop)
 		if (event_loop_poll(l, -1) < 0)
 			break;

@@ -13,6 +13,7 @@
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "sandbox/sandbox.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
 
@@ -222,6 +223,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 
+	sandbox_enter(SANDBOX_VCPU);   /* before the guest's first instruction */
 	/* The buses may be new (a rebuilt VM): forget earlier hits. */
 	bus_cache_init(&v->pio_cache);
 	bus_cache_init(&v->mmio_cache);

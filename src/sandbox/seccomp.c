@@ -1,0 +1,249 @@
+/* Loading the seccomp filters (the lists are in seccomp_lists.c) and
+ * telling the user when one refused a call.
+ *
+ * A refused call traps (SECCOMP_RET_TRAP): the SIGSYS handler prints one
+ * line naming the thread kind and the system call, restores the terminal,
+ * then makes the same call again with the same arguments. The filter
+ * refuses it again while SIGSYS is blocked in its own handler, and the
+ * kernel then kills the whole process with SIGSYS: the handler never
+ * needs a call of its own to die, and cannot be talked out of it.
+ */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "core/exit_codes.h"
+#include "core/log.h"
+#include "sandbox/sandbox_priv.h"
+
+#define SC_NAMES 512
+
+static enum sandbox_mode mode = SANDBOX_OFF;
+static void (*kill_hook)(void);
+static bool have_ids;
+static uid_t jail_uid;
+static gid_t jail_gid;
+/* Names of system calls by number, resolved before any filter exists:
+ * the SIGSYS handler may not allocate. */
+static const char *sc_names[SC_NAMES];
+static __thread int thread_kind = -1;
+
+static const char *const kind_names[SANDBOX_NR_KINDS] = {
+	[SANDBOX_CONTROL] = "control", [SANDBOX_VCPU] = "vcpu",
+	[SANDBOX_EVENTS] = "event loop", [SANDBOX_BLOCK] = "block worker",
+};
+
+const char *sandbox_kind_name(enum sandbox_kind kind)
+{
+	return kind < SANDBOX_NR_KINDS ? kind_names[kind] : "unknown";
+}
+
+int sandbox_parse_mode(const char *s)
+{
+	if (!strcmp(s, "on"))
+		return SANDBOX_ON;
+	if (!strcmp(s, "log"))
+		return SANDBOX_LOG;
+	if (!strcmp(s, "off"))
+		return SANDBOX_OFF;
+	return -1;
+}
+
+enum sandbox_mode sandbox_mode(void)
+{
+	return mode;
+}
+
+void sandbox_allow_setid(uid_t uid, gid_t gid)
+{
+	jail_uid = uid;
+	jail_gid = gid;
+	have_ids = true;
+}
+
+/* Async-signal-safe string building for the handler. */
+static size_t put(char *buf, size_t at, size_t cap, const char *s)
+{
+	while (*s && at + 1 < cap)
+		buf[at++] = *s++;
+	return at;
+}
+
+static size_t put_num(char *buf, size_t at, size_t cap, long v)
+{
+	char tmp[24];
+	int n = 0;
+	unsigned long u = v < 0 ? -(unsigned long)v : (unsigned long)v;
+
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10) && n < 22);
+	if (v < 0)
+		tmp[n++] = '-';
+	while (n && at + 1 < cap)
+		buf[at++] = tmp[--n];
+	return at;
+}
+
+static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	greg_t *g = uc->uc_mcontext.gregs;
+	int nr = si->si_syscall;
+	char line[256];
+	size_t n = 0;
+
+	(void)sig;
+	n = put(line, n, sizeof(line), "cvisor: seccomp: ");
+	if (thread_kind < 0) {
+		n = put(line, n, sizeof(line), "a new thread (under its "
+			"creator's filter)");
+	} else {
+		n = put(line, n, sizeof(line), "the ");
+		n = put(line, n, sizeof(line), sandbox_kind_name(
+			(enum sandbox_kind)thread_kind));
+		n = put(line, n, sizeof(line), " thread");
+	}
+	n = put(line, n, sizeof(line), " made system call ");
+	n = put_num(line, n, sizeof(line), nr);
+	if (nr >= 0 && nr < SC_NAMES && sc_names[nr]) {
+		n = put(line, n, sizeof(line), " (");
+		n = put(line, n, sizeof(line), sc_names[nr]);
+		n = put(line, n, sizeof(line), ")");
+	}
+	n = put(line, n, sizeof(line), ", which its filter does not allow: "
+		"killing the process (--seccomp log to find all such calls)\n");
+	if (write(STDERR_FILENO, line, n) < 0)
+		n = 0;            /* nothing better to do */
+	if (kill_hook)
+		kill_hook();
+	/* Refused again with SIGSYS blocked: the kernel kills us. */
+	syscall(nr, g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10],
+		g[REG_R8], g[REG_R9]);
+	_exit(CV_EXIT_UNEXPECTED);  /* not reached */
+}
+
+static void resolve_names(void)
+{
+	for (int nr = 0; nr < SC_NAMES; nr++)
+		if (!sc_names[nr])
+			sc_names[nr] = seccomp_syscall_resolve_num_arch(
+				SCMP_ARCH_NATIVE, nr);
+}
+
+/* A kernel without seccomp filters (or valgrind, which does not emulate
+ * the call) answers ENOSYS: nothing can be confined, so say so and run,
+ * as the jail does without root. Any other answer means it is there. */
+static bool seccomp_present(void)
+{
+	uint32_t act = SECCOMP_RET_TRAP;
+
+	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &act) == 0 ||
+	    errno != ENOSYS)
+		return true;
+	pr_warn("seccomp: not available here (no seccomp system call): "
+		"every thread runs without a filter");
+	return false;
+}
+
+void sandbox_configure(enum sandbox_mode m, void (*on_kill)(void))
+{
+	struct sigaction sa = { .sa_sigaction = sigsys_handler,
+				.sa_flags = SA_SIGINFO };
+
+	mode = m;
+	kill_hook = on_kill;
+	if (m != SANDBOX_OFF && !seccomp_present()) {
+		mode = SANDBOX_OFF;
+		return;
+	}
+	if (m != SANDBOX_ON)
+		return;
+	resolve_names();
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSYS, &sa, NULL);
+}
+
+static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *r)
+{
+	/* A syscall this architecture does not have is nothing to allow. */
+	if (r->nr < 0)
+		return 0;
+	if (r->argc)
+		return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+					      &r->arg);
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);
+}
+
+/* The block workers exist when the jail drops the user, and glibc makes
+ * each thread call setresuid/setresgid/setgroups itself: allow exactly
+ * the jail's ids, nothing else. */
+static int add_setid_rules(scmp_filter_ctx ctx)
+{
+	int rc;
+
+	if (!have_ids)
+		return 0;
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setresuid), 3,
+			      SCMP_A0(SCMP_CMP_EQ, jail_uid),
+			      SCMP_A1(SCMP_CMP_EQ, jail_uid),
+			      SCMP_A2(SCMP_CMP_EQ, jail_uid));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setresgid),
+				      3, SCMP_A0(SCMP_CMP_EQ, jail_gid),
+				      SCMP_A1(SCMP_CMP_EQ, jail_gid),
+				      SCMP_A2(SCMP_CMP_EQ, jail_gid));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setgroups),
+				      1, SCMP_A0(SCMP_CMP_EQ, 0));
+	return rc;
+}
+
+static int build_and_load(enum sandbox_kind kind)
+{
+	const struct sc_list *const *lists = sc_lists_for(kind);
+	uint32_t def = mode == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP;
+	scmp_filter_ctx ctx;
+	int rc = 0;
+
+	if (!lists)
+		return -EINVAL;
+	ctx = seccomp_init(def);
+	if (!ctx)
+		return -ENOMEM;
+	/* A call through another ABI (x32, int 0x80) is never ours. */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+			      SCMP_ACT_KILL_PROCESS);
+	for (; !rc && *lists; lists++)
+		for (unsigned i = 0; !rc && i < (*lists)->n; i++)
+			rc = add_rule(ctx, &(*lists)->rules[i]);
+	if (!rc && kind == SANDBOX_BLOCK)
+		rc = add_setid_rules(ctx);
+	if (!rc)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return rc;
+}
+
+void sandbox_enter(enum sandbox_kind kind)
+{
+	int rc;
+
+	if (mode == SANDBOX_OFF || thread_kind >= 0)
+		return;
+	rc = build_and_load(kind);
+	if (rc) {
+		pr_err("seccomp: cannot load the %s thread's filter: %s "
+		       "(--seccomp off runs without)", sandbox_kind_name(kind),
+		       strerror(-rc));
+		if (kill_hook)
+			kill_hook();
+		_exit(CV_EXIT_USAGE);
+	}
+	thread_kind = kind;
+}
