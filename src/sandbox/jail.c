@@ -39,6 +39,7 @@
 /* Locked memory: io_uring rings are charged to it on older kernels. */
 #define JAIL_MEMLOCK (16ULL << 20)
 
+/* A mount namespace of our own whose mounts are all private. */
 static bool have_mnt_ns;
 
 static bool is_root(void)
@@ -103,33 +104,38 @@ static void say_not_root(const struct jail_config *j)
 		user ? ", no change of user" : "");
 }
 
-int jail_prepare(const struct jail_config *j)
+/* Mount, IPC and UTS namespaces; false only on a fatal error. */
+static bool new_namespaces(void)
+{
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0) {
+		pr_warn("jail: no new mount/IPC/UTS namespaces (%s): --chroot "
+			"falls back to chroot(2)", strerror(errno));
+		return true;
+	}
+	/* Nothing we mount or unmount may reach the host. In a chroot, "/"
+	 * is no mount point (EINVAL): then we mount nothing and --chroot
+	 * uses chroot(2). */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
+		have_mnt_ns = true;
+	} else if (errno == EINVAL) {
+		pr_warn("jail: / is not a mount point (running in a chroot?): "
+			"--chroot uses chroot(2)");
+	} else {
+		pr_err("jail: making mounts private: %s", strerror(errno));
+		return false;
+	}
+	if (sethostname("cvisor", 6) < 0)
+		pr_warn("jail: sethostname: %s", strerror(errno));
+	return true;
+}
+
+/* A PID namespace: only children enter it, so fork; the parent becomes
+ * the supervisor and never returns. 0 in the child (or without one). */
+static int fork_into_pid_ns(void)
 {
 	sigset_t set, old;
 	pid_t pid;
 
-	if (!jail_wanted(j))
-		return 0;
-	if (!is_root()) {
-		say_not_root(j);
-		return 0;
-	}
-	if (j->has_user)
-		sandbox_allow_setid(j->uid, j->gid);
-	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0) {
-		pr_warn("jail: no new mount/IPC/UTS namespaces (%s): --chroot "
-			"falls back to chroot(2)", strerror(errno));
-	} else {
-		have_mnt_ns = true;
-		/* Nothing we mount or unmount may reach the host. */
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-			pr_err("jail: making mounts private: %s",
-			       strerror(errno));
-			return -1;
-		}
-		if (sethostname("cvisor", 6) < 0)
-			pr_warn("jail: sethostname: %s", strerror(errno));
-	}
 	if (unshare(CLONE_NEWPID) < 0) {
 		pr_warn("jail: no new PID namespace: %s", strerror(errno));
 		return 0;
@@ -156,6 +162,21 @@ int jail_prepare(const struct jail_config *j)
 	return 0;
 }
 
+int jail_prepare(const struct jail_config *j)
+{
+	if (!jail_wanted(j))
+		return 0;
+	if (!is_root()) {
+		say_not_root(j);
+		return 0;
+	}
+	if (j->has_user)
+		sandbox_allow_setid(j->uid, j->gid);
+	if (!new_namespaces())
+		return -1;
+	return fork_into_pid_ns();
+}
+
 /* pivot_root(dir, dir) stacks the old root under the new one, then a lazy
  * unmount of "." drops it (pivot_root(2), "new_root and put_old may be the
  * same directory"). dir must be a mount point: bind it onto itself. */
@@ -166,8 +187,9 @@ static int enter_root(const char *dir)
 			goto fail;
 		return 0;
 	}
-	if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-	    chdir(dir) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0 || chdir(dir) < 0)
+		goto fail;
+	if (syscall(SYS_pivot_root, ".", ".") < 0 ||
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		goto fail;
 	return 0;
@@ -217,8 +239,10 @@ int jail_enter(const struct jail_config *j)
 	lower_limit(RLIMIT_CORE, 0, "core");
 	if (j->has_user && drop_user(j))
 		return -1;
-	pr_info("jail: %s%s%s, pid %d", have_mnt_ns ? "namespaces" :
-		"no namespaces", j->chroot_dir ? ", root " : "",
-		j->chroot_dir ? j->chroot_dir : "", (int)getpid());
+	pr_info("jail: pid %d%s%s%s", (int)getpid(),
+		j->chroot_dir ? ", root " : "",
+		j->chroot_dir ? j->chroot_dir : "",
+		!j->chroot_dir ? "" : have_mnt_ns ? " (pivot_root)" :
+		" (chroot)");
 	return 0;
 }

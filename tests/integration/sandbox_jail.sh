@@ -12,6 +12,7 @@ grep -q __asan_init "$CVISOR" && export ASAN_OPTIONS=detect_leaks=0
 
 jail=$TMP/jail
 mkdir -p "$jail" && touch "$jail/marker-$$"
+rm -f "$TMP/out"     # the boot line below must be this run's
 # shellcheck disable=SC2046
 timeout 60 "$CVISOR" --user 65534:65534 --chroot "$jail" $(base_args) \
 	cmdline "echo timeout_ms=600000" >"$TMP/out" 2>"$TMP/err" < <(sleep 120) &
@@ -71,6 +72,29 @@ timeout 60 "$CVISOR" --chroot "$TMP/nonexistent" $(base_args) cmdline hello \
 STATUS=$?
 expect_status 64
 grep -q "jail: cannot make .*nonexistent the root" "$TMP/err" || fail "no jail error: $(cat "$TMP/err")"
+
+# From inside a chroot (as scripts/nested-kvm.sh runs the tests), where
+# "/" is no mount point: --chroot falls back to chroot(2), and the VM runs.
+if command -v unshare >/dev/null; then
+	fake=$TMP/fakeroot
+	# shellcheck disable=SC2016
+	unshare -m --propagation private sh -c '
+		set -e
+		for d in usr lib lib64 bin sbin etc dev proc "$2" "$3"; do
+			[ -e "/$d" ] || continue
+			mkdir -p "$1/$d" && mount --rbind "/$d" "$1/$d"
+		done
+		cd "$2"
+		exec chroot "$1" sh -c "cd \"$2\" && exec \"\$@\"" sh "$4" --user 65534:65534 \
+			--chroot "$5" ram 0,0xa0000 ram 1m,63m load "$6" vdev ser8250 \
+			hostdev ">-" vdev debug-exit mode plain cmdline "exit status=6"
+	' sh "$fake" "$(pwd)" "$TMP" "$CVISOR" "$jail" "$GUEST" \
+		</dev/null >"$TMP/out" 2>"$TMP/err"
+	STATUS=$?
+	expect_status 6
+	grep -q 'jail: / is not a mount point' "$TMP/err" ||
+		fail "no chroot fallback message: $(cat "$TMP/err")"
+fi
 
 # Without root (nobody, against the fake /dev/kvm, which nobody may open):
 # the VM runs, and cvisor says what it did not do.
