@@ -127,7 +127,9 @@ u64 hv_ram_top(void);
 	X(vq_avail_jump) X(vq_used_outside) X(vq_bad_sizes) \
 	X(vq_notify_disabled) X(vq_ready_toggle) X(vq_order) \
 	X(vq_event_idx_edge) X(vq_across_hole) X(vq_ready_reprogram) \
-	X(vq_many_segments) X(vq_dma_into_ring) X(blk_multiqueue) \
+	X(vq_many_segments) X(vq_dma_into_ring) X(vq_rom) X(vq_reset_inflight) \
+	X(blk_multiqueue) \
+	X(blk_huge_request) \
 	X(feat_no_features_ok) X(feat_change_late) X(feat_unoffered) \
 	X(cfg_range) X(mmio_regs) X(pci_common) X(pci_notify) \
 	X(blk_past_end) X(blk_bad_header) X(blk_data_len) X(blk_no_status) \

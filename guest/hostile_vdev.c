@@ -8,6 +8,7 @@
 
 #define F_NEXT VIRTQ_DESC_F_NEXT
 #define F_WRITE VIRTQ_DESC_F_WRITE
+#define F_IND VIRTQ_DESC_F_INDIRECT
 #define ST_AD (VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER)
 
 static struct hdev *need(u32 id, u32 transport, bool ro)
@@ -738,5 +739,43 @@ int hostile_blk_multiqueue(void)
 	h->qi = 0;
 	h->notify = h->d.notify;
 	hv_kick(h);
+	return hv_check(h);
+}
+
+/* Requests of 64 MiB (the limit: must work) and 80 MiB (IOERR), built
+ * from 1 MiB segments that all point at the same buffer, on a disk
+ * larger than both (the machine's is a sparse 128 MiB file). */
+int hostile_blk_huge_request(void)
+{
+	struct hdev *h = need(VIRTIO_ID_BLK, VIRTIO_PCI, false);
+	if (!h || hv_start(h, 0))
+		return 1;
+	if (capacity(h) < 80 * 2048)
+		return hfail("%s: %lu sectors: the disk must be 80 MiB or more "
+			     "for this attack", h->name, capacity(h));
+	static const u32 mib[] = { 64, 80 };
+	for (u32 k = 0; k < 2; k++) {
+		struct virtq_desc *it = (struct virtq_desc *)(h->mem + HV_TABLE);
+		volatile u8 *st = h->mem + HV_STATUS;
+		u32 *hdr = (u32 *)(h->mem + HV_HDR);
+		hdr[0] = BLK_T_IN;
+		hdr[1] = hdr[2] = hdr[3] = 0;
+		*st = 0xff;
+		u32 n = mib[k] + 2;
+		hv_set_desc(it, 0, hv_pa(h, HV_HDR), 16, F_NEXT, 1);
+		for (u32 i = 1; i < n - 1; i++)
+			hv_set_desc(it, (u16)i, big_buf(), 0x100000, F_NEXT | F_WRITE,
+				    (u16)(i + 1));
+		hv_set_desc(it, (u16)(n - 1), hv_pa(h, HV_STATUS), 1, F_WRITE, 0);
+		u16 head = (u16)(h->avail_idx % HV_QSIZE);
+		hv_set_desc(hv_desc(h), head, hv_pa(h, HV_TABLE), n * 16, F_IND, 0);
+		hv_publish(h, head);
+		hv_kick(h);
+		enum hv_outcome o = hv_wait(h, NULL, NULL);
+		int want = k ? BLK_S_IOERR : BLK_S_OK;
+		if (o != HV_USED_ENTRY || *st != want)
+			return hfail("%s: %u MiB read: %s status %u, expected %d",
+				     h->name, mib[k], hv_outcome_name(o), *st, want);
+	}
 	return hv_check(h);
 }

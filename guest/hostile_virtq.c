@@ -610,3 +610,127 @@ int hostile_vq_dma_into_ring(void)
 	hnote("%s: fill over its own rings: %s", r->name, hv_outcome_name(o));
 	return hv_check(r);
 }
+
+/* The machine has a ROM at rom= (0xc0000, 256 KiB). The CPU cannot write
+ * it; a device may read from it (a blk write from ROM data, an indirect
+ * table in ROM) but never write into it (a blk read or an rng fill into
+ * ROM, a used ring there). */
+int hostile_vq_rom(void)
+{
+	u64 rom = param_u64("rom", 0xc0000);
+	volatile u32 *p = phys(rom + 0x100);
+	u32 before = *p;
+	*p = before ^ 0x5a5a5a5a;
+	if (*p != before)
+		return hfail("the CPU wrote into ROM at 0x%lx", rom + 0x100);
+	struct hdev *h = hv_get(VIRTIO_ID_BLK, VIRTIO_PCI, false);
+	struct hdev *r = hv_get(VIRTIO_ID_RNG, VIRTIO_PCI, false);
+	if (!h || !r)
+		return hfail("missing blk or rng on pci");
+	enum hv_outcome o;
+	if (hv_start(h, 0))
+		return 1;
+	int st = hv_blk_rw(h, BLK_T_OUT, 16, rom, 4096, &o);
+	if (st != BLK_S_OK)
+		return hfail("%s: write from ROM: %s status %d", h->name,
+			     hv_outcome_name(o), st);
+	/* An indirect table in ROM is readable: whatever it holds, the
+	 * request is answered or the queue refused, nothing else. */
+	hv_set_desc(hv_desc(h), 5, rom, 48, F_IND, 0);
+	hv_publish(h, 5);
+	hv_kick(h);
+	o = hv_wait(h, NULL, NULL);
+	if (o == HV_TIMEOUT)
+		return hfail("%s: indirect table in ROM: timeout", h->name);
+	hnote("%s: indirect table in ROM: %s", h->name, hv_outcome_name(o));
+	if (hv_start(h, 0))
+		return 1;
+	struct virtq_desc *t = hv_desc(h);
+	hdr_desc(h, t, 0, 1);
+	hv_set_desc(t, 1, rom, 512, F_NEXT | F_WRITE, 2);
+	status_desc(h, t, 2);
+	hv_publish(h, 0);
+	if (hv_expect_needs_reset(h))
+		return 1;
+	if (hv_start(r, 0))
+		return 1;
+	hv_set_desc(hv_desc(r), 0, rom + 0x1000, 64, F_WRITE, 0);
+	hv_publish(r, 0);
+	if (hv_expect_needs_reset(r))
+		return 1;
+	if (!hv_negotiate(h, 0))
+		return hfail("%s: FEATURES_OK refused", h->name);
+	if (hv_queue_raw(h, 0, HV_QSIZE, hv_pa(h, HV_DESC), hv_pa(h, HV_AVAIL), rom))
+		return hfail("%s: used ring in ROM accepted", h->name);
+	if (*p != before)
+		return hfail("ROM at 0x%lx changed", rom + 0x100);
+	return hv_check(h);
+}
+
+/* A driver that resets with reads in flight and does not wait for the
+ * status to read 0 (the spec says it should): ACK, DRIVER, features,
+ * FEATURES_OK, a new queue and DRIVER_OK at once. The old reads may not
+ * complete into the new ring, and a new read must work. */
+static int reset_inflight(struct hdev *h)
+{
+	for (u32 round = 0; round < 4; round++) {
+		if (round && hv_start(h, 0))
+			return 1;
+		struct virtq_desc *t = hv_desc(h);
+		u32 *hdr = (u32 *)(h->mem + HV_HDR);
+		hdr[0] = BLK_T_IN;
+		hdr[1] = hdr[2] = hdr[3] = 0;
+		for (u16 r = 0; r < 5; r++) {
+			u16 b = (u16)(3 * r);
+			hv_set_desc(t, b, hv_pa(h, HV_HDR), 16, F_NEXT, (u16)(b + 1));
+			hv_set_desc(t, b + 1, hv_pa(h, HV_DATA), h->ro ? 4096 : 0x4000,
+				    F_NEXT | F_WRITE, (u16)(b + 2));
+			hv_set_desc(t, b + 2, hv_pa(h, HV_STATUS) + r, 1, F_WRITE, 0);
+			hv_publish(h, b);
+		}
+		hv_kick(h);
+		hv_set_status(h, 0);
+		hv_set_status(h, VIRTIO_STATUS_ACK);
+		hv_set_status(h, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER);
+		hv_drv_features(h, 0, 0);
+		hv_drv_features(h, 1, 1);
+		hv_set_status(h, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER |
+			      VIRTIO_STATUS_FEATURES_OK);
+		if (!(hv_status(h) & VIRTIO_STATUS_FEATURES_OK))
+			return hfail("%s: FEATURES_OK refused after a quick reset",
+				     h->name);
+		/* new rings in the table area; the request has head 1 */
+		u8 *m2 = h->mem + HV_TABLE;
+		memset(m2, 0, 0x3000);
+		struct virtq_desc *t2 = (struct virtq_desc *)m2;
+		struct virtq_avail *a2 = (struct virtq_avail *)(m2 + 0x1000);
+		volatile struct virtq_used *u2 = (volatile struct virtq_used *)(m2 + 0x2000);
+		a2->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+		if (!hv_queue_raw(h, 0, HV_QSIZE, (u64)t2, (u64)a2, (u64)u2))
+			return hfail("%s: queue refused after a quick reset", h->name);
+		hv_driver_ok(h);
+		volatile u8 *st = h->mem + HV_STATUS + 8;
+		*st = 0xff;
+		hv_set_desc(t2, 1, hv_pa(h, HV_HDR), 16, F_NEXT, 2);
+		hv_set_desc(t2, 2, hv_pa(h, HV_DATA) + 0x4000, 512, F_NEXT | F_WRITE, 3);
+		hv_set_desc(t2, 3, (u64)st, 1, F_WRITE, 0);
+		a2->ring[0] = 1;
+		__atomic_store_n(&a2->idx, 1, __ATOMIC_RELEASE);
+		hv_kick(h);
+		u64 end = rdtsc() + ms_to_tsc(5000);
+		while (!__atomic_load_n(&u2->idx, __ATOMIC_ACQUIRE) && rdtsc() < end &&
+		       !(hv_status(h) & VIRTIO_STATUS_NEEDS_RESET))
+			delay_us(100);
+		u16 n = u2->idx;
+		if (n != 1 || u2->ring[0].id != 1 || *st != BLK_S_OK)
+			return hfail("%s: round %u: new ring has %u entries (first id "
+				     "%u), status 0x%x, request status %u", h->name,
+				     round, n, u2->ring[0].id, hv_status(h), *st);
+	}
+	return hv_check(h);
+}
+
+int hostile_vq_reset_inflight(void)
+{
+	return on_both(reset_inflight);
+}

@@ -14,7 +14,7 @@ ex=$top/examples/hostile.qvmconf
 guest=$(cd "$(dirname "$GUEST")" && pwd)/$(basename "$GUEST")
 
 # The example with this build's guest and a disk of our own.
-truncate -s 1M "$TMP/hostile.img"
+truncate -s 128M "$TMP/hostile.img"   # sparse
 sed -e "s#\.\./build/guest/testguest\.elf#$guest#g" \
     -e "s#\.\./build/hostile\.img#$TMP/hostile.img#g" "$ex" >"$TMP/hostile.qvmconf"
 grep -q "$TMP/hostile.img" "$TMP/hostile.qvmconf" || fail "examples/hostile.qvmconf names no ../build/hostile.img"
@@ -47,7 +47,7 @@ check_full_run() {
 			fail "no result for attack $a: $(tail -5 "$TMP/out")"
 	done
 	expect_out '^RESULT hostile-sweep ok$'
-	expect_out '^RESULT blk-verify sectors=128 capacity=2048 flush=1 ok=1$'
+	expect_out '^RESULT blk-verify sectors=128 capacity=262144 flush=1 ok=1$'
 	expect_out '^RESULT rng bytes=4096 ok=1$'
 	expect_out "^RESULT hostile attacks=[0-9]+ failed=0 well_behaved=ok$"
 }
@@ -72,6 +72,6 @@ done
 
 # The example itself, as its comment says, in the default build.
 [ "$(cd "$(dirname "$CVISOR")" && pwd)" = "$top/build" ] || exit 0
-[ -f "$top/build/hostile.img" ] || truncate -s 1M "$top/build/hostile.img"
+truncate -s '>128M' "$top/build/hostile.img"   # creates it, or grows an old one
 run_conf "@$ex"
 check_full_run
