@@ -4,52 +4,9 @@
  * the TSC). Everything after discovery runs in ring 3 on guest memory,
  * with one MMIO write per kick.
  */
-#include "virtio.h"
+#include "blk.h"
 
-#define VIRTIO_BLK_F_SIZE_MAX (1ull << 1)
-#define VIRTIO_BLK_F_SEG_MAX  (1ull << 2)
-#define VIRTIO_BLK_F_RO       (1ull << 5)
-#define VIRTIO_BLK_F_BLK_SIZE (1ull << 6)
-#define VIRTIO_BLK_F_FLUSH    (1ull << 9)
-
-#define BLK_T_IN     0
-#define BLK_T_OUT    1
-#define BLK_T_FLUSH  4
-#define BLK_T_GET_ID 8
-
-#define BLK_S_OK     0
-#define BLK_S_IOERR  1
-#define BLK_S_UNSUPP 2
-#define BLK_S_NONE   0xff   /* what we preset: the device never wrote it */
-
-#define MAX_SEGS 64          /* data segments per request */
-
-struct blk_hdr {
-	u32 type, reserved;
-	u64 sector;
-};
-
-struct blk_slot {
-	struct blk_hdr hdr;
-	u8 status;
-	bool busy;
-	struct virtq_desc *table;   /* indirect table, if used */
-	u64 buf;                    /* this slot's data buffer */
-	u64 t0;                     /* TSC at submission */
-};
-
-struct blk {
-	struct vdev d;
-	struct virtq q;
-	u64 capacity;               /* 512-byte sectors */
-	u32 size_max, seg_max, blk_size;
-	bool indirect;
-	u32 chain;                  /* descriptors per request, at most */
-	u32 nslots;
-	struct blk_slot *slot;
-};
-
-static int blk_open(struct blk *b)
+int blk_open(struct blk *b)
 {
 	memset(b, 0, sizeof(*b));
 	if (virtio_find(&b->d, VIRTIO_ID_BLK) < 0)
@@ -84,7 +41,7 @@ static int blk_open(struct blk *b)
  * indirect descriptors each request takes one ring descriptor; without,
  * slot s owns descriptors [s * chain, (s + 1) * chain). Returns the
  * number of slots (≤ qd), 0 if bs cannot be sent at all. */
-static u32 blk_slots(struct blk *b, u32 qd, u32 bs)
+u32 blk_slots(struct blk *b, u32 qd, u32 bs)
 {
 	u32 segs = 1;
 	if (b->size_max && bs > b->size_max)
@@ -125,7 +82,7 @@ static u16 slot_head(struct blk *b, u32 s)
 }
 
 /* Queues request `type` for slot s (not kicked). len 0 = no data. */
-static void blk_submit(struct blk *b, u32 s, u32 type, u64 sector, u64 buf,
+void blk_submit(struct blk *b, u32 s, u32 type, u64 sector, u64 buf,
 		       u32 len)
 {
 	struct blk_slot *sl = &b->slot[s];
@@ -151,7 +108,7 @@ static void blk_submit(struct blk *b, u32 s, u32 type, u64 sector, u64 buf,
 }
 
 /* Takes one completion; returns its slot or -1 if none. */
-static int blk_reap(struct blk *b)
+int blk_reap(struct blk *b)
 {
 	u32 id, len;
 	if (!virtq_get(&b->q, &id, &len))
@@ -166,7 +123,7 @@ static int blk_reap(struct blk *b)
 }
 
 /* One synchronous request on slot 0; the status byte, or -1 on timeout. */
-static int blk_io(struct blk *b, u32 type, u64 sector, u64 buf, u32 len)
+int blk_io(struct blk *b, u32 type, u64 sector, u64 buf, u32 len)
 {
 	blk_submit(b, 0, type, sector, buf, len);
 	virtq_kick(&b->q);
@@ -186,10 +143,7 @@ static int blk_io(struct blk *b, u32 type, u64 sector, u64 buf, u32 len)
 
 /* The on-disk pattern (tests/integration/blk_check.py checks it): 64-bit
  * little-endian word i (0..63) of sector s is s ^ seed ^ i * GOLDEN. */
-#define GOLDEN 0x9E3779B97F4A7C15ull
-#define VERIFY_SECTORS 8   /* one 4 KiB block per position */
-
-static void fill_pattern(u64 *w, u64 sector, u64 seed, u32 nsec)
+void fill_pattern(u64 *w, u64 sector, u64 seed, u32 nsec)
 {
 	for (u32 s = 0; s < nsec; s++)
 		for (u32 i = 0; i < 64; i++)
@@ -198,7 +152,7 @@ static void fill_pattern(u64 *w, u64 sector, u64 seed, u32 nsec)
 
 /* Position i of n: 4 KiB-aligned blocks spread evenly from the first to
  * the last whole block of the disk. */
-static u64 verify_pos(u64 capacity, u64 i, u64 n)
+u64 verify_pos(u64 capacity, u64 i, u64 n)
 {
 	u64 nblk = capacity / VERIFY_SECTORS;
 	return n < 2 ? 0 : i * (nblk - 1) / (n - 1) * VERIFY_SECTORS;

@@ -177,6 +177,8 @@ int wl_blk_verify(void);
 int wl_blk_bench(void);
 int wl_blk_crash(void);
 int wl_blk_fault(void);
+int wl_blk_crash(void);
+int wl_blk_fault(void);
 int wl_console_echo(void);
 int wl_console_flood(void);
 int wl_rng(void);
