@@ -139,7 +139,7 @@ static const char *const workload_names[] = {
 	"fault", "uart-irq", "blk-verify", "blk-bench", "console-echo", "rng",
 	"blk-crash", "blk-fault",
 	"hostile",
-	"blk-crash", "blk-fault", "console-flood",
+	"console-flood",
 };
 
 static bool is_workload(const char *s)
@@ -389,10 +389,6 @@ static const struct {
 	{ "uart-irq", wl_uart_irq },
 	{ "blk-verify", wl_blk_verify },
 	{ "blk-bench", wl_blk_bench },
-	{ "blk-crash", wl_blk_crash },
-	{ "blk-fault", wl_blk_fault },
-	{ "blk-crash", wl_blk_crash },
-	{ "blk-fault", wl_blk_fault },
 	{ "console-echo", wl_console_echo },
 	{ "console-flood", wl_console_flood },
 	{ "rng", wl_rng },

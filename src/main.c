@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
+#include "core/persist.h"
 #include "sandbox/sandbox.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
@@ -110,13 +111,15 @@ static int run(const struct vm_config *cfg)
 	sigset_t stop_set;
 	int status = CV_EXIT_USAGE;
 	int sfd = setup_signals(&stop_set);
+	/* backends and state a guest reset keeps (core/persist.h) */
+	struct persist *persist = persist_new();
 
 	if (sfd < 0) {
 		pr_err("signalfd: %s", strerror(errno));
 		return CV_EXIT_USAGE;
 	}
 	for (;;) {
-		struct vm *vm = vm_create(cfg, &status);
+		struct vm *vm = vm_create(cfg, persist, &status);
 		enum vm_stop_reason why;
 
 		if (!vm)
@@ -137,6 +140,7 @@ static int run(const struct vm_config *cfg)
 		pr_info("guest reset: rebuilding the VM");
 	}
 	close(sfd);
+	persist_free(persist);
 	chardev_restore_terminals();
 	return status;
 }

@@ -133,12 +133,13 @@ static void completion_event(void *opaque, uint32_t events)
 	b->eng->reap(b);
 }
 
-static int open_image(struct blk_backend *b, bool read_only, bool direct)
+static int open_image(struct blk_backend *b, int fd, bool read_only,
+		      bool direct)
 {
 	int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC |
 		    (direct ? O_DIRECT : 0);
 
-	b->fd = open(b->path, flags);
+	b->fd = fd >= 0 ? fd : open(b->path, flags);
 	if (b->fd < 0)
 		return -errno;
 	b->info.read_only = read_only;
@@ -150,6 +151,30 @@ struct blk_backend *blk_backend_open(const char *path, bool read_only,
 				     bool direct, unsigned nr_queues,
 				     struct event_loop *loop)
 {
+	return blk_backend_open_fd(-1, path, read_only, direct, nr_queues,
+				   loop);
+}
+
+bool blk_backend_flush_failed(const struct blk_backend *b)
+{
+	return __atomic_load_n(&b->flush_failed, __ATOMIC_ACQUIRE);
+}
+
+int blk_backend_fd(const struct blk_backend *b)
+{
+	return b->fd;
+}
+
+void blk_backend_set_flush_failed(struct blk_backend *b)
+{
+	__atomic_store_n(&b->flush_failed, true, __ATOMIC_RELEASE);
+}
+
+struct blk_backend *blk_backend_open_fd(int fd, const char *path,
+					bool read_only, bool direct,
+					unsigned nr_queues,
+					struct event_loop *loop)
+{
 	struct blk_backend *b = xcalloc(1, sizeof(*b));
 	int rc;
 
@@ -158,7 +183,7 @@ struct blk_backend *blk_backend_open(const char *path, bool read_only,
 	b->efd = -1;
 	b->loop = loop;
 	/* The caller reports open errors: it knows the config position. */
-	rc = open_image(b, read_only, direct);
+	rc = open_image(b, fd, read_only, direct);
 	if (rc)
 		goto fail;
 	b->zeros = mmap(NULL, BLK_ZERO_CHUNK, PROT_READ,

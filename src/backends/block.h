@@ -103,6 +103,19 @@ struct blk_info {
 struct blk_backend *blk_backend_open(const char *path, bool read_only,
 				     bool direct, unsigned nr_queues,
 				     struct event_loop *loop);
+/* The same on fd, already open on path as read_only and direct say (the
+ * backend owns it from now on, also on failure): a disk kept open across
+ * guest resets. */
+struct blk_backend *blk_backend_open_fd(int fd, const char *path,
+					bool read_only, bool direct,
+					unsigned nr_queues,
+					struct event_loop *loop);
+/* A flush failed: every later flush fails (block_io.c). Carried over to
+ * the backend of the VM a reset rebuilds. */
+bool blk_backend_flush_failed(const struct blk_backend *b);
+/* The image's fd (the backend's: dup it to keep it). */
+int blk_backend_fd(const struct blk_backend *b);
+void blk_backend_set_flush_failed(struct blk_backend *b);
 /* Flushes nothing: call blk_backend_drain() first if I/O may be pending. */
 void blk_backend_close(struct blk_backend *b);
 const struct blk_info *blk_backend_info(const struct blk_backend *b);

@@ -105,6 +105,19 @@ void chardev_attach_loop(struct chardev *c, struct event_loop *loop)
 	chardev_out_attach_loop(c, loop);
 }
 
+void chardev_keep(struct chardev *c)
+{
+	c->kept = true;
+}
+
+void chardev_put(struct chardev *c)
+{
+	if (c && c->kept)
+		chardev_release(c);
+	else
+		chardev_close(c);
+}
+
 void chardev_set_rx(struct chardev *c, chardev_rx_fn fn, void *opaque)
 {
 	c->rx = fn;

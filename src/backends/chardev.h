@@ -62,6 +62,11 @@ uint64_t chardev_dropped(struct chardev *c);
  * next VM picks it up with its own loop. */
 void chardev_release(struct chardev *c);
 void chardev_attach_loop(struct chardev *c, struct event_loop *loop);
+/* c belongs to the process (it outlives the device): chardev_put() then
+ * only releases it. */
+void chardev_keep(struct chardev *c);
+/* The device is done with c: close it, or release it if it is kept. */
+void chardev_put(struct chardev *c);
 bool chardev_has_input(const struct chardev *c);
 
 /* Restore every terminal put in raw mode (at exit and on fatal signals). */

@@ -30,6 +30,7 @@ struct chardev {
 	int raw_fd;                 /* terminal we put in raw mode, or -1 */
 	int pty_slave;              /* held open so the master never HUPs */
 	pid_t child;                /* `>"|cmd"`, reaped at close */
+	bool kept;                  /* outlives its device (chardev_keep) */
 
 	chardev_rx_fn rx;
 	void *rx_opaque;

@@ -73,6 +73,9 @@ struct dev_env {
 	/* Deliver one message now (KVM_SIGNAL_MSI); the slow path. */
 	int (*msi_signal)(void *ctx, uint64_t addr, uint32_t data);
 	void *ctx;
+	/* Backends and state that outlive a guest reset (core/persist.h);
+	 * NULL: the device owns everything it opens (unit tests). */
+	struct persist *persist;
 };
 
 struct device;

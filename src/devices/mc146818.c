@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/persist.h"
 #include "core/util.h"
 #include "devices/registry.h"
 #include "event/loop.h"
@@ -86,6 +87,15 @@ struct rtc {
 	struct rtc_time offset; /* divider time = host time + offset */
 	struct rtc_time synced; /* divider time flags are accounted up to */
 	uint8_t reset_a, reset_b, reset_d;   /* power-on values + presets */
+	struct rtc_kept *kept;  /* NULL without env->persist */
+};
+
+/* What a guest reset keeps: the battery-backed NVRAM and the clock the
+ * guest set, as on a PC, where reset does not reach the RTC. */
+struct rtc_kept {
+	bool valid;
+	uint8_t cmos[CMOS_SIZE];
+	struct rtc_time offset;
 };
 
 static struct rtc *to_rtc(struct device *d)
@@ -647,6 +657,14 @@ static void rtc_free(struct device *dev)
 {
 	struct rtc *r = to_rtc(dev);
 
+	if (r->kept && r->dev.ops) {
+		pthread_mutex_lock(&r->lock);
+		catch_up(r, host_now());
+		memcpy(r->kept->cmos, r->cmos, CMOS_SIZE);
+		r->kept->offset = r->offset;
+		r->kept->valid = true;
+		pthread_mutex_unlock(&r->lock);
+	}
 	if (r->tfd >= 0) {
 		event_loop_del(r->env.loop, r->tfd);
 		close(r->tfd);
@@ -754,6 +772,30 @@ static int open_timer(struct rtc *r)
 	return ret;
 }
 
+/* The state kept across resets for this vdev, made on first use. */
+static int find_kept(struct rtc *r, const struct vdev_config *vc)
+{
+	if (!r->env.persist)
+		return 0;
+	r->kept = persist_get(r->env.persist, vc, PERSIST_RTC);
+	if (r->kept)
+		return 0;
+	r->kept = xcalloc(1, sizeof(*r->kept));
+	if (persist_put(r->env.persist, vc, PERSIST_RTC, r->kept, free)) {
+		free(r->kept);
+		r->kept = NULL;
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* After a reset: the NVRAM and clock as the last VM left them. */
+static void restore_kept(struct rtc *r)
+{
+	memcpy(r->cmos, r->kept->cmos, CMOS_SIZE);
+	r->offset = r->kept->offset;
+}
+
 static int mc146818_create(const struct vdev_config *vc,
 			   const struct dev_env *env, struct device **out)
 {
@@ -770,7 +812,12 @@ static int mc146818_create(const struct vdev_config *vc,
 	r->cmos[RTC_REG_A] = A_POWER_ON;
 	r->cmos[RTC_REG_B] = B_POWER_ON;
 	r->synced = host_now();
-	ret = apply_presets(r, vc);
+	/* presets also give the reset values of A, B and D: always */
+	ret = find_kept(r, vc);
+	if (!ret)
+		ret = apply_presets(r, vc);
+	if (!ret && r->kept && r->kept->valid)
+		restore_kept(r);
 	if (!ret)
 		ret = open_timer(r);
 	if (ret) {

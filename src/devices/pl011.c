@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "backends/chardev.h"
+#include "devices/dev_chardev.h"
 #include "core/util.h"
 #include "devices/pl011.h"
 #include "devices/registry.h"
@@ -382,7 +383,7 @@ static void pl_free(struct device *dev)
 {
 	struct pl011 *p = to_pl(dev);
 
-	chardev_close(p->cd);
+	chardev_put(p->cd);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -413,7 +414,7 @@ static int pl011_create(const struct vdev_config *vc,
 {
 	struct pl011 *p = xcalloc(1, sizeof(*p));
 
-	p->cd = chardev_open(vc->hostdevs, vc->nr_hostdevs, env->loop);
+	p->cd = dev_chardev_get(env, vc);
 	if (!p->cd) {
 		free(p);
 		return -EIO;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "backends/chardev.h"
+#include "devices/dev_chardev.h"
 #include "core/util.h"
 #include "devices/registry.h"
 #include "devices/serial8250.h"
@@ -395,7 +396,7 @@ static void ser_free(struct device *dev)
 {
 	struct ser8250 *s = to_ser(dev);
 
-	chardev_close(s->cd);
+	chardev_put(s->cd);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -446,7 +447,7 @@ static int ser8250_create(const struct vdev_config *vc,
 {
 	struct ser8250 *s = xcalloc(1, sizeof(*s));
 
-	s->cd = chardev_open(vc->hostdevs, vc->nr_hostdevs, env->loop);
+	s->cd = dev_chardev_get(env, vc);
 	if (!s->cd) {
 		free(s);
 		return -EIO;

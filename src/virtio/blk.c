@@ -4,10 +4,13 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/persist.h"
 #include "core/util.h"
 #include "devices/registry.h"
 #include "virtio/blk_priv.h"
@@ -130,6 +133,31 @@ static void init_queues(struct virtio_blk *blk)
 	}
 }
 
+/* The image: the kept one after a reset, else opened (and kept). */
+static struct blk_backend *open_backend(const struct virtio_blk_params *p,
+					unsigned nq, struct event_loop *loop)
+{
+	struct blk_kept *k = p->kept;
+	struct blk_backend *be;
+	int fd;
+
+	if (!k || k->fd < 0) {
+		be = blk_backend_open(p->path, p->read_only, p->direct, nq,
+				      loop);
+		if (be && k)
+			k->fd = fcntl(blk_backend_fd(be), F_DUPFD_CLOEXEC, 3);
+		return be;
+	}
+	fd = fcntl(k->fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return NULL;
+	be = blk_backend_open_fd(fd, p->path, p->read_only, p->direct, nq,
+				 loop);
+	if (be && k->flush_failed)
+		blk_backend_set_flush_failed(be);
+	return be;
+}
+
 struct virtio_blk *virtio_blk_new(const struct virtio_blk_params *p,
 				  struct guest_mem *mem,
 				  struct event_loop *loop)
@@ -143,11 +171,12 @@ struct virtio_blk *virtio_blk_new(const struct virtio_blk_params *p,
 		return NULL;
 	}
 	blk = xcalloc(1, sizeof(*blk));
-	blk->be = blk_backend_open(p->path, p->read_only, p->direct, nq, loop);
+	blk->be = open_backend(p, nq, loop);
 	if (!blk->be) {
 		free(blk);
 		return NULL;
 	}
+	blk->kept = p->kept;
 	bi = blk_backend_info(blk->be);
 	blk->read_only = p->read_only;
 	blk->capacity = bi->size / 512;
@@ -181,6 +210,8 @@ void virtio_blk_free(struct virtio_blk *blk)
 	if (!blk)
 		return;
 	blk_backend_drain(blk->be);
+	if (blk->kept && blk_backend_flush_failed(blk->be))
+		blk->kept->flush_failed = true;
 	blk_backend_close(blk->be);
 	for (unsigned i = 0; i < blk->nr_queues; i++)
 		free(blk->queues[i].reqs);
@@ -259,6 +290,34 @@ static const char *open_error(int rc, const struct virtio_blk_params *p)
 	return strerror(-rc);
 }
 
+static void free_kept(void *obj)
+{
+	struct blk_kept *k = obj;
+
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k);
+}
+
+static struct blk_kept *find_kept(const struct dev_env *env,
+				  const struct vdev_config *vc)
+{
+	struct blk_kept *k;
+
+	if (!env->persist)
+		return NULL;
+	k = persist_get(env->persist, vc, PERSIST_BLOCK);
+	if (k)
+		return k;
+	k = xcalloc(1, sizeof(*k));
+	k->fd = -1;
+	if (persist_put(env->persist, vc, PERSIST_BLOCK, k, free_kept)) {
+		free(k);
+		return NULL;    /* not kept: reopened after a reset */
+	}
+	return k;
+}
+
 static int blk_create(const struct vdev_config *vc, const struct dev_env *env,
 		      struct device **out)
 {
@@ -270,6 +329,7 @@ static int blk_create(const struct vdev_config *vc, const struct dev_env *env,
 	rc = parse_params(vc, &p);
 	if (rc)
 		return rc;
+	p.kept = find_kept(env, vc);
 	blk = virtio_blk_new(&p, env->mem, env->loop);
 	if (!blk) {
 		rc = errno ? -errno : -EIO;

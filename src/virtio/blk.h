@@ -82,6 +82,9 @@ struct virtio_blk_params {
 	bool direct;                  /* O_DIRECT */
 	unsigned nr_queues;           /* 1..VIRTIO_BLK_MAX_QUEUES */
 	const char *serial;           /* GET_ID; NULL: derived from the file */
+	/* The image kept open across guest resets (core/persist.h); NULL:
+	 * open path, owned by this device alone. */
+	struct blk_kept *kept;
 };
 
 struct virtio_blk;

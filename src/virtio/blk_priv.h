@@ -62,6 +62,17 @@ struct virtio_blk {
 	unsigned nr_queues;
 	struct blk_queue queues[VIRTIO_BLK_MAX_QUEUES];
 	struct ratelimit rl;          /* guest-triggered messages */
+	struct blk_kept *kept;        /* see struct blk_kept; may be NULL */
+};
+
+/* What a guest reset keeps of a disk (blk.c): the open image, so that the
+ * VM a reset rebuilds (perhaps in a chroot, without privileges) has it
+ * without reopening it; and a failed flush, which Linux reports once per
+ * open file: forgetting it would let a later flush succeed over lost
+ * data. */
+struct blk_kept {
+	int fd;                       /* -1 until the first VM opened it */
+	bool flush_failed;
 };
 
 /* blk_req.c */

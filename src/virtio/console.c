@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "backends/chardev.h"
+#include "devices/dev_chardev.h"
 #include "core/util.h"
 #include "devices/registry.h"
 #include "event/loop.h"
@@ -261,13 +262,13 @@ struct virtio_dev *virtio_console_new(struct guest_mem *mem,
 	return &c->vdev;
 }
 
-/* Frees the device and closes its chardev. */
+/* Frees the device and gives its chardev back (chardev_put). */
 void virtio_console_release(struct virtio_dev *d)
 {
 	struct virtio_console *c = to_cons(d);
 
 	chardev_set_rx(c->cd, NULL, NULL);
-	chardev_close(c->cd);
+	chardev_put(c->cd);
 	virtio_dev_uninit(d);
 	free(c);
 }
@@ -292,12 +293,12 @@ static int cons_create(const struct vdev_config *vc,
 		       o->pos.col);
 		return -EINVAL;
 	}
-	cd = chardev_open(vc->hostdevs, vc->nr_hostdevs, env->loop);
+	cd = dev_chardev_get(env, vc);
 	if (!cd)
 		return -EIO;
 	d = virtio_console_new(env->mem, cd);
 	if (!d) {
-		chardev_close(cd);
+		chardev_put(cd);
 		return -ENOMEM;
 	}
 	container_of(d, struct virtio_console, vdev)->loop = env->loop;

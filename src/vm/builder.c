@@ -17,6 +17,7 @@
 #include "bus/pci.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
+#include "core/persist.h"
 #include "core/util.h"
 #include "devices/registry.h"
 #include "event/loop.h"
@@ -41,16 +42,49 @@ static const struct {
 	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
 };
 
-static int open_kvm(struct vm *vm)
+static void close_kvm_fd(void *obj)
 {
-	int ver;
+	close(*(int *)obj);
+	free(obj);
+}
 
+/* /dev/kvm is opened once per process and kept across resets: a VM
+ * rebuilt after a reset may run where /dev/kvm cannot be opened any more
+ * (a chroot, dropped privileges). */
+static int get_kvm_fd(struct vm *vm)
+{
+	int *kept = persist_get(vm->env.persist, vm->cfg, PERSIST_KVM_FD);
+
+	if (kept) {
+		vm->kvm_fd = *kept;
+		vm->kvm_fd_kept = true;
+		return 0;
+	}
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
 		pr_err("cannot open /dev/kvm: %s (is KVM enabled and "
 		       "accessible to this user?)", strerror(errno));
 		return -errno;
 	}
+	if (!vm->env.persist)
+		return 0;
+	kept = xcalloc(1, sizeof(*kept));
+	*kept = vm->kvm_fd;
+	if (persist_put(vm->env.persist, vm->cfg, PERSIST_KVM_FD, kept,
+			close_kvm_fd)) {
+		free(kept);
+		return 0;       /* ours to close, as without persist */
+	}
+	vm->kvm_fd_kept = true;
+	return 0;
+}
+
+static int open_kvm(struct vm *vm)
+{
+	int ver, ret = get_kvm_fd(vm);
+
+	if (ret)
+		return ret;
 	ver = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (ver != KVM_API_VERSION) {
 		pr_err("KVM API version %d, expected %d", ver, KVM_API_VERSION);
@@ -288,7 +322,8 @@ static int setup_boot(struct vm *vm, int *status)
 	return ret;
 }
 
-struct vm *vm_create(const struct vm_config *cfg, int *status)
+struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
+		     int *status)
 {
 	struct vm *vm = xcalloc(1, sizeof(*vm));
 
@@ -309,7 +344,7 @@ struct vm *vm_create(const struct vm_config *cfg, int *status)
 		.msi_route = vm_msi_route, .msi_irqfd = vm_msi_irqfd,
 		.line_irqfd = vm_line_irqfd,
 		.msi_route_free = vm_msi_route_free,
-		.msi_signal = vm_msi_signal, .ctx = vm };
+		.msi_signal = vm_msi_signal, .ctx = vm, .persist = persist };
 	if (vm->stop_fd < 0 || !vm->loop || open_kvm(vm) ||
 	    x86_vm_init(vm) || setup_memory(vm) || setup_devices(vm) ||
 	    setup_boot(vm, status)) {

@@ -74,7 +74,7 @@ void vm_destroy(struct vm *vm)
 	bus_free(&vm->mmio);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
-	if (vm->kvm_fd >= 0)
+	if (vm->kvm_fd >= 0 && !vm->kvm_fd_kept)
 		close(vm->kvm_fd);
 	/* after the VM fd: KVM drops its references to the memory first */
 	guest_mem_free(&vm->mem);

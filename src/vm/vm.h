@@ -30,6 +30,7 @@ enum vm_stop_reason {
 struct vm {
 	const struct vm_config *cfg;
 	int kvm_fd, vm_fd;
+	bool kvm_fd_kept;  /* kvm_fd belongs to the persist table */
 	int vcpu_mmap_size;
 	struct guest_mem mem;
 	struct bus pio, mmio;
@@ -53,7 +54,10 @@ struct vm {
 
 /* Build everything; on failure returns NULL with a message logged and
  * *status set to the exit status to use (64, 65...). */
-struct vm *vm_create(const struct vm_config *cfg, int *status);
+/* persist (NULL: none) keeps backends and state across the VMs a guest's
+ * resets build in turn (core/persist.h). */
+struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
+		     int *status);
 void vm_destroy(struct vm *vm);
 
 /* Start the event loop and the vCPU threads. */

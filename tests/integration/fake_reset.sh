@@ -32,3 +32,23 @@ expect_status 4
 run_fake "out 0x602 1 1" $args reboot exit
 expect_status 34
 }
+
+# A reset keeps the host side (issue 9, defect 2): the `>FILE` log is
+# appended to, not reopened and truncated; a `|cmd` is not respawned; CMOS
+# NVRAM (byte 0x50) and the guest's clock survive, as on a PC.
+log=$TMP/console.txt spawns=$TMP/spawns piped=$TMP/piped
+script="outs 0x3f8 before-reset;outs 0x2f8 one;out 0x70 1 0x50;out 0x71 1 0xa5"
+script="$script;reset;outs 0x3f8 after-reset;outs 0x2f8 two"
+script="$script;out 0x70 1 0x50;in 0x71 1;out 0xf4 1 0"
+# shellcheck disable=SC2086
+run_fake "$script" ram 0,0xa0000 ram 1m,63m load "$GUEST" \
+	vdev ser8250 hostdev ">$log" \
+	vdev ser8250 loc 0x2f8 intr ioapic:3 hostdev ">\"|echo x >>$spawns; cat >$piped\"" \
+	vdev mc146818 vdev debug-exit mode plain
+expect_status 0
+[ "$(grep -c '^create vm$' "$TMP/log")" -eq 2 ] || fail "VM not rebuilt: $(cat "$TMP/log")"
+[ "$(cat "$log")" = before-resetafter-reset ] ||
+	fail "console log across the reset: '$(cat "$log")'"
+[ "$(wc -l <"$spawns")" -eq 1 ] || fail "the |cmd ran $(wc -l <"$spawns") times"
+[ "$(cat "$piped")" = onetwo ] || fail "the |cmd got '$(cat "$piped")'"
+expect_log '^in 0x71 = 0xa5$'

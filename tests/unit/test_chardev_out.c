@@ -209,7 +209,7 @@ static void test_command_inherits_nothing(void **state)
  * subreaper, so the orphan comes to us and waitpid sees how it ended. */
 static void test_command_dies_with_us(void **state)
 {
-	char pidp[64], cmd[128];
+	char pidp[64], cmd[128], buf[32];
 	int ready[2], status;
 	pid_t vmm, orphan;
 	char b;
@@ -232,6 +232,9 @@ static void test_command_dies_with_us(void **state)
 		_exit(0);
 	}
 	assert_int_equal(read(ready[0], &b, 1), 1);
+	/* the command runs (so it is past PR_SET_PDEATHSIG): now kill us */
+	while (!slurp(pidp, buf, sizeof(buf)) || !strchr(buf, '\n'))
+		usleep(1000);
 	kill(vmm, SIGKILL);
 	assert_int_equal(waitpid(vmm, &status, 0), vmm);
 	orphan = waitpid(-1, &status, 0);      /* the command, reparented */
