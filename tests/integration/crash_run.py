@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import crash_check  # noqa: E402
 
