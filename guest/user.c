@@ -137,9 +137,7 @@ void *heap_alloc(u64 size, u64 align)
 static const char *const workload_names[] = {
 	"hello", "smp", "pl011", "mmio-latency", "triple-fault", "exit", "echo",
 	"fault", "uart-irq", "blk-verify", "blk-bench", "console-echo", "rng",
-	"blk-crash", "blk-fault",
-	"hostile",
-	"console-flood",
+	"blk-crash", "blk-fault", "console-flood", "hostile",
 };
 
 static bool is_workload(const char *s)
@@ -389,6 +387,8 @@ static const struct {
 	{ "uart-irq", wl_uart_irq },
 	{ "blk-verify", wl_blk_verify },
 	{ "blk-bench", wl_blk_bench },
+	{ "blk-crash", wl_blk_crash },
+	{ "blk-fault", wl_blk_fault },
 	{ "console-echo", wl_console_echo },
 	{ "console-flood", wl_console_flood },
 	{ "rng", wl_rng },
