@@ -13,6 +13,7 @@ enum persist_kind {
 	PERSIST_RTC,
 	PERSIST_KVM_FD,
 	PERSIST_BLOCK,
+	PERSIST_FILE,
 };
 
 struct persist;

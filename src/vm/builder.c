@@ -280,6 +280,47 @@ static void vm_power(void *ctx, enum power_request req, int status)
 	}
 }
 
+struct kept_file {
+	void *data;
+	size_t len;
+};
+
+static void free_kept_file(void *obj)
+{
+	struct kept_file *k = obj;
+
+	free(k->data);
+	free(k);
+}
+
+/* The boot images are read once per process and kept: a guest reset
+ * loads them again from memory, as QEMU does for -kernel and -initrd, so
+ * the rebuilt VM needs no path (in a chroot, after dropping privileges)
+ * and sees the same files even if they changed on disk meanwhile. */
+static const void *kept_file(void *ctx, const struct load_config *l,
+			     size_t max, size_t *len)
+{
+	struct persist *p = ctx;
+	struct kept_file *k = persist_get(p, l, PERSIST_FILE);
+
+	if (k) {
+		*len = k->len;
+		return k->data;
+	}
+	k = xcalloc(1, sizeof(*k));
+	k->data = read_file(l->path, max, &k->len);
+	if (!k->data || persist_put(p, l, PERSIST_FILE, k, free_kept_file)) {
+		int err = k->data ? ENOSPC : errno;
+
+		free(k->data);
+		free(k);
+		errno = err;
+		return NULL;
+	}
+	*len = k->len;
+	return k->data;
+}
+
 static int setup_boot(struct vm *vm, int *status)
 {
 	struct boot_result res;
@@ -300,6 +341,10 @@ static int setup_boot(struct vm *vm, int *status)
 		return ret;
 	}
 	plat = (struct boot_platform){ .rsdp_addr = fw.rsdp_addr };
+	if (vm->env.persist) {
+		plat.read_file = kept_file;
+		plat.read_ctx = vm->env.persist;
+	}
 	if (x86_boot_load(vm->cfg, &vm->mem, &plat, &res, &err) < 0) {
 		cfg_error_print(&err);
 		*status = CV_EXIT_CONFIG;

@@ -175,6 +175,13 @@ int boot_find_room_high(const struct boot_ctx *c, uint64_t limit,
 	return -1;
 }
 
+/* Files from plat.read_file belong to the provider. */
+static void blob_free(struct boot_ctx *c, const void *data)
+{
+	if (!c->plat.read_file)
+		free((void *)data);
+}
+
 static int read_blob(struct boot_ctx *c, const struct load_config *l,
 		     struct boot_file *f)
 {
@@ -183,7 +190,11 @@ static int read_blob(struct boot_ctx *c, const struct load_config *l,
 
 	*f = (struct boot_file){ .path = l->path, .pos = l->pos,
 				 .err = c->err };
-	p = read_file(l->path, BOOT_FILE_MAX, &len);
+	if (c->plat.read_file)
+		p = (void *)c->plat.read_file(c->plat.read_ctx, l,
+					      BOOT_FILE_MAX, &len);
+	else
+		p = read_file(l->path, BOOT_FILE_MAX, &len);
 	if (!p && errno == EFBIG)
 		return boot_file_err(f, "file is larger than 1 GiB");
 	if (!p)
@@ -339,7 +350,7 @@ static int load_data(struct boot_ctx *c, const struct load_config *l)
 		r = guest_mem_load(c->mem, l->addr, f.data, f.size);
 	if (!r)
 		boot_use(c, l->addr, f.size, l->path);
-	free((void *)f.data);
+	blob_free(c, f.data);
 	return r;
 }
 
@@ -522,9 +533,9 @@ int x86_boot_load(const struct vm_config *cfg, struct guest_mem *mem,
 	c->err = err;
 	memset(res, 0, sizeof(*res));
 	r = boot_load(c, res);
-	free((void *)c->image.data);
+	blob_free(c, c->image.data);
 	for (unsigned i = 0; i < c->nr_mods; i++)
-		free((void *)c->mods[i].file.data);
+		blob_free(c, c->mods[i].file.data);
 	free(c);
 	return r;
 }

@@ -45,6 +45,13 @@ struct e820_entry {
  * information must point at. */
 struct boot_platform {
 	uint64_t rsdp_addr;    /* ACPI RSDP, or 0 when there are no tables */
+	/* Where the files of `load`s come from. NULL: read from disk, freed
+	 * after loading. Otherwise the returned contents belong to the
+	 * provider (the VM keeps them across resets, so that a rebuilt VM
+	 * needs no path, e.g. in a chroot); NULL with errno on failure. */
+	const void *(*read_file)(void *ctx, const struct load_config *l,
+				 size_t max, size_t *len);
+	void *read_ctx;
 };
 
 struct boot_result {
