@@ -119,7 +119,9 @@ static const struct sc_rule control_only[] = {
 	ALLOW(ppoll),
 	ALLOW(read),            /* the signalfd and the stop eventfd */
 	/* VM construction on a reset (builder.c, vcpu.c, arch/x86): */
-	ALLOW(openat),          /* /dev/kvm, boot images, /proc thread names */
+	/* the rebuilt threads' names (/proc/self/task/N/comm); anything a
+	 * reset does not keep open (core/persist.h) */
+	ALLOW(openat),
 	ALLOW(open),            /* the same through older libc */
 	ALLOW(fstat),           /* boot images' sizes, stdio buffering */
 	ALLOW(newfstatat),
