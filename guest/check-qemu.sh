@@ -255,5 +255,79 @@ console microvm "$pvh" 'xy' "console-echo timeout_ms=500" "${mmio2[@]}" \
 	-device virtio-serial-device,max_ports=1
 check "microvm console-echo timeout" 3 '^RESULT console-echo bytes=2$'
 
+# ---- virtio-net over QEMU's user networking (libslirp: 10.0.2.15 by
+# DHCP, gateway 10.0.2.2 = the host's loopback, DNS 10.0.2.3), modern
+# virtio-net-pci on pc and virtio-net-device on microvm.
+netpci=(-netdev user,id=n0 -device virtio-net-pci,netdev=n0,disable-legacy=on)
+netmmio=("${mmio2[@]}" -netdev user,id=n0 -device virtio-net-device,netdev=n0)
+dhcp_re='^RESULT net-dhcp ip=10\.0\.2\.15 gw=10\.0\.2\.2 dns=10\.0\.2\.3$'
+run pc "$mb" "net-dhcp" "${netpci[@]}"
+check "pc virtio-net-pci net-dhcp" 1 '^net: mac=52:54:00:12:34:56 mrg=1 ' \
+	"$dhcp_re"
+run microvm "$pvh" "net-dhcp mrg=0" "${netmmio[@]}"
+check "microvm virtio-net-device net-dhcp mrg=0" 1 '^virtio: mmio 0xfeb0' \
+	'^net: .* mrg=0 ' "$dhcp_re"
+run q35 "$mb" "net-dhcp transport=pci rxbuf=64" -netdev user,id=n0 \
+	-device virtio-net-pci,netdev=n0
+check "q35 transitional virtio-net-pci net-dhcp rxbuf=64" 1 \
+	'merged_bufs=[1-9]' "$dhcp_re"
+run pc "$mb" "net-ping count=5" "${netpci[@]}"
+check "pc net-ping gateway" 1 \
+	'^RESULT net-ping dst=10\.0\.2\.2 sent=5 replies=5 bad=0 '
+run microvm "$pvh" "net-ping count=3 dhcp=1 dst=10.0.2.3 mrg=0" "${netmmio[@]}"
+check "microvm net-ping dns dhcp=1 mrg=0" 1 \
+	'^RESULT net-ping dst=10\.0\.2\.3 sent=3 replies=3 bad=0 '
+run microvm "$pvh" "net-ping count=2 dst=10.0.2.99 timeout_ms=1500" "${netmmio[@]}"
+check "microvm net-ping to nobody fails" 3 'no ARP reply for 10\.0\.2\.99'
+run pc "$mb" "net-dhcp transport=mmio"
+check "pc net-dhcp transport=mmio, no device" 3 'no virtio-net device' \
+	'^RESULT net-dhcp ok=0$'
+
+# net-udp-echo: a UDP echo server on the host's 127.0.0.1, which slirp's
+# 10.0.2.2 reaches. It writes its port to a file once it is bound.
+udp_echo_py='
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    d, a = s.recvfrom(65536)
+    s.sendto(d, a)
+'
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c "$udp_echo_py" "$wd/port" &
+	echo_pid=$!
+	trap 'kill $echo_pid 2>/dev/null; rm -f "$tmp"; rm -rf "$wd"' EXIT
+	trap 'exit 1' INT TERM   # so that the EXIT trap stops the server
+	for _ in $(seq 100); do
+		[ -s "$wd/port" ] || ! kill -0 $echo_pid 2>/dev/null && break
+		sleep 0.1
+	done
+	port=$(cat "$wd/port" 2>/dev/null)
+	echo_re='received=([0-9]+) bad=0 lost=0 pps=[0-9]+$'
+	run pc "$mb" "net-udp-echo port=$port count=10000" "${netpci[@]}"
+	check "pc net-udp-echo 10000 datagrams" 1 \
+		'^RESULT net-udp-echo sent=10000 received=10000 bad=0 lost=0 '
+	run microvm "$pvh" "net-udp-echo port=$port count=2000 rxbuf=256 size=1472 window=32" \
+		"${netmmio[@]}"
+	check "microvm net-udp-echo 1472 bytes merged rx" 1 'merged_bufs=[1-9]' \
+		"^RESULT net-udp-echo sent=2000 $echo_re"
+	run microvm "$pvh" "net-udp-echo port=$port count=3000 mrg=0 dhcp=1" \
+		"${netmmio[@]}"
+	check "microvm net-udp-echo mrg=0 dhcp=1" 1 \
+		"^RESULT net-udp-echo sent=3000 $echo_re"
+	kill $echo_pid 2>/dev/null
+	wait $echo_pid 2>/dev/null
+	# Nobody there: slirp's host socket gets ICMP port unreachable.
+	run microvm "$pvh" "net-udp-echo port=$port count=10 stall_ms=500" \
+		"${netmmio[@]}"
+	check "microvm net-udp-echo without a server fails" 3 \
+		'^RESULT net-udp-echo sent=10 received=0 '
+else
+	echo "skip net-udp-echo (no python3)"
+fi
+
 echo "check-qemu: $pass passed, $fail failed"
 [ $fail = 0 ]

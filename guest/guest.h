@@ -183,6 +183,9 @@ int wl_console_echo(void);
 int wl_console_flood(void);
 int wl_rng(void);
 int wl_hostile(void);
+int wl_net_dhcp(void);
+int wl_net_ping(void);
+int wl_net_udp_echo(void);
 
 /* AP bring-up (boot.S). */
 extern char ap_tramp_start[], ap_tramp_end[];

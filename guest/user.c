@@ -393,6 +393,9 @@ static const struct {
 	{ "console-flood", wl_console_flood },
 	{ "rng", wl_rng },
 	{ "hostile", wl_hostile },
+	{ "net-dhcp", wl_net_dhcp },
+	{ "net-ping", wl_net_ping },
+	{ "net-udp-echo", wl_net_udp_echo },
 };
 
 void user_main(void)

@@ -1,0 +1,240 @@
+/* virtio-net driver for the test guest's ring 3: queue 0 receives, queue
+ * 1 transmits (no control queue, one queue pair). Each RX descriptor is
+ * one device-writable buffer (descriptor i <-> buffer i); each TX frame
+ * is one descriptor holding the 12-byte header and the frame together,
+ * which VERSION_1 allows (any layout). Everything the device hands back
+ * (ids, lengths, num_buffers) is checked before it is used.
+ */
+#include "net.h"
+
+#define RXBUF_DEFAULT 2048
+#define TXBUF_SIZE    2048   /* header + largest frame, rounded up */
+
+/* Without MRG_RXBUF a buffer must hold the header and a whole frame
+ * (virtio 1.2 5.1.6.3.1, no GSO features negotiated). */
+#define RXBUF_MIN_NOMRG (NET_HDR_LEN + ETH_MAX_FRAME)
+#define RXBUF_MIN_MRG   64
+
+static u8 *rx_buf(struct net *n, u32 i)
+{
+	return n->rxbuf + (u64)i * n->rxbuf_size;
+}
+
+static void rx_post(struct net *n, u16 i)
+{
+	struct vbuf v = { (u64)rx_buf(n, i), n->rxbuf_size, true };
+	virtq_add(&n->rx, i, &v, 1, NULL);
+}
+
+static int wait_link(struct net *n)
+{
+	if (!(n->d.features & VIRTIO_NET_F_STATUS))
+		return 0;
+	u64 end = rdtsc() + ms_to_tsc(param_u64("link_ms", 2000));
+	while (!(virtio_cfg_read(&n->d, 6, 2) & VIRTIO_NET_S_LINK_UP)) {
+		if (rdtsc() >= end) {
+			printf("net: link still down\n");
+			return -1;
+		}
+		delay_us(1000);
+	}
+	return 0;
+}
+
+static int alloc_buffers(struct net *n)
+{
+	n->rxbuf = heap_alloc((u64)n->rx.size * n->rxbuf_size, 4096);
+	n->txbuf = heap_alloc((u64)n->tx.size * TXBUF_SIZE, 4096);
+	n->tx_free = heap_alloc(sizeof(u16) * n->tx.size, 8);
+	n->tx_busy = heap_alloc(sizeof(bool) * n->tx.size, 8);
+	if (!n->rxbuf || !n->txbuf || !n->tx_free || !n->tx_busy) {
+		printf("net: out of memory for the buffers\n");
+		return -1;
+	}
+	for (u16 i = 0; i < n->tx.size; i++)
+		n->tx_free[n->ntx_free++] = (u16)(n->tx.size - 1 - i);
+	return 0;
+}
+
+int net_open(struct net *n)
+{
+	memset(n, 0, sizeof(*n));
+	bool want_mrg = param_u64("mrg", 1) != 0;
+	u64 rxbuf = param_u64("rxbuf", RXBUF_DEFAULT);
+	if (virtio_find(&n->d, VIRTIO_ID_NET) < 0) {
+		printf("net: no virtio-net device\n");
+		return -1;
+	}
+	u64 want = VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS | VIRTIO_NET_F_MTU;
+	if (want_mrg)
+		want |= VIRTIO_NET_F_MRG_RXBUF;
+	if (virtio_negotiate(&n->d, want) < 0)
+		return -1;
+	u64 f = n->d.features;
+	n->mrg = f & VIRTIO_NET_F_MRG_RXBUF;
+	u64 min = n->mrg ? RXBUF_MIN_MRG : RXBUF_MIN_NOMRG;
+	if (rxbuf < min || rxbuf > 65536) {
+		printf("net: rxbuf=%lu: want %lu..65536 (mrg=%d)\n", rxbuf, min,
+		       n->mrg);
+		exit(2);
+	}
+	n->rxbuf_size = (u32)rxbuf;
+	if (f & VIRTIO_NET_F_MAC) {
+		for (u32 i = 0; i < 6; i++)
+			n->mac[i] = (u8)virtio_cfg_read(&n->d, i, 1);
+	} else {
+		/* The driver picks one (locally administered). */
+		static const u8 mine[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+		memcpy(n->mac, mine, 6);
+	}
+	n->mtu = f & VIRTIO_NET_F_MTU ? (u16)virtio_cfg_read(&n->d, 10, 2) : 1500;
+	if (virtio_queue_setup(&n->d, &n->rx, 0, VIRTQ_MAX_SIZE) < 0 ||
+	    virtio_queue_setup(&n->d, &n->tx, 1, VIRTQ_MAX_SIZE) < 0) {
+		printf("net: queue setup failed\n");
+		return -1;
+	}
+	if (alloc_buffers(n) < 0)
+		return -1;
+	for (u16 i = 0; i < n->rx.size; i++)
+		rx_post(n, i);
+	virtio_driver_ok(&n->d);
+	virtq_kick(&n->rx);
+	printf("net: mac=%02x:%02x:%02x:%02x:%02x:%02x mrg=%d mtu=%u rxq=%u "
+	       "txq=%u rxbuf=%u status=%d\n", n->mac[0], n->mac[1], n->mac[2],
+	       n->mac[3], n->mac[4], n->mac[5], n->mrg, n->mtu, n->rx.size,
+	       n->tx.size, n->rxbuf_size, !!(f & VIRTIO_NET_F_STATUS));
+	return wait_link(n);
+}
+
+void net_close(struct net *n)
+{
+	virtio_reset(&n->d);
+}
+
+/* Takes back every transmitted descriptor the device has returned. */
+static void tx_reap(struct net *n)
+{
+	u32 id, len;
+	while (virtq_get(&n->tx, &id, &len)) {
+		if (id >= n->tx.size || !n->tx_busy[id]) {
+			printf("net: device returned bad tx id %u\n", id);
+			exit(1);
+		}
+		n->tx_busy[id] = false;
+		n->tx_free[n->ntx_free++] = (u16)id;
+	}
+}
+
+int net_send(struct net *n, const void *frame, u32 len)
+{
+	if (len > ETH_MAX_FRAME || len < ETH_HLEN)
+		return -1;
+	tx_reap(n);
+	if (!n->ntx_free) {
+		/* Everything is in flight: make sure the device knows. */
+		virtq_kick(&n->tx);
+		u64 end = rdtsc() + ms_to_tsc(1000);
+		while (!n->ntx_free && rdtsc() < end) {
+			cpu_relax();
+			tx_reap(n);
+		}
+		if (!n->ntx_free) {
+			printf("net: no TX descriptor came back in 1 s\n");
+			return -1;
+		}
+	}
+	u16 id = n->tx_free[--n->ntx_free];
+	u8 *b = n->txbuf + (u64)id * TXBUF_SIZE;
+	u32 flen = len < ETH_MIN_FRAME ? ETH_MIN_FRAME : len;
+	memset(b, 0, NET_HDR_LEN);   /* no offloads, gso_type NONE */
+	memcpy(b + NET_HDR_LEN, frame, len);
+	memset(b + NET_HDR_LEN + len, 0, flen - len);
+	n->tx_busy[id] = true;
+	struct vbuf v = { (u64)b, NET_HDR_LEN + flen, false };
+	virtq_add(&n->tx, id, &v, 1, NULL);
+	n->tx_frames++;
+	if (!n->batch)
+		virtq_kick(&n->tx);
+	return 0;
+}
+
+void net_flush(struct net *n)
+{
+	virtq_kick(&n->tx);
+}
+
+/* Next used RX entry, checked: the buffer index, or -1 (none by the
+ * deadline, or a device bug, reported). */
+static int rx_next(struct net *n, u32 *len, u64 deadline)
+{
+	u32 id;
+	if (!virtq_wait(&n->rx, &id, len, deadline))
+		return -1;
+	if (id >= n->rx.size) {
+		printf("net: device returned bad rx id %u\n", id);
+		exit(1);
+	}
+	if (*len > n->rxbuf_size) {
+		printf("net: device claims %u bytes in a %u-byte rx buffer\n",
+		       *len, n->rxbuf_size);
+		exit(1);
+	}
+	return (int)id;
+}
+
+int net_recv(struct net *n, u8 *out, u32 cap)
+{
+	u32 len;
+	int id = rx_next(n, &len, 0);
+	if (id < 0)
+		return 0;
+	u8 *b = rx_buf(n, (u32)id);
+	u16 nbufs = 1;
+	bool bad = len < NET_HDR_LEN;
+	if (!bad && n->mrg) {
+		memcpy(&nbufs, b + 10, 2);
+		if (!nbufs || nbufs > n->rx.size) {
+			printf("net: num_buffers=%u (queue %u)\n", nbufs, n->rx.size);
+			exit(1);
+		}
+	}
+	u32 total = 0;
+	for (u16 k = 0; k < nbufs; k++) {
+		u32 skip = k ? 0 : NET_HDR_LEN;
+		if (k) {
+			/* The rest of a merged frame is published with its
+			 * first buffer; allow a moment anyway. */
+			id = rx_next(n, &len, rdtsc() + ms_to_tsc(1000));
+			if (id < 0) {
+				printf("net: merged frame: buffer %u of %u missing\n",
+				       k + 1, nbufs);
+				exit(1);
+			}
+			b = rx_buf(n, (u32)id);
+			n->rx_merged++;
+		}
+		if (!bad && len >= skip) {
+			u32 part = len - skip;
+			if (total + part <= cap)
+				memcpy(out + total, b + skip, part);
+			total += part;
+		}
+		rx_post(n, (u16)id);
+	}
+	/* Reposted buffers are announced a quarter of the ring at a time:
+	 * the device always knows of most of them, and a device that does
+	 * not suppress notifications costs one exit per 32 frames, not one
+	 * per frame. */
+	if (n->rx.unkicked >= n->rx.size / 4)
+		virtq_kick(&n->rx);
+	if (bad || total < ETH_HLEN) {
+		n->rx_bad++;
+		return -1;
+	}
+	if (total > cap) {
+		n->rx_oversize++;
+		return -1;
+	}
+	n->rx_frames++;
+	return (int)total;
+}
