@@ -54,8 +54,12 @@ check_full_run() {
 
 run_conf "@$TMP/hostile.qvmconf"
 check_full_run
-python3 "$(dirname "$0")/blk_check.py" "$TMP/hostile.img" >"$TMP/check" 2>&1 ||
-	fail "the disk after the attacks and blk-verify: $(cat "$TMP/check")"
+# The host's view of what blk-verify wrote after the attacks (when there
+# is a python3 to run the checker).
+if command -v python3 >/dev/null; then
+	python3 "$(dirname "$0")/blk_check.py" "$TMP/hostile.img" >"$TMP/check" 2>&1 ||
+		fail "the disk after the attacks and blk-verify: $(cat "$TMP/check")"
+fi
 
 # Reset requests: after the attacks on their device, each must reset the
 # machine, which `reboot exit` turns into status 34.
