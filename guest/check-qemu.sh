@@ -299,7 +299,7 @@ while True:
 if command -v python3 >/dev/null 2>&1; then
 	python3 -c "$udp_echo_py" "$wd/port" &
 	echo_pid=$!
-	trap 'kill $echo_pid 2>/dev/null; rm -f "$tmp"; rm -rf "$wd"' EXIT
+	trap 'kill $echo_pid ${peer_pid:-} 2>/dev/null; rm -f "$tmp"; rm -rf "$wd"' EXIT
 	trap 'exit 1' INT TERM   # so that the EXIT trap stops the server
 	for _ in $(seq 100); do
 		[ -s "$wd/port" ] || ! kill -0 $echo_pid 2>/dev/null && break
@@ -325,6 +325,38 @@ if command -v python3 >/dev/null 2>&1; then
 		"${netmmio[@]}"
 	check "microvm net-udp-echo without a server fails" 3 \
 		'^RESULT net-udp-echo sent=10 received=0 '
+
+	# A hostile far end (net_peer.py over -netdev socket): between the
+	# echoes it sends frames the stack must drop (short, bad lengths and
+	# checksums, fragments, other ports and addresses, oversized) and an
+	# ARP request and a ping the guest must answer correctly.
+	for m in "microvm $pvh" "pc $mb rxbuf=64" "pc $mb mrg=0"; do
+		# shellcheck disable=SC2086
+		set -- $m
+		rm -f "$wd/peerport"
+		python3 "$here/net_peer.py" "$wd/peerport" >"$wd/peer" 2>&1 &
+		peer_pid=$!
+		for _ in $(seq 100); do
+			[ -s "$wd/peerport" ] || ! kill -0 $peer_pid 2>/dev/null && break
+			sleep 0.1
+		done
+		if [ "$1" = microvm ]; then
+			nic=("${mmio2[@]}" -device virtio-net-device,netdev=n0)
+		else
+			nic=(-device virtio-net-pci,netdev=n0,disable-legacy=on)
+		fi
+		run "$1" "$2" "net-udp-echo port=7 count=300 ${3:-}" \
+			-netdev "socket,id=n0,connect=127.0.0.1:$(cat "$wd/peerport")" \
+			"${nic[@]}"
+		wait $peer_pid
+		out="$out
+$(cat "$wd/peer")"
+		check "$1 net-udp-echo against a hostile peer${3:+ $3}" 1 \
+			'rx_bad=[1-9][0-9]* rx_oversize=[1-9]' 'bad_csum=[1-9]' \
+			'arp_replies=1 echo_replies=1 ' \
+			'^RESULT net-udp-echo sent=300 received=300 bad=0 lost=0 ' \
+			'^peer: echoed=300 junk=300 arp_reply=1 echo_reply=1$'
+	done
 else
 	echo "skip net-udp-echo (no python3)"
 fi
