@@ -14,6 +14,8 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 LDLIBS  += -lpthread -lutil -luring -lseccomp
+# libslirp (virtio-net `hostdev user`); its header needs no glib flags
+LDLIBS  += $(shell pkg-config --libs slirp 2>/dev/null || echo -lslirp)
 
 SRCS      := $(shell find src -name '*.c' | sort)
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))

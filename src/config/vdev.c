@@ -170,8 +170,14 @@ static int vdev_hostdev(struct parser *p, const struct token *t)
 		return cfg_err(p->err, &a->pos, "expected a path in hostdev '%s'",
 			       a->text);
 	hd->path = arena_strndup(p->arena, s, len);
-	if (!hd->is_pipe && a->dir && strcmp(a->dir, ".") &&
-	    !hostdev_keeps_path(hd->path))
+	if (vc->type->check_hostdev) {
+		const char *why = vc->type->check_hostdev(hd->path);
+
+		if (why)
+			return cfg_err(p->err, &a->pos, "vdev %s: hostdev '%s': "
+				       "%s", vc->type->name, hd->path, why);
+	} else if (!hd->is_pipe && a->dir && strcmp(a->dir, ".") &&
+		   !hostdev_keeps_path(hd->path))
 		hd->path = arena_printf(p->arena, "%s/%s", a->dir, hd->path);
 	vc->nr_hostdevs++;
 	return 0;
@@ -243,6 +249,14 @@ static int devopt_value(struct parser *p, const struct token *t,
 				       "'%s' for '%s'", a->text, o->key);
 		return 0;
 	default:
+		if (o->check) {
+			const char *why = o->check(a->text);
+
+			if (why)
+				return cfg_err(p->err, &a->pos, "invalid value "
+					       "'%s' for '%s': %s", a->text,
+					       o->key, why);
+		}
 		return 0;
 	}
 }

@@ -76,6 +76,9 @@ struct dev_env {
 	/* Backends and state that outlive a guest reset (core/persist.h);
 	 * NULL: the device owns everything it opens (unit tests). */
 	struct persist *persist;
+	/* The VM's `system` name ("" when none): stable per-VM defaults
+	 * such as a virtio-net MAC address. May be NULL (unit tests). */
+	const char *system;
 };
 
 struct device;

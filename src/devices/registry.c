@@ -13,7 +13,6 @@
 UNSUPPORTED(hpet, VDEV_PLATFORM);
 UNSUPPORTED(shmem, VDEV_PLATFORM);
 UNSUPPORTED(gic, VDEV_IRQCHIP);
-UNSUPPORTED_NAMED(virtio_net_u, "virtio-net", VDEV_VIRTIO, NULL);
 UNSUPPORTED_NAMED(wdt_ib700_u, "wdt-ib700", VDEV_PLATFORM, NULL);
 UNSUPPORTED_NAMED(wdt_sp805_u, "wdt-sp805", VDEV_PLATFORM, NULL);
 UNSUPPORTED_NAMED(pci_dummy_u, "pci-dummy", VDEV_PLATFORM, NULL);
@@ -32,7 +31,7 @@ const struct vdev_type *const vdev_types[] = {
 	&shmem_unsupported,
 	&gic_unsupported,
 	&virtio_blk_type,
-	&virtio_net_u,
+	&virtio_net_type,
 	&virtio_console_type,
 	&virtio_entropy_type,
 	&wdt_ib700_u,

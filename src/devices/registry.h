@@ -26,6 +26,8 @@ struct devopt_spec {
 	uint64_t min, max;         /* DEVOPT_NUM */
 	const char *choices;       /* DEVOPT_ENUM: "enable|disable" */
 	bool repeatable;
+	/* Optional syntax check of the value: NULL or what is wrong. */
+	const char *(*check)(const char *value);
 };
 
 enum vdev_class {
@@ -43,6 +45,10 @@ struct vdev_type {
 	bool supported;            /* false: "not supported yet" error */
 	bool needs_intr;           /* a platform device that interrupts */
 	bool allow_hostdev;
+	/* Optional: the hostdev names a backend, not a file (kept as written,
+	 * not made relative to the config's directory); NULL or what is
+	 * wrong with it. */
+	const char *(*check_hostdev)(const char *hostdev);
 	unsigned max_instances;    /* 0 = unlimited */
 	enum cfg_space loc_space;  /* LOC_IO or LOC_MEM for platform devices */
 	uint64_t region_len;       /* bytes the device decodes at its loc */
@@ -68,9 +74,9 @@ extern const struct vdev_type *const vdev_types[];
 extern const struct vdev_type ser8250_type, pl011_type, debug_exit_type,
 	pckeyboard_type, testdev_type, ioapic_type, pic8259_type,
 	timer8254_type;
-/* virtio device types (src/virtio/blk.c, console.c, rng.c) */
+/* virtio device types (src/virtio/blk.c, console.c, rng.c, net.c) */
 extern const struct vdev_type virtio_blk_type, virtio_console_type,
-	virtio_entropy_type;
+	virtio_entropy_type, virtio_net_type;
 extern const struct vdev_type mc146818_type;
 
 /* Devices every x86 VM has without being asked: the port 0x80 sink and the

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <linux/seccomp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,13 @@ void sandbox_configure(enum sandbox_mode m, void (*on_kill)(void))
 	}
 	if (m != SANDBOX_ON)
 		return;
+	/* The first time glibc shrinks a thread arena's heap (a free() on
+	 * any thread after a burst of allocations, e.g. the event loop's
+	 * network buffers) it reads /proc/sys/vm/overcommit_memory with
+	 * openat, which no filtered thread may call. Thread heaps are not
+	 * trimmed below this much free top memory, so that never happens;
+	 * large blocks are still mmap'd and given back on free. */
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
 	resolve_names();
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSYS, &sa, NULL);

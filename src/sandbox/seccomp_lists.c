@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 #include "core/util.h"
 #include "sandbox/sandbox_priv.h"
@@ -97,6 +98,16 @@ static const struct sc_rule events_only[] = {
 	ALLOW(epoll_pwait),     /* the same through newer libc and ASan */
 	ALLOW(readv),           /* console input */
 	ALLOW(writev),          /* console output */
+	/* virtio-net `hostdev user` (backends/net_slirp.c): libslirp turns
+	 * the guest's connections into host sockets, IPv4 and IPv6 only */
+	ALLOW_EQ(socket, 0, AF_INET), ALLOW_EQ(socket, 0, AF_INET6),
+	ALLOW(connect), ALLOW(bind), ALLOW(listen), ALLOW(accept),
+	ALLOW(accept4), ALLOW(shutdown), ALLOW(getsockname),
+	ALLOW(getpeername), ALLOW(getsockopt), ALLOW(setsockopt),
+	ALLOW(sendto), ALLOW(sendmsg), ALLOW(recvfrom), ALLOW(recvmsg),
+	ALLOW(fcntl),           /* O_NONBLOCK on those sockets */
+	ALLOW_IOCTL(FIONREAD),  /* UDP datagram sizes */
+	ALLOW_IOCTL(FIONBIO),
 };
 
 static const struct sc_rule block_only[] = {

@@ -389,7 +389,8 @@ struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
 		.msi_route = vm_msi_route, .msi_irqfd = vm_msi_irqfd,
 		.line_irqfd = vm_line_irqfd,
 		.msi_route_free = vm_msi_route_free,
-		.msi_signal = vm_msi_signal, .ctx = vm, .persist = persist };
+		.msi_signal = vm_msi_signal, .ctx = vm, .persist = persist,
+		.system = cfg->system };
 	if (vm->stop_fd < 0 || !vm->loop || open_kvm(vm) ||
 	    x86_vm_init(vm) || setup_memory(vm) || setup_devices(vm) ||
 	    setup_boot(vm, status)) {

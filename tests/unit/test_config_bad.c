@@ -39,8 +39,8 @@ static const struct bad bad[] = {
 	  "3:1: expected [START,]SIZE after 'ram'" },
 	{ "unknown-vdev-type", "vdev nosuch\n",
 	  "2:6: unknown vdev type 'nosuch'" },
-	{ "unsupported-vdev", "vdev virtio-net mac 52:54:00:12:34:56\n",
-	  "2:6: vdev type 'virtio-net' is not supported yet" },
+	{ "unsupported-vdev", "vdev hpet\n",
+	  "2:6: vdev type 'hpet' is not supported yet" },
 	{ "pass", "ram 1m\npass loc pci:0:2.0\n",
 	  "3:1: pass-through is not supported yet" },
 	{ "logger", "logger debug,info slog\n",
@@ -194,8 +194,8 @@ static const struct bad bad[] = {
 	  "2:5: unknown option 'prio' for cpu; expected sched or runmask" },
 	{ "sched-twice", "cpu sched 10 sched 11\n",
 	  "2:14: 'sched' given twice for the cpu at $FILE:2:1" },
-	{ "virtio-half-mmio", "vdev virtio-net loc 0x1c0c0000\n",
-	  "2:6: vdev type 'virtio-net' is not supported yet" },
+	{ "virtio-half-mmio", RL "vdev virtio-net loc 0x1c0c0000\n",
+	  "4:6: virtio-mmio vdev virtio-net needs both 'loc' and 'intr'" },
 	{ "hostvector-range", "vdev ioapic hostvector 256\n",
 	  "2:24: value 256 for 'hostvector' out of range (0-255)" },
 	{ "hostvector-not-taken", "vdev ser8250 hostvector 4\n",
@@ -222,6 +222,23 @@ static const struct bad bad[] = {
 	{ "acpi-pm-ports", RL "vdev ser8250 loc io:0x600\n",
 	  "4:18: vdev ser8250 io 0x600-0x607 overlaps the acpi power registers "
 	  "io 0x600-0x602" },
+	{ "net-bad-mac", RL "vdev virtio-net mac 02:00:00:00:00\n",
+	  "4:21: invalid value '02:00:00:00:00' for 'mac': expected a MAC "
+	  "address XX:XX:XX:XX:XX:XX" },
+	{ "net-multicast-mac", RL "vdev virtio-net mac 01:00:5e:00:00:01\n",
+	  "4:21: invalid value '01:00:5e:00:00:01' for 'mac': a multicast MAC "
+	  "address cannot be a NIC's address" },
+	{ "net-unknown-backend", RL "vdev virtio-net hostdev tap0\n",
+	  "4:25: vdev virtio-net: hostdev 'tap0': unknown network backend; "
+	  "expected 'user'" },
+	{ "net-hostfwd", RL "vdev virtio-net hostfwd tcp:127.0.0.1:2222\n",
+	  "4:25: invalid value 'tcp:127.0.0.1:2222' for 'hostfwd': expected "
+	  "[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT" },
+	{ "net-hostfwd-port", RL "vdev virtio-net hostfwd udp::0-:7\n",
+	  "4:25: invalid value 'udp::0-:7' for 'hostfwd': invalid port "
+	  "(1-65535)" },
+	{ "net-mtu", RL "vdev virtio-net mtu 65522\n",
+	  "4:21: value 65522 for 'mtu' out of range (68-65521)" },
 };
 
 static char tmpdir[64];

@@ -1,0 +1,121 @@
+/* Network backends: where a virtio-net's frames go on the host side.
+ *
+ * A backend carries whole Ethernet frames both ways. The device hands it
+ * frames the guest sent (net_backend_send); the backend hands the device
+ * frames for the guest through the rx callback, on the event loop thread.
+ *
+ * Flow control: the rx callback always takes the frame (delivers it,
+ * keeps it in a bounded backlog, or drops and counts it) and returns
+ * whether it wants more. On false the backend stops reading from the host
+ * (sockets stay unread, so TCP pushes back) until the device calls
+ * net_backend_rx_resume(); frames it cannot hold back (ARP, DHCP answers
+ * made inside the backend) may still arrive and are dropped by the device
+ * once its backlog is full.
+ *
+ * Offloads: a backend that can carry a virtio_net_hdr (tap with
+ * IFF_VNET_HDR, a peer socket) says so in caps; the device offers
+ * CSUM/GUEST_CSUM (and later GSO) only then, and passes the guest's header
+ * along with each frame. `user` (libslirp) carries none.
+ *
+ * Backends: "user" (net_slirp.c). tap:NAME and peer PATH fit the same
+ * interface (not implemented yet).
+ */
+#ifndef CVISOR_BACKENDS_NET_H
+#define CVISOR_BACKENDS_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct event_loop;
+struct net_backend;
+
+/* Largest frame either way: a 64 KiB IP packet plus Ethernet and VLAN
+ * headers. Anything longer is dropped. */
+#define NET_MAX_FRAME		(65535 + 14 + 4)
+#define NET_MTU_MIN		68
+#define NET_MTU_MAX		65521    /* slirp's IF_MTU_MAX */
+#define NET_MTU_DEFAULT		1500
+#define NET_MAX_HOSTFWD		16
+
+/* caps */
+#define NET_CAP_CSUM		(1u << 0)  /* carries partial checksums */
+
+/* The device's side, called on the event loop thread. rx: a frame for the
+ * guest (the backend keeps iov); returns false to pause reading. link:
+ * the backend's link went up or down. */
+struct net_backend_client {
+	bool (*rx)(void *opaque, const struct iovec *iov, unsigned cnt,
+		   size_t len);
+	void (*link)(void *opaque, bool up);
+	void *opaque;
+};
+
+struct net_hostfwd {
+	bool udp;
+	uint32_t host_addr;       /* network order; 0 = any */
+	uint16_t host_port;
+	uint32_t guest_addr;      /* network order; 0 = the DHCP address */
+	uint16_t guest_port;
+};
+
+struct net_backend_params {
+	const char *spec;         /* the hostdev: "user" (default) */
+	unsigned mtu;
+	struct net_hostfwd fwd[NET_MAX_HOSTFWD];
+	unsigned nr_fwd;
+	const char *hostname;     /* DHCP host name, may be NULL */
+};
+
+struct net_backend_ops {
+	/* A frame from the guest; hdr is the guest's virtio_net_hdr (12
+	 * bytes), for backends with NET_CAP_CSUM. 0 or -errno (dropped). */
+	int (*send)(struct net_backend *be, const void *hdr,
+		    const struct iovec *iov, unsigned cnt, size_t len);
+	void (*rx_resume)(struct net_backend *be);
+	void (*free)(struct net_backend *be);
+};
+
+struct net_backend {
+	const struct net_backend_ops *ops;
+	const char *kind;         /* "user" */
+	unsigned caps;            /* NET_CAP_* */
+	bool link_up;
+	struct net_backend_client client;
+};
+
+/* Open the backend a hostdev names; NULL with errno and a message in
+ * err. Its callbacks run on loop. */
+struct net_backend *net_backend_open(const struct net_backend_params *p,
+				     struct event_loop *loop,
+				     char *err, size_t errlen);
+void net_backend_set_client(struct net_backend *be,
+			    const struct net_backend_client *c);
+void net_backend_close(struct net_backend *be);
+
+static inline int net_backend_send(struct net_backend *be, const void *hdr,
+				   const struct iovec *iov, unsigned cnt,
+				   size_t len)
+{
+	return be->ops->send(be, hdr, iov, cnt, len);
+}
+
+static inline void net_backend_rx_resume(struct net_backend *be)
+{
+	if (be->ops->rx_resume)
+		be->ops->rx_resume(be);
+}
+
+/* Config checks shared by the config layer and the device: NULL when the
+ * value is good, else what is wrong. */
+const char *net_check_backend(const char *spec);
+const char *net_parse_mac(const char *s, uint8_t mac[6]);
+const char *net_parse_hostfwd(const char *s, struct net_hostfwd *f);
+
+/* The user-mode backend (net_slirp.c). */
+struct net_backend *net_slirp_open(const struct net_backend_params *p,
+				   struct event_loop *loop,
+				   char *err, size_t errlen);
+
+#endif

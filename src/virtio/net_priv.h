@@ -1,0 +1,83 @@
+/* virtio-net internals: net.c (device, features, config, vdev type),
+ * net_rx.c, net_tx.c and net_ctrl.c (the three queues). */
+#ifndef CVISOR_VIRTIO_NET_PRIV_H
+#define CVISOR_VIRTIO_NET_PRIV_H
+
+#include "core/log.h"
+#include "core/util.h"
+#include "virtio/net.h"
+#include "virtio/virtio.h"
+
+#define NET_HDR_LEN		sizeof(struct virtio_net_hdr)
+/* Frames kept while the guest posts no RX buffers: beyond either bound
+ * the backend is paused and further frames are dropped and counted. */
+#define NET_BACKLOG_FRAMES	256
+#define NET_BACKLOG_BYTES	(1024 * 1024)
+/* Chains (frames) a kick handles before the loop serves others. */
+#define NET_TX_BUDGET		256
+#define NET_RX_BUDGET		256
+/* Buffers one received frame may use with MRG_RXBUF. */
+#define NET_RX_MAX_BUFS		64
+#define NET_RX_IOV		64      /* segments per RX chain */
+#define NET_TX_IOV		VIRTQ_MAX_IOV
+#define NET_CTRL_IOV		16
+#define NET_MAC_TABLE		64      /* unicast + multicast entries */
+
+struct net_frame {
+	struct net_frame *next;
+	size_t len;
+	uint8_t data[];
+};
+
+/* Receive side, under the RX queue lock. */
+struct net_rx {
+	struct net_frame *head, *tail;  /* backlog, oldest first */
+	unsigned nr;
+	size_t bytes;
+	bool paused;                    /* told the backend to stop */
+	/* filters (control queue) */
+	bool promisc, allmulti;
+	bool uni_overflow, multi_overflow;
+	unsigned nr_uni, nr_multi;
+	uint8_t macs[NET_MAC_TABLE][6];   /* unicast first, then multicast */
+	struct virtq_req reqs[NET_RX_MAX_BUFS];
+	struct iovec iov[NET_RX_MAX_BUFS][NET_RX_IOV];
+};
+
+struct virtio_net {
+	struct virtio_dev vdev;
+	struct virtio_net_config cfg;
+	struct net_backend *be;
+	uint8_t mac[6];                 /* in use (RX lock): MAC_ADDR_SET */
+	uint8_t conf_mac[6];            /* configured: back to it on reset */
+	struct net_rx rx;
+	struct iovec tx_iov[NET_TX_IOV];
+	struct iovec tx_frame[NET_TX_IOV];
+	struct iovec ctrl_iov[NET_CTRL_IOV];
+	struct virtio_net_stats st;     /* rx_* under RX lock, tx_* TX, ctrl */
+	struct ratelimit rl;
+};
+
+static inline struct virtio_net *to_net(struct virtio_dev *d)
+{
+	return container_of(d, struct virtio_net, vdev);
+}
+
+/* net_rx.c */
+bool net_rx_frame(void *opaque, const struct iovec *iov, unsigned cnt,
+		  size_t len);
+void net_rx_notify(struct virtio_dev *d, unsigned q);
+void net_rx_reset(struct virtio_net *n);    /* RX lock held */
+void net_rx_free(struct virtio_net *n);
+/* net_tx.c */
+void net_tx_notify(struct virtio_dev *d, unsigned q);
+/* net_ctrl.c */
+void net_ctrl_notify(struct virtio_dev *d, unsigned q);
+
+/* Copy len bytes from buf into iov[0..cnt) starting at byte off. */
+size_t net_iov_from_buf(const struct iovec *iov, unsigned cnt, size_t off,
+			const void *buf, size_t len);
+size_t net_iov_to_buf(const struct iovec *iov, unsigned cnt, size_t off,
+		      void *buf, size_t len);
+
+#endif
