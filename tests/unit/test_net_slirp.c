@@ -3,7 +3,7 @@
  * 10.0.2.15 (router 10.0.2.2, DNS 10.0.2.3), ARP for the gateway is
  * answered, and so is an ICMP echo to it. No root, no network: slirp
  * answers all of these itself. UDP to a socket of ours on the host's
- * loopback and back, with flow control. Also the option parsers and a hostfwd on
+ * loopback and back, with flow control; a TCP hostfwd. Also the option parsers and a hostfwd on
  * a port that is taken. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -407,6 +407,75 @@ static void test_udp_flow_control(void **state)
 	close(s);
 }
 
+/* A free loopback port: bound, read and closed. Another process may take
+ * it before the backend binds it, so callers retry with a new one. */
+static uint16_t free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(s >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+	close(s);
+	return ntohs(a.sin_port);
+}
+
+/* hostfwd tcp:127.0.0.1:PORT-:22: a host connection becomes a SYN to
+ * 10.0.2.15:22 on the guest's side (after slirp asked who has it). The
+ * listening socket and the accept are driven by the event loop. */
+static void test_hostfwd_tcp(void **state)
+{
+	struct net_backend_params p = { .spec = "user", .nr_fwd = 1 };
+	struct net_backend_client c = { .rx = on_rx, .link = on_link };
+	struct sfix *f = calloc(1, sizeof(*f));
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	static uint8_t b[256];
+	struct frame *fr;
+	char err[256] = "";
+	uint8_t *ip, *tcp;
+	unsigned from;
+	int s;
+
+	f->loop = event_loop_new();
+	f->room = true;
+	c.opaque = f;
+	assert_null(net_parse_hostfwd("tcp:127.0.0.1:1-:22", &p.fwd[0]));
+	for (int i = 0; i < 20 && !f->be; i++) {
+		p.fwd[0].host_port = free_port();
+		f->be = net_backend_open(&p, f->loop, err, sizeof(err));
+	}
+	if (!f->be)
+		fail_msg("open: %s", err);
+	net_backend_set_client(f->be, &c);
+	/* tell slirp who 10.0.2.15 is (it learns from the request) */
+	send_frame(f, b, arp_request(b, "10.0.2.2"));
+	wait_frame(f, 0, 0x0806);
+
+	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(s >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(p.fwd[0].host_port);
+	from = f->nr;
+	assert_true(connect(s, (struct sockaddr *)&a, sizeof(a)) == 0 ||
+		    errno == EINPROGRESS);
+	fr = wait_frame(f, from, 0x0800);
+	ip = fr->b + 14;
+	tcp = ip + (ip[0] & 15) * 4;
+	assert_int_equal(ip[9], 6);                      /* TCP */
+	assert_ip(ip + 16, "10.0.2.15");
+	assert_int_equal(tcp[2] << 8 | tcp[3], 22);      /* dst port */
+	assert_true(tcp[13] & 0x02);                     /* SYN */
+	assert_memory_equal(fr->b, gmac, 6);
+	close(s);
+	net_backend_close(f->be);
+	event_loop_free(f->loop);
+	free(f);
+	(void)state;
+}
+
 static void test_hostfwd_port_taken(void **state)
 {
 	struct net_backend_params p = { .spec = "user", .nr_fwd = 1 };
@@ -476,6 +545,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_udp_flow_control, setup,
 						teardown),
+		cmocka_unit_test(test_hostfwd_tcp),
 		cmocka_unit_test(test_hostfwd_port_taken),
 		cmocka_unit_test(test_parsers),
 	};
