@@ -57,7 +57,7 @@ struct net_slirp {
 	struct pollfd *pfds;            /* the last fill */
 	unsigned nr_pfds, cap_pfds;
 	struct watched *w;              /* in epfd */
-	unsigned nr_w, cap_w;
+	unsigned nr_w;
 	bool paused;
 	struct ratelimit rl;
 	uint64_t rx_frames, tx_frames;
@@ -221,39 +221,51 @@ static uint32_t to_epoll(short ev)
 	       (ev & POLLPRI ? EPOLLPRI : 0);
 }
 
-/* Make epfd watch exactly the fds of the last fill. A fd number slirp
- * closed and reused meanwhile left the set when it was closed, so a MOD
- * that fails with ENOENT becomes an ADD. */
+static int by_fd(const void *a, const void *b)
+{
+	const struct watched *x = a, *y = b;
+
+	return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+/* Make epfd watch exactly the fds of the last fill, both lists sorted by
+ * fd so that a guest with many connections costs O(n log n), not n^2.
+ * A fd number slirp closed and reused meanwhile left the set when it was
+ * closed, so every fd is MODded, and a MOD that fails with ENOENT becomes
+ * an ADD. */
 static void sync_epoll(struct net_slirp *s)
 {
 	struct watched *nw = xcalloc(s->nr_pfds + 1, sizeof(*nw));
-	unsigned nr = 0;
+	unsigned nr = 0, o = 0, kept = 0;
 
+	for (unsigned i = 0; i < s->nr_pfds; i++)
+		nw[i] = (struct watched){ s->pfds[i].fd,
+					  to_epoll(s->pfds[i].events) };
+	qsort(nw, s->nr_pfds, sizeof(*nw), by_fd);
 	for (unsigned i = 0; i < s->nr_pfds; i++) {
-		struct epoll_event ev = { .events = to_epoll(s->pfds[i].events),
-					  .data.fd = s->pfds[i].fd };
-		bool dup = false;
+		if (nr && nw[nr - 1].fd == nw[i].fd)
+			nw[nr - 1].events |= nw[i].events;
+		else
+			nw[nr++] = nw[i];
+	}
+	for (unsigned i = 0; i < nr; i++) {
+		struct epoll_event ev = { .events = nw[i].events,
+					  .data.fd = nw[i].fd };
 
-		for (unsigned j = 0; j < nr && !dup; j++)
-			dup = nw[j].fd == ev.data.fd;
-		if (dup)
-			continue;
+		while (o < s->nr_w && s->w[o].fd < nw[i].fd)
+			epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->w[o++].fd, NULL);
+		if (o < s->nr_w && s->w[o].fd == nw[i].fd)
+			o++;
 		if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, ev.data.fd, &ev) < 0 &&
 		    epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
-			continue;
-		nw[nr++] = (struct watched){ ev.data.fd, ev.events };
+			continue;          /* gone already, or no watch left */
+		nw[kept++] = nw[i];
 	}
-	for (unsigned i = 0; i < s->nr_w; i++) {
-		bool kept = false;
-
-		for (unsigned j = 0; j < nr && !kept; j++)
-			kept = nw[j].fd == s->w[i].fd;
-		if (!kept)
-			epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->w[i].fd, NULL);
-	}
+	while (o < s->nr_w)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->w[o++].fd, NULL);
 	free(s->w);
 	s->w = nw;
-	s->nr_w = nr;
+	s->nr_w = kept;
 }
 
 /* The timerfd: the earliest slirp timer, or the fill's timeout. */
