@@ -25,7 +25,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test-deps cvisor guest unit bench check demo clean fuzz
+.PHONY: all deps test-deps cvisor guest unit bench check check-build demo clean fuzz
 all: deps
 	@$(MAKE) --no-print-directory cvisor guest
 
@@ -70,10 +70,14 @@ bench: all $(BENCH_BINS)
 	bench/blk.sh
 
 # The whole suite: unit tests, then integration tests (KVM ones skip
-# clearly where /dev/kvm is missing).
+# clearly where /dev/kvm is missing), on the normal build and again on an
+# ASan+UBSan one (scripts/check.sh).
 check: test-deps
-	@$(MAKE) --no-print-directory cvisor guest unit $(BENCH_BINS)
-	@tests/run.sh $(BUILD)
+	@$(MAKE) --no-print-directory check-build
+	@scripts/check.sh $(BUILD)
+
+# What the suite runs, for one BUILD (scripts/check.sh builds BUILD-san).
+check-build: cvisor guest unit $(BENCH_BINS)
 
 demo: all
 	@scripts/demo.sh $(BUILD)

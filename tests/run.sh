@@ -23,11 +23,11 @@ needs_kvm=()
 
 # run_integration NAME: runs tests/integration/NAME.sh, prints one line.
 run_integration() {
-	local name=$1 out rc
+	local name=$1 out rc t0=$SECONDS
 	out=$(BUILD="$build" timeout 300 bash "tests/integration/$name.sh" 2>&1)
 	rc=$?
 	case $rc in
-	0)  pass=$((pass + 1)); printf '%-40s pass\n' "$name" ;;
+	0)  pass=$((pass + 1)); printf '%-40s pass (%d s)\n' "$name" $((SECONDS - t0)) ;;
 	77) skip=$((skip + 1)); printf '%-40s SKIP: %s\n' "$name" "$(tail -1 <<<"$out")"
 	    grep -q 'needs /dev/kvm' <<<"$(tail -1 <<<"$out")" && needs_kvm+=("$name") ;;
 	*)  fail=$((fail + 1)); failed+=("$name")
@@ -120,7 +120,7 @@ if [ ${#needs_kvm[@]} -gt 0 ] && [ "${CVISOR_NESTED:-1}" != 0 ] &&
 		for name in "${needs_kvm[@]}"; do
 			line=${result[$name]}
 			case $line in
-			pass)   skip=$((skip - 1)); pass=$((pass + 1)) ;;
+			pass*)  skip=$((skip - 1)); pass=$((pass + 1)) ;;
 			FAIL*)  skip=$((skip - 1)); fail=$((fail + 1)); failed+=("$name (nested)") ;;
 			SKIP*)  ;;
 			*)         skip=$((skip - 1)); fail=$((fail + 1)); failed+=("$name (nested: no result)") ;;

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole suite, as `make check` runs it (and so CI):
+#  1. every test on the normal build (tests/run.sh BUILD), with the nested
+#     machine for the tests that need a KVM this machine lacks;
+#  2. every test again on an ASan+UBSan build (BUILD-san), without a second
+#     nested machine (CHECK_SAN=0 leaves this pass out).
+# Ends with one line "N passed, N failed, N skipped" for both passes, and
+# exits non-zero if anything failed.
+set -u
+build=${1:-build}
+cd "$(dirname "$0")/.." || exit 1
+pass=0 fail=0 skip=0
+
+# count LOG: adds the closing line of a tests/run.sh log to the totals.
+count() {
+	local line p f s
+	line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+	if [ -z "$line" ]; then
+		echo "no closing line: the run died"
+		fail=$((fail + 1))
+		return
+	fi
+	p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	s=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
+}
+
+# A pass's own closing line is kept, but as a subtotal: only the last line
+# of the whole run is the suite's.
+subtotal() {
+	sed -u -E "s/^([0-9]+ passed, [0-9]+ failed.*)$/subtotal of the $1: \\1/"
+}
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+tests/run.sh "$build" 2>&1 | tee "$log" | subtotal "normal build"
+count "$log"
+
+if [ "${CHECK_SAN:-1}" != 0 ]; then
+	echo "--- the whole suite again, built with ASan and UBSan ($build-san) ---"
+	if make --no-print-directory SAN=1 BUILD="$build-san" check-build \
+		>"$log" 2>&1; then
+		CVISOR_NESTED=0 CVISOR_SAN_PASS=1 tests/run.sh "$build-san" 2>&1 |
+			tee "$log" | subtotal "sanitizer build" | sed -u 's/^/san: /'
+		count "$log"
+	else
+		tail -30 "$log"
+		echo "the sanitizer build failed"
+		fail=$((fail + 1))
+	fi
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
