@@ -25,9 +25,19 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test-deps cvisor guest unit bench check check-build demo clean fuzz
+.PHONY: all deps test-deps cvisor guest example-disks unit bench check check-build demo clean fuzz
 all: deps
-	@$(MAKE) --no-print-directory cvisor guest
+	@$(MAKE) --no-print-directory cvisor guest example-disks
+
+# The sparse disk images the examples name (examples/blk*.qvmconf and
+# hostile.qvmconf), so that each runs right after `make`.
+example-disks: $(BUILD)/disk.img $(BUILD)/hostile.img
+$(BUILD)/disk.img:
+	@mkdir -p $(@D)
+	truncate -s 64M $@
+$(BUILD)/hostile.img:
+	@mkdir -p $(@D)
+	truncate -s 128M $@
 
 deps:
 	@scripts/deps.sh build
