@@ -56,6 +56,9 @@ for t in "$@"; do
 	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 	corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+	# The final stats can be cut short at exit: the status line has both.
+	[ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$last")
+	[ -n "$rate" ] || rate=$(sed -n 's/.* exec\/s: \([0-9]*\).*/\1/p' <<<"$last")
 	printf 'fuzz %-8s %9s execs %7s exec/s  cov %5s  ft %6s  corpus %5s  (%d regression inputs)\n' \
 		"$t" "${execs:-?}" "$rate" "${cov:-?}" "${ft:-?}" "${corp:-?}" \
 		"${#regs[@]}"
