@@ -417,6 +417,13 @@ void blk_queue_notify(struct virtio_dev *d, unsigned q)
 		}
 		if (end == ROUND_NO_SLOT)
 			bq->starved = true;   /* free_slot() comes back */
+		/* A pop finds nothing once the device stopped running (a
+		 * reset or NEEDS_RESET from a vCPU during this round), while
+		 * the ring may still hold chains: going round again would
+		 * spin forever, with the queue lock the reset waits for
+		 * (found by tests/fuzz, target devices). */
+		if (!virtio_dev_running(d))
+			break;
 		if (!virtq_enable_notify(vq) || end != ROUND_EMPTY)
 			break;
 	}

@@ -623,6 +623,24 @@ static void test_notify_budget(void **state)
 	}
 }
 
+/* A round in which the device stops running (NEEDS_RESET, or a reset from
+ * a vCPU) with chains still on the ring ends: it used to go round for
+ * ever, holding the queue lock the reset then waited for (found by
+ * tests/fuzz, target devices). alarm() turns the old hang into a failure. */
+static void test_notify_stops_when_not_running(void **state)
+{
+	struct fix *f = *state;
+
+	big_queue_up(f);
+	post_get_ids(f, 3);
+	virtio_dev_needs_reset(f->d, 0);
+	assert_false(virtio_dev_running(f->d));
+	alarm(20);
+	blk_queue_notify(f->d, 0);
+	alarm(0);
+	assert_int_equal(get_used_idx(&f->vm), 0);
+}
+
 /* Without FLUSH negotiated the disk is write-through (FUA writes). */
 static void test_no_flush_feature(void **state)
 {
@@ -772,6 +790,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_reset_sync_drains),
 	T(test_queue_reenable_inflight),
 	T(test_notify_budget),
+	T(test_notify_stops_when_not_running),
 	T(test_slots_exhausted),
 	T(test_no_flush_feature),
 	T(test_direct_io),

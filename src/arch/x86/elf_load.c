@@ -275,7 +275,11 @@ static int load_segment(struct boot_ctx *c, const struct elf_file *ef,
 		return boot_file_err(f, "PT_LOAD segment %u at 0x%" PRIx64
 				     " (size 0x%" PRIx64 ") is outside guest RAM",
 				     i, s->paddr, s->memsz);
-	memcpy(dst, f->data + s->offset, s->filesz);
+	/* f->data + offset only for data in the file: a bss-only segment's
+	 * offset may point anywhere, and forming that pointer is already
+	 * undefined (found by tests/fuzz, target images). */
+	if (s->filesz)
+		memcpy(dst, f->data + s->offset, s->filesz);
 	memset(dst + s->filesz, 0, s->memsz - s->filesz);
 	return 0;
 }
