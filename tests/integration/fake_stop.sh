@@ -9,9 +9,11 @@ for i in $(seq 30); do
 		timeout 20 "$CVISOR" ram 64m load "$GUEST" cpu cpu cpu cpu \
 		vdev ser8250 </dev/null >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
-	# wait for the four vCPU threads, then stop the VM
-	for _ in $(seq 200); do
-		[ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 6 ] && break
+	# wait for the four vCPU threads of cvisor ($pid is timeout's), then
+	# stop the VM; a VM that never gets there is stopped all the same
+	for _ in $(seq 500); do
+		vmm=$(pgrep -P $pid -x cvisor)
+		[ -n "$vmm" ] && [ "$(ls /proc/$vmm/task 2>/dev/null | wc -l)" -ge 6 ] && break
 		sleep 0.01
 	done
 	kill -TERM $pid
