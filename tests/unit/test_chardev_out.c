@@ -26,36 +26,58 @@ static char *tmp_path(char *buf, size_t len, const char *what)
 	return buf;
 }
 
+/* A chardev writing into a FIFO whose read end the test holds (and reads
+ * only when it says so). */
+struct fifo {
+	char path[64];
+	struct event_loop *l;
+	struct chardev *c;
+	int rd;
+};
+
+static void fifo_open(struct fifo *f, const char *name)
+{
+	struct cfg_hostdev hd = { .dir = HOSTDEV_OUT };
+
+	alarm(30);
+	f->l = event_loop_new();
+	hd.path = tmp_path(f->path, sizeof(f->path), name);
+	assert_int_equal(mkfifo(f->path, 0600), 0);
+	f->rd = open(f->path, O_RDONLY | O_NONBLOCK);
+	f->c = chardev_open(&hd, 1, f->l);
+	assert_non_null(f->c);
+}
+
+static void fifo_close(struct fifo *f)
+{
+	chardev_close(f->c);
+	event_loop_free(f->l);
+	close(f->rd);
+	unlink(f->path);
+	alarm(0);
+}
+
 /* A FIFO whose reader never reads: the writer must not block, the
  * overflow is dropped and counted, and what the buffer held arrives in
  * order once the reader reads. */
 static void test_stalled_fifo(void **state)
 {
-	char path[64];
-	struct event_loop *l = event_loop_new();
-	struct cfg_hostdev hd = { .dir = HOSTDEV_OUT };
 	static uint8_t big[BIG], got[BIG];
-	struct chardev *c;
+	struct fifo f;
 	size_t total = 0;
-	int rd;
 
-	alarm(30);
-	hd.path = tmp_path(path, sizeof(path), "fifo");
-	assert_int_equal(mkfifo(path, 0600), 0);
-	rd = open(path, O_RDONLY | O_NONBLOCK);
-	c = chardev_open(&hd, 1, l);
-	assert_non_null(c);
+	fifo_open(&f, "fifo");
 	for (size_t i = 0; i < BIG; i++)
 		big[i] = (uint8_t)(i * 7 + (i >> 12));
 	for (size_t off = 0; off < BIG; off += 4096)
-		assert_int_equal(chardev_write(c, big + off, 4096), 4096);
+		assert_int_equal(chardev_write(f.c, big + off, 4096), 4096);
 	for (int i = 0; i < 8; i++)
-		event_loop_poll(l, 0);
-	assert_true(chardev_dropped(c) > 0);
-	assert_true(chardev_dropped(c) < BIG);
+		event_loop_poll(f.l, 0);
+	assert_true(chardev_dropped(f.c) > 0);
+	assert_true(chardev_dropped(f.c) < BIG);
 	/* the reader catches up: the kept prefix arrives intact */
 	for (int idle = 0; idle < 1000; ) {
-		ssize_t n = read(rd, got + total, BIG - total);
+		ssize_t n = read(f.rd, got + total, BIG - total);
 
 		if (n > 0) {
 			total += n;
@@ -63,15 +85,11 @@ static void test_stalled_fifo(void **state)
 		} else {
 			idle++;
 		}
-		event_loop_poll(l, 0);
+		event_loop_poll(f.l, 0);
 	}
-	assert_int_equal(total + chardev_dropped(c), BIG);
+	assert_int_equal(total + chardev_dropped(f.c), BIG);
 	assert_memory_equal(got, big, total);
-	chardev_close(c);
-	event_loop_free(l);
-	close(rd);
-	unlink(path);
-	alarm(0);
+	fifo_close(&f);
 }
 
 struct tx_wait {
@@ -87,41 +105,28 @@ static void tx_ready(void *opaque)
  * room again. */
 static void test_write_some_backpressure(void **state)
 {
-	char path[64];
-	struct event_loop *l = event_loop_new();
-	struct cfg_hostdev hd = { .dir = HOSTDEV_OUT };
 	static uint8_t big[BIG];
 	struct tx_wait w = { 0 };
-	struct chardev *c;
+	struct fifo f;
 	size_t took = 0, n;
 	char drain[65536];
-	int rd;
 
-	alarm(30);
-	hd.path = tmp_path(path, sizeof(path), "fifo2");
-	assert_int_equal(mkfifo(path, 0600), 0);
-	rd = open(path, O_RDONLY | O_NONBLOCK);
-	c = chardev_open(&hd, 1, l);
-	assert_non_null(c);
-	chardev_set_tx_ready(c, tx_ready, &w);
+	fifo_open(&f, "fifo2");
+	chardev_set_tx_ready(f.c, tx_ready, &w);
 	do {
-		n = chardev_write_some(c, big, 4096);
+		n = chardev_write_some(f.c, big, 4096);
 		took += n;
-		event_loop_poll(l, 0);
+		event_loop_poll(f.l, 0);
 	} while (n == 4096 && took < BIG);
 	assert_true(took < BIG);
-	assert_int_equal(chardev_dropped(c), 0);
+	assert_int_equal(chardev_dropped(f.c), 0);
 	assert_int_equal(w.calls, 0);
-	while (read(rd, drain, sizeof(drain)) > 0)
-		event_loop_poll(l, 0);
+	while (read(f.rd, drain, sizeof(drain)) > 0)
+		event_loop_poll(f.l, 0);
 	for (int i = 0; i < 4 && !w.calls; i++)
-		event_loop_poll(l, 0);
+		event_loop_poll(f.l, 0);
 	assert_int_equal(w.calls, 1);
-	chardev_close(c);
-	event_loop_free(l);
-	close(rd);
-	unlink(path);
-	alarm(0);
+	fifo_close(&f);
 }
 
 static size_t slurp(const char *path, char *buf, size_t len);
