@@ -29,6 +29,7 @@ expect_status 3
 # A vCPU that never comes back from KVM_RUN (wedged in the kernel) cannot
 # hold the stop: the stop deadline (2 s) ends the process with the status
 # the stop was going to return, and says why.
+rm -f "$TMP/log"          # the run above left a boot line in it
 FAKEKVM_SCRIPT=stuck FAKEKVM_LOG=$TMP/log LD_PRELOAD=$FAKEKVM \
 ASAN_OPTIONS=verify_asan_link_order=0 \
 	timeout 60 "$CVISOR" ram 64m load "$GUEST" cpu cpu vdev ser8250 \
