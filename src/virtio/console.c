@@ -15,6 +15,7 @@
 
 #include "backends/chardev.h"
 #include "devices/dev_chardev.h"
+#include "core/iov.h"
 #include "core/util.h"
 #include "devices/registry.h"
 #include "event/loop.h"
@@ -98,21 +99,9 @@ static bool rx_get_buffer(struct virtio_console *c)
 static size_t rx_copy(struct virtio_console *c, const uint8_t *buf,
 		      size_t len)
 {
-	size_t skip = c->rx_used, done = 0;
+	size_t done = iov_from_buf(c->rx.iov + c->rx.nr_read, c->rx.nr_write,
+				   c->rx_used, buf, len);
 
-	for (unsigned i = c->rx.nr_read; i < c->rx.nr_read + c->rx.nr_write &&
-	     done < len; i++) {
-		size_t n = c->rx.iov[i].iov_len;
-
-		if (skip >= n) {
-			skip -= n;
-			continue;
-		}
-		n = MIN(n - skip, len - done);
-		memcpy((uint8_t *)c->rx.iov[i].iov_base + skip, buf + done, n);
-		done += n;
-		skip = 0;
-	}
 	c->rx_used += (uint32_t)done;
 	return done;
 }

@@ -10,6 +10,7 @@
 #include <endian.h>
 #include <string.h>
 
+#include "core/iov.h"
 #include "virtio/net_priv.h"
 
 #define CTRL_MAX_DATA	(8 + NET_MAC_TABLE * 6 + 8 + NET_MAC_TABLE * 6)
@@ -122,17 +123,17 @@ static uint32_t ctrl_one(struct virtio_net *n, const struct virtq_req *r)
 	if (!r->write_len)
 		return 0;
 	if (r->read_len >= 2) {
-		net_iov_to_buf(r->iov, r->nr_read, 0, &c.class, 1);
-		net_iov_to_buf(r->iov, r->nr_read, 1, &c.cmd, 1);
+		iov_to_buf(r->iov, r->nr_read, 0, &c.class, 1);
+		iov_to_buf(r->iov, r->nr_read, 1, &c.cmd, 1);
 		c.truncated = r->read_len - 2 > CTRL_MAX_DATA;
 		c.len = c.truncated ? CTRL_MAX_DATA : r->read_len - 2;
-		net_iov_to_buf(r->iov, r->nr_read, 2, c.data, c.len);
+		iov_to_buf(r->iov, r->nr_read, 2, c.data, c.len);
 		ack = run(n, &c);
 	}
 	if (ack != VIRTIO_NET_OK)
 		n->st.ctrl_err++;
 	/* The ack is the last writable byte. */
-	net_iov_from_buf(w, r->nr_write, r->write_len - 1, &ack, 1);
+	iov_from_buf(w, r->nr_write, r->write_len - 1, &ack, 1);
 	return 1;
 }
 

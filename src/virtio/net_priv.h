@@ -74,10 +74,4 @@ void net_tx_notify(struct virtio_dev *d, unsigned q);
 /* net_ctrl.c */
 void net_ctrl_notify(struct virtio_dev *d, unsigned q);
 
-/* Copy len bytes from buf into iov[0..cnt) starting at byte off. */
-size_t net_iov_from_buf(const struct iovec *iov, unsigned cnt, size_t off,
-			const void *buf, size_t len);
-size_t net_iov_to_buf(const struct iovec *iov, unsigned cnt, size_t off,
-		      void *buf, size_t len);
-
 #endif

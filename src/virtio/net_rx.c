@@ -13,49 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/iov.h"
 #include "virtio/net_priv.h"
-
-size_t net_iov_from_buf(const struct iovec *iov, unsigned cnt, size_t off,
-			const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	size_t done = 0;
-
-	for (unsigned i = 0; i < cnt && done < len; i++) {
-		size_t n;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = MIN(iov[i].iov_len - off, len - done);
-		memcpy((uint8_t *)iov[i].iov_base + off, p + done, n);
-		done += n;
-		off = 0;
-	}
-	return done;
-}
-
-size_t net_iov_to_buf(const struct iovec *iov, unsigned cnt, size_t off,
-		      void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	size_t done = 0;
-
-	for (unsigned i = 0; i < cnt && done < len; i++) {
-		size_t n;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = MIN(iov[i].iov_len - off, len - done);
-		memcpy(p + done, (const uint8_t *)iov[i].iov_base + off, n);
-		done += n;
-		off = 0;
-	}
-	return done;
-}
 
 static bool mac_listed(const struct net_rx *rx, unsigned from, unsigned nr,
 		       const uint8_t *dst)
@@ -90,10 +49,10 @@ static void put(const struct virtq_req *r, const struct virtio_net_hdr *h,
 
 	if (off < NET_HDR_LEN) {
 		done = MIN(NET_HDR_LEN - off, len);
-		net_iov_from_buf(w, r->nr_write, 0, (const uint8_t *)h + off,
+		iov_from_buf(w, r->nr_write, 0, (const uint8_t *)h + off,
 				 done);
 	}
-	net_iov_from_buf(w, r->nr_write, done, frame + off + done - NET_HDR_LEN,
+	iov_from_buf(w, r->nr_write, done, frame + off + done - NET_HDR_LEN,
 			 len - done);
 }
 
@@ -178,7 +137,7 @@ static void backlog_add(struct net_rx *rx, const struct iovec *iov,
 	struct net_frame *f = xcalloc(1, sizeof(*f) + len);
 
 	f->next = NULL;
-	f->len = net_iov_to_buf(iov, cnt, 0, f->data, len);
+	f->len = iov_to_buf(iov, cnt, 0, f->data, len);
 	if (rx->tail)
 		rx->tail->next = f;
 	else
@@ -261,7 +220,7 @@ bool net_rx_frame(void *opaque, const struct iovec *iov, unsigned cnt,
 		n->st.rx_too_big++;
 		goto out;
 	}
-	net_iov_to_buf(iov, cnt, 0, dst, 6);
+	iov_to_buf(iov, cnt, 0, dst, 6);
 	if (!accept(n, dst)) {
 		n->st.rx_filtered++;
 		goto out;

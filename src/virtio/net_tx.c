@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "core/iov.h"
 #include "virtio/net_priv.h"
 
 /* Whether the header asks for something the driver did not negotiate. */
@@ -56,7 +57,7 @@ static void tx_one(struct virtio_net *n, const struct virtq_req *r)
 		n->st.tx_bad_hdr++;
 		return;
 	}
-	net_iov_to_buf(r->iov, r->nr_read, 0, &h, sizeof(h));
+	iov_to_buf(r->iov, r->nr_read, 0, &h, sizeof(h));
 	if (!hdr_ok(d, &h)) {
 		n->st.tx_bad_hdr++;
 		pr_warn_ratelimited(&n->rl, "virtio-net: TX header with flags "
