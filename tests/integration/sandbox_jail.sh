@@ -100,10 +100,16 @@ fi
 # the VM runs, and cvisor says what it did not do.
 [ -f "$FAKEKVM" ] || fail "$FAKEKVM not built"
 command -v setpriv >/dev/null || skip "needs setpriv for the non-root case"
+# nobody must be able to reach what it runs: the tree may be in a private
+# directory (a CI clone in a mktemp -d), so copies go to a public one
+pub=$(mktemp -d) && chmod 755 "$pub" || fail "mktemp"
+trap 'rm -rf "$TMP" "$pub"' EXIT
+cp "$CVISOR" "$FAKEKVM" "$GUEST" "$pub/" && mkdir "$pub/jail" || fail "copy to $pub"
+GUEST=$pub/$(basename "$GUEST")
 # shellcheck disable=SC2046
 timeout 30 setpriv --reuid=65534 --regid=65534 --clear-groups \
-	env FAKEKVM_SCRIPT="out 0xf4 1 0" LD_PRELOAD="$FAKEKVM" \
-	ASAN_OPTIONS=verify_asan_link_order=0 "$CVISOR" --user 1000:1000 --chroot "$jail" $(base_args) cmdline hello \
+	env FAKEKVM_SCRIPT="out 0xf4 1 0" LD_PRELOAD="$pub/$(basename "$FAKEKVM")" \
+	ASAN_OPTIONS=verify_asan_link_order=0 "$pub/$(basename "$CVISOR")" --user 1000:1000 --chroot "$pub/jail" $(base_args) cmdline hello \
 	</dev/null >"$TMP/out" 2>"$TMP/err"
 STATUS=$?
 expect_status 0
