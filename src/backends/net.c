@@ -118,8 +118,17 @@ struct net_backend *net_backend_open(const struct net_backend_params *p,
 				     struct event_loop *loop,
 				     char *err, size_t errlen)
 {
-	const char *why = net_check_backend(p->spec);
+	const char *why;
 
+	if (p->peer) {
+		snprintf(err, errlen, "peer %s: peer links are not supported "
+			 "yet", p->peer);
+		errno = ENOTSUP;
+		return NULL;
+	}
+	why = net_check_backend(p->spec);
+	if (!why && p->queues > 1)
+		why = "queues > 1 needs a tap backend (hostdev tap:NAME)";
 	if (why) {
 		snprintf(err, errlen, "%s: %s", p->spec, why);
 		errno = EINVAL;

@@ -38,6 +38,9 @@ struct net_backend;
 #define NET_MTU_MAX		65521    /* slirp's IF_MTU_MAX */
 #define NET_MTU_DEFAULT		1500
 #define NET_MAX_HOSTFWD		16
+#define NET_MAX_QUEUE_PAIRS	8
+/* QNX's peerfeats limit: CSUM, GUEST_CSUM and the GSO feature bits. */
+#define NET_PEERFEATS_MASK	0x7fc3
 
 /* caps */
 #define NET_CAP_CSUM		(1u << 0)  /* carries partial checksums */
@@ -66,6 +69,9 @@ struct net_backend_params {
 	struct net_hostfwd fwd[NET_MAX_HOSTFWD];
 	unsigned nr_fwd;
 	const char *hostname;     /* DHCP host name, may be NULL */
+	const char *peer;         /* spec "peer": the link's socket path */
+	uint64_t peerfeats;       /* NET_PEERFEATS_MASK bits */
+	unsigned queues;          /* queue pairs, 1..NET_MAX_QUEUE_PAIRS */
 };
 
 struct net_backend_ops {

@@ -205,6 +205,15 @@ static const struct devopt_spec net_opts[] = {
 	  .max = NET_MTU_MAX },
 	{ .key = "hostfwd", .kind = DEVOPT_STR, .repeatable = true,
 	  .check = check_hostfwd },
+	/* QNX: a point-to-point link to another VM's virtio-net. */
+	{ .key = "peer", .kind = DEVOPT_STR },
+	/* QNX: the offload features (a virtio-net feature mask) the link
+	 * may carry; only the checksum and GSO bits mean anything. */
+	{ .key = "peerfeats", .kind = DEVOPT_NUM, .min = 0,
+	  .max = NET_PEERFEATS_MASK },
+	/* Queue pairs (VIRTIO_NET_F_MQ), for tap. */
+	{ .key = "queues", .kind = DEVOPT_NUM, .min = 1,
+	  .max = NET_MAX_QUEUE_PAIRS },
 	{ 0 },
 };
 
@@ -234,6 +243,20 @@ static int parse_params(const struct vdev_config *vc, const char *system,
 		return -EINVAL;
 	}
 	bp->spec = vc->nr_hostdevs ? vc->hostdevs[0].path : "user";
+	if ((o = vdev_opt(vc, "peer"))) {
+		if (vc->nr_hostdevs) {
+			where(at, sizeof(at), &o->pos);
+			pr_err("%s: virtio-net: peer and hostdev are "
+			       "exclusive: a peer link is the backend", at);
+			return -EINVAL;
+		}
+		bp->spec = "peer";
+		bp->peer = o->value;
+	}
+	o = vdev_opt(vc, "peerfeats");
+	bp->peerfeats = o ? o->num : 0;
+	o = vdev_opt(vc, "queues");
+	bp->queues = o ? (unsigned)o->num : 1;
 	np->has_mac = true;
 	if ((o = vdev_opt(vc, "mac")))
 		net_parse_mac(o->value, np->mac);
