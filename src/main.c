@@ -1,7 +1,11 @@
 /* cvisor: one process, one VM.
  *
- *   cvisor [-v|-q] TOKEN...      run the VM the tokens (and @files) describe
- *   cvisor check TOKEN...        parse and validate only
+ *   cvisor [OPTION...] TOKEN...        run the VM the tokens (and @files)
+ *                                      describe
+ *   cvisor check [OPTION...] TOKEN...  parse and validate only
+ *   cvisor help [vdev TYPE]
+ *
+ * Options are rows of cli_opts[], subcommands rows of cli_cmds[].
  *
  * The exit status follows QNX qvm's table (core/exit_codes.h).
  */
@@ -12,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arch/x86/firmware.h"
 #include "backends/chardev.h"
 #include "config/config.h"
+#include "config/help.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "core/persist.h"
@@ -24,26 +30,33 @@
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
 
+/* From `git describe` when built in a git checkout (Makefile). */
+#ifndef CVISOR_VERSION
 #define CVISOR_VERSION "0.1.0"
+#endif
 
-static void usage(FILE *f)
-{
-	fputs("usage: cvisor [-v|-q] TOKEN...     run a VM\n"
-	      "       cvisor check TOKEN...       validate the configuration\n"
-	      "       cvisor --dump-acpi DIR TOKEN...  write the ACPI tables "
-	      "as DIR/SIG.dat\n"
-	      "       cvisor --version | --help\n"
-	      "sandbox: --seccomp on|log|off (default on), --user UID:GID, "
-	      "--chroot DIR\n          (docs/sandbox.md)\n"
-	      "TOKENs are .qvmconf options (ram 256m load guest.elf vdev "
-	      "ser8250 hostdev >- ...)\nand @FILE includes a .qvmconf file. "
-	      "See docs/config.md.\n", f);
-}
+/* What the options set; each option is one row of cli_opts[] below. */
+struct cli {
+	bool check;
+	const char *acpi_dir;
+	int seccomp;
+};
+
+/* An option's handler returns CLI_CONTINUE, or the exit status to end
+ * with now (--help, --version, a bad value). */
+#define CLI_CONTINUE (-1)
+
+struct cli_opt {
+	const char *name, *alt;  /* "--verbose", "-v" (or NULL) */
+	const char *arg;         /* the value's name, NULL for a flag */
+	const char *help;
+	int (*fn)(struct cli *c, const char *arg);
+};
 
 static int bad_option(const char *opt, const char *value)
 {
-	fprintf(stderr, "cvisor: bad value '%s' for %s\n", value, opt);
-	usage(stderr);
+	fprintf(stderr, "cvisor: bad value '%s' for %s (cvisor --help)\n",
+		value, opt);
 	return CV_EXIT_USAGE;
 }
 
@@ -145,71 +158,245 @@ static int run(const struct vm_config *cfg)
 	return status;
 }
 
-int main(int argc, char **argv)
+static int opt_verbose(struct cli *c, const char *arg)
+{
+	log_set_threshold(log_threshold < LOG_DEBUG ? log_threshold + 1
+						    : LOG_DEBUG);
+	return CLI_CONTINUE;
+}
+
+static int opt_quiet(struct cli *c, const char *arg)
+{
+	log_set_threshold(LOG_ERR);
+	return CLI_CONTINUE;
+}
+
+static int opt_log(struct cli *c, const char *arg)
+{
+	if (log_open_file(arg)) {
+		fprintf(stderr, "cvisor: --log %s: %s\n", arg, strerror(errno));
+		return CV_EXIT_USAGE;
+	}
+	return CLI_CONTINUE;
+}
+
+static int opt_dump_acpi(struct cli *c, const char *arg)
+{
+	c->acpi_dir = arg;
+	return CLI_CONTINUE;
+}
+
+static int opt_seccomp(struct cli *c, const char *arg)
+{
+	c->seccomp = sandbox_parse_mode(arg);
+	return c->seccomp < 0 ? bad_option("--seccomp", arg) : CLI_CONTINUE;
+}
+
+static int opt_user(struct cli *c, const char *arg)
+{
+	return jail_parse_user(arg, &jail) ? bad_option("--user", arg)
+					   : CLI_CONTINUE;
+}
+
+static int opt_chroot(struct cli *c, const char *arg)
+{
+	jail.chroot_dir = arg;
+	return CLI_CONTINUE;
+}
+
+static int opt_version(struct cli *c, const char *arg)
+{
+	printf("cvisor %s\n", CVISOR_VERSION);
+	return CV_EXIT_OK;
+}
+
+static int opt_help(struct cli *c, const char *arg);
+
+/* One row per option; --help prints them in this order. */
+static const struct cli_opt cli_opts[] = {
+	{ "--verbose", "-v", NULL, "more messages (twice: debug)", opt_verbose },
+	{ "--quiet", "-q", NULL, "errors only", opt_quiet },
+	{ "--log", NULL, "FILE", "messages to FILE (appended) instead of "
+	  "stderr", opt_log },
+	{ "--dump-acpi", NULL, "DIR", "write the ACPI tables as DIR/SIG.dat "
+	  "and exit", opt_dump_acpi },
+	{ "--seccomp", NULL, "on|log|off", "the seccomp filters (default on; "
+	  "docs/sandbox.md)", opt_seccomp },
+	{ "--user", NULL, "UID:GID", "run jailed as this user (root only)",
+	  opt_user },
+	{ "--chroot", NULL, "DIR", "jail root directory (root only)",
+	  opt_chroot },
+	{ "--version", "-V", NULL, "print the version and exit", opt_version },
+	{ "--help", "-h", NULL, "this help", opt_help },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: cvisor [OPTION...] TOKEN...          run a VM\n"
+	      "       cvisor check [OPTION...] TOKEN...    validate the "
+	      "configuration (exit 65 on error)\n"
+	      "       cvisor help vdev TYPE                a vdev type's "
+	      "options\n"
+	      "TOKENs are .qvmconf statements (ram 256m load guest.elf vdev "
+	      "ser8250 hostdev '>-'),\n@FILE includes a .qvmconf file "
+	      "(docs/config.md).\n\noptions:\n", f);
+	for (size_t i = 0; i < sizeof(cli_opts) / sizeof(cli_opts[0]); i++) {
+		const struct cli_opt *o = &cli_opts[i];
+		char left[48];
+
+		snprintf(left, sizeof(left), "%s%s%s%s%s", o->alt ? o->alt : "",
+			 o->alt ? ", " : "", o->name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+		fprintf(f, "  %-26s %s\n", left, o->help);
+	}
+	fputs("\n", f);
+	help_vdev_types(f);
+	fputs("\n", f);
+	help_exit_codes(f);
+}
+
+static int opt_help(struct cli *c, const char *arg)
+{
+	usage(stdout);
+	return CV_EXIT_OK;
+}
+
+static const struct cli_opt *find_opt(const char *s)
+{
+	for (size_t i = 0; i < sizeof(cli_opts) / sizeof(cli_opts[0]); i++)
+		if (!strcmp(s, cli_opts[i].name) ||
+		    (cli_opts[i].alt && !strcmp(s, cli_opts[i].alt)))
+			return &cli_opts[i];
+	return NULL;
+}
+
+static int unknown_cli_option(const char *s)
+{
+	const char *names[sizeof(cli_opts) / sizeof(cli_opts[0])];
+	const char *best;
+
+	for (size_t i = 0; i < sizeof(cli_opts) / sizeof(cli_opts[0]); i++)
+		names[i] = cli_opts[i].name;
+	best = suggest_word(s, names, sizeof(names) / sizeof(names[0]));
+	fprintf(stderr, "cvisor: unknown option '%s'%s%s%s (cvisor --help)\n",
+		s, best ? "; did you mean '" : "", best ? best : "",
+		best ? "'?" : "");
+	return CV_EXIT_USAGE;
+}
+
+/* Options from argv[*i] on, up to the first word that is not one. */
+static int parse_options(struct cli *c, int argc, char **argv, int *i)
+{
+	for (; *i < argc && argv[*i][0] == '-' && argv[*i][1]; (*i)++) {
+		const struct cli_opt *o = find_opt(argv[*i]);
+		const char *arg = NULL;
+		int rc;
+
+		if (!o)
+			return unknown_cli_option(argv[*i]);
+		if (o->arg) {
+			if (*i + 1 >= argc) {
+				fprintf(stderr, "cvisor: %s needs %s\n",
+					o->name, o->arg);
+				return CV_EXIT_USAGE;
+			}
+			arg = argv[++*i];
+		}
+		rc = o->fn(c, arg);
+		if (rc != CLI_CONTINUE)
+			return rc;
+	}
+	return CLI_CONTINUE;
+}
+
+/* --dump-acpi DIR: DIR is created when missing. */
+static int dump_acpi(const struct vm_config *cfg, const char *dir)
+{
+	if ((mkdir(dir, 0777) && errno != EEXIST) || acpi_dump(cfg, dir)) {
+		fprintf(stderr, "cvisor: cannot write the ACPI tables to %s: "
+			"%s\n", dir, strerror(errno));
+		return CV_EXIT_USAGE;
+	}
+	return CV_EXIT_OK;
+}
+
+/* The configuration in argv: checked, dumped, or run. */
+static int run_config(struct cli *c, int argc, char **argv)
 {
 	struct vm_config cfg;
 	struct cfg_error err;
-	bool check = false;
-	const char *acpi_dir = NULL;
-	int i = 1, status, seccomp = default_seccomp();
+	int status;
 
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
-			if (log_threshold < LOG_DEBUG)
-				log_threshold++;
-		} else if (!strcmp(argv[i], "-q") ||
-			   !strcmp(argv[i], "--quiet")) {
-			log_threshold = LOG_ERR;
-		} else if (!strcmp(argv[i], "--dump-acpi") && i + 1 < argc) {
-			acpi_dir = argv[++i];
-		} else if (!strcmp(argv[i], "--seccomp") && i + 1 < argc) {
-			seccomp = sandbox_parse_mode(argv[++i]);
-			if (seccomp < 0)
-				return bad_option("--seccomp", argv[i]);
-		} else if (!strcmp(argv[i], "--user") && i + 1 < argc) {
-			if (jail_parse_user(argv[++i], &jail))
-				return bad_option("--user", argv[i]);
-		} else if (!strcmp(argv[i], "--chroot") && i + 1 < argc) {
-			jail.chroot_dir = argv[++i];
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("cvisor %s\n", CVISOR_VERSION);
-			return 0;
-		} else if (!strcmp(argv[i], "--help") ||
-			   !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr, "cvisor: unknown option '%s'\n",
-				argv[i]);
-			usage(stderr);
-			return CV_EXIT_USAGE;
-		}
-	}
-	if (i < argc && !strcmp(argv[i], "check")) {
-		check = true;
-		i++;
-	}
-	if (i >= argc) {
+	if (argc <= 0) {
 		usage(stderr);
 		return CV_EXIT_USAGE;
 	}
-	if (config_from_args(&cfg, argc - i, argv + i, &err) < 0) {
+	if (config_from_args(&cfg, argc, argv, &err) < 0) {
 		cfg_error_print(&err);
 		return CV_EXIT_CONFIG;
 	}
-	if (acpi_dir) {
-		status = acpi_dump(&cfg, acpi_dir) ? CV_EXIT_USAGE : CV_EXIT_OK;
-		if (status)
-			fprintf(stderr, "cvisor: cannot write the ACPI tables "
-				"to %s: %s\n", acpi_dir, strerror(errno));
-	} else if (check) {
+	if (c->acpi_dir) {
+		status = dump_acpi(&cfg, c->acpi_dir);
+	} else if (c->check) {
 		status = CV_EXIT_OK;
 	} else if (jail_prepare(&jail)) {
 		status = CV_EXIT_USAGE;
 	} else {
-		sandbox_configure(seccomp, chardev_restore_terminals);
+		sandbox_configure(c->seccomp, chardev_restore_terminals);
 		status = run(&cfg);
 	}
 	config_free(&cfg);
 	return status;
+}
+
+/* cvisor check [OPTION...] TOKEN... */
+static int cmd_check(struct cli *c, int argc, char **argv)
+{
+	int i = 0, rc = parse_options(c, argc, argv, &i);
+
+	if (rc != CLI_CONTINUE)
+		return rc;
+	c->check = true;
+	return run_config(c, argc - i, argv + i);
+}
+
+/* cvisor help [vdev TYPE] */
+static int cmd_help(struct cli *c, int argc, char **argv)
+{
+	if (argc == 0)
+		return opt_help(c, NULL);
+	if (argc == 2 && !strcmp(argv[0], "vdev"))
+		return help_vdev(stdout, argv[1]) ? CV_EXIT_USAGE : CV_EXIT_OK;
+	fprintf(stderr, "usage: cvisor help [vdev TYPE]\n");
+	return CV_EXIT_USAGE;
+}
+
+/* Subcommands: the first word after the options. */
+static const struct {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+} cli_cmds[] = {
+	{ "check", cmd_check },
+	{ "help", cmd_help },
+};
+
+int main(int argc, char **argv)
+{
+	struct cli c = { .seccomp = default_seccomp() };
+	int i = 1, rc;
+
+	log_init();
+	rc = parse_options(&c, argc, argv, &i);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	for (size_t k = 0; i < argc && k < sizeof(cli_cmds) /
+						sizeof(cli_cmds[0]); k++)
+		if (!strcmp(argv[i], cli_cmds[k].name)) {
+			rc = cli_cmds[k].fn(&c, argc - i - 1, argv + i + 1);
+			goto out;
+		}
+	rc = run_config(&c, argc - i, argv + i);
+out:
+	log_flush_suppressed();
+	return rc;
 }

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,20 +234,40 @@ static bool is_pc_probe(const struct bus *b, uint64_t addr)
 	       (addr < 0x400 || (addr >= 0xcf8 && addr < 0xd00));
 }
 
+/* A guest written for QEMU's isa-debug-exit ends its run at port 0xf4;
+ * without a `vdev debug-exit` that write does nothing, which a user
+ * would otherwise only learn with -v. Said once. */
+static void warn_debug_exit(struct bus *b, uint64_t addr, bool is_write)
+{
+	static atomic_bool said;
+
+	if (b->space == BUS_PIO && addr == 0xf4 && is_write &&
+	    !atomic_exchange(&said, true))
+		pr_warn("the guest wrote to port 0xf4 (debug-exit) but there is "
+			"no 'vdev debug-exit': the write is ignored");
+}
+
 static bool unclaimed(struct bus *b, uint64_t addr, void *data, unsigned len,
 		      bool is_write)
 {
-	static struct ratelimit rl = RATELIMIT_INIT(5, 10);
+	const char *dir = is_write ? "write" : "read";
+	unsigned long long a = addr;
 
 	b->unclaimed++;
 	if (!is_write)
 		memset(data, 0xff, len > 8 ? 8 : len);
-	if (ratelimit_ok(&rl))
-		log_msg(is_pc_probe(b, addr) ? LOG_INFO : LOG_WARN,
-			"unclaimed %s %s at %#llx, size %u",
-			b->space == BUS_PIO ? "port" : "mmio",
-			is_write ? "write" : "read",
-			(unsigned long long)addr, len);
+	warn_debug_exit(b, addr, is_write);
+	/* Three kinds, each with its own limit: probes (shown with -v) and
+	 * port accesses do not use up the warnings about MMIO. */
+	if (is_pc_probe(b, addr))
+		log_ratelimited(LOG_INFO, "unclaimed port %s at %#llx, size %u",
+				dir, a, len);
+	else if (b->space == BUS_PIO)
+		log_ratelimited(LOG_WARN, "unclaimed port %s at %#llx, size %u",
+				dir, a, len);
+	else
+		log_ratelimited(LOG_WARN, "unclaimed mmio %s at %#llx, size %u",
+				dir, a, len);
 	return false;
 }
 
