@@ -1,6 +1,7 @@
 /* The net-* workloads on the virtio-net driver and the tiny IP stack:
  *   net-dhcp      a DHCP lease (user networking: 10.0.2.15 via 10.0.2.2)
  *   net-ping      ARP + ICMP echo to the gateway (or dst=), count= times
+ *   net-dns       name=: an A query to the DHCP lease's DNS server (dns=)
  *   net-udp-echo  count= datagrams to dst=:port= with up to window= in
  *                 flight; every echo is checked byte for byte
  * All take transport=/mmio= (the device), mrg=0 and rxbuf= (the driver),
@@ -254,4 +255,128 @@ out:;
 	       ns ? received * 1000000000ul / ns : 0);
 	net_close(&the_net);
 	return received == count && !bad ? 0 : 1;
+}
+
+/* --- net-dns: one A query through the DNS server DHCP gave us ------- */
+
+#define DNS_PORT  53
+#define DNS_SPORT 40053
+
+/* A query for name (dotted, each label ≤ 63): header, QNAME, A, IN. */
+static u32 dns_query(u8 *q, u32 cap, const char *name, u16 id)
+{
+	u32 len = 12;
+	memset(q, 0, 12);
+	q[0] = (u8)(id >> 8);
+	q[1] = (u8)id;
+	q[2] = 1;          /* RD */
+	q[5] = 1;          /* QDCOUNT */
+	while (*name) {
+		const char *dot = name;
+		while (*dot && *dot != '.')
+			dot++;
+		u32 l = (u32)(dot - name);
+		if (!l || l > 63 || len + l + 1 + 5 > cap)
+			return 0;
+		q[len++] = (u8)l;
+		memcpy(q + len, name, l);
+		len += l;
+		name = *dot ? dot + 1 : dot;
+	}
+	q[len++] = 0;
+	q[len++] = 0; q[len++] = 1;      /* QTYPE A */
+	q[len++] = 0; q[len++] = 1;      /* QCLASS IN */
+	return len;
+}
+
+/* Skips a (possibly compressed) name at *off; false if it runs out. */
+static bool dns_skip_name(const u8 *m, u32 len, u32 *off)
+{
+	for (u32 hops = 0; hops < 128 && *off < len; hops++) {
+		u8 l = m[*off];
+		if ((l & 0xc0) == 0xc0) {
+			*off += 2;
+			return *off <= len;
+		}
+		*off += 1u + l;
+		if (!l)
+			return *off <= len;
+	}
+	return false;
+}
+
+/* The first A record of a reply to id: 0 found, 1 no such record
+ * (rcode in *rcode), -1 malformed or not ours. */
+static int dns_answer(const u8 *m, u32 len, u16 id, u32 *addr, u32 *rcode)
+{
+	if (len < 12 || (m[0] << 8 | m[1]) != id || !(m[2] & 0x80))
+		return -1;
+	*rcode = m[3] & 15;
+	u32 qd = (u32)(m[4] << 8 | m[5]), an = (u32)(m[6] << 8 | m[7]);
+	u32 off = 12;
+	for (u32 i = 0; i < qd; i++)
+		if (!dns_skip_name(m, len, &off) || (off += 4) > len)
+			return -1;
+	for (u32 i = 0; i < an; i++) {
+		if (!dns_skip_name(m, len, &off) || off + 10 > len)
+			return -1;
+		u32 type = (u32)(m[off] << 8 | m[off + 1]);
+		u32 rdlen = (u32)(m[off + 8] << 8 | m[off + 9]);
+		off += 10;
+		if (off + rdlen > len)
+			return -1;
+		if (type == 1 && rdlen == 4) {
+			*addr = (u32)m[off] << 24 | (u32)m[off + 1] << 16 |
+				(u32)m[off + 2] << 8 | m[off + 3];
+			return 0;
+		}
+		off += rdlen;
+	}
+	return 1;
+}
+
+/* net-dns name=NAME: resolves NAME through the DNS server of the DHCP
+ * lease (or dns=), three tries a second apart, and prints its address. */
+int wl_net_dns(void)
+{
+	struct netif *nif = &the_nif;
+	const char *name = param("name");
+	u64 deadline = rdtsc() + ms_to_tsc(param_u64("timeout_ms", 20000));
+	static u8 q[300];
+	char a[16], b[16];
+	u16 id = (u16)(rdtsc() | 1);
+	u32 qlen = name ? dns_query(q, sizeof(q), name, id) : 0;
+	if (!qlen) {
+		printf("net-dns: want name=NAME (labels of 1..63 bytes)\n");
+		return 2;
+	}
+	if (net_setup(nif, param_u64("dhcp", 1), deadline) < 0)
+		return 1;
+	u32 dns = param_ip("dns", nif->dns ? nif->dns : IP4(10, 0, 2, 3));
+	u32 addr = 0, rcode = 0;
+	int rc = -1;
+	for (int try = 0; try < 3 && rc < 0; try++) {
+		if (udp_send(nif, dns, DNS_SPORT, DNS_PORT, q, qlen,
+			     deadline) < 0)
+			break;
+		u64 end = rdtsc() + ms_to_tsc(1000);
+		struct ip_pkt p;
+		while (rc < 0 && ip_recv(nif, IP_PROTO_UDP, DNS_SPORT, &p,
+					 end < deadline ? end : deadline))
+			if (p.src == dns && p.sport == DNS_PORT)
+				rc = dns_answer(p.data, p.len, id, &addr,
+						&rcode);
+	}
+	print_stats("net-dns");
+	if (rc < 0)
+		printf("RESULT net-dns name=%s server=%s answer=none\n", name,
+		       ip_str(dns, a));
+	else if (rc)
+		printf("RESULT net-dns name=%s server=%s rcode=%u\n", name,
+		       ip_str(dns, a), rcode);
+	else
+		printf("RESULT net-dns name=%s server=%s addr=%s\n", name,
+		       ip_str(dns, a), ip_str(addr, b));
+	net_close(&the_net);
+	return rc == 0 ? 0 : 1;
 }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "backends/net.h"
+#include "backends/net_dns.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "event/loop.h"
@@ -59,6 +60,7 @@ struct net_slirp {
 	struct watched *w;              /* in epfd */
 	unsigned nr_w;
 	bool paused;
+	struct net_dns *dns;            /* our DNS forwarding, or NULL */
 	struct ratelimit rl;
 	uint64_t rx_frames, tx_frames;
 };
@@ -364,6 +366,8 @@ static int slirp_send(struct net_backend *be, const void *hdr,
 		off += n;
 	}
 	s->tx_frames++;
+	if (s->dns && net_dns_intercept(s->dns, buf, off))
+		return 0;
 	slirp_input(s->slirp, buf, (int)off);
 	/* It may have opened sockets or armed timers: watch them. */
 	event_loop_call(s->loop, resync_call, s);
@@ -386,6 +390,7 @@ static void slirp_free(struct net_backend *be)
 		event_loop_del(s->loop, s->epfd);
 	if (s->tfd_added)
 		event_loop_del(s->loop, s->tfd);
+	net_dns_free(s->dns);
 	if (s->slirp)
 		slirp_cleanup(s->slirp);
 	while (s->timers)
@@ -413,6 +418,32 @@ static void addr4(struct in_addr *a, const char *s)
 static void addr6(struct in6_addr *a, const char *s)
 {
 	inet_pton(AF_INET6, s, a);
+}
+
+static void deliver_dns(void *opaque, const void *frame, size_t len)
+{
+	cb_send_packet(frame, len, opaque);
+}
+
+/* DNS forwarding of our own; without a nameserver queries go unanswered,
+ * as they would with slirp's. */
+static void start_dns(struct net_slirp *s, unsigned mtu)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int rc = net_dns_host_resolver(&ss, &len);
+
+	if (rc) {
+		pr_warn("net user: no nameserver in /etc/resolv.conf (%s): "
+			"DNS queries to 10.0.2.3 go unanswered",
+			strerror(-rc));
+		return;
+	}
+	s->dns = net_dns_new(s->loop, (struct sockaddr *)&ss, len, mtu,
+			     deliver_dns, s);
+	if (!s->dns)
+		pr_warn("net user: DNS forwarding: %s: DNS queries to "
+			"10.0.2.3 go unanswered", strerror(errno));
 }
 
 static int add_fwds(struct net_slirp *s, const struct net_backend_params *p,
@@ -476,12 +507,11 @@ struct net_backend *net_slirp_open(const struct net_backend_params *p,
 	c.vhostname = p->hostname;
 	/* slirp re-reads /etc/resolv.conf (stat, open) on the event loop
 	 * thread for each DNS query, which its seccomp filter refuses (it
-	 * would kill cvisor): under `--seccomp on` queries to 10.0.2.3 are
-	 * dropped instead. */
+	 * would kill cvisor): under `--seccomp on` we forward DNS ourselves
+	 * (net_dns.c). */
 	c.disable_dns = sandbox_mode() == SANDBOX_ON;
 	if (c.disable_dns)
-		pr_info("net user: DNS forwarding (10.0.2.3) is off under "
-			"--seccomp on");
+		start_dns(s, p->mtu);
 	c.if_mtu = c.if_mru = p->mtu ? p->mtu : NET_MTU_DEFAULT;
 	s->slirp = slirp_new(&c, &callbacks, s);
 	if (!s->slirp) {
