@@ -36,13 +36,30 @@
 #define X86_ACPI_SLEEP_CTL_PORT 0x600
 #define X86_ACPI_SLEEP_STS_PORT 0x601
 #define X86_ACPI_RESET_PORT     0x602
-#define X86_ACPI_PM_PORTS_LEN   3
+#define X86_ACPI_GED_PORT       0x603
+#define X86_ACPI_PM_PORTS_LEN   4
 #define X86_ACPI_RESET_VALUE    0x01
 #define X86_ACPI_SLP_TYP_SHIFT  2
 #define X86_ACPI_SLP_TYP_MASK   0x1c
 #define X86_ACPI_SLP_EN         0x20
 #define X86_ACPI_WAK_STS        0x80
 #define X86_ACPI_SLP_TYP_S5     5
+
+/* The power button of a hardware-reduced platform (no fixed events, no
+ * SCI): a Generic Event Device (ACPI0013, \_SB.GED0) with one level,
+ * active-high interrupt, and a control-method power button (PNP0C0C,
+ * \_SB.PWRB). Pressing the button sets X86_ACPI_GED_PWR_BUTTON in the
+ * GED event register (port X86_ACPI_GED_PORT, read-to-clear) and raises
+ * the line; the guest's GED driver runs _EVT, which reads the register
+ * and does Notify(PWRB, 0x80): Linux's button driver reports KEY_POWER.
+ * x86_acpi_ged_gsi() picks the line: the first of 23, 22, 21, 20 (above
+ * the PCI INTx lines, 16-19) that the config does not use or reserve;
+ * -1 when none is free (then there is no GED and no power button). */
+#define X86_ACPI_GED_PWR_BUTTON 0x01
+int x86_acpi_ged_gsi(const struct vm_config *cfg);
+/* Whether the guest's OS has unmasked the IOAPIC pin gsi (KVM_GET_IRQCHIP),
+ * i.e. a driver listens for the GED's interrupt. */
+bool x86_gsi_unmasked(int vm_fd, uint32_t gsi);
 
 /* The VM's PCI host bridge as ACPI describes it: the MCFG (ECAM), the
  * DSDT's \_SB.PCI0 (bus range, windows, _PRT) and the PNP0C02 device that

@@ -74,6 +74,9 @@ void acpi_dsdt_build(struct fw_buf *b, const struct vm_config *cfg,
 		     const struct x86_firmware_pci *pci);
 /* \_SB.PCI0 and the ECAM's motherboard resource, inside \_SB (acpi_pci.c). */
 void acpi_dsdt_add_pci(struct fw_buf *b, const struct x86_firmware_pci *pci);
+/* \_SB.PWRB and \_SB.GED0, the power button, inside \_SB (acpi_ged.c);
+ * nothing when no interrupt line is free for it. */
+void acpi_dsdt_add_ged(struct fw_buf *b, const struct vm_config *cfg);
 void acpi_fadt_build(struct fw_buf *b, const struct vm_config *cfg,
 		     uint64_t dsdt_addr);
 void acpi_madt_build(struct fw_buf *b, const struct vm_config *cfg);

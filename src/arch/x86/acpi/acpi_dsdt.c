@@ -10,6 +10,8 @@
  *              the binding Linux's virtio_mmio driver matches
  *   \_SB.PCI0  the PCI host bridge and \_SB.ECAM its ECAM window, when
  *              the VM has PCI (acpi_pci.c)
+ *   \_SB.PWRB  the power button (PNP0C0C) and \_SB.GED0 the Generic Event
+ *              Device that signals it (acpi_ged.c)
  *   \_S5_      Package {5, 5, 0, 0}: SLP_TYP 5 for the sleep control reg
  */
 #include <string.h>
@@ -212,6 +214,7 @@ void acpi_dsdt_build(struct fw_buf *b, const struct vm_config *cfg,
 		add_vdev(b, &cfg->vdevs[i], &nr_virtio);
 	if (pci)
 		acpi_dsdt_add_pci(b, pci);
+	acpi_dsdt_add_ged(b, cfg);
 	aml_close(b, sb);
 	add_s5(b);
 	acpi_table_finish(b);

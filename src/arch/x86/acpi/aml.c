@@ -12,6 +12,14 @@
 #define AML_STRING_PREFIX 0x0d
 #define AML_QWORD_PREFIX  0x0e
 #define AML_SCOPE         0x10
+#define AML_METHOD        0x14
+#define AML_AND           0x7b
+#define AML_NOTIFY        0x86
+#define AML_IF            0xa0
+#define AML_OPREGION      0x80    /* after AML_EXT_PREFIX */
+#define AML_FIELD         0x81    /* after AML_EXT_PREFIX */
+#define AML_FIELD_BYTE_ACC      0x01
+#define AML_FIELD_WRITE_ZEROS   (2u << 5)
 #define AML_BUFFER        0x11
 #define AML_PACKAGE       0x12
 #define AML_DUAL_NAME     0x2e
@@ -210,6 +218,65 @@ size_t aml_package_open(struct fw_buf *b, uint8_t nr_elements)
 	mark = b->len;
 	fw_buf_u8(b, nr_elements);
 	return mark;
+}
+
+size_t aml_method_open(struct fw_buf *b, const char *name, unsigned nargs,
+		       bool serialized)
+{
+	size_t mark;
+
+	fw_buf_u8(b, AML_METHOD);
+	mark = b->len;
+	aml_name_string(b, name);
+	/* MethodFlags: ArgCount in bits 0-2, SerializeFlag bit 3 */
+	fw_buf_u8(b, (uint8_t)((nargs & 7) | (serialized ? 1u << 3 : 0)));
+	return mark;
+}
+
+size_t aml_if_open(struct fw_buf *b)
+{
+	fw_buf_u8(b, AML_IF);
+	return b->len;
+}
+
+void aml_opregion(struct fw_buf *b, const char *name, uint8_t space,
+		  uint64_t base, uint64_t len)
+{
+	fw_buf_u8(b, AML_EXT_PREFIX);
+	fw_buf_u8(b, AML_OPREGION);
+	aml_name_string(b, name);
+	fw_buf_u8(b, space);
+	aml_integer(b, base);
+	aml_integer(b, len);
+}
+
+void aml_field_byte(struct fw_buf *b, const char *region, const char *name,
+		    uint8_t bits)
+{
+	size_t mark;
+
+	fw_buf_u8(b, AML_EXT_PREFIX);
+	fw_buf_u8(b, AML_FIELD);
+	mark = b->len;
+	aml_name_string(b, region);
+	fw_buf_u8(b, AML_FIELD_BYTE_ACC | AML_FIELD_WRITE_ZEROS);
+	/* NamedField: a NameSeg, then the width in bits as a PkgLength
+	 * value (not counting itself); one byte holds up to 63. */
+	aml_name_string(b, name);
+	fw_buf_u8(b, bits & 0x3f);
+	aml_close(b, mark);
+}
+
+void aml_and(struct fw_buf *b)
+{
+	fw_buf_u8(b, AML_AND);
+}
+
+void aml_notify(struct fw_buf *b, const char *object, uint8_t value)
+{
+	fw_buf_u8(b, AML_NOTIFY);
+	aml_name_string(b, object);
+	aml_integer(b, value);
 }
 
 void aml_buffer(struct fw_buf *b, const void *data, size_t len)

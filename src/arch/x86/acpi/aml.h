@@ -35,6 +35,24 @@ size_t aml_scope_open(struct fw_buf *b, const char *name);
 size_t aml_device_open(struct fw_buf *b, const char *name);
 size_t aml_package_open(struct fw_buf *b, uint8_t nr_elements);
 void aml_close(struct fw_buf *b, size_t mark);
+/* Method(NAME, nargs, Serialized|NotSerialized){...} */
+size_t aml_method_open(struct fw_buf *b, const char *name, unsigned nargs,
+		       bool serialized);
+/* If (predicate) {...}: the caller writes the predicate, then the body. */
+size_t aml_if_open(struct fw_buf *b);
+/* OperationRegion(NAME, SystemIO, base, len) */
+#define AML_REGION_SYSTEM_IO 0x01
+void aml_opregion(struct fw_buf *b, const char *name, uint8_t space,
+		  uint64_t base, uint64_t len);
+/* Field(REGION, ByteAcc, NoLock, WriteAsZeros) { NAME, bits }: one field
+ * at the region's start. */
+void aml_field_byte(struct fw_buf *b, const char *region, const char *name,
+		    uint8_t bits);
+/* And(a, b, ) with no target, as a predicate: the caller writes the two
+ * operands after this. */
+void aml_and(struct fw_buf *b);
+/* Notify(OBJECT, value) */
+void aml_notify(struct fw_buf *b, const char *object, uint8_t value);
 /* Buffer(){...} holding len bytes. */
 void aml_buffer(struct fw_buf *b, const void *data, size_t len);
 /* Encode a PkgLength for a body of len bytes (exposed for tests); returns

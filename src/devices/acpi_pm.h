@@ -1,0 +1,20 @@
+/* The acpi-pm device's power button (see arch/x86/firmware.h): what the
+ * VM calls when the operator asks the guest to shut down. */
+#ifndef CVISOR_DEVICES_ACPI_PM_H
+#define CVISOR_DEVICES_ACPI_PM_H
+
+#include <stdint.h>
+
+#include "devices/device.h"
+
+/* The device's name in vm->devices. */
+#define ACPI_PM_NAME "acpi-pm"
+
+/* Press the power button: set the GED event register's power-button bit
+ * and raise interrupt line gsi until the guest reads the register. Safe
+ * from any thread. */
+void acpi_pm_power_button(struct device *dev, uint32_t gsi);
+/* Events pressed and not yet read by the guest (tests). */
+uint8_t acpi_pm_pending(struct device *dev);
+
+#endif
