@@ -13,8 +13,18 @@ const char *net_check_backend(const char *spec)
 	if (!spec || !strcmp(spec, "user"))
 		return NULL;
 	if (!strncmp(spec, "tap:", 4))
-		return "hostdev tap:NAME is not supported yet; use 'user'";
-	return "unknown network backend; expected 'user'";
+		return net_tap_check_name(spec + 4);
+	return "unknown network backend; expected 'user' or 'tap:NAME'";
+}
+
+/* Several queue pairs need a backend with one fd per pair: tap. */
+const char *net_check_queues(const char *spec, unsigned queues)
+{
+	if (queues > NET_MAX_QUEUE_PAIRS)
+		return "too many queue pairs";
+	if (queues > 1 && (!spec || strncmp(spec, "tap:", 4)))
+		return "queues > 1 needs a tap backend (hostdev tap:NAME)";
+	return NULL;
 }
 
 static int hexval(char c)
@@ -127,13 +137,15 @@ struct net_backend *net_backend_open(const struct net_backend_params *p,
 		return NULL;
 	}
 	why = net_check_backend(p->spec);
-	if (!why && p->queues > 1)
-		why = "queues > 1 needs a tap backend (hostdev tap:NAME)";
+	if (!why)
+		why = net_check_queues(p->spec, p->queues);
 	if (why) {
 		snprintf(err, errlen, "%s: %s", p->spec, why);
 		errno = EINVAL;
 		return NULL;
 	}
+	if (p->spec && !strncmp(p->spec, "tap:", 4))
+		return net_tap_open(p, loop, err, errlen);
 	return net_slirp_open(p, loop, err, errlen);
 }
 

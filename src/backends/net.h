@@ -14,11 +14,13 @@
  *
  * Offloads: a backend that can carry a virtio_net_hdr (tap with
  * IFF_VNET_HDR, a peer socket) says so in caps; the device offers
- * CSUM/GUEST_CSUM (and later GSO) only then, and passes the guest's header
- * along with each frame. `user` (libslirp) carries none.
+ * CSUM/GUEST_CSUM (NET_CAP_GSO: and TSO/UFO) only then, passes the
+ * guest's header along with each frame, and tells the backend which
+ * offloads the guest accepts on receive (set_offloads). `user`
+ * (libslirp) carries none.
  *
- * Backends: "user" (net_slirp.c). tap:NAME and peer PATH fit the same
- * interface (not implemented yet).
+ * Backends: "user" (net_slirp.c), "tap:NAME" (net_tap.c). peer PATH fits
+ * the same interface.
  */
 #ifndef CVISOR_BACKENDS_NET_H
 #define CVISOR_BACKENDS_NET_H
@@ -44,6 +46,15 @@ struct net_backend;
 
 /* caps */
 #define NET_CAP_CSUM		(1u << 0)  /* carries partial checksums */
+#define NET_CAP_GSO		(1u << 1)  /* and GSO frames (TSO4/6, ECN, UFO) */
+
+/* Offloads the guest accepts on the frames it receives (set_offloads):
+ * the backend may then hand the device such frames. */
+#define NET_OFF_CSUM		(1u << 0)  /* partial checksums */
+#define NET_OFF_TSO4		(1u << 1)
+#define NET_OFF_TSO6		(1u << 2)
+#define NET_OFF_ECN		(1u << 3)  /* TSO with ECN (CWR) */
+#define NET_OFF_UFO		(1u << 4)
 
 /* The device's side, called on the event loop thread. rx: a frame for the
  * guest (the backend keeps iov); returns false to pause reading. link:
@@ -51,6 +62,11 @@ struct net_backend;
 struct net_backend_client {
 	bool (*rx)(void *opaque, const struct iovec *iov, unsigned cnt,
 		   size_t len);
+	/* The same with the backend's virtio_net_hdr (12 bytes; NULL: no
+	 * offload) for queue pair qp, on that pair's loop: NET_CAP_CSUM
+	 * backends and multiqueue. */
+	bool (*rx_hdr)(void *opaque, unsigned qp, const void *hdr,
+		       const struct iovec *iov, unsigned cnt, size_t len);
 	void (*link)(void *opaque, bool up);
 	void *opaque;
 };
@@ -72,6 +88,9 @@ struct net_backend_params {
 	const char *peer;         /* spec "peer": the link's socket path */
 	uint64_t peerfeats;       /* NET_PEERFEATS_MASK bits */
 	unsigned queues;          /* queue pairs, 1..NET_MAX_QUEUE_PAIRS */
+	/* Multiqueue: pair i's I/O runs on loops[i] (NULL: the loop given
+	 * to net_backend_open). */
+	struct event_loop *loops[NET_MAX_QUEUE_PAIRS];
 };
 
 struct net_backend_ops {
@@ -81,6 +100,17 @@ struct net_backend_ops {
 		    const struct iovec *iov, unsigned cnt, size_t len);
 	void (*rx_resume)(struct net_backend *be);
 	void (*free)(struct net_backend *be);
+	/* Optional (tap). send for queue pair qp, on that pair's thread. */
+	int (*send_qp)(struct net_backend *be, unsigned qp, const void *hdr,
+		       const struct iovec *iov, unsigned cnt, size_t len);
+	/* Resume pair qp's reading; any thread. */
+	void (*rx_resume_qp)(struct net_backend *be, unsigned qp);
+	/* The NET_OFF_* the driver accepted (0 on reset); any thread, may
+	 * take effect later: the device checks each frame's header. */
+	void (*set_offloads)(struct net_backend *be, unsigned off);
+	/* Multiqueue: the driver uses pairs 0..n-1 (1 after a reset); any
+	 * thread, may take effect later. */
+	void (*set_queues)(struct net_backend *be, unsigned n);
 };
 
 struct net_backend {
@@ -113,9 +143,43 @@ static inline void net_backend_rx_resume(struct net_backend *be)
 		be->ops->rx_resume(be);
 }
 
+static inline int net_backend_send_qp(struct net_backend *be, unsigned qp,
+				      const void *hdr,
+				      const struct iovec *iov, unsigned cnt,
+				      size_t len)
+{
+	if (be->ops->send_qp)
+		return be->ops->send_qp(be, qp, hdr, iov, cnt, len);
+	return be->ops->send(be, hdr, iov, cnt, len);
+}
+
+static inline void net_backend_rx_resume_qp(struct net_backend *be,
+					    unsigned qp)
+{
+	if (be->ops->rx_resume_qp)
+		be->ops->rx_resume_qp(be, qp);
+	else
+		net_backend_rx_resume(be);
+}
+
+static inline void net_backend_set_offloads(struct net_backend *be,
+					    unsigned off)
+{
+	if (be->ops->set_offloads)
+		be->ops->set_offloads(be, off);
+}
+
+static inline void net_backend_set_queues(struct net_backend *be,
+					  unsigned n)
+{
+	if (be->ops->set_queues)
+		be->ops->set_queues(be, n);
+}
+
 /* Config checks shared by the config layer and the device: NULL when the
  * value is good, else what is wrong. */
 const char *net_check_backend(const char *spec);
+const char *net_check_queues(const char *spec, unsigned queues);
 const char *net_parse_mac(const char *s, uint8_t mac[6]);
 const char *net_parse_hostfwd(const char *s, struct net_hostfwd *f);
 
@@ -123,5 +187,12 @@ const char *net_parse_hostfwd(const char *s, struct net_hostfwd *f);
 struct net_backend *net_slirp_open(const struct net_backend_params *p,
 				   struct event_loop *loop,
 				   char *err, size_t errlen);
+/* A host tap device, "tap:NAME" (net_tap.c): NET_CAP_CSUM|NET_CAP_GSO,
+ * one fd per queue pair. */
+struct net_backend *net_tap_open(const struct net_backend_params *p,
+				 struct event_loop *loop,
+				 char *err, size_t errlen);
+/* NULL when NAME is a valid interface name, else what is wrong. */
+const char *net_tap_check_name(const char *name);
 
 #endif

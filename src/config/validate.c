@@ -189,6 +189,14 @@ static int resolve_virtio(struct vm_config *cfg, struct vdev_config *vc,
 static int resolve_vdev(struct vm_config *cfg, struct vdev_config *vc,
 			struct cfg_error *err)
 {
+	if (vc->type->check_vdev) {
+		const struct cfg_pos *at = &vc->pos;
+		const char *why = vc->type->check_vdev(vc, &at);
+
+		if (why)
+			return cfg_err(err, at, "vdev %s: %s", vc->type->name,
+				       why);
+	}
 	if (vc->type->class == VDEV_VIRTIO)
 		return resolve_virtio(cfg, vc, err);
 	if (resolve_loc(vc, err))

@@ -49,6 +49,11 @@ struct vdev_type {
 	 * not made relative to the config's directory); NULL or what is
 	 * wrong with it. */
 	const char *(*check_hostdev)(const char *hostdev);
+	/* Optional: what no single option shows (options that exclude or
+	 * need each other), checked by `cvisor check` as by a run. NULL, or
+	 * what is wrong with *at pointed at the culprit (default: the vdev). */
+	const char *(*check_vdev)(const struct vdev_config *vc,
+				  const struct cfg_pos **at);
 	unsigned max_instances;    /* 0 = unlimited */
 	enum cfg_space loc_space;  /* LOC_IO or LOC_MEM for platform devices */
 	uint64_t region_len;       /* bytes the device decodes at its loc */

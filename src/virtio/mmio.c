@@ -143,7 +143,9 @@ static int kick_open(struct virtio_mmio *m, struct mmio_queue *mq)
 
 	if (fd < 0)
 		return -errno;
-	ret = event_loop_add(m->env.loop, fd, EPOLLIN, kick_event, mq);
+	ret = event_loop_add(virtio_dev_queue_loop(m->vdev, mq->index,
+						   m->env.loop),
+			     fd, EPOLLIN, kick_event, mq);
 	if (ret) {
 		close(fd);
 		return ret;
@@ -428,7 +430,9 @@ static void mmio_free(struct device *dev)
 
 		kick_detach(m, q);
 		if (mq->efd >= 0) {
-			event_loop_del(m->env.loop, mq->efd);
+			event_loop_del(virtio_dev_queue_loop(m->vdev, q,
+							     m->env.loop),
+				       mq->efd);
 			close(mq->efd);
 		}
 	}

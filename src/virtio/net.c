@@ -10,8 +10,18 @@
 
 #include "core/util.h"
 #include "devices/registry.h"
+#include "event/loop.h"
 #include "virtio/net_priv.h"
 #include "virtio/vdev.h"
+
+#define GUEST_OFFLOADS	(VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | \
+			 VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6) | \
+			 VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN) | \
+			 VIRTIO_BIT(VIRTIO_NET_F_GUEST_UFO))
+#define HOST_OFFLOADS	(VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) | \
+			 VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6) | \
+			 VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN) | \
+			 VIRTIO_BIT(VIRTIO_NET_F_HOST_UFO))
 
 static uint64_t features(const struct virtio_net *n)
 {
@@ -24,10 +34,15 @@ static uint64_t features(const struct virtio_net *n)
 		     VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR);
 
 	/* Checksum offload only where the backend carries the header: slirp
-	 * would have to compute what the guest left out. */
+	 * would have to compute what the guest left out. Segmentation the
+	 * same, and only on top of checksums (5.1.3.1). */
 	if (n->be->caps & NET_CAP_CSUM)
 		f |= VIRTIO_BIT(VIRTIO_NET_F_CSUM) |
 		     VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	if ((n->be->caps & NET_CAP_CSUM) && (n->be->caps & NET_CAP_GSO))
+		f |= GUEST_OFFLOADS | HOST_OFFLOADS;
+	if (n->nr_pairs > 1)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
 	return f;
 }
 
@@ -36,49 +51,130 @@ static uint16_t link_status(const struct virtio_net *n)
 	return n->be->link_up ? VIRTIO_NET_S_LINK_UP : 0;
 }
 
-/* Spec 5.1.4.1: the control features need CTRL_VQ. */
-static int net_validate_features(struct virtio_dev *d, uint64_t f)
+/* Spec 5.1.3.1: feature dependencies; a driver that breaks them fails
+ * FEATURES_OK. */
+int virtio_net_check_features(uint64_t f)
 {
 	uint64_t needs_ctrl = VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |
+			      VIRTIO_BIT(VIRTIO_NET_F_CTRL_VLAN) |
+			      VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |
+			      VIRTIO_BIT(VIRTIO_NET_F_MQ) |
 			      VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR);
+	uint64_t guest_tso = VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+			     VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6);
+	uint64_t host_tso = VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) |
+			    VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6);
 
 	if ((f & needs_ctrl) && !(f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)))
+		return -EINVAL;
+	if ((f & (guest_tso | VIRTIO_BIT(VIRTIO_NET_F_GUEST_UFO))) &&
+	    !(f & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)))
+		return -EINVAL;
+	if ((f & VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN)) && !(f & guest_tso))
+		return -EINVAL;
+	if ((f & (host_tso | VIRTIO_BIT(VIRTIO_NET_F_HOST_UFO))) &&
+	    !(f & VIRTIO_BIT(VIRTIO_NET_F_CSUM)))
+		return -EINVAL;
+	if ((f & VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN)) && !(f & host_tso))
 		return -EINVAL;
 	return 0;
 }
 
-/* Driver reset, on a vCPU thread: forget the backlog and the filters and
- * go back to the configured MAC. Nothing is held by the backend. */
+static int net_validate_features(struct virtio_dev *d, uint64_t f)
+{
+	return virtio_net_check_features(f);
+}
+
+/* The receive offloads the driver accepted, for the backend. */
+static unsigned guest_offloads(const struct virtio_dev *d)
+{
+	static const struct { unsigned bit, off; } map[] = {
+		{ VIRTIO_NET_F_GUEST_CSUM, NET_OFF_CSUM },
+		{ VIRTIO_NET_F_GUEST_TSO4, NET_OFF_TSO4 },
+		{ VIRTIO_NET_F_GUEST_TSO6, NET_OFF_TSO6 },
+		{ VIRTIO_NET_F_GUEST_ECN, NET_OFF_ECN },
+		{ VIRTIO_NET_F_GUEST_UFO, NET_OFF_UFO },
+	};
+	unsigned off = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(map); i++)
+		if (virtio_dev_has_feature(d, map[i].bit))
+			off |= map[i].off;
+	return off;
+}
+
+/* DRIVER_OK: the backend may now send what the driver accepted. */
+static int net_activate(struct virtio_dev *d)
+{
+	net_backend_set_offloads(to_net(d)->be, guest_offloads(d));
+	return 0;
+}
+
+void net_lock_rx_all(struct virtio_net *n)
+{
+	for (unsigned i = 0; i < n->nr_pairs; i++)
+		virtio_queue_lock(&n->vdev, net_rxq(i));
+}
+
+void net_unlock_rx_all(struct virtio_net *n)
+{
+	for (unsigned i = n->nr_pairs; i > 0; i--)
+		virtio_queue_unlock(&n->vdev, net_rxq(i - 1));
+}
+
+/* Driver reset, on a vCPU thread: forget the backlogs and the filters,
+ * go back to the configured MAC, one queue pair and no receive offloads.
+ * Nothing is held by the backend. */
 static void net_reset(struct virtio_dev *d)
 {
 	struct virtio_net *n = to_net(d);
-	bool resume;
+	bool resume[NET_MAX_QUEUE_PAIRS];
 
-	virtio_queue_lock(d, VIRTIO_NET_RXQ);
-	resume = n->rx.paused;
-	net_rx_reset(n);
+	net_lock_rx_all(n);
+	for (unsigned i = 0; i < n->nr_pairs; i++) {
+		resume[i] = n->pairs[i].rx.paused;
+		net_rx_reset(&n->pairs[i]);
+	}
+	net_filter_reset(&n->filt);
 	memcpy(n->mac, n->conf_mac, 6);
 	/* d->config is n->cfg, under d->lock (held). */
 	memcpy(n->cfg.mac, n->conf_mac, 6);
-	virtio_queue_unlock(d, VIRTIO_NET_RXQ);
-	if (resume)
-		net_backend_rx_resume(n->be);
+	net_unlock_rx_all(n);
+	for (unsigned i = 0; i < n->nr_pairs; i++)
+		if (resume[i])
+			net_backend_rx_resume_qp(n->be, i);
+	net_backend_set_offloads(n->be, 0);
+	if (n->nr_pairs > 1 &&
+	    __atomic_exchange_n(&n->cur_pairs, 1, __ATOMIC_ACQ_REL) != 1)
+		net_backend_set_queues(n->be, 1);
 }
 
 static void net_queue_notify(struct virtio_dev *d, unsigned q)
 {
-	if (q == VIRTIO_NET_RXQ)
-		net_rx_notify(d, q);
-	else if (q == VIRTIO_NET_TXQ)
-		net_tx_notify(d, q);
-	else
+	struct virtio_net *n = to_net(d);
+
+	if (q == n->ctrlq)
 		net_ctrl_notify(d, q);
+	else if (q % 2 == 0)
+		net_rx_notify(d, q);
+	else
+		net_tx_notify(d, q);
+}
+
+/* With several pairs, each pair's kicks go to its own thread's loop. */
+static struct event_loop *net_queue_loop(struct virtio_dev *d, unsigned q)
+{
+	struct virtio_net *n = to_net(d);
+
+	return q < n->ctrlq ? n->pairs[q / 2].loop : NULL;
 }
 
 static const struct virtio_dev_ops net_ops = {
 	.validate_features = net_validate_features,
+	.activate = net_activate,
 	.reset = net_reset,
 	.queue_notify = net_queue_notify,
+	.queue_loop = net_queue_loop,
 };
 
 /* Backend link changes: the STATUS field and a config interrupt. */
@@ -115,15 +211,26 @@ struct virtio_net *virtio_net_new(const struct virtio_net_params *p,
 {
 	struct virtio_net *n = xcalloc(1, sizeof(*n));
 	unsigned mtu = p->mtu ? p->mtu : NET_MTU_DEFAULT;
-	struct net_backend_client c = { .rx = net_rx_frame, .link = net_link,
-					.opaque = n };
+	unsigned nq = p->queues ? p->queues : 1;
+	struct net_backend_client c = { .rx = net_rx_frame,
+					.rx_hdr = net_rx_hdr,
+					.link = net_link, .opaque = n };
 
-	if (mtu < NET_MTU_MIN || mtu > NET_MTU_MAX) {
+	if (mtu < NET_MTU_MIN || mtu > NET_MTU_MAX ||
+	    nq > NET_MAX_QUEUE_PAIRS) {
 		free(n);
 		errno = EINVAL;
 		return NULL;
 	}
 	n->be = be;
+	n->nr_pairs = nq;
+	n->cur_pairs = 1;
+	n->ctrlq = 2 * nq;
+	for (unsigned i = 0; i < nq; i++) {
+		n->pairs[i] = (struct net_pair){ .n = n, .index = i,
+						 .loop = p->loops[i] };
+		n->pairs[i].rl = (struct ratelimit)RATELIMIT_INIT(10, 5);
+	}
 	n->rl = (struct ratelimit)RATELIMIT_INIT(10, 5);
 	if (p->has_mac)
 		memcpy(n->cfg.mac, p->mac, 6);
@@ -132,12 +239,12 @@ struct virtio_net *virtio_net_new(const struct virtio_net_params *p,
 	memcpy(n->mac, n->cfg.mac, 6);
 	memcpy(n->conf_mac, n->cfg.mac, 6);
 	n->cfg.status = htole16(link_status(n));
-	n->cfg.max_virtqueue_pairs = htole16(1);
+	n->cfg.max_virtqueue_pairs = htole16((uint16_t)nq);
 	n->cfg.mtu = htole16((uint16_t)mtu);
-	n->rx.promisc = true;
+	net_filter_reset(&n->filt);
 	if (virtio_dev_init(&n->vdev, "virtio-net", VIRTIO_ID_NET, &net_ops,
-			    mem, features(n), &n->cfg, sizeof(n->cfg), 3,
-			    VIRTIO_NET_QUEUE_SIZE)) {
+			    mem, features(n), &n->cfg, sizeof(n->cfg),
+			    2 * nq + 1, VIRTIO_NET_QUEUE_SIZE)) {
 		free(n);
 		errno = EINVAL;
 		return NULL;
@@ -156,7 +263,11 @@ void virtio_net_free(struct virtio_net *n)
 	if (!n)
 		return;
 	net_backend_close(n->be);
-	net_rx_free(n);
+	/* After the backend: its fds were on these loops. */
+	for (unsigned i = 0; i < n->nr_pairs; i++) {
+		event_loop_free(n->pairs[i].loop);
+		net_rx_free(&n->pairs[i]);
+	}
 	virtio_dev_uninit(&n->vdev);
 	free(n);
 }
@@ -166,24 +277,43 @@ void virtio_net_release(struct virtio_dev *d)
 	virtio_net_free(to_net(d));
 }
 
+static void add_stats(struct virtio_net_stats *s,
+		      const struct virtio_net_stats *a)
+{
+	const uint64_t *from = (const uint64_t *)a;
+	uint64_t *to = (uint64_t *)s;
+
+	for (size_t i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
+		to[i] += from[i];
+}
+
 void virtio_net_get_stats(struct virtio_net *n, struct virtio_net_stats *s)
 {
-	/* TX before RX: a TX handler's backend may deliver a frame at once
-	 * (slirp answering ARP), taking the RX lock under the TX one. */
-	virtio_queue_lock(&n->vdev, VIRTIO_NET_TXQ);
-	virtio_queue_lock(&n->vdev, VIRTIO_NET_RXQ);
-	*s = n->st;
-	virtio_queue_unlock(&n->vdev, VIRTIO_NET_RXQ);
-	virtio_queue_unlock(&n->vdev, VIRTIO_NET_TXQ);
+	memset(s, 0, sizeof(*s));
+	for (unsigned i = 0; i < n->nr_pairs; i++) {
+		/* TX before RX: a TX handler's backend may deliver a frame
+		 * at once (slirp answering ARP), taking the RX lock under
+		 * the TX one. */
+		virtio_queue_lock(&n->vdev, net_rxq(i) + 1);
+		virtio_queue_lock(&n->vdev, net_rxq(i));
+		add_stats(s, &n->pairs[i].st);
+		virtio_queue_unlock(&n->vdev, net_rxq(i));
+		virtio_queue_unlock(&n->vdev, net_rxq(i) + 1);
+	}
+	virtio_queue_lock(&n->vdev, n->ctrlq);
+	s->ctrl_err = n->ctrl_err;
+	virtio_queue_unlock(&n->vdev, n->ctrlq);
 }
 
 unsigned virtio_net_backlog(struct virtio_net *n)
 {
-	unsigned nr;
+	unsigned nr = 0;
 
-	virtio_queue_lock(&n->vdev, VIRTIO_NET_RXQ);
-	nr = n->rx.nr;
-	virtio_queue_unlock(&n->vdev, VIRTIO_NET_RXQ);
+	for (unsigned i = 0; i < n->nr_pairs; i++) {
+		virtio_queue_lock(&n->vdev, net_rxq(i));
+		nr += n->pairs[i].rx.nr;
+		virtio_queue_unlock(&n->vdev, net_rxq(i));
+	}
 	return nr;
 }
 
@@ -223,40 +353,61 @@ static void where(char *buf, size_t len, const struct cfg_pos *pos)
 		 pos->line, pos->col);
 }
 
+/* What the options say together; `cvisor check` and every run. */
+static const char *net_check_vdev(const struct vdev_config *vc,
+				  const struct cfg_pos **at)
+{
+	const struct cfg_devopt *o, *peer = vdev_opt(vc, "peer");
+	const char *spec = vc->nr_hostdevs ? vc->hostdevs[0].path : "user";
+	const char *why;
+
+	if ((o = vdev_opt(vc, "legacy"))) {
+		*at = &o->pos;
+		return "legacy (virtio 0.9.5) is not supported: cvisor's "
+		       "virtio devices are modern only";
+	}
+	if (vc->nr_hostdevs > 1) {
+		*at = &vc->hostdevs[1].pos;
+		return "takes one hostdev";
+	}
+	if (peer && vc->nr_hostdevs) {
+		*at = &peer->pos;
+		return "peer and hostdev are exclusive: a peer link is the "
+		       "backend";
+	}
+	o = vdev_opt(vc, "queues");
+	if (o && (why = net_check_queues(peer ? "peer" : spec,
+					 (unsigned)o->num))) {
+		*at = &o->pos;
+		return why;
+	}
+	return NULL;
+}
+
 /* The config layer checked each option; here is what it leaves. */
 static int parse_params(const struct vdev_config *vc, const char *system,
 			struct virtio_net_params *np,
 			struct net_backend_params *bp)
 {
+	const struct cfg_pos *pos = &vc->pos;
 	const struct cfg_devopt *o;
+	const char *why = net_check_vdev(vc, &pos);
 	char at[300];
 
-	if ((o = vdev_opt(vc, "legacy"))) {
-		where(at, sizeof(at), &o->pos);
-		pr_err("%s: virtio-net: legacy (virtio 0.9.5) is not "
-		       "supported: cvisor's virtio devices are modern only", at);
-		return -EINVAL;
-	}
-	if (vc->nr_hostdevs > 1) {
-		where(at, sizeof(at), &vc->hostdevs[1].pos);
-		pr_err("%s: virtio-net: takes one hostdev", at);
+	if (why) {
+		where(at, sizeof(at), pos);
+		pr_err("%s: virtio-net: %s", at, why);
 		return -EINVAL;
 	}
 	bp->spec = vc->nr_hostdevs ? vc->hostdevs[0].path : "user";
 	if ((o = vdev_opt(vc, "peer"))) {
-		if (vc->nr_hostdevs) {
-			where(at, sizeof(at), &o->pos);
-			pr_err("%s: virtio-net: peer and hostdev are "
-			       "exclusive: a peer link is the backend", at);
-			return -EINVAL;
-		}
 		bp->spec = "peer";
 		bp->peer = o->value;
 	}
 	o = vdev_opt(vc, "peerfeats");
 	bp->peerfeats = o ? o->num : 0;
 	o = vdev_opt(vc, "queues");
-	bp->queues = o ? (unsigned)o->num : 1;
+	np->queues = bp->queues = o ? (unsigned)o->num : 1;
 	np->has_mac = true;
 	if ((o = vdev_opt(vc, "mac")))
 		net_parse_mac(o->value, np->mac);
@@ -280,6 +431,29 @@ static int parse_params(const struct vdev_config *vc, const char *system,
 	return 0;
 }
 
+static void free_loops(struct event_loop **loops)
+{
+	for (unsigned i = 0; i < NET_MAX_QUEUE_PAIRS; i++)
+		event_loop_free(loops[i]);
+}
+
+/* Several pairs: a thread and loop each (started now, before the jail,
+ * as the block workers; each enters the event loop's seccomp filter). */
+static int start_loops(unsigned nq, struct event_loop **loops)
+{
+	if (nq < 2)
+		return 0;
+	for (unsigned i = 0; i < nq; i++) {
+		loops[i] = event_loop_new();
+		if (!loops[i] || event_loop_start(loops[i])) {
+			free_loops(loops);
+			memset(loops, 0, NET_MAX_QUEUE_PAIRS * sizeof(*loops));
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static int net_create(const struct vdev_config *vc, const struct dev_env *env,
 		      struct device **out)
 {
@@ -293,17 +467,27 @@ static int net_create(const struct vdev_config *vc, const struct dev_env *env,
 	rc = parse_params(vc, env->system, &np, &bp);
 	if (rc)
 		return rc;
+	rc = start_loops(np.queues, np.loops);
+	if (rc) {
+		where(at, sizeof(at), &vc->pos);
+		pr_err("%s: virtio-net: cannot start the queue threads", at);
+		return rc;
+	}
+	memcpy(bp.loops, np.loops, sizeof(bp.loops));
 	be = net_backend_open(&bp, env->loop, err, sizeof(err));
 	if (!be) {
 		rc = errno ? -errno : -EIO;
 		where(at, sizeof(at), vc->nr_hostdevs ? &vc->hostdevs[0].pos
 						      : &vc->pos);
 		pr_err("%s: virtio-net: %s", at, err);
+		free_loops(np.loops);
 		return rc;
 	}
+	/* From here the device owns the backend and the loops. */
 	n = virtio_net_new(&np, be, env->mem);
 	if (!n) {
 		net_backend_close(be);
+		free_loops(np.loops);
 		return -EINVAL;
 	}
 	return virtio_vdev_create(vc, env, &n->vdev, virtio_net_release, out);
@@ -315,6 +499,7 @@ const struct vdev_type virtio_net_type = {
 	.supported = true,
 	.allow_hostdev = true,
 	.check_hostdev = net_check_backend,
+	.check_vdev = net_check_vdev,
 	.region_len = 0x200,
 	.opts = net_opts,
 	.create = net_create,

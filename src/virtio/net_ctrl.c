@@ -4,8 +4,11 @@
  * device-writable byte). Anything else is answered VIRTIO_NET_ERR, or
  * dropped when there is no room for the ack.
  *
- * The filters live with the receive side, so commands change them under
- * the RX queue lock (order: control queue lock, then RX).
+ * The filters are read by every receive queue, so commands change them
+ * under all the RX queue locks (order: control queue lock, then RX 0, 1,
+ * ...). VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (with MQ) says how many queue
+ * pairs the driver uses; the backend is told, so that a tap spreads its
+ * flows over those only.
  */
 #include <endian.h>
 #include <string.h>
@@ -27,12 +30,12 @@ static uint8_t rx_mode(struct virtio_net *n, const struct ctrl_cmd *c)
 	if (!virtio_dev_has_feature(&n->vdev, VIRTIO_NET_F_CTRL_RX) ||
 	    c->len != 1 || c->data[0] > 1)
 		return VIRTIO_NET_ERR;
-	virtio_queue_lock(&n->vdev, VIRTIO_NET_RXQ);
+	net_lock_rx_all(n);
 	if (c->cmd == VIRTIO_NET_CTRL_RX_PROMISC)
-		n->rx.promisc = c->data[0];
+		n->filt.promisc = c->data[0];
 	else
-		n->rx.allmulti = c->data[0];
-	virtio_queue_unlock(&n->vdev, VIRTIO_NET_RXQ);
+		n->filt.allmulti = c->data[0];
+	net_unlock_rx_all(n);
 	return VIRTIO_NET_OK;
 }
 
@@ -60,12 +63,12 @@ static uint8_t mac_table_set(struct virtio_net *n, const struct ctrl_cmd *c)
 	const uint8_t *uni, *multi;
 	uint32_t nu, nm;
 	size_t off = 0;
-	struct net_rx *rx = &n->rx;
+	struct net_filter *rx = &n->filt;
 
 	if (c->truncated || !table(c, &off, &nu, &uni) ||
 	    !table(c, &off, &nm, &multi) || off != c->len)
 		return VIRTIO_NET_ERR;
-	virtio_queue_lock(&n->vdev, VIRTIO_NET_RXQ);
+	net_lock_rx_all(n);
 	/* Too many entries: accept that whole class (as the spec lets a
 	 * device filter imperfectly). */
 	rx->uni_overflow = nu > NET_MAC_TABLE / 2;
@@ -74,7 +77,7 @@ static uint8_t mac_table_set(struct virtio_net *n, const struct ctrl_cmd *c)
 	rx->multi_overflow = nm > NET_MAC_TABLE / 2;
 	rx->nr_multi = rx->multi_overflow ? 0 : nm;
 	memcpy(rx->macs[rx->nr_uni], multi, (size_t)rx->nr_multi * 6);
-	virtio_queue_unlock(&n->vdev, VIRTIO_NET_RXQ);
+	net_unlock_rx_all(n);
 	return VIRTIO_NET_OK;
 }
 
@@ -83,15 +86,32 @@ static uint8_t mac_addr_set(struct virtio_net *n, const struct ctrl_cmd *c)
 	if (!virtio_dev_has_feature(&n->vdev, VIRTIO_NET_F_CTRL_MAC_ADDR) ||
 	    c->len != 6 || (c->data[0] & 1))
 		return VIRTIO_NET_ERR;
-	virtio_queue_lock(&n->vdev, VIRTIO_NET_RXQ);
+	net_lock_rx_all(n);
 	memcpy(n->mac, c->data, 6);
-	virtio_queue_unlock(&n->vdev, VIRTIO_NET_RXQ);
+	net_unlock_rx_all(n);
 	/* The config space shows the address in use, as QEMU's does. Not
 	 * through virtio_dev_config_update: it takes d->lock, which must
 	 * not be taken under a queue lock (virtio.h); the driver changed
 	 * the address itself, so no config interrupt is due either. */
 	for (int i = 0; i < 6; i++)
 		__atomic_store_n(&n->cfg.mac[i], c->data[i], __ATOMIC_RELAXED);
+	return VIRTIO_NET_OK;
+}
+
+/* 5.1.6.5.5: le16 virtqueue_pairs, 1..max_virtqueue_pairs. */
+static uint8_t mq_pairs_set(struct virtio_net *n, const struct ctrl_cmd *c)
+{
+	uint16_t v;
+
+	if (!virtio_dev_has_feature(&n->vdev, VIRTIO_NET_F_MQ) ||
+	    c->cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || c->len != 2)
+		return VIRTIO_NET_ERR;
+	memcpy(&v, c->data, 2);
+	v = le16toh(v);
+	if (v < 1 || v > n->nr_pairs)
+		return VIRTIO_NET_ERR;
+	__atomic_store_n(&n->cur_pairs, v, __ATOMIC_RELEASE);
+	net_backend_set_queues(n->be, v);
 	return VIRTIO_NET_OK;
 }
 
@@ -109,6 +129,8 @@ static uint8_t run(struct virtio_net *n, const struct ctrl_cmd *c)
 		if (c->cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET)
 			return mac_addr_set(n, c);
 		break;
+	case VIRTIO_NET_CTRL_MQ:
+		return mq_pairs_set(n, c);
 	}
 	return VIRTIO_NET_ERR;
 }
@@ -131,7 +153,7 @@ static uint32_t ctrl_one(struct virtio_net *n, const struct virtq_req *r)
 		ack = run(n, &c);
 	}
 	if (ack != VIRTIO_NET_OK)
-		n->st.ctrl_err++;
+		n->ctrl_err++;
 	/* The ack is the last writable byte. */
 	iov_from_buf(w, r->nr_write, r->write_len - 1, &ack, 1);
 	return 1;

@@ -8,6 +8,15 @@
  * its bounds the backend is paused and further frames are dropped and
  * counted: a guest that never reads costs its own packets, never our
  * memory.
+ *
+ * Each queue pair has its own backlog and flow control, on its own loop;
+ * the filters are shared (struct net_filter). A backend that carries
+ * offloads (tap) gives each frame its virtio_net_hdr, which goes to the
+ * guest as it is when it asks only for what the driver accepted
+ * (GUEST_CSUM, GUEST_TSO4/6, GUEST_ECN, GUEST_UFO), else the frame is
+ * dropped and counted: the backend learns of the driver's choice
+ * asynchronously (set_offloads), so a frame from before a reset may
+ * still claim an offload.
  */
 #include <endian.h>
 #include <stdlib.h>
@@ -16,8 +25,8 @@
 #include "core/iov.h"
 #include "virtio/net_priv.h"
 
-static bool mac_listed(const struct net_rx *rx, unsigned from, unsigned nr,
-		       const uint8_t *dst)
+static bool mac_listed(const struct net_filter *rx, unsigned from,
+		       unsigned nr, const uint8_t *dst)
 {
 	for (unsigned i = from; i < from + nr; i++)
 		if (!memcmp(rx->macs[i], dst, 6))
@@ -28,7 +37,7 @@ static bool mac_listed(const struct net_rx *rx, unsigned from, unsigned nr,
 /* The RX filters of spec 5.1.6.5.1/2 (promiscuous by default). */
 static bool accept(const struct virtio_net *n, const uint8_t *dst)
 {
-	const struct net_rx *rx = &n->rx;
+	const struct net_filter *rx = &n->filt;
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 	if (rx->promisc || !memcmp(dst, bcast, 6))
@@ -56,41 +65,43 @@ static void put(const struct virtq_req *r, const struct virtio_net_hdr *h,
 			 len - done);
 }
 
-static void give_back_empty(struct virtio_net *n, struct virtq *vq,
+static void give_back_empty(struct net_pair *p, struct virtq *vq,
 			    unsigned nr)
 {
 	for (unsigned i = 0; i < nr; i++)
-		virtq_fill(vq, &n->rx.reqs[i], 0);
+		virtq_fill(vq, &p->rx.reqs[i], 0);
 }
 
 /* 1: delivered; 0: not enough buffers yet (none consumed); -1: dropped
  * (counted). */
-static int deliver(struct virtio_net *n, const uint8_t *frame, size_t len)
+static int deliver(struct net_pair *p, const struct virtio_net_hdr *hdr,
+		   const uint8_t *frame, size_t len)
 {
-	struct virtio_dev *d = &n->vdev;
-	struct virtq *vq = virtio_dev_vq(d, VIRTIO_NET_RXQ);
+	struct virtio_dev *d = &p->n->vdev;
+	unsigned q = net_rxq(p->index);
+	struct virtq *vq = virtio_dev_vq(d, q);
 	bool mrg = virtio_dev_has_feature(d, VIRTIO_NET_F_MRG_RXBUF);
 	unsigned max = mrg ? MIN(NET_RX_MAX_BUFS, vq->size) : 1;
-	struct virtio_net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+	struct virtio_net_hdr h = *hdr;
 	size_t need = NET_HDR_LEN + len, room = 0, off = 0;
 	unsigned nb = 0;
 
 	while (room < need) {
-		struct virtq_req *r = &n->rx.reqs[nb];
+		struct virtq_req *r = &p->rx.reqs[nb];
 		int rc;
 
 		if (nb == max) {
 			/* Never fits in what the guest can post. */
 			while (nb--)
 				virtq_unpop(vq);
-			n->st.rx_too_big++;
+			p->st.rx_too_big++;
 			return -1;
 		}
-		*r = (struct virtq_req){ .iov = n->rx.iov[nb],
+		*r = (struct virtq_req){ .iov = p->rx.iov[nb],
 					 .max_iov = NET_RX_IOV };
-		rc = virtio_queue_pop(d, VIRTIO_NET_RXQ, r);
+		rc = virtio_queue_pop(d, q, r);
 		if (rc < 0) {
-			n->st.rx_bad_chain++;
+			p->st.rx_bad_chain++;
 			return -1;            /* broken: NEEDS_RESET is set */
 		}
 		if (rc == 0) {
@@ -102,8 +113,8 @@ static int deliver(struct virtio_net *n, const uint8_t *frame, size_t len)
 		 * sit in the first one: anything else is returned unused,
 		 * with the part of the frame already placed. */
 		if (r->nr_read || (!nb && r->write_len < NET_HDR_LEN)) {
-			give_back_empty(n, vq, nb + 1);
-			n->st.rx_bad_chain++;
+			give_back_empty(p, vq, nb + 1);
+			p->st.rx_bad_chain++;
 			if (nb)
 				return -1;
 			continue;
@@ -113,15 +124,15 @@ static int deliver(struct virtio_net *n, const uint8_t *frame, size_t len)
 	}
 	h.num_buffers = htole16((uint16_t)nb);
 	for (unsigned i = 0; i < nb; i++) {
-		struct virtq_req *r = &n->rx.reqs[i];
+		struct virtq_req *r = &p->rx.reqs[i];
 		size_t take = MIN(r->write_len, need - off);
 
 		put(r, &h, frame, off, take);
 		virtq_fill(vq, r, (uint32_t)take);
 		off += take;
 	}
-	n->st.rx_frames++;
-	n->st.rx_bytes += len;
+	p->st.rx_frames++;
+	p->st.rx_bytes += len;
 	return 1;
 }
 
@@ -131,12 +142,13 @@ static bool backlog_room(const struct net_rx *rx, size_t len)
 	       rx->bytes + len <= NET_BACKLOG_BYTES;
 }
 
-static void backlog_add(struct net_rx *rx, const struct iovec *iov,
-			unsigned cnt, size_t len)
+static void backlog_add(struct net_rx *rx, const struct virtio_net_hdr *h,
+			const struct iovec *iov, unsigned cnt, size_t len)
 {
-	struct net_frame *f = xcalloc(1, sizeof(*f) + len);
+	struct net_frame *f = xreallocarray(NULL, 1, sizeof(*f) + len);
 
 	f->next = NULL;
+	f->hdr = *h;
 	f->len = iov_to_buf(iov, cnt, 0, f->data, len);
 	if (rx->tail)
 		rx->tail->next = f;
@@ -161,23 +173,24 @@ static void backlog_pop(struct net_rx *rx)
 
 /* Deliver from the backlog while the guest has room; true when something
  * was written. Stops after budget frames (*left tells). */
-static bool drain(struct virtio_net *n, unsigned budget, bool *more)
+static bool drain(struct net_pair *p, unsigned budget, bool *more)
 {
+	struct net_rx *rx = &p->rx;
 	bool wrote = false;
 
 	*more = false;
-	while (n->rx.head) {
+	while (rx->head) {
 		int rc;
 
 		if (!budget--) {
 			*more = true;
 			break;
 		}
-		rc = deliver(n, n->rx.head->data, n->rx.head->len);
+		rc = deliver(p, &rx->head->hdr, rx->head->data, rx->head->len);
 		if (rc == 0)
 			break;
 		wrote |= rc > 0;
-		backlog_pop(&n->rx);
+		backlog_pop(rx);
 	}
 	return wrote;
 }
@@ -187,9 +200,9 @@ static bool drain(struct virtio_net *n, unsigned budget, bool *more)
  * find room; resume once the guest has taken the backlog down to a
  * quarter, whichever path drained it. Returns whether the backend may
  * deliver; *resume: tell it to start again. */
-static bool rx_flow(struct virtio_net *n, bool *resume)
+static bool rx_flow(struct net_pair *p, bool *resume)
 {
-	struct net_rx *rx = &n->rx;
+	struct net_rx *rx = &p->rx;
 
 	if (!rx->paused) {
 		rx->paused = rx->nr >= NET_BACKLOG_FRAMES / 2 ||
@@ -202,82 +215,154 @@ static bool rx_flow(struct virtio_net *n, bool *resume)
 	return !rx->paused;
 }
 
-bool net_rx_frame(void *opaque, const struct iovec *iov, unsigned cnt,
-		  size_t len)
+/* The GSO type the header claims needs this guest feature. */
+static int gso_feature(uint8_t gso)
 {
-	struct virtio_net *n = opaque;
+	switch (gso & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return (gso & VIRTIO_NET_HDR_GSO_ECN) ? -1 : 0;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return VIRTIO_NET_F_GUEST_TSO4;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return VIRTIO_NET_F_GUEST_TSO6;
+	case VIRTIO_NET_HDR_GSO_UDP:
+		return VIRTIO_NET_F_GUEST_UFO;
+	}
+	return -1;
+}
+
+bool net_rx_hdr_ok(const struct virtio_dev *d,
+		   const struct virtio_net_hdr *h, size_t len)
+{
+	int f = gso_feature(h->gso_type);
+
+	if (h->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM |
+			 VIRTIO_NET_HDR_F_DATA_VALID))
+		return false;
+	if (h->flags && !virtio_dev_has_feature(d, VIRTIO_NET_F_GUEST_CSUM))
+		return false;
+	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	    ((size_t)le16toh(h->csum_start) + le16toh(h->csum_offset) + 2 >
+	     len))
+		return false;
+	if (f < 0 || (f && !virtio_dev_has_feature(d, (unsigned)f)))
+		return false;
+	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
+	    !virtio_dev_has_feature(d, VIRTIO_NET_F_GUEST_ECN))
+		return false;
+	return true;
+}
+
+static bool rx_common(struct net_pair *p, const struct virtio_net_hdr *h,
+		      const struct iovec *iov, unsigned cnt, size_t len)
+{
+	struct virtio_net *n = p->n;
 	struct virtio_dev *d = &n->vdev;
-	struct virtq *vq = virtio_dev_vq(d, VIRTIO_NET_RXQ);
+	unsigned q = net_rxq(p->index);
+	struct virtq *vq = virtio_dev_vq(d, q);
 	uint8_t dst[6];
 	bool wrote = false, more, ret, resume = false;
 
-	virtio_queue_lock(d, VIRTIO_NET_RXQ);
+	virtio_queue_lock(d, q);
 	if (!virtio_dev_running(d) || !vq->ready || vq->broken) {
-		n->st.rx_not_ready++;
+		p->st.rx_not_ready++;
 		goto out;
 	}
 	if (len < 14 || len > NET_MAX_FRAME) {
-		n->st.rx_too_big++;
+		p->st.rx_too_big++;
+		goto out;
+	}
+	if (!net_rx_hdr_ok(d, h, len)) {
+		p->st.rx_bad_hdr++;
 		goto out;
 	}
 	iov_to_buf(iov, cnt, 0, dst, 6);
 	if (!accept(n, dst)) {
-		n->st.rx_filtered++;
+		p->st.rx_filtered++;
 		goto out;
 	}
-	if (!backlog_room(&n->rx, len)) {
-		n->st.rx_backlog_drops++;
+	if (!backlog_room(&p->rx, len)) {
+		p->st.rx_backlog_drops++;
 		goto out;
 	}
 	/* Through the backlog, so that frames keep their order. */
-	backlog_add(&n->rx, iov, cnt, len);
-	wrote = drain(n, NET_RX_BUDGET, &more);
+	backlog_add(&p->rx, h, iov, cnt, len);
+	wrote = drain(p, NET_RX_BUDGET, &more);
 out:
-	ret = rx_flow(n, &resume);
+	ret = rx_flow(p, &resume);
 	if (wrote) {
 		virtq_flush(vq);
-		virtio_queue_interrupt(d, VIRTIO_NET_RXQ);
+		virtio_queue_interrupt(d, q);
 	}
-	virtio_queue_unlock(d, VIRTIO_NET_RXQ);
+	virtio_queue_unlock(d, q);
 	/* The backend's own callback: resuming only schedules its work. */
 	if (resume)
-		net_backend_rx_resume(n->be);
+		net_backend_rx_resume_qp(n->be, p->index);
 	return ret;
+}
+
+bool net_rx_frame(void *opaque, const struct iovec *iov, unsigned cnt,
+		  size_t len)
+{
+	static const struct virtio_net_hdr none = {
+		.gso_type = VIRTIO_NET_HDR_GSO_NONE };
+	struct virtio_net *n = opaque;
+
+	return rx_common(&n->pairs[0], &none, iov, cnt, len);
+}
+
+bool net_rx_hdr(void *opaque, unsigned qp, const void *hdr,
+		const struct iovec *iov, unsigned cnt, size_t len)
+{
+	struct virtio_net *n = opaque;
+	struct virtio_net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+
+	if (hdr) {
+		memcpy(&h, hdr, sizeof(h));
+		h.num_buffers = 0;
+	}
+	return rx_common(&n->pairs[qp < n->nr_pairs ? qp : 0], &h, iov, cnt,
+			 len);
 }
 
 /* The guest posted buffers: what waits goes first. */
 void net_rx_notify(struct virtio_dev *d, unsigned q)
 {
 	struct virtio_net *n = to_net(d);
+	struct net_pair *p = &n->pairs[q / 2];
 	struct virtq *vq = virtio_dev_vq(d, q);
 	bool more, resume = false;
 
-	if (drain(n, NET_RX_BUDGET, &more)) {
+	if (drain(p, NET_RX_BUDGET, &more)) {
 		virtq_flush(vq);
 		virtio_queue_interrupt(d, q);
 	}
 	if (more && virtio_queue_requeue(d, q))
 		return;
-	rx_flow(n, &resume);
+	rx_flow(p, &resume);
 	if (resume)
-		net_backend_rx_resume(n->be);
+		net_backend_rx_resume_qp(n->be, p->index);
 }
 
-void net_rx_reset(struct virtio_net *n)
+void net_rx_reset(struct net_pair *p)
 {
-	struct net_rx *rx = &n->rx;
+	struct net_rx *rx = &p->rx;
 
 	while (rx->head)
 		backlog_pop(rx);
 	rx->paused = false;
-	rx->promisc = true;
-	rx->allmulti = false;
-	rx->uni_overflow = rx->multi_overflow = false;
-	rx->nr_uni = rx->nr_multi = 0;
 }
 
-void net_rx_free(struct virtio_net *n)
+void net_filter_reset(struct net_filter *f)
 {
-	while (n->rx.head)
-		backlog_pop(&n->rx);
+	f->promisc = true;
+	f->allmulti = false;
+	f->uni_overflow = f->multi_overflow = false;
+	f->nr_uni = f->nr_multi = 0;
+}
+
+void net_rx_free(struct net_pair *p)
+{
+	while (p->rx.head)
+		backlog_pop(&p->rx);
 }

@@ -6,22 +6,59 @@
  * driver did not negotiate, no frame or one larger than NET_MAX_FRAME is
  * dropped, counted, and given back. Ring-level abuse (loops, addresses
  * outside RAM) breaks the queue (NEEDS_RESET) in the virtqueue code.
+ *
+ * The header goes to the backend as the guest wrote it, once checked
+ * against the features the driver negotiated and the frame's length
+ * (spec 5.1.6.2.1): the kernel behind a tap trusts it.
  */
+#include <endian.h>
 #include <string.h>
 
 #include "core/iov.h"
 #include "virtio/net_priv.h"
 
-/* Whether the header asks for something the driver did not negotiate. */
-static bool hdr_ok(struct virtio_dev *d, const struct virtio_net_hdr *h)
+/* The host feature a GSO type needs; 0 for none, -1 for no such type. */
+static int gso_feature(uint8_t gso)
 {
+	switch (gso & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return (gso & VIRTIO_NET_HDR_GSO_ECN) ? -1 : 0;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return VIRTIO_NET_F_HOST_TSO4;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return VIRTIO_NET_F_HOST_TSO6;
+	case VIRTIO_NET_HDR_GSO_UDP:
+		return VIRTIO_NET_F_HOST_UFO;
+	}
+	return -1;
+}
+
+bool net_tx_hdr_ok(const struct virtio_dev *d,
+		   const struct virtio_net_hdr *h, size_t len)
+{
+	int f = gso_feature(h->gso_type);
+
 	if (h->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
 		return false;
-	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-	    !virtio_dev_has_feature(d, VIRTIO_NET_F_CSUM))
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		/* The checksum field must lie inside the frame. */
+		if (!virtio_dev_has_feature(d, VIRTIO_NET_F_CSUM) ||
+		    (size_t)le16toh(h->csum_start) + le16toh(h->csum_offset) +
+		    2 > len)
+			return false;
+	}
+	if (f < 0 || (f && !virtio_dev_has_feature(d, (unsigned)f)))
 		return false;
-	/* No GSO feature is offered (yet): only GSO_NONE is valid. */
-	return h->gso_type == VIRTIO_NET_HDR_GSO_NONE;
+	if (!f)
+		return true;
+	/* GSO: needs NEEDS_CSUM and an MSS; ECN needs its feature; the
+	 * headers it names must be in the frame. */
+	if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || !h->gso_size)
+		return false;
+	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
+	    !virtio_dev_has_feature(d, VIRTIO_NET_F_HOST_ECN))
+		return false;
+	return le16toh(h->hdr_len) <= len;
 }
 
 /* The frame part of the chain: iov past the header. */
@@ -45,57 +82,59 @@ static unsigned frame_iov(const struct virtq_req *r, struct iovec *out)
 	return n;
 }
 
-static void tx_one(struct virtio_net *n, const struct virtq_req *r)
+static void tx_one(struct net_pair *p, const struct virtq_req *r)
 {
-	struct virtio_dev *d = &n->vdev;
+	struct virtio_dev *d = &p->n->vdev;
 	struct virtio_net_hdr h;
 	size_t len;
 	unsigned cnt;
 	int rc;
 
 	if (r->nr_write || r->read_len < NET_HDR_LEN) {
-		n->st.tx_bad_hdr++;
+		p->st.tx_bad_hdr++;
 		return;
 	}
 	iov_to_buf(r->iov, r->nr_read, 0, &h, sizeof(h));
-	if (!hdr_ok(d, &h)) {
-		n->st.tx_bad_hdr++;
-		pr_warn_ratelimited(&n->rl, "virtio-net: TX header with flags "
+	len = r->read_len - NET_HDR_LEN;
+	if (!net_tx_hdr_ok(d, &h, len)) {
+		p->st.tx_bad_hdr++;
+		pr_warn_ratelimited(&p->rl, "virtio-net: TX header with flags "
 				    "%#x gso %u dropped", h.flags, h.gso_type);
 		return;
 	}
-	len = r->read_len - NET_HDR_LEN;
 	if (!len) {
-		n->st.tx_zero++;
+		p->st.tx_zero++;
 		return;
 	}
 	if (len < 14 || len > NET_MAX_FRAME) {
-		n->st.tx_too_big++;
+		p->st.tx_too_big++;
 		return;
 	}
-	cnt = frame_iov(r, n->tx_frame);
-	rc = net_backend_send(n->be, &h, n->tx_frame, cnt, len);
+	h.num_buffers = 0;
+	cnt = frame_iov(r, p->tx_frame);
+	rc = net_backend_send_qp(p->n->be, p->index, &h, p->tx_frame, cnt,
+				 len);
 	if (rc < 0) {
-		n->st.tx_backend_err++;
+		p->st.tx_backend_err++;
 		return;
 	}
-	n->st.tx_frames++;
-	n->st.tx_bytes += len;
+	p->st.tx_frames++;
+	p->st.tx_bytes += len;
 }
 
 void net_tx_notify(struct virtio_dev *d, unsigned q)
 {
-	struct virtio_net *n = to_net(d);
+	struct net_pair *p = &to_net(d)->pairs[q / 2];
 	struct virtq *vq = virtio_dev_vq(d, q);
-	struct virtq_req r = { .iov = n->tx_iov, .max_iov = NET_TX_IOV };
+	struct virtq_req r = { .iov = p->tx_iov, .max_iov = NET_TX_IOV };
 	unsigned budget = NET_TX_BUDGET;
 	bool any = false;
 
 	while (virtio_queue_pop(d, q, &r) > 0) {
-		tx_one(n, &r);
+		tx_one(p, &r);
 		virtq_fill(vq, &r, 0);
 		any = true;
-		r = (struct virtq_req){ .iov = n->tx_iov,
+		r = (struct virtq_req){ .iov = p->tx_iov,
 					.max_iov = NET_TX_IOV };
 		/* Spent: the rest on a later round; no loop: carry on. */
 		if (!--budget) {

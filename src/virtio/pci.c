@@ -127,7 +127,9 @@ static int kick_open(struct virtio_pci *p, struct vpci_queue *vq)
 
 	if (fd < 0)
 		return -errno;
-	ret = event_loop_add(p->env.loop, fd, EPOLLIN, kick_event, vq);
+	ret = event_loop_add(virtio_dev_queue_loop(p->vdev, vq->index,
+						   p->env.loop),
+			     fd, EPOLLIN, kick_event, vq);
 	if (ret) {
 		close(fd);
 		return ret;
@@ -499,7 +501,9 @@ static void vpci_free(struct pci_func *f)
 		vq->enabled = false;
 		kick_sync(p, q);
 		if (vq->efd >= 0) {
-			event_loop_del(p->env.loop, vq->efd);
+			event_loop_del(virtio_dev_queue_loop(p->vdev, q,
+							     p->env.loop),
+				       vq->efd);
 			close(vq->efd);
 		}
 	}

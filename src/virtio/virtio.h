@@ -36,6 +36,7 @@
 #include "core/log.h"
 #include "virtio/queue.h"
 
+struct event_loop;
 struct guest_mem;
 
 /* Device status bits (spec 2.1) */
@@ -94,6 +95,10 @@ struct virtio_dev_ops {
 	/* The driver wrote config bytes [off, off+len) (already stored in
 	 * d->config). Without it, config space is read-only. d->lock held. */
 	void (*config_write)(struct virtio_dev *d, uint32_t off, uint32_t len);
+	/* Optional: the event loop that serves queue q's kicks (a device
+	 * with a thread per group of queues: virtio-net multiqueue); NULL:
+	 * the transport's. Fixed for the device's life. */
+	struct event_loop *(*queue_loop)(struct virtio_dev *d, unsigned q);
 };
 
 /* What a transport provides: raising interrupts. Called from any thread,
@@ -185,6 +190,17 @@ void virtio_queue_interrupt(struct virtio_dev *d, unsigned q);
 bool virtio_queue_requeue(struct virtio_dev *d, unsigned q);
 
 /* --- transport side --- */
+
+/* Where queue q's kick eventfd is watched: ops->queue_loop's, or dflt. */
+static inline struct event_loop *virtio_dev_queue_loop(struct virtio_dev *d,
+							unsigned q,
+							struct event_loop *dflt)
+{
+	struct event_loop *l = d->ops->queue_loop ? d->ops->queue_loop(d, q)
+						  : NULL;
+
+	return l ? l : dflt;
+}
 
 void virtio_dev_attach(struct virtio_dev *d,
 		       const struct virtio_transport *t);

@@ -221,7 +221,7 @@ static const struct bad bad[] = {
 	  "identity map mem 0xfffbc000-0xfffbffff" },
 	{ "acpi-pm-ports", RL "vdev ser8250 loc io:0x600\n",
 	  "4:18: vdev ser8250 io 0x600-0x607 overlaps the acpi power registers "
-	  "io 0x600-0x603" },
+	  "io 0x600-0x602" },
 	{ "net-bad-mac", RL "vdev virtio-net mac 02:00:00:00:00\n",
 	  "4:21: invalid value '02:00:00:00:00' for 'mac': expected a MAC "
 	  "address XX:XX:XX:XX:XX:XX" },
@@ -230,7 +230,7 @@ static const struct bad bad[] = {
 	  "address cannot be a NIC's address" },
 	{ "net-unknown-backend", RL "vdev virtio-net hostdev tap0\n",
 	  "4:25: vdev virtio-net: hostdev 'tap0': unknown network backend; "
-	  "expected 'user'" },
+	  "expected 'user' or 'tap:NAME'" },
 	{ "net-hostfwd", RL "vdev virtio-net hostfwd tcp:127.0.0.1:2222\n",
 	  "4:25: invalid value 'tcp:127.0.0.1:2222' for 'hostfwd': expected "
 	  "[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT" },

@@ -206,7 +206,7 @@ static void test_bad_commands(void **state)
 	assert_int_equal(ctrl(f, VIRTIO_NET_CTRL_MAC,
 			      VIRTIO_NET_CTRL_MAC_TABLE_SET, t, 9),
 			 VIRTIO_NET_ERR);
-	errs = (unsigned)f->n->st.ctrl_err;
+	errs = (unsigned)f->n->ctrl_err;
 	assert_int_equal(errs, 8);
 	/* the filters were not changed by any of it */
 	assert_true(reaches(f, other));

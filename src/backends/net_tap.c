@@ -1,0 +1,437 @@
+/* `hostdev tap:NAME`: a host tap device. An existing tap is attached to;
+ * one that does not exist is created (not persistent: the kernel deletes
+ * it when cvisor's last fd closes, so it never outlives the VM).
+ *
+ * Frames carry the 12-byte virtio 1.0 header (IFF_VNET_HDR,
+ * TUNSETVNETHDRSZ), so checksum and segmentation offloads pass through
+ * untouched both ways: the guest's TX header goes to the kernel as it is
+ * (the device validated it), and the kernel hands us GSO frames only for
+ * the offloads the driver accepted (TUNSETOFFLOAD from set_offloads).
+ *
+ * One fd per queue pair (IFF_MULTI_QUEUE when there are several), each on
+ * its pair's event loop. RX: reads up to TAP_RX_BUDGET frames per wake-up
+ * into a buffer, each handed to the device, which copies it into the
+ * guest's buffers; when the device says it has no room the fd is taken
+ * out of epoll until rx_resume. TX: one writev of header and chain per
+ * frame.
+ *
+ * Failures (the tap deleted under us: EBADFD; EIO) drop frames with a
+ * rate-limited warning and show the guest its link down.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "backends/net.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "event/loop.h"
+
+#define TAP_HDR_LEN	12          /* struct virtio_net_hdr, virtio 1.0 */
+#define TAP_RX_BUDGET	64          /* frames per wake-up, per queue */
+#define TAP_TX_IOV	1024        /* UIO_MAXIOV */
+
+struct net_tap;
+
+struct tap_queue {
+	struct net_tap *t;
+	unsigned index;
+	int fd;
+	struct event_loop *loop;
+	bool added;
+	bool paused;                    /* the loop thread's own */
+	bool dead;                      /* the tap is gone (loop thread) */
+	struct ratelimit rl;
+	uint8_t *buf;                   /* header + NET_MAX_FRAME */
+	struct iovec tx[TAP_TX_IOV];
+};
+
+struct net_tap {
+	struct net_backend be;
+	char name[IFNAMSIZ];
+	unsigned nr_q;
+	unsigned offloads;              /* wanted (atomic), NET_OFF_* */
+	unsigned applied;               /* in the kernel (queue 0's loop) */
+	unsigned want_q;                /* queues in use: wanted (atomic) */
+	unsigned attached;              /* attached (queue 0's loop) */
+	struct tap_queue q[NET_MAX_QUEUE_PAIRS];
+};
+
+static struct net_tap *to_tap(struct net_backend *be)
+{
+	return container_of(be, struct net_tap, be);
+}
+
+const char *net_tap_check_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!len)
+		return "expected tap:NAME (a network interface name)";
+	if (len >= IFNAMSIZ)
+		return "an interface name has at most 15 characters";
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return "'.' and '..' are not interface names";
+	for (const char *c = name; *c; c++)
+		if (*c == '/' || *c == ':' || *c <= ' ' || *c == 0x7f)
+			return "an interface name has no '/', ':' or blanks";
+	return NULL;
+}
+
+/* The tap is gone (deleted, or the fd broke): stop watching it (EPOLLERR
+ * would wake the loop for ever) and show the guest its link down. */
+static void queue_dead(struct tap_queue *q, int err)
+{
+	struct net_tap *t = q->t;
+
+	if (q->dead)
+		return;
+	q->dead = true;
+	if (q->added) {
+		event_loop_del(q->loop, q->fd);
+		q->added = false;
+	}
+	pr_warn("net tap:%s: queue %u: %s; its frames are dropped", t->name,
+		q->index, strerror(err));
+	if (__atomic_exchange_n(&t->be.link_up, false, __ATOMIC_ACQ_REL) &&
+	    t->be.client.link)
+		t->be.client.link(t->be.client.opaque, false);
+}
+
+static bool deliver(struct tap_queue *q, size_t n)
+{
+	const struct net_backend_client *c = &q->t->be.client;
+	struct iovec iov = { q->buf + TAP_HDR_LEN, n - TAP_HDR_LEN };
+
+	if (c->rx_hdr)
+		return c->rx_hdr(c->opaque, q->index, q->buf, &iov, 1,
+				 iov.iov_len);
+	if (c->rx)
+		return c->rx(c->opaque, &iov, 1, iov.iov_len);
+	return true;
+}
+
+static void pause_queue(struct tap_queue *q)
+{
+	q->paused = true;
+	if (q->added && event_loop_mod(q->loop, q->fd, 0))
+		pr_warn_ratelimited(&q->rl, "net tap:%s: cannot pause queue "
+				    "%u", q->t->name, q->index);
+}
+
+/* The queue's loop thread: frames from the host for the guest. */
+static void on_readable(void *opaque, uint32_t events)
+{
+	struct tap_queue *q = opaque;
+
+	/* A tun fd reports an error only once its device is gone; a paused
+	 * fd still does (epoll always reports errors). */
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		queue_dead(q, EBADFD);
+		return;
+	}
+	for (unsigned i = 0; i < TAP_RX_BUDGET && !q->paused; i++) {
+		ssize_t n = read(q->fd, q->buf, TAP_HDR_LEN + NET_MAX_FRAME);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			if (errno == EBADFD || errno == EIO || errno == ENXIO)
+				queue_dead(q, errno);
+			else
+				pr_warn_ratelimited(&q->rl, "net tap:%s: read: "
+						    "%s", q->t->name,
+						    strerror(errno));
+			return;
+		}
+		if ((size_t)n < TAP_HDR_LEN + 14)
+			continue;               /* runt: nothing to deliver */
+		if (!deliver(q, (size_t)n))
+			pause_queue(q);
+	}
+	/* Budget spent: epoll is level-triggered, the rest comes on the next
+	 * round, after the loop's other handlers. */
+}
+
+static void resume_call(void *opaque)
+{
+	struct tap_queue *q = opaque;
+
+	if (!q->paused || q->dead)
+		return;
+	q->paused = false;
+	if (q->added && event_loop_mod(q->loop, q->fd, EPOLLIN))
+		pr_warn_ratelimited(&q->rl, "net tap:%s: cannot resume queue "
+				    "%u", q->t->name, q->index);
+}
+
+/* Any thread (a device reset runs on a vCPU): the change happens on the
+ * queue's own loop, so pause and resume never race. */
+static void tap_rx_resume_qp(struct net_backend *be, unsigned qp)
+{
+	struct net_tap *t = to_tap(be);
+
+	if (qp < t->nr_q && event_loop_call(t->q[qp].loop, resume_call,
+					    &t->q[qp]))
+		pr_warn("net tap:%s: queue %u: resume lost", t->name, qp);
+}
+
+static void tap_rx_resume(struct net_backend *be)
+{
+	for (unsigned i = 0; i < to_tap(be)->nr_q; i++)
+		tap_rx_resume_qp(be, i);
+}
+
+static int tap_send_qp(struct net_backend *be, unsigned qp, const void *hdr,
+		       const struct iovec *iov, unsigned cnt, size_t len)
+{
+	struct net_tap *t = to_tap(be);
+	struct tap_queue *q = &t->q[qp < t->nr_q ? qp : 0];
+	static const uint8_t no_hdr[TAP_HDR_LEN];
+	ssize_t n;
+
+	if (cnt + 1 > TAP_TX_IOV)
+		return -E2BIG;
+	q->tx[0] = (struct iovec){ (void *)(hdr ? hdr : no_hdr), TAP_HDR_LEN };
+	memcpy(&q->tx[1], iov, cnt * sizeof(*iov));
+	n = writev(q->fd, q->tx, (int)cnt + 1);
+	if (n >= 0)
+		return 0;
+	n = -errno;
+	if (n == -EBADFD || n == -EIO || n == -ENXIO) {
+		if (__atomic_exchange_n(&t->be.link_up, false,
+					__ATOMIC_ACQ_REL)) {
+			pr_warn("net tap:%s: %s; frames are dropped", t->name,
+				strerror(errno));
+			if (t->be.client.link)
+				t->be.client.link(t->be.client.opaque, false);
+		}
+	} else {
+		pr_warn_ratelimited(&q->rl, "net tap:%s: write: %s", t->name,
+				    strerror(errno));
+	}
+	return (int)n;
+}
+
+static int tap_send(struct net_backend *be, const void *hdr,
+		    const struct iovec *iov, unsigned cnt, size_t len)
+{
+	return tap_send_qp(be, 0, hdr, iov, cnt, len);
+}
+
+static unsigned tun_flags(unsigned off)
+{
+	unsigned f = 0;
+
+	if (!(off & NET_OFF_CSUM))
+		return 0;               /* GSO needs partial checksums */
+	f |= TUN_F_CSUM;
+	if (off & NET_OFF_TSO4)
+		f |= TUN_F_TSO4;
+	if (off & NET_OFF_TSO6)
+		f |= TUN_F_TSO6;
+	if ((off & NET_OFF_ECN) && (off & (NET_OFF_TSO4 | NET_OFF_TSO6)))
+		f |= TUN_F_TSO_ECN;
+	if (off & NET_OFF_UFO)
+		f |= TUN_F_UFO;
+	return f;
+}
+
+/* Queue 0's loop: TUNSETOFFLOAD is per device, one fd is enough. */
+static void offload_call(void *opaque)
+{
+	struct net_tap *t = opaque;
+	unsigned want = __atomic_load_n(&t->offloads, __ATOMIC_ACQUIRE);
+	unsigned f = tun_flags(want);
+
+	if (want == t->applied)
+		return;
+	if (ioctl(t->q[0].fd, TUNSETOFFLOAD, f) < 0 &&
+	    /* a kernel without UFO for tap: the rest still helps */
+	    (!(f & TUN_F_UFO) ||
+	     ioctl(t->q[0].fd, TUNSETOFFLOAD, f & ~TUN_F_UFO) < 0)) {
+		pr_warn_ratelimited(&t->q[0].rl, "net tap:%s: TUNSETOFFLOAD "
+				    "%#x: %s", t->name, f, strerror(errno));
+		return;
+	}
+	t->applied = want;
+}
+
+static void tap_set_offloads(struct net_backend *be, unsigned off)
+{
+	struct net_tap *t = to_tap(be);
+
+	__atomic_store_n(&t->offloads, off, __ATOMIC_RELEASE);
+	if (event_loop_call(t->q[0].loop, offload_call, t))
+		pr_warn("net tap:%s: offload change lost", t->name);
+}
+
+/* Queue 0's loop: a multiqueue tap spreads its flows over the attached
+ * fds only, so the pairs the driver does not use are detached (their fds
+ * stay open and quiet). */
+static void queues_call(void *opaque)
+{
+	struct net_tap *t = opaque;
+	unsigned want = __atomic_load_n(&t->want_q, __ATOMIC_ACQUIRE);
+
+	for (unsigned i = 1; i < t->nr_q; i++) {
+		struct ifreq ifr = { 0 };
+		bool on = i < want;
+
+		if (on == (i < t->attached))
+			continue;
+		ifr.ifr_flags = on ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+		if (ioctl(t->q[i].fd, TUNSETQUEUE, &ifr) < 0)
+			pr_warn_ratelimited(&t->q[0].rl, "net tap:%s: queue %u: "
+					    "TUNSETQUEUE: %s", t->name, i,
+					    strerror(errno));
+	}
+	t->attached = want;
+}
+
+static void tap_set_queues(struct net_backend *be, unsigned n)
+{
+	struct net_tap *t = to_tap(be);
+
+	if (t->nr_q < 2)
+		return;
+	__atomic_store_n(&t->want_q, n < 1 ? 1 : n > t->nr_q ? t->nr_q : n,
+			 __ATOMIC_RELEASE);
+	if (event_loop_call(t->q[0].loop, queues_call, t))
+		pr_warn("net tap:%s: queue change lost", t->name);
+}
+
+static void tap_free(struct net_backend *be)
+{
+	struct net_tap *t = to_tap(be);
+
+	for (unsigned i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
+		struct tap_queue *q = &t->q[i];
+
+		if (q->added)
+			event_loop_del(q->loop, q->fd);
+		if (q->fd >= 0)
+			close(q->fd);
+		free(q->buf);
+	}
+	free(t);
+}
+
+static const struct net_backend_ops tap_ops = {
+	.send = tap_send,
+	.rx_resume = tap_rx_resume,
+	.free = tap_free,
+	.send_qp = tap_send_qp,
+	.rx_resume_qp = tap_rx_resume_qp,
+	.set_offloads = tap_set_offloads,
+	.set_queues = tap_set_queues,
+};
+
+/* One fd attached to the tap (created with the first). */
+static int open_queue(struct net_tap *t, unsigned i, bool multi, char *err,
+		      size_t errlen)
+{
+	struct tap_queue *q = &t->q[i];
+	struct ifreq ifr = { 0 };
+	int hdr_len = TAP_HDR_LEN;
+	unsigned features = 0;
+
+	q->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (q->fd < 0) {
+		snprintf(err, errlen, "tap:%s: /dev/net/tun: %s", t->name,
+			 strerror(errno));
+		return -errno;
+	}
+	if (ioctl(q->fd, TUNGETFEATURES, &features) == 0 &&
+	    (!(features & IFF_VNET_HDR) ||
+	     (multi && !(features & IFF_MULTI_QUEUE)))) {
+		snprintf(err, errlen, "tap:%s: the kernel's tun has no %s",
+			 t->name, multi ? "IFF_MULTI_QUEUE" : "IFF_VNET_HDR");
+		return -ENOTSUP;
+	}
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR |
+			(multi ? IFF_MULTI_QUEUE : 0);
+	memcpy(ifr.ifr_name, t->name, strlen(t->name) + 1);
+	if (ioctl(q->fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "tap:%s: %s%s", t->name, strerror(e),
+			 e == EPERM ? " (creating or attaching a tap needs "
+				      "CAP_NET_ADMIN, or a tap owned by this "
+				      "user)" :
+			 e == EINVAL ? " (a tap of that name with other flags: "
+				       "multiqueue must match 'queues', and it "
+				       "must be a tap, not a tun)" :
+			 e == EBUSY ? " (in use by another process)" : "");
+		return -e;
+	}
+	if (ioctl(q->fd, TUNSETVNETHDRSZ, &hdr_len) < 0 ||
+	    (i == 0 && ioctl(q->fd, TUNSETOFFLOAD, 0) < 0)) {
+		snprintf(err, errlen, "tap:%s: vnet header: %s", t->name,
+			 strerror(errno));
+		return -errno;
+	}
+	q->t = t;
+	q->index = i;
+	q->rl = (struct ratelimit)RATELIMIT_INIT(10, 5);
+	q->buf = xcalloc(1, TAP_HDR_LEN + NET_MAX_FRAME);
+	return 0;
+}
+
+struct net_backend *net_tap_open(const struct net_backend_params *p,
+				 struct event_loop *loop,
+				 char *err, size_t errlen)
+{
+	struct net_tap *t = xcalloc(1, sizeof(*t));
+	const char *name = p->spec + 4, *why = net_tap_check_name(name);
+	unsigned nq = p->queues ? p->queues : 1;
+	bool existed;
+	int rc = 0;
+
+	t->be = (struct net_backend){ .ops = &tap_ops, .kind = "tap",
+				      .caps = NET_CAP_CSUM | NET_CAP_GSO,
+				      .link_up = true };
+	for (unsigned i = 0; i < NET_MAX_QUEUE_PAIRS; i++)
+		t->q[i].fd = -1;
+	if (why || nq > NET_MAX_QUEUE_PAIRS || !loop) {
+		snprintf(err, errlen, "%s: %s", p->spec,
+			 why ? why : "bad queue count or no event loop");
+		free(t);
+		errno = EINVAL;
+		return NULL;
+	}
+	memcpy(t->name, name, strlen(name) + 1);
+	t->attached = nq;
+	t->want_q = 1;          /* a driver starts on its first pair */
+	existed = if_nametoindex(name) != 0;
+	t->nr_q = nq;
+	for (unsigned i = 0; i < nq && !rc; i++) {
+		struct tap_queue *q = &t->q[i];
+
+		rc = open_queue(t, i, nq > 1, err, errlen);
+		if (rc)
+			break;
+		q->loop = p->loops[i] ? p->loops[i] : loop;
+		rc = event_loop_add(q->loop, q->fd, EPOLLIN, on_readable, q);
+		q->added = !rc;
+		if (rc)
+			snprintf(err, errlen, "tap:%s: event loop: %s", name,
+				 strerror(-rc));
+	}
+	if (rc) {
+		tap_free(&t->be);
+		errno = -rc;
+		return NULL;
+	}
+	queues_call(t);
+	pr_info("net tap:%s: %s, %u queue%s, vnet header", name,
+		existed ? "attached" : "created (removed at exit)", nq,
+		nq > 1 ? "s" : "");
+	return &t->be;
+}
