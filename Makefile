@@ -16,6 +16,8 @@ endif
 LDLIBS  += -lpthread -lutil -luring -lseccomp
 # libslirp (virtio-net `hostdev user`); its header needs no glib flags
 LDLIBS  += $(shell pkg-config --libs slirp 2>/dev/null || echo -lslirp)
+# json-c: the control socket's protocol (src/ctl/)
+LDLIBS  += -ljson-c
 
 SRCS      := $(shell find src -name '*.c' | sort)
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))

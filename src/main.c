@@ -26,6 +26,7 @@
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "core/persist.h"
+#include "ctl/ctl.h"
 #include "sandbox/sandbox.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
@@ -94,26 +95,9 @@ static int setup_signals(sigset_t *stop_set)
 	sigaddset(stop_set, SIGTERM);
 	sigaddset(stop_set, SIGHUP);
 	sigaddset(stop_set, SIGQUIT);
+	sigaddset(stop_set, SIGUSR1);     /* status on stderr (ctl/signals.c) */
 	pthread_sigmask(SIG_BLOCK, stop_set, NULL);
 	return signalfd(-1, stop_set, SFD_CLOEXEC);
-}
-
-/* Wait for the guest or a signal to end the run. */
-static void wait_for_stop(struct vm *vm, int sfd)
-{
-	struct pollfd p[2] = { { .fd = vm->stop_fd, .events = POLLIN },
-			       { .fd = sfd, .events = POLLIN } };
-	struct signalfd_siginfo si;
-
-	while (vm->stop == VM_RUNNING) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if ((p[1].revents & POLLIN) &&
-		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
-			pr_info("signal %u: stopping the VM", si.ssi_signo);
-			vm_request_stop(vm, VM_STOP_EXIT, CV_EXIT_TERMINATED);
-		}
-	}
 }
 
 /* --user / --chroot (sandbox/jail.c), set by the options. */
@@ -126,9 +110,18 @@ static int run(const struct vm_config *cfg)
 	int sfd = setup_signals(&stop_set);
 	/* backends and state a guest reset keeps (core/persist.h) */
 	struct persist *persist = persist_new();
+	/* the control socket (ctl/ctl.h): --api, else the config's `api` */
+	const char *api = ctl_options.api_path ? ctl_options.api_path
+					       : cfg->api_path;
+	struct ctl_server *ctl = NULL;
 
 	if (sfd < 0) {
 		pr_err("signalfd: %s", strerror(errno));
+		return CV_EXIT_USAGE;
+	}
+	if (api && !(ctl = ctl_server_open(api))) {
+		close(sfd);
+		persist_free(persist);
 		return CV_EXIT_USAGE;
 	}
 	for (;;) {
@@ -143,8 +136,10 @@ static int run(const struct vm_config *cfg)
 			break;
 		}
 		sandbox_enter(SANDBOX_CONTROL);   /* after the threads exist */
-		wait_for_stop(vm, sfd);
+		ctl_server_attach(ctl, vm);
+		ctl_wait_for_stop(vm, sfd);
 		vm_stop_threads(vm);
+		ctl_server_detach(ctl);
 		why = vm->stop;
 		status = vm->exit_status;
 		vm_destroy(vm);
@@ -153,6 +148,7 @@ static int run(const struct vm_config *cfg)
 		pr_info("guest reset: rebuilding the VM");
 	}
 	close(sfd);
+	ctl_server_close(ctl);
 	persist_free(persist);
 	chardev_restore_terminals();
 	return status;
@@ -204,6 +200,24 @@ static int opt_chroot(struct cli *c, const char *arg)
 	return CLI_CONTINUE;
 }
 
+static int opt_api(struct cli *c, const char *arg)
+{
+	ctl_options.api_path = arg;
+	return CLI_CONTINUE;
+}
+
+/* --shutdown-timeout SECONDS: 0 to 3600. */
+static int opt_shutdown_timeout(struct cli *c, const char *s)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (!*s || *end || v > 3600)
+		return bad_option("--shutdown-timeout", s);
+	ctl_options.shutdown_timeout_s = (unsigned)v;
+	return CLI_CONTINUE;
+}
+
 static int opt_version(struct cli *c, const char *arg)
 {
 	printf("cvisor %s\n", CVISOR_VERSION);
@@ -226,6 +240,10 @@ static const struct cli_opt cli_opts[] = {
 	  opt_user },
 	{ "--chroot", NULL, "DIR", "jail root directory (root only)",
 	  opt_chroot },
+	{ "--api", NULL, "SOCKET", "the JSON control socket (docs/control.md)",
+	  opt_api },
+	{ "--shutdown-timeout", NULL, "S", "SIGTERM/powerdown: seconds the "
+	  "guest has to power off (30)", opt_shutdown_timeout },
 	{ "--version", "-V", NULL, "print the version and exit", opt_version },
 	{ "--help", "-h", NULL, "this help", opt_help },
 };
@@ -237,6 +255,8 @@ static void usage(FILE *f)
 	      "configuration (exit 65 on error)\n"
 	      "       cvisor help vdev TYPE                a vdev type's "
 	      "options\n"
+	      "       cvisor ctl [--json] SOCKET COMMAND   talk to a running "
+	      "VM (docs/control.md)\n"
 	      "TOKENs are .qvmconf statements (ram 256m load guest.elf vdev "
 	      "ser8250 hostdev '>-'),\n@FILE includes a .qvmconf file "
 	      "(docs/config.md).\n\noptions:\n", f);
@@ -321,11 +341,44 @@ static int dump_acpi(const struct vm_config *cfg, const char *dir)
 }
 
 /* The configuration in argv: checked, dumped, or run. */
+/* Long options after the configuration tokens too (`cvisor @vm.qvmconf
+ * --api SOCK`): a token that is exactly a known --option, unless it is
+ * cmdline's argument, is taken out of the tokens with its value. */
+static int take_late_options(struct cli *c, int *argc, char **argv)
+{
+	int out = 0;
+
+	for (int i = 0; i < *argc; i++) {
+		bool free_text = out && !strcmp(argv[out - 1], "cmdline");
+		const struct cli_opt *o = !free_text && !strncmp(argv[i], "--", 2)
+					  ? find_opt(argv[i]) : NULL;
+		int rc;
+
+		if (!o) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (o->arg && i + 1 >= *argc) {
+			fprintf(stderr, "cvisor: %s needs %s\n", o->name,
+				o->arg);
+			return CV_EXIT_USAGE;
+		}
+		rc = o->fn(c, o->arg ? argv[++i] : NULL);
+		if (rc != CLI_CONTINUE)
+			return rc;
+	}
+	*argc = out;
+	return CLI_CONTINUE;
+}
+
 static int run_config(struct cli *c, int argc, char **argv)
 {
 	struct vm_config cfg;
 	struct cfg_error err;
-	int status;
+	int status, rc = take_late_options(c, &argc, argv);
+
+	if (rc != CLI_CONTINUE)
+		return rc;
 
 	if (argc <= 0) {
 		usage(stderr);
@@ -371,6 +424,12 @@ static int cmd_help(struct cli *c, int argc, char **argv)
 	return CV_EXIT_USAGE;
 }
 
+/* cvisor ctl [--json] SOCKET COMMAND [ARG...] (ctl/client.c) */
+static int cmd_ctl(struct cli *c, int argc, char **argv)
+{
+	return ctl_main(argc, argv);
+}
+
 /* Subcommands: the first word after the options. */
 static const struct {
 	const char *name;
@@ -378,6 +437,7 @@ static const struct {
 } cli_cmds[] = {
 	{ "check", cmd_check },
 	{ "help", cmd_help },
+	{ "ctl", cmd_ctl },
 };
 
 int main(int argc, char **argv)

@@ -168,6 +168,9 @@ struct vm_config {
 	 * reset request (`triplefault reset`, for Linux's reboot=t). */
 	enum reboot_action triplefault;
 	char ioapic_name[CFG_NAME_MAX];    /* implicit in-kernel IOAPIC's name */
+	/* `api PATH` (cvisor extension): the control socket, src/ctl/ */
+	char *api_path;
+	struct cfg_pos api_pos;
 	/* internal: strings and included file names owned by the config */
 	void *arena;
 };

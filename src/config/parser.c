@@ -309,6 +309,21 @@ static int st_cmdline(struct parser *p, const struct token *kw)
 	return 0;
 }
 
+/* `api PATH` (cvisor extension): the JSON control socket (ctl/ctl.h),
+ * a path as written (relative to the working directory). */
+static int st_api(struct parser *p, const struct token *kw)
+{
+	const struct token *a = next_arg(p, kw, "a socket path");
+
+	if (!a)
+		return -1;
+	if (p->cfg->api_path)
+		return twice(p, kw, &p->cfg->api_pos);
+	p->cfg->api_path = arena_strdup(p->arena, a->text);
+	p->cfg->api_pos = kw->pos;
+	return 0;
+}
+
 static int st_vdev(struct parser *p, const struct token *kw)
 {
 	return parse_vdev_start(p, kw);
@@ -358,6 +373,7 @@ static const struct {
 	{ "reserve", st_reserve }, { "cpu", st_cpu }, { "load", st_load },
 	{ "cmdline", st_cmdline }, { "vdev", st_vdev }, { "pass", st_pass },
 	{ "reboot", st_reboot }, { "triplefault", st_triplefault },
+	{ "api", st_api },
 	{ "guest", st_blob }, { "initrd", st_blob }, { "data", st_blob },
 	{ "acpi", st_blob }, { "fdt", st_blob },
 	{ "multiboot-module", st_unsupported }, { "logger", st_unsupported },

@@ -7,7 +7,6 @@
  */
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -95,6 +94,13 @@ static const struct sc_rule vcpu_only[] = {
 };
 
 static const struct sc_rule events_only[] = {
+	/* the control socket (src/ctl/): clients are accepted with accept4
+	 * and served with recvfrom/sendto (below); pause kicks the vCPUs and
+	 * saves the guest clock, resume restores it, powerdown asks whether
+	 * the guest listens to the power button */
+	ALLOW_EQ(tgkill, 2, VCPU_KICK_SIGNAL),
+	ALLOW_IOCTL(KVM_GET_CLOCK), ALLOW_IOCTL(KVM_SET_CLOCK),
+	ALLOW_IOCTL(KVM_GET_IRQCHIP),
 	ALLOW(epoll_wait),      /* the loop itself */
 	ALLOW(epoll_pwait),     /* the same through newer libc and ASan */
 	ALLOW(readv),           /* console input */
@@ -109,10 +115,6 @@ static const struct sc_rule events_only[] = {
 	ALLOW(fcntl),           /* O_NONBLOCK on those sockets */
 	ALLOW_IOCTL(FIONREAD),  /* UDP datagram sizes */
 	ALLOW_IOCTL(FIONBIO),
-	/* virtio-net `hostdev tap:NAME` (backends/net_tap.c): the receive
-	 * offloads the driver accepted, and the queues a multiqueue driver
-	 * uses (frames themselves are read/readv/writev) */
-	ALLOW_IOCTL(TUNSETOFFLOAD), ALLOW_IOCTL(TUNSETQUEUE),
 };
 
 static const struct sc_rule block_only[] = {
@@ -177,6 +179,8 @@ static const struct sc_rule control_only[] = {
 	ALLOW(sched_setscheduler), /* `cpu sched` */
 	ALLOW(sched_getparam),
 	ALLOW_EQ(tgkill, 2, VCPU_KICK_SIGNAL), /* vcpu_kick at stop */
+	/* the control socket's path, removed at exit (ctl_server_close) */
+	ALLOW(unlink), ALLOW(unlinkat),
 	/* hostdev commands (child.c) stopped at teardown */
 	ALLOW(wait4), ALLOW(kill), ALLOW(pidfd_open),
 	ALLOW(close_range),

@@ -41,6 +41,9 @@ void vcpu_signals_init(void)
 	struct sigaction sa = { .sa_handler = kick_handler,
 				.sa_flags = SA_RESTART };
 
+	if (VCPU_KICK_SIGNAL < SIGRTMIN || VCPU_KICK_SIGNAL > SIGRTMAX)
+		pr_warn("the vCPU kick signal %d is outside SIGRTMIN..SIGRTMAX",
+			VCPU_KICK_SIGNAL);
 	sigemptyset(&sa.sa_mask);
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
 }
@@ -219,6 +222,24 @@ static void unblock_kick(struct vcpu *v)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
+/* Paused (vm_pause): wait outside KVM_RUN until resumed or stopped. The
+ * last vCPU to park tells the VM, which finishes the pause on the event
+ * loop; the kick that brought us here was the one vm_pause() sent. */
+static void park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	v->parked = true;
+	if (++vm->nr_parked == vm->nr_vcpus)
+		vm_all_parked(vm);
+	while (vm->pause_req && vm->stop == VM_RUNNING)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->nr_parked--;
+	v->parked = false;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -229,6 +250,10 @@ static void *vcpu_thread(void *arg)
 	bus_cache_init(&v->mmio_cache);
 	unblock_kick(v);
 	while (v->vm->stop == VM_RUNNING) {
+		if (v->vm->pause_req) {
+			park(v);
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				/* Cleared before the stop check: a kick

@@ -27,11 +27,15 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	bool _Atomic parked;     /* out of KVM_RUN, waiting for a resume */
 	uint64_t exits[VCPU_EXIT_REASONS]; /* written by the vCPU thread only */
 	struct bus_cache pio_cache, mmio_cache;  /* vCPU thread only */
 };
 
-#define VCPU_KICK_SIGNAL SIGUSR1
+/* A real-time signal no library uses (glibc keeps 32-34 for itself):
+ * SIGUSR1 is the operator's (QNX qvm prints the status on it). A number,
+ * not SIGRTMIN + n, so the seccomp lists can name it in a constant. */
+#define VCPU_KICK_SIGNAL 40
 
 /* Create the KVM vCPU and map its run area. */
 struct vcpu *vcpu_create(struct vm *vm, unsigned id);

@@ -1,18 +1,53 @@
-/* Running and stopping a VM, and tearing it down. */
+/* Running, pausing and stopping a VM, and tearing it down. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "arch/x86/firmware.h"
 #include "core/log.h"
 #include "core/watchdog.h"
+#include "devices/acpi_pm.h"
 #include "devices/device.h"
 #include "event/loop.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The pause and powerdown state lives here rather than in the builder:
+ * set up once, before any thread of the VM runs. */
+static int runtime_init(struct vm *vm)
+{
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
+	vm->pause_ready = true;
+	vm->run_state = VM_STATE_RUNNING;
+	vm->start_ns = now_ns();
+	vm->shutdown_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (vm->shutdown_fd < 0) {
+		pr_err("timerfd: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int vm_start(struct vm *vm)
 {
-	int ret = event_loop_start(vm->loop);
+	int ret = runtime_init(vm);
+
+	if (!ret)
+		ret = event_loop_start(vm->loop);
 
 	for (unsigned i = 0; !ret && i < vm->nr_vcpus; i++)
 		ret = vcpu_start(vm->vcpus[i]);
@@ -48,6 +83,14 @@ void vm_stop_threads(struct vm *vm)
 	 * vcpu.h), so every vCPU thread sees it and returns. */
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(vm->vcpus[i]);
+	/* Parked vCPUs wait on the condition, not in KVM_RUN: stop is set,
+	 * so they leave once woken (the lock orders this after their check
+	 * of stop). */
+	if (vm->pause_ready) {
+		pthread_mutex_lock(&vm->pause_lock);
+		pthread_cond_broadcast(&vm->pause_cond);
+		pthread_mutex_unlock(&vm->pause_lock);
+	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_join(vm->vcpus[i]);
 	if (vm->loop)
@@ -82,7 +125,156 @@ void vm_destroy(struct vm *vm)
 		close(vm->stop_fd);
 	irq_routing_destroy(&vm->routing);
 	pthread_mutex_destroy(&vm->stop_lock);
+	if (vm->pause_ready) {
+		pthread_mutex_destroy(&vm->pause_lock);
+		pthread_cond_destroy(&vm->pause_cond);
+		if (vm->shutdown_fd >= 0)
+			close(vm->shutdown_fd);
+	}
 	if (vm->stopping)
 		watchdog_disarm();
 	free(vm);
+}
+
+static void notify_state(struct vm *vm)
+{
+	if (vm->on_state)
+		vm->on_state(vm->on_state_opaque);
+}
+
+/* The guest's kvmclock stands still while paused, as QEMU does it: the
+ * clock is read when the last vCPU has parked and written back before
+ * the first one runs again, so the guest sees no time pass. */
+static void save_clock(struct vm *vm)
+{
+	memset(&vm->clock, 0, sizeof(vm->clock));
+	vm->clock_saved = ioctl(vm->vm_fd, KVM_GET_CLOCK, &vm->clock) == 0;
+	if (!vm->clock_saved)
+		pr_debug("KVM_GET_CLOCK: %s; the guest clock runs on while "
+			 "paused", strerror(errno));
+}
+
+static void restore_clock(struct vm *vm)
+{
+	struct kvm_clock_data c = { .clock = vm->clock.clock };
+
+	if (vm->clock_saved && ioctl(vm->vm_fd, KVM_SET_CLOCK, &c) < 0)
+		pr_warn("KVM_SET_CLOCK: %s", strerror(errno));
+	vm->clock_saved = false;
+}
+
+/* On the event loop, queued by the last vCPU to park. */
+static void pause_complete(void *opaque)
+{
+	struct vm *vm = opaque;
+	bool done;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	done = vm->pause_req && vm->nr_parked == vm->nr_vcpus;
+	pthread_mutex_unlock(&vm->pause_lock);
+	if (!done || vm->run_state != VM_STATE_PAUSING)
+		return;
+	save_clock(vm);
+	vm->run_state = VM_STATE_PAUSED;
+	notify_state(vm);
+}
+
+void vm_all_parked(struct vm *vm)
+{
+	if (event_loop_call(vm->loop, pause_complete, vm))
+		pr_err("pause: cannot reach the event loop");
+}
+
+int vm_pause(struct vm *vm)
+{
+	bool parked;
+
+	if (vm->stop != VM_RUNNING || !vm->pause_ready)
+		return -EBUSY;
+	if (vm->run_state == VM_STATE_PAUSED)
+		return 1;
+	if (vm->run_state == VM_STATE_PAUSING)
+		return 0;
+	vm->run_state = VM_STATE_PAUSING;
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_req = true;
+	/* Still parked from a resume they have not woken up from yet: then
+	 * nobody parks anew and the pause is complete already. */
+	parked = vm->nr_parked == vm->nr_vcpus;
+	pthread_mutex_unlock(&vm->pause_lock);
+	if (parked) {
+		save_clock(vm);
+		vm->run_state = VM_STATE_PAUSED;
+		return 1;
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+	return 0;
+}
+
+int vm_resume(struct vm *vm)
+{
+	if (vm->stop != VM_RUNNING || !vm->pause_ready)
+		return -EBUSY;
+	if (vm->run_state == VM_STATE_RUNNING)
+		return 0;
+	if (vm->run_state == VM_STATE_PAUSING)
+		return -EAGAIN;
+	restore_clock(vm);
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_req = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+	vm->run_state = VM_STATE_RUNNING;
+	return 0;
+}
+
+static struct device *find_device(struct vm *vm, const char *name)
+{
+	for (unsigned i = 0; i < vm->nr_devices; i++)
+		if (!strcmp(vm->devices[i]->name, name))
+			return vm->devices[i];
+	return NULL;
+}
+
+int vm_powerdown(struct vm *vm, bool *listening)
+{
+	struct itimerspec t = { .it_value.tv_sec = vm->shutdown_timeout_s };
+	struct device *pm = find_device(vm, ACPI_PM_NAME);
+	int gsi = x86_acpi_ged_gsi(vm->cfg);
+
+	*listening = false;
+	if (vm->stop != VM_RUNNING || !vm->pause_ready ||
+	    vm->run_state != VM_STATE_RUNNING)
+		return -EBUSY;
+	if (!pm || gsi < 0)
+		return -ENODEV;
+	*listening = x86_gsi_unmasked(vm->vm_fd, (uint32_t)gsi);
+	acpi_pm_power_button(pm, (uint32_t)gsi);
+	/* A second press does not extend the deadline of the first. */
+	if (!vm->powering_down) {
+		vm->powering_down = true;
+		if (!t.it_value.tv_sec)
+			t.it_value.tv_nsec = 1;    /* 0 would disarm it */
+		if (timerfd_settime(vm->shutdown_fd, 0, &t, NULL) < 0)
+			pr_err("shutdown deadline: %s", strerror(errno));
+	}
+	pr_info("power button pressed; the guest has %u s to power off%s",
+		vm->shutdown_timeout_s, *listening ? "" :
+		" (it has not enabled the button's interrupt)");
+	return 0;
+}
+
+const char *vm_state_name(const struct vm *vm)
+{
+	if (vm->stop != VM_RUNNING)
+		return "stopping";
+	switch (vm->run_state) {
+	case VM_STATE_PAUSING:
+		return "pausing";
+	case VM_STATE_PAUSED:
+		return "paused";
+	default:
+		return vm->powering_down ? "powering-down" : "running";
+	}
 }

@@ -5,6 +5,7 @@
 #ifndef CVISOR_VM_VM_H
 #define CVISOR_VM_VM_H
 
+#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +27,13 @@ enum vm_stop_reason {
 };
 
 #define VM_MAX_DEVICES (CFG_MAX_VDEVS + 8)
+
+/* What the guest is doing, for the control socket (src/ctl/). */
+enum vm_run_state {
+	VM_STATE_RUNNING,
+	VM_STATE_PAUSING,   /* vCPUs asked to park, not all there yet */
+	VM_STATE_PAUSED,    /* every vCPU parked, the guest clock saved */
+};
 
 struct vm {
 	const struct vm_config *cfg;
@@ -50,6 +58,32 @@ struct vm {
 	int exit_status;
 	int stop_fd;       /* eventfd, readable once a stop is requested */
 	bool stopping;     /* vm_stop_threads() armed the stop deadline */
+
+	/* Pausing (lifecycle.c): vm_pause() sets pause_req and kicks every
+	 * vCPU; each parks outside KVM_RUN (vcpu.c); the last one to park
+	 * queues the end of the pause on the event loop, which saves the
+	 * guest clock and calls on_state. Resuming restores the clock, then
+	 * wakes them. pause_lock guards nr_parked and the wake-up. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_ready;            /* the two above are initialised */
+	bool _Atomic pause_req;
+	unsigned nr_parked;
+	enum vm_run_state _Atomic run_state;
+	struct kvm_clock_data clock; /* KVM_GET_CLOCK when the pause ended */
+	bool clock_saved;
+	/* Called on the event loop thread after each state change (paused,
+	 * running); set by the control socket. */
+	void (*on_state)(void *opaque);
+	void *on_state_opaque;
+	uint64_t start_ns;           /* CLOCK_MONOTONIC at vm_start */
+
+	/* Powerdown (vm_powerdown): the ACPI power button was pressed and the
+	 * guest has shutdown_timeout_s to power off; then shutdown_fd (a
+	 * timerfd the main thread polls) fires and the VM is stopped. */
+	int shutdown_fd;
+	unsigned shutdown_timeout_s;
+	bool _Atomic powering_down;
 };
 
 /* Build everything; on failure returns NULL with a message logged and
@@ -66,5 +100,21 @@ int vm_start(struct vm *vm);
 void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status);
 /* Kick and join every vCPU and the event loop (main thread). */
 void vm_stop_threads(struct vm *vm);
+
+/* Pause every vCPU (event loop thread). 1: paused already; 0: pausing,
+ * on_state is called once all are parked; -EBUSY: the VM is stopping. */
+int vm_pause(struct vm *vm);
+/* Resume a paused VM (event loop thread). 0, or -EAGAIN while a pause is
+ * still in progress, -EBUSY when stopping. Running already is 0. */
+int vm_resume(struct vm *vm);
+/* vcpu.c: the last vCPU has parked (under pause_lock). */
+void vm_all_parked(struct vm *vm);
+/* Press the ACPI power button and arm the shutdown deadline. 0, or
+ * -ENODEV (no power button: no free interrupt line for it), -EBUSY
+ * (stopping or paused). *listening: the guest's OS has enabled the
+ * button's interrupt, so a press will be seen. Any thread. */
+int vm_powerdown(struct vm *vm, bool *listening);
+/* "running", "pausing", "paused", "powering-down", "stopping". */
+const char *vm_state_name(const struct vm *vm);
 
 #endif
