@@ -1,10 +1,11 @@
-/* One thread per vCPU: KVM_RUN, exit dispatch to the buses, statistics.
+/* One thread per vCPU: KVM_RUN, exit dispatch to the buses, statistics,
+ * parking while the VM is paused.
  *
- * Kicking is race-free: the kick signal is blocked in the thread except
- * inside KVM_RUN (KVM_SET_SIGNAL_MASK), so a kick sent at any moment is
- * either taken by a running KVM_RUN or left pending until the next one, which
- * then returns at once with EINTR. kvmtool loses kicks here (its 2-vCPU
- * shutdown hangs); this cannot.
+ * Kicking is race-free: the kick's handler sets immediate_exit in the
+ * thread's own kvm_run (vcpu.c), so a kick sent at any moment either
+ * interrupts a running KVM_RUN or makes the next one return at once with
+ * EINTR; then the thread sees the stop or the pause request. kvmtool loses
+ * kicks here (its 2-vCPU shutdown hangs); this cannot.
  */
 #ifndef CVISOR_VCPU_VCPU_H
 #define CVISOR_VCPU_VCPU_H

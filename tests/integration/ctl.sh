@@ -7,11 +7,14 @@
 . "$(dirname "$0")/lib.sh"
 need_kvm; need_guest
 command -v python3 >/dev/null || skip "needs python3 (to read the JSON answers)"
-SOCK=$TMP/api.sock
+# A UNIX socket needs a local file system: in the nested machine /tmp is
+# 9p (scripts/nested-kvm.sh) and /run a tmpfs.
+SOCKDIR=$(mktemp -d /run/cvisor-ctl.XXXXXX 2>/dev/null || mktemp -d)
+SOCK=$SOCKDIR/api.sock
 # a hang guard: a pause that never completes fails the test
 CTL() { timeout 60 "$CVISOR" ctl "$@"; }
 pid=
-trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$TMP"' EXIT
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$TMP" "$SOCKDIR"' EXIT
 
 # the guest's MMIO exits so far, from `stats --json`
 mmio_count() {
