@@ -68,10 +68,13 @@ int net_open(struct net *n)
 	u64 want = VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS | VIRTIO_NET_F_MTU;
 	if (want_mrg)
 		want |= VIRTIO_NET_F_MRG_RXBUF;
+	if (param_u64("csum", 0))
+		want |= VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM;
 	if (virtio_negotiate(&n->d, want) < 0)
 		return -1;
 	u64 f = n->d.features;
 	n->mrg = f & VIRTIO_NET_F_MRG_RXBUF;
+	n->csum = (f & VIRTIO_NET_F_CSUM) && (f & VIRTIO_NET_F_GUEST_CSUM);
 	u64 min = n->mrg ? RXBUF_MIN_MRG : RXBUF_MIN_NOMRG;
 	if (rxbuf < min || rxbuf > 65536) {
 		printf("net: rxbuf=%lu: want %lu..65536 (mrg=%d)\n", rxbuf, min,
@@ -100,15 +103,74 @@ int net_open(struct net *n)
 	virtio_driver_ok(&n->d);
 	virtq_kick(&n->rx);
 	printf("net: mac=%02x:%02x:%02x:%02x:%02x:%02x mrg=%d mtu=%u rxq=%u "
-	       "txq=%u rxbuf=%u status=%d\n", n->mac[0], n->mac[1], n->mac[2],
-	       n->mac[3], n->mac[4], n->mac[5], n->mrg, n->mtu, n->rx.size,
-	       n->tx.size, n->rxbuf_size, !!(f & VIRTIO_NET_F_STATUS));
+	       "txq=%u rxbuf=%u status=%d csum=%d\n", n->mac[0], n->mac[1],
+	       n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->mrg, n->mtu,
+	       n->rx.size, n->tx.size, n->rxbuf_size,
+	       !!(f & VIRTIO_NET_F_STATUS), n->csum);
 	return wait_link(n);
 }
 
 void net_close(struct net *n)
 {
+	if (n->csum)
+		printf("net: csum offload: tx=%lu rx_completed=%lu\n",
+		       n->tx_csum_offload, n->rx_csum_done);
 	virtio_reset(&n->d);
+}
+
+static u16 be16(const u8 *p)
+{
+	return (u16)(p[0] << 8 | p[1]);
+}
+
+/* With CSUM: an IPv4 UDP frame (as net_ip.c builds it, checksum filled
+ * in) gets its checksum left to the device, as Linux would: the field
+ * holds the pseudo-header sum, the header says where it goes
+ * (virtio 1.2 5.1.6.2). */
+static void tx_offload(struct net *n, u8 *hdr, u8 *f, u32 len)
+{
+	if (!n->csum || len < ETH_HLEN + 28 || be16(f + 12) != 0x0800)
+		return;
+	u8 *ip = f + ETH_HLEN;
+	u32 ihl = (ip[0] & 15) * 4u;
+	if (ip[9] != IP_PROTO_UDP || ihl < 20 || ETH_HLEN + ihl + 8 > len)
+		return;
+	u8 *udp = ip + ihl;
+	u32 ulen = be16(udp + 4);
+	if (!be16(udp + 6) || ETH_HLEN + ihl + ulen > len)
+		return;          /* no checksum, or odd lengths: leave it */
+	u32 sum = be16(ip + 12) + be16(ip + 14) + be16(ip + 16) +
+		  be16(ip + 18) + IP_PROTO_UDP + ulen;
+	u16 partial = (u16)~ip_csum(udp, 0, sum);
+	udp[6] = (u8)(partial >> 8);
+	udp[7] = (u8)partial;
+	u16 start = (u16)(ETH_HLEN + ihl), off = 6;
+	hdr[0] = 1;              /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+	memcpy(hdr + 6, &start, 2);
+	memcpy(hdr + 8, &off, 2);
+	n->tx_csum_offload++;
+}
+
+/* A received frame with NEEDS_CSUM (GUEST_CSUM): finish its checksum
+ * here, as a NIC driver's stack would; false when the header is bad. */
+static bool rx_complete_csum(struct net *n, const u8 *hdr, u8 *f, u32 len)
+{
+	u16 start, off;
+	if (!(hdr[0] & 1))
+		return true;
+	if (!n->csum)
+		return false;    /* not negotiated: the device broke a rule */
+	memcpy(&start, hdr + 6, 2);
+	memcpy(&off, hdr + 8, 2);
+	if ((u32)start + off + 2 > len)
+		return false;
+	/* The field holds the pseudo-header sum: summing over it from
+	 * csum_start gives the checksum that goes there. */
+	u16 c = ip_csum(f + start, len - start, 0);
+	f[start + off] = (u8)(c >> 8);
+	f[start + off + 1] = (u8)c;
+	n->rx_csum_done++;
+	return true;
 }
 
 /* Takes back every transmitted descriptor the device has returned. */
@@ -146,9 +208,10 @@ int net_send(struct net *n, const void *frame, u32 len)
 	u16 id = n->tx_free[--n->ntx_free];
 	u8 *b = n->txbuf + (u64)id * TXBUF_SIZE;
 	u32 flen = len < ETH_MIN_FRAME ? ETH_MIN_FRAME : len;
-	memset(b, 0, NET_HDR_LEN);   /* no offloads, gso_type NONE */
+	memset(b, 0, NET_HDR_LEN);   /* gso_type NONE */
 	memcpy(b + NET_HDR_LEN, frame, len);
 	memset(b + NET_HDR_LEN + len, 0, flen - len);
+	tx_offload(n, b, b + NET_HDR_LEN, len);
 	n->tx_busy[id] = true;
 	struct vbuf v = { (u64)b, NET_HDR_LEN + flen, false };
 	virtq_add(&n->tx, id, &v, 1, NULL);
@@ -191,6 +254,9 @@ int net_recv(struct net *n, u8 *out, u32 cap)
 	u8 *b = rx_buf(n, (u32)id);
 	u16 nbufs = 1;
 	bool bad = len < NET_HDR_LEN;
+	u8 hdr[NET_HDR_LEN] = { 0 };
+	if (!bad)
+		memcpy(hdr, b, NET_HDR_LEN);
 	if (!bad && n->mrg) {
 		memcpy(&nbufs, b + 10, 2);
 		if (!nbufs || nbufs > n->rx.size) {
@@ -233,6 +299,10 @@ int net_recv(struct net *n, u8 *out, u32 cap)
 	}
 	if (total > cap) {
 		n->rx_oversize++;
+		return -1;
+	}
+	if (!rx_complete_csum(n, hdr, out, total)) {
+		n->rx_bad++;
 		return -1;
 	}
 	n->rx_frames++;

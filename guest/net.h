@@ -12,6 +12,8 @@
 
 #define VIRTIO_ID_NET 1
 
+#define VIRTIO_NET_F_CSUM      (1ull << 0)
+#define VIRTIO_NET_F_GUEST_CSUM (1ull << 1)
 #define VIRTIO_NET_F_MTU       (1ull << 3)
 #define VIRTIO_NET_F_MAC       (1ull << 5)
 #define VIRTIO_NET_F_MRG_RXBUF (1ull << 15)
@@ -43,17 +45,22 @@ struct net {
 	u16 ntx_free;
 	bool *tx_busy;
 	bool batch;             /* net_send does not kick; net_flush does */
+	bool csum;              /* csum=1: CSUM and GUEST_CSUM negotiated */
 	/* counters */
 	u64 rx_frames, tx_frames, rx_bad, rx_oversize, rx_merged;
+	u64 tx_csum_offload;    /* UDP frames sent with NEEDS_CSUM */
+	u64 rx_csum_done;       /* NEEDS_CSUM frames completed here */
 };
 
 /* Finds the device (transport= / mmio=), negotiates VERSION_1, MAC,
- * STATUS, MTU and (unless mrg=0) MRG_RXBUF, posts rx.size RX buffers of
+ * STATUS, MTU, (unless mrg=0) MRG_RXBUF and (with csum=1) CSUM and
+ * GUEST_CSUM, posts rx.size RX buffers of
  * rxbuf= bytes (default 2048; with MRG_RXBUF as small as 64), waits for
  * the link, prints the net: line. 0 or -1. */
 int net_open(struct net *n);
 /* Queues one Ethernet frame (header from dst MAC on, len ≤ ETH_MAX_FRAME)
- * with a zeroed virtio_net_hdr; kicks unless n->batch. 0, or -1 when no
+ * with a zeroed virtio_net_hdr (with csum: an IPv4 UDP frame's checksum
+ * left to the device, NEEDS_CSUM); kicks unless n->batch. 0, or -1 when no
  * TX descriptor came back within a second. */
 int net_send(struct net *n, const void *frame, u32 len);
 /* Notifies the device of queued TX frames (batch mode). */

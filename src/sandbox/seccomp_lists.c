@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -115,6 +116,10 @@ static const struct sc_rule events_only[] = {
 	ALLOW(fcntl),           /* O_NONBLOCK on those sockets */
 	ALLOW_IOCTL(FIONREAD),  /* UDP datagram sizes */
 	ALLOW_IOCTL(FIONBIO),
+	/* virtio-net `hostdev tap:NAME` (backends/net_tap.c): the receive
+	 * offloads the driver accepted, and the queues a multiqueue driver
+	 * uses (frames themselves are read/readv/writev) */
+	ALLOW_IOCTL(TUNSETOFFLOAD), ALLOW_IOCTL(TUNSETQUEUE),
 };
 
 static const struct sc_rule block_only[] = {

@@ -32,6 +32,13 @@ struct fake_be {
 	unsigned nr_sent;
 	unsigned resumed;
 	int send_rc;
+	/* offloads and multiqueue */
+	struct virtio_net_hdr last_hdr;   /* of the last frame sent */
+	unsigned last_qp;
+	unsigned offloads;                /* last set_offloads */
+	unsigned nr_set_offloads;
+	unsigned queues;                  /* last set_queues */
+	unsigned resumed_qp[NET_MAX_QUEUE_PAIRS];
 };
 
 static int fake_send(struct net_backend *be, const void *hdr,
@@ -61,12 +68,48 @@ static void fake_resume(struct net_backend *be)
 	((struct fake_be *)be)->resumed++;
 }
 
+static int fake_send_qp(struct net_backend *be, unsigned qp, const void *hdr,
+			const struct iovec *iov, unsigned cnt, size_t len)
+{
+	struct fake_be *f = (struct fake_be *)be;
+
+	if (!f->send_rc) {
+		f->last_qp = qp;
+		memcpy(&f->last_hdr, hdr, sizeof(f->last_hdr));
+	}
+	return fake_send(be, hdr, iov, cnt, len);
+}
+
+static void fake_resume_qp(struct net_backend *be, unsigned qp)
+{
+	struct fake_be *f = (struct fake_be *)be;
+
+	f->resumed++;
+	if (qp < NET_MAX_QUEUE_PAIRS)
+		f->resumed_qp[qp]++;
+}
+
+static void fake_set_offloads(struct net_backend *be, unsigned off)
+{
+	struct fake_be *f = (struct fake_be *)be;
+
+	f->offloads = off;
+	f->nr_set_offloads++;
+}
+
+static void fake_set_queues(struct net_backend *be, unsigned n)
+{
+	((struct fake_be *)be)->queues = n;
+}
+
 static void fake_free(struct net_backend *be)
 {
 }
 
 static const struct net_backend_ops fake_ops = {
 	.send = fake_send, .rx_resume = fake_resume, .free = fake_free,
+	.send_qp = fake_send_qp, .rx_resume_qp = fake_resume_qp,
+	.set_offloads = fake_set_offloads, .set_queues = fake_set_queues,
 };
 
 struct nfix {
@@ -128,6 +171,17 @@ static inline size_t make_frame(uint8_t *b, size_t len, const uint8_t *dst,
 	for (size_t i = 14; i < len; i++)
 		b[i] = (uint8_t)(seq * 7 + i);
 	return len;
+}
+
+/* The same with the backend's virtio_net_hdr, for queue pair qp. */
+static inline bool backend_rx_hdr(struct nfix *f, unsigned qp,
+				  const struct virtio_net_hdr *h,
+				  const uint8_t *b, size_t len)
+{
+	struct iovec iov = { (void *)b, len };
+
+	return f->fb.be.client.rx_hdr(f->fb.be.client.opaque, qp, h, &iov, 1,
+				      len);
 }
 
 /* The backend delivers a frame (as the loop thread would). */
