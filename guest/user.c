@@ -396,6 +396,7 @@ static const struct {
 	{ "net-dhcp", wl_net_dhcp },
 	{ "net-ping", wl_net_ping },
 	{ "net-udp-echo", wl_net_udp_echo },
+	{ "net-tcp", wl_net_tcp },
 	{ "net-dns", wl_net_dns },
 };
 
