@@ -2,8 +2,9 @@
 # the Debian cloud kernel (scripts/fetch-linux.sh) with a busybox initramfs
 # whose /init loads evdev and the ACPI button driver, waits for the "Power
 # Button" input device's first event, then powers off (ACPI S5). Twice:
-#  1. `cvisor ctl SOCK powerdown` answers listening: true (the guest's GED
-#     driver unmasked the interrupt), the guest powers off, exit 0;
+#  1. `cvisor ctl SOCK reset` reboots it (the /init runs again); then
+#     `powerdown` answers listening: true (the guest's GED driver unmasked
+#     the interrupt), the guest powers off, exit 0;
 #  2. SIGTERM does the same, exit 0.
 # Needs a KVM that runs guest kernel mode natively: elsewhere (kvm_pvm, no
 # /dev/kvm) it skips and tests/run.sh runs it in the nested machine.
@@ -82,15 +83,20 @@ boot() {
 		vdev ser8250 hostdev ">$console" --api "$SOCK" \
 		</dev/null >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
+	wait_listener 1
+}
+
+# wait_listener N: until the N-th boot's /init waits for the button
+wait_listener() {
 	local t0=$SECONDS
-	until grep -q "CVISOR-INIT: waiting for the power button" "$console"; do
+	until [ "$(grep -c "CVISOR-INIT: waiting for the power button" "$console")" -ge "$1" ]; do
 		grep -q "CVISOR-INIT: no power button" "$console" &&
 			fail "the guest found no power button: $(tail -20 "$console")"
 		kill -0 $pid 2>/dev/null || fail "cvisor ended during the boot: $(tail -5 "$TMP/err"); console: $(tail -10 "$console")"
 		[ $((SECONDS - t0)) -lt "$limit" ] || fail "no power-button listener after $limit s: $(tail -10 "$console")"
 		sleep 1
 	done
-	echo "booted in $((SECONDS - t0)) s: $(grep -o 'waiting for the power button on .*' "$console")"
+	echo "booted in $((SECONDS - t0)) s: $(grep -o 'waiting for the power button on .*' "$console" | tail -1)"
 }
 
 finish() {   # the guest powers off by itself: exit 0 within the limit
@@ -109,6 +115,9 @@ finish() {   # the guest powers off by itself: exit 0 within the limit
 }
 
 boot
+timeout 60 "$CVISOR" ctl "$SOCK" reset | grep -q "^state: resetting" || fail "reset"
+wait_listener 2
+echo "reset: the guest booted again"
 timeout 60 "$CVISOR" ctl "$SOCK" powerdown >"$TMP/pd" || fail "powerdown: $(cat "$TMP/pd")"
 grep -q "^listening: true" "$TMP/pd" || fail "powerdown: the guest does not listen: $(cat "$TMP/pd")"
 finish powerdown
