@@ -47,6 +47,7 @@ struct net_backend;
 /* caps */
 #define NET_CAP_CSUM		(1u << 0)  /* carries partial checksums */
 #define NET_CAP_GSO		(1u << 1)  /* and GSO frames (TSO4/6, ECN, UFO) */
+#define NET_CAP_RX_BATCH	(1u << 2)  /* rx_flush ends each burst of rx_hdr */
 
 /* Offloads the guest accepts on the frames it receives (set_offloads):
  * the backend may then hand the device such frames. */
@@ -67,6 +68,9 @@ struct net_backend_client {
 	 * backends and multiqueue. */
 	bool (*rx_hdr)(void *opaque, unsigned qp, const void *hdr,
 		       const struct iovec *iov, unsigned cnt, size_t len);
+	/* NET_CAP_RX_BATCH: the burst of rx_hdr on pair qp is over (the
+	 * device publishes it and interrupts the guest once). */
+	void (*rx_flush)(void *opaque, unsigned qp);
 	void (*link)(void *opaque, bool up);
 	void *opaque;
 };

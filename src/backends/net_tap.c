@@ -129,6 +129,8 @@ static void pause_queue(struct tap_queue *q)
 static void on_readable(void *opaque, uint32_t events)
 {
 	struct tap_queue *q = opaque;
+	const struct net_backend_client *c = &q->t->be.client;
+	bool delivered = false;
 
 	/* A tun fd reports an error only once its device is gone; a paused
 	 * fd still does (epoll always reports errors). */
@@ -140,23 +142,25 @@ static void on_readable(void *opaque, uint32_t events)
 		ssize_t n = read(q->fd, q->buf, TAP_HDR_LEN + NET_MAX_FRAME);
 
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
 			if (errno == EBADFD || errno == EIO || errno == ENXIO)
 				queue_dead(q, errno);
-			else
+			else if (errno != EAGAIN && errno != EINTR)
 				pr_warn_ratelimited(&q->rl, "net tap:%s: read: "
 						    "%s", q->t->name,
 						    strerror(errno));
-			return;
+			break;
 		}
 		if ((size_t)n < TAP_HDR_LEN + 14)
 			continue;               /* runt: nothing to deliver */
+		delivered = true;
 		if (!deliver(q, (size_t)n))
 			pause_queue(q);
 	}
-	/* Budget spent: epoll is level-triggered, the rest comes on the next
+	/* One used-index update and interrupt for the burst. If the budget
+	 * was spent, epoll (level-triggered) brings the rest on the next
 	 * round, after the loop's other handlers. */
+	if (delivered && c->rx_flush)
+		c->rx_flush(c->opaque, q->index);
 }
 
 static void resume_call(void *opaque)
@@ -395,7 +399,8 @@ struct net_backend *net_tap_open(const struct net_backend_params *p,
 	int rc = 0;
 
 	t->be = (struct net_backend){ .ops = &tap_ops, .kind = "tap",
-				      .caps = NET_CAP_CSUM | NET_CAP_GSO,
+				      .caps = NET_CAP_CSUM | NET_CAP_GSO |
+					      NET_CAP_RX_BATCH,
 				      .link_up = true };
 	for (unsigned i = 0; i < NET_MAX_QUEUE_PAIRS; i++)
 		t->q[i].fd = -1;

@@ -214,6 +214,7 @@ struct virtio_net *virtio_net_new(const struct virtio_net_params *p,
 	unsigned nq = p->queues ? p->queues : 1;
 	struct net_backend_client c = { .rx = net_rx_frame,
 					.rx_hdr = net_rx_hdr,
+					.rx_flush = net_rx_flush,
 					.link = net_link, .opaque = n };
 
 	if (mtu < NET_MTU_MIN || mtu > NET_MTU_MAX ||

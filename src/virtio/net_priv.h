@@ -36,6 +36,7 @@ struct net_rx {
 	unsigned nr;
 	size_t bytes;
 	bool paused;                    /* told the backend to stop */
+	bool unflushed;                 /* used entries not yet published */
 	struct virtq_req reqs[NET_RX_MAX_BUFS];
 	struct iovec iov[NET_RX_MAX_BUFS][NET_RX_IOV];
 };
@@ -97,6 +98,7 @@ bool net_rx_frame(void *opaque, const struct iovec *iov, unsigned cnt,
 		  size_t len);
 bool net_rx_hdr(void *opaque, unsigned qp, const void *hdr,
 		const struct iovec *iov, unsigned cnt, size_t len);
+void net_rx_flush(void *opaque, unsigned qp);
 /* Whether a received frame's header fits the offloads negotiated. */
 bool net_rx_hdr_ok(const struct virtio_dev *d,
 		   const struct virtio_net_hdr *h, size_t len);

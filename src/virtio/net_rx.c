@@ -254,7 +254,8 @@ bool net_rx_hdr_ok(const struct virtio_dev *d,
 }
 
 static bool rx_common(struct net_pair *p, const struct virtio_net_hdr *h,
-		      const struct iovec *iov, unsigned cnt, size_t len)
+		      const struct iovec *iov, unsigned cnt, size_t len,
+		      bool batch)
 {
 	struct virtio_net *n = p->n;
 	struct virtio_dev *d = &n->vdev;
@@ -281,6 +282,15 @@ static bool rx_common(struct net_pair *p, const struct virtio_net_hdr *h,
 		p->st.rx_filtered++;
 		goto out;
 	}
+	/* Nothing waiting: straight into the guest's buffers, no copy to
+	 * the backlog unless they are missing. */
+	if (!p->rx.head && cnt == 1) {
+		int rc = deliver(p, h, iov[0].iov_base, len);
+
+		wrote = rc > 0;
+		if (rc)
+			goto out;
+	}
 	if (!backlog_room(&p->rx, len)) {
 		p->st.rx_backlog_drops++;
 		goto out;
@@ -290,7 +300,12 @@ static bool rx_common(struct net_pair *p, const struct virtio_net_hdr *h,
 	wrote = drain(p, NET_RX_BUDGET, &more);
 out:
 	ret = rx_flow(p, &resume);
-	if (wrote) {
+	/* A batching backend says when its burst ends (net_rx_flush): one
+	 * used-index update and at most one interrupt per burst. */
+	if (wrote && batch) {
+		p->rx.unflushed = true;
+	} else if (wrote || p->rx.unflushed) {
+		p->rx.unflushed = false;
 		virtq_flush(vq);
 		virtio_queue_interrupt(d, q);
 	}
@@ -308,7 +323,7 @@ bool net_rx_frame(void *opaque, const struct iovec *iov, unsigned cnt,
 		.gso_type = VIRTIO_NET_HDR_GSO_NONE };
 	struct virtio_net *n = opaque;
 
-	return rx_common(&n->pairs[0], &none, iov, cnt, len);
+	return rx_common(&n->pairs[0], &none, iov, cnt, len, false);
 }
 
 bool net_rx_hdr(void *opaque, unsigned qp, const void *hdr,
@@ -322,7 +337,22 @@ bool net_rx_hdr(void *opaque, unsigned qp, const void *hdr,
 		h.num_buffers = 0;
 	}
 	return rx_common(&n->pairs[qp < n->nr_pairs ? qp : 0], &h, iov, cnt,
-			 len);
+			 len, n->be->caps & NET_CAP_RX_BATCH);
+}
+
+void net_rx_flush(void *opaque, unsigned qp)
+{
+	struct virtio_net *n = opaque;
+	struct net_pair *p = &n->pairs[qp < n->nr_pairs ? qp : 0];
+	unsigned q = net_rxq(p->index);
+
+	virtio_queue_lock(&n->vdev, q);
+	if (p->rx.unflushed) {
+		p->rx.unflushed = false;
+		virtq_flush(virtio_dev_vq(&n->vdev, q));
+		virtio_queue_interrupt(&n->vdev, q);
+	}
+	virtio_queue_unlock(&n->vdev, q);
 }
 
 /* The guest posted buffers: what waits goes first. */
@@ -333,7 +363,8 @@ void net_rx_notify(struct virtio_dev *d, unsigned q)
 	struct virtq *vq = virtio_dev_vq(d, q);
 	bool more, resume = false;
 
-	if (drain(p, NET_RX_BUDGET, &more)) {
+	if (drain(p, NET_RX_BUDGET, &more) || p->rx.unflushed) {
+		p->rx.unflushed = false;
 		virtq_flush(vq);
 		virtio_queue_interrupt(d, q);
 	}
@@ -351,6 +382,7 @@ void net_rx_reset(struct net_pair *p)
 	while (rx->head)
 		backlog_pop(rx);
 	rx->paused = false;
+	rx->unflushed = false;
 }
 
 void net_filter_reset(struct net_filter *f)

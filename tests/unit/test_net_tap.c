@@ -152,7 +152,8 @@ static int tap_setup(void **state)
 	if (!f->be)
 		fail_msg("net_tap_open: %s", err);
 	net_backend_set_client(f->be, &c);
-	assert_int_equal(f->be->caps, NET_CAP_CSUM | NET_CAP_GSO);
+	assert_int_equal(f->be->caps, NET_CAP_CSUM | NET_CAP_GSO |
+			 NET_CAP_RX_BATCH);
 	f->ifindex = (int)if_nametoindex(TAP);
 	assert_true(f->ifindex > 0);
 	/* up, so that the packet socket can send on it */

@@ -301,6 +301,30 @@ static void test_rx_hdr_no_csum(void **state)
 	assert_int_equal(tv_used_idx(&f->vm, &f->rq), 1);
 }
 
+/* A batching backend (tap): a burst's frames are written at once but
+ * published, with one interrupt, when it says the burst is over. */
+static void test_rx_batch(void **state)
+{
+	struct nfix *f = *state;
+	uint8_t fr[100];
+	unsigned irqs;
+
+	net_open(f, CAPS | NET_CAP_RX_BATCH, 0);
+	post_many(f, 4);
+	make_frame(fr, sizeof(fr), test_mac, 1);
+	irqs = f->irqs.used;
+	assert_true(backend_rx_hdr(f, 0, NULL, fr, sizeof(fr)));
+	assert_true(backend_rx_hdr(f, 0, NULL, fr, sizeof(fr)));
+	assert_int_equal(tv_used_idx(&f->vm, &f->rq), 0);
+	assert_int_equal(f->irqs.used, irqs);
+	f->fb.be.client.rx_flush(f->fb.be.client.opaque, 0);
+	assert_int_equal(tv_used_idx(&f->vm, &f->rq), 2);
+	assert_int_equal(f->irqs.used, irqs + 1);
+	/* nothing more to publish: no interrupt */
+	f->fb.be.client.rx_flush(f->fb.be.client.opaque, 0);
+	assert_int_equal(f->irqs.used, irqs + 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, net_setup, net_teardown)
 
 int main(void)
@@ -316,6 +340,7 @@ int main(void)
 		T(test_rx_gso_64k),
 		T(test_rx_hdr_refused),
 		T(test_rx_hdr_no_csum),
+		T(test_rx_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
