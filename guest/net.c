@@ -15,15 +15,45 @@
 #define RXBUF_MIN_NOMRG (NET_HDR_LEN + ETH_MAX_FRAME)
 #define RXBUF_MIN_MRG   64
 
-static u8 *rx_buf(struct net *n, u32 i)
+/* Pair p's receive queue and buffers (pair 0's are n->rx, n->rxbuf). */
+static struct virtq *rxq(struct net *n, u32 p)
 {
-	return n->rxbuf + (u64)i * n->rxbuf_size;
+	return p ? &n->xrx[p - 1] : &n->rx;
 }
 
-static void rx_post(struct net *n, u16 i)
+static u8 *rx_buf(struct net *n, u32 p, u32 i)
 {
-	struct vbuf v = { (u64)rx_buf(n, i), n->rxbuf_size, true };
-	virtq_add(&n->rx, i, &v, 1, NULL);
+	return (p ? n->xrxbuf[p - 1] : n->rxbuf) + (u64)i * n->rxbuf_size;
+}
+
+static void rx_post(struct net *n, u32 p, u16 i)
+{
+	struct vbuf v = { (u64)rx_buf(n, p, i), n->rxbuf_size, true };
+	virtq_add(rxq(n, p), i, &v, 1, NULL);
+}
+
+/* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET on the control queue (queue 2 * max):
+ * 0, or -1 when the device does not acknowledge it. */
+static int pairs_set(struct net *n, u16 max, u16 pairs)
+{
+	static struct virtq ctrl;
+	u8 *cmd = heap_alloc(16, 16);
+	struct vbuf v[2] = { { (u64)cmd, 4, false }, { (u64)cmd + 8, 1, true } };
+	u32 id, len;
+	if (!cmd || virtio_queue_setup(&n->d, &ctrl, (u16)(2 * max), 8) < 0)
+		return -1;
+	cmd[0] = 4;              /* VIRTIO_NET_CTRL_MQ */
+	cmd[1] = 0;              /* VQ_PAIRS_SET */
+	memcpy(cmd + 2, &pairs, 2);
+	cmd[8] = 0xee;
+	virtq_add(&ctrl, 0, v, 2, NULL);
+	virtq_kick(&ctrl);
+	if (!virtq_wait(&ctrl, &id, &len, rdtsc() + ms_to_tsc(1000)) ||
+	    cmd[8] != 0) {
+		printf("net: VQ_PAIRS_SET %u: ack %u\n", pairs, cmd[8]);
+		return -1;
+	}
+	return 0;
 }
 
 static int wait_link(struct net *n)
@@ -44,6 +74,10 @@ static int wait_link(struct net *n)
 static int alloc_buffers(struct net *n)
 {
 	n->rxbuf = heap_alloc((u64)n->rx.size * n->rxbuf_size, 4096);
+	for (u32 p = 1; p < n->pairs; p++)
+		if (!(n->xrxbuf[p - 1] = heap_alloc((u64)n->rx.size *
+						     n->rxbuf_size, 4096)))
+			return -1;
 	n->txbuf = heap_alloc((u64)n->tx.size * TXBUF_SIZE, 4096);
 	n->tx_free = heap_alloc(sizeof(u16) * n->tx.size, 8);
 	n->tx_busy = heap_alloc(sizeof(bool) * n->tx.size, 8);
@@ -70,6 +104,17 @@ int net_open(struct net *n)
 		want |= VIRTIO_NET_F_MRG_RXBUF;
 	if (param_u64("csum", 0))
 		want |= VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM;
+	u64 pairs = param_u64("pairs", 1);
+	u64 txpair = param_u64("txpair", pairs ? pairs - 1 : 0);
+	if (!pairs || pairs > NET_MAX_PAIRS || txpair >= pairs) {
+		printf("net: pairs=%lu txpair=%lu: want 1..%u, txpair < pairs\n",
+		       pairs, txpair, NET_MAX_PAIRS);
+		exit(2);
+	}
+	n->pairs = (u16)pairs;
+	n->txpair = (u16)txpair;
+	if (pairs > 1)
+		want |= VIRTIO_NET_F_MQ | VIRTIO_NET_F_CTRL_VQ;
 	if (virtio_negotiate(&n->d, want) < 0)
 		return -1;
 	u64 f = n->d.features;
@@ -91,17 +136,43 @@ int net_open(struct net *n)
 		memcpy(n->mac, mine, 6);
 	}
 	n->mtu = f & VIRTIO_NET_F_MTU ? (u16)virtio_cfg_read(&n->d, 10, 2) : 1500;
-	if (virtio_queue_setup(&n->d, &n->rx, 0, VIRTQ_MAX_SIZE) < 0 ||
-	    virtio_queue_setup(&n->d, &n->tx, 1, VIRTQ_MAX_SIZE) < 0) {
+	u16 max = 1;
+	if (n->pairs > 1) {
+		if (!(f & VIRTIO_NET_F_MQ)) {
+			printf("net: pairs=%u but the device has no MQ\n", n->pairs);
+			return -1;
+		}
+		max = (u16)virtio_cfg_read(&n->d, 8, 2);
+		if (max < n->pairs) {
+			printf("net: pairs=%u: the device has %u\n", n->pairs, max);
+			return -1;
+		}
+	}
+	for (u32 p = 0; p < n->pairs; p++)
+		if (virtio_queue_setup(&n->d, rxq(n, p), (u16)(2 * p),
+				       VIRTQ_MAX_SIZE) < 0) {
+			printf("net: queue setup failed\n");
+			return -1;
+		}
+	if (virtio_queue_setup(&n->d, &n->tx, (u16)(2 * n->txpair + 1),
+			       VIRTQ_MAX_SIZE) < 0) {
 		printf("net: queue setup failed\n");
 		return -1;
 	}
 	if (alloc_buffers(n) < 0)
 		return -1;
-	for (u16 i = 0; i < n->rx.size; i++)
-		rx_post(n, i);
+	for (u32 p = 0; p < n->pairs; p++)
+		for (u16 i = 0; i < rxq(n, p)->size; i++)
+			rx_post(n, p, i);
 	virtio_driver_ok(&n->d);
-	virtq_kick(&n->rx);
+	for (u32 p = 0; p < n->pairs; p++)
+		virtq_kick(rxq(n, p));
+	if (n->pairs > 1) {
+		if (pairs_set(n, max, n->pairs) < 0)
+			return -1;
+		printf("net: pairs=%u of %u txpair=%u\n", n->pairs, max,
+		       n->txpair);
+	}
 	printf("net: mac=%02x:%02x:%02x:%02x:%02x:%02x mrg=%d mtu=%u rxq=%u "
 	       "txq=%u rxbuf=%u status=%d csum=%d\n", n->mac[0], n->mac[1],
 	       n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->mrg, n->mtu,
@@ -115,6 +186,9 @@ void net_close(struct net *n)
 	if (n->csum)
 		printf("net: csum offload: tx=%lu rx_completed=%lu\n",
 		       n->tx_csum_offload, n->rx_csum_done);
+	if (n->pairs > 1)
+		printf("net: rx per pair: %lu %lu %lu %lu\n", n->rx_pair[0],
+		       n->rx_pair[1], n->rx_pair[2], n->rx_pair[3]);
 	virtio_reset(&n->d);
 }
 
@@ -228,12 +302,12 @@ void net_flush(struct net *n)
 
 /* Next used RX entry, checked: the buffer index, or -1 (none by the
  * deadline, or a device bug, reported). */
-static int rx_next(struct net *n, u32 *len, u64 deadline)
+static int rx_next(struct net *n, u32 p, u32 *len, u64 deadline)
 {
 	u32 id;
-	if (!virtq_wait(&n->rx, &id, len, deadline))
+	if (!virtq_wait(rxq(n, p), &id, len, deadline))
 		return -1;
-	if (id >= n->rx.size) {
+	if (id >= rxq(n, p)->size) {
 		printf("net: device returned bad rx id %u\n", id);
 		exit(1);
 	}
@@ -247,11 +321,17 @@ static int rx_next(struct net *n, u32 *len, u64 deadline)
 
 int net_recv(struct net *n, u8 *out, u32 cap)
 {
-	u32 len;
-	int id = rx_next(n, &len, 0);
+	u32 len, p = 0;
+	int id = -1;
+	/* Every pair in use, each in turn first. */
+	for (u32 k = 0; k < n->pairs && id < 0; k++) {
+		p = (n->rx_frames + k) % n->pairs;
+		id = rx_next(n, p, &len, 0);
+	}
 	if (id < 0)
 		return 0;
-	u8 *b = rx_buf(n, (u32)id);
+	struct virtq *q = rxq(n, p);
+	u8 *b = rx_buf(n, p, (u32)id);
 	u16 nbufs = 1;
 	bool bad = len < NET_HDR_LEN;
 	u8 hdr[NET_HDR_LEN] = { 0 };
@@ -259,8 +339,8 @@ int net_recv(struct net *n, u8 *out, u32 cap)
 		memcpy(hdr, b, NET_HDR_LEN);
 	if (!bad && n->mrg) {
 		memcpy(&nbufs, b + 10, 2);
-		if (!nbufs || nbufs > n->rx.size) {
-			printf("net: num_buffers=%u (queue %u)\n", nbufs, n->rx.size);
+		if (!nbufs || nbufs > q->size) {
+			printf("net: num_buffers=%u (queue %u)\n", nbufs, q->size);
 			exit(1);
 		}
 	}
@@ -270,13 +350,13 @@ int net_recv(struct net *n, u8 *out, u32 cap)
 		if (k) {
 			/* The rest of a merged frame is published with its
 			 * first buffer; allow a moment anyway. */
-			id = rx_next(n, &len, rdtsc() + ms_to_tsc(1000));
+			id = rx_next(n, p, &len, rdtsc() + ms_to_tsc(1000));
 			if (id < 0) {
 				printf("net: merged frame: buffer %u of %u missing\n",
 				       k + 1, nbufs);
 				exit(1);
 			}
-			b = rx_buf(n, (u32)id);
+			b = rx_buf(n, p, (u32)id);
 			n->rx_merged++;
 		}
 		if (!bad && len >= skip) {
@@ -285,14 +365,14 @@ int net_recv(struct net *n, u8 *out, u32 cap)
 				memcpy(out + total, b + skip, part);
 			total += part;
 		}
-		rx_post(n, (u16)id);
+		rx_post(n, p, (u16)id);
 	}
 	/* Reposted buffers are announced a quarter of the ring at a time:
 	 * the device always knows of most of them, and a device that does
 	 * not suppress notifications costs one exit per 32 frames, not one
 	 * per frame. */
-	if (n->rx.unkicked >= n->rx.size / 4)
-		virtq_kick(&n->rx);
+	if (q->unkicked >= q->size / 4)
+		virtq_kick(q);
 	if (bad || total < ETH_HLEN) {
 		n->rx_bad++;
 		return -1;
@@ -306,5 +386,6 @@ int net_recv(struct net *n, u8 *out, u32 cap)
 		return -1;
 	}
 	n->rx_frames++;
+	n->rx_pair[p]++;
 	return (int)total;
 }

@@ -17,6 +17,9 @@
 #define VIRTIO_NET_F_MTU       (1ull << 3)
 #define VIRTIO_NET_F_MAC       (1ull << 5)
 #define VIRTIO_NET_F_MRG_RXBUF (1ull << 15)
+#define VIRTIO_NET_F_CTRL_VQ   (1ull << 17)
+#define VIRTIO_NET_F_MQ        (1ull << 22)
+#define NET_MAX_PAIRS 4
 #define VIRTIO_NET_F_STATUS    (1ull << 16)
 
 #define VIRTIO_NET_S_LINK_UP 1
@@ -46,6 +49,11 @@ struct net {
 	bool *tx_busy;
 	bool batch;             /* net_send does not kick; net_flush does */
 	bool csum;              /* csum=1: CSUM and GUEST_CSUM negotiated */
+	/* pairs=P (MQ): receive on pairs 0..P-1, transmit on txpair= */
+	u16 pairs, txpair;
+	struct virtq xrx[NET_MAX_PAIRS - 1];   /* RX of pairs 1.. */
+	u8 *xrxbuf[NET_MAX_PAIRS - 1];
+	u64 rx_pair[NET_MAX_PAIRS];
 	/* counters */
 	u64 rx_frames, tx_frames, rx_bad, rx_oversize, rx_merged;
 	u64 tx_csum_offload;    /* UDP frames sent with NEEDS_CSUM */
@@ -53,8 +61,10 @@ struct net {
 };
 
 /* Finds the device (transport= / mmio=), negotiates VERSION_1, MAC,
- * STATUS, MTU, (unless mrg=0) MRG_RXBUF and (with csum=1) CSUM and
- * GUEST_CSUM, posts rx.size RX buffers of
+ * STATUS, MTU, (unless mrg=0) MRG_RXBUF, (with csum=1) CSUM and
+ * GUEST_CSUM and (with pairs=P > 1) MQ and CTRL_VQ: then P pairs are
+ * enabled with VQ_PAIRS_SET, all P receive queues are served and frames
+ * leave on pair txpair= (default P-1); posts rx.size RX buffers of
  * rxbuf= bytes (default 2048; with MRG_RXBUF as small as 64), waits for
  * the link, prints the net: line. 0 or -1. */
 int net_open(struct net *n);

@@ -263,6 +263,11 @@ void virtio_net_free(struct virtio_net *n)
 {
 	if (!n)
 		return;
+	/* The pairs' threads first: one may be reading the backend (or
+	 * running a queue) right now. The VM's loop has stopped already. */
+	for (unsigned i = 0; i < n->nr_pairs; i++)
+		if (n->pairs[i].loop)
+			event_loop_stop(n->pairs[i].loop);
 	net_backend_close(n->be);
 	/* After the backend: its fds were on these loops. */
 	for (unsigned i = 0; i < n->nr_pairs; i++) {

@@ -4,9 +4,9 @@
 # host side and net-udp-echo against a UDP echo server in the namespace
 # (every echo checked byte for byte by the guest). The tap exists before
 # cvisor starts (attached); once more cvisor creates it itself, and it
-# must be gone when cvisor exits. Multiqueue: `queues 2` on both
-# transports (the guest's driver uses the first pair). Checksum offload
-# both ways with the guest's csum=1.
+# must be gone when cvisor exits. Multiqueue: `queues 2` and `4`, the
+# guest's driver on one pair and on all of them (pairs=). Checksum
+# offload both ways with the guest's csum=1.
 . "$(dirname "$0")/lib.sh"
 need_kvm; need_guest
 [ "$(id -u)" -eq 0 ] || skip "needs root (ip netns, a tap device)"
@@ -112,19 +112,31 @@ for t in pci mmio; do
 	expect_out '^net: csum offload: tx=200[0-9] rx_completed=[1-9]'
 done
 
-# Multiqueue: a thread per pair; the guest's driver uses the first pair,
-# so the other fds are detached from the tap (its flows all come there).
+# Multiqueue: a thread per pair. A driver without MQ uses the first pair
+# only, so the other fds are detached from the tap (its flows all come
+# there). One with pairs=P enables them (VQ_PAIRS_SET), serves every
+# receive queue and transmits on pair txpair= only: the tap sends a
+# flow's answers to the queue it came from (its automatic steering), so
+# they arrive on that pair, through that pair's thread.
 nsx ip link del $tap || fail "ip link del $tap"
 make_tap multi_queue
-for dev in "vdev virtio-net queues 2 hostdev tap:$tap" \
-	   "vdev virtio-net loc 0xd0000000 intr ioapic:10 queues 4 hostdev tap:$tap"; do
-	sel="transport=pci"
-	case $dev in *loc*) sel="transport=mmio mmio=0xd0000000" ;; esac
-	# shellcheck disable=SC2086
-	net_run "net-udp-echo port=$port count=2000 $addr $sel" $dev
-	expect_status 0
-	expect_out "^RESULT net-udp-echo sent=2000 $echo_re"
-done
+mq_pci=(vdev virtio-net queues 2 hostdev tap:$tap)
+mq_mmio=(vdev virtio-net loc 0xd0000000 intr ioapic:10 queues 4 hostdev tap:$tap)
+net_run "net-udp-echo port=$port count=2000 $addr transport=pci" "${mq_pci[@]}"
+expect_status 0
+expect_out "^RESULT net-udp-echo sent=2000 $echo_re"
+net_run "net-udp-echo port=$port count=2000 pairs=2 $addr transport=pci" \
+	"${mq_pci[@]}"
+expect_status 0
+expect_out '^net: pairs=2 of 2 txpair=1$'
+expect_out "^RESULT net-udp-echo sent=2000 $echo_re"
+expect_out '^net: rx per pair: [0-9]+ (19[0-9][0-9]|2[0-9]{3}) 0 0$'
+net_run "net-udp-echo port=$port count=2000 pairs=4 txpair=2 $addr transport=mmio mmio=0xd0000000" \
+	"${mq_mmio[@]}"
+expect_status 0
+expect_out '^net: pairs=4 of 4 txpair=2$'
+expect_out "^RESULT net-udp-echo sent=2000 $echo_re"
+expect_out '^net: rx per pair: [0-9]+ [0-9]+ (19[0-9][0-9]|2[0-9]{3}) [0-9]+$'
 nsx ip link del $tap || fail "ip link del $tap"
 make_tap
 
