@@ -267,9 +267,11 @@ int vm_powerdown(struct vm *vm, bool *listening)
 
 const char *vm_state_name(const struct vm *vm)
 {
+	enum vm_run_state st = vm->run_state;
+
 	if (vm->stop != VM_RUNNING)
 		return "stopping";
-	switch (vm->run_state) {
+	switch (st) {
 	case VM_STATE_PAUSING:
 		return "pausing";
 	case VM_STATE_PAUSED:
