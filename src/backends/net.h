@@ -95,6 +95,11 @@ struct net_backend_params {
 	/* Multiqueue: pair i's I/O runs on loops[i] (NULL: the loop given
 	 * to net_backend_open). */
 	struct event_loop *loops[NET_MAX_QUEUE_PAIRS];
+	/* What outlives a guest reset (core/persist.h: a tap's fds, so
+	 * that a tap cvisor created keeps its host-side set-up), kept for
+	 * persist_owner (the vdev); NULL: the backend owns everything. */
+	struct persist *persist;
+	const void *persist_owner;
 };
 
 struct net_backend_ops {

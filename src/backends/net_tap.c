@@ -15,8 +15,9 @@
  * out of epoll until rx_resume. TX: one writev of header and chain per
  * frame.
  *
- * Failures (the tap deleted under us: EBADFD; EIO) drop frames with a
- * rate-limited warning and show the guest its link down.
+ * Failures drop frames with a rate-limited warning; the tap deleted under
+ * us (EBADFD) also shows the guest its link down. A host side that is
+ * down (EIO on write) only costs the frames sent meanwhile.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@
 
 #include "backends/net.h"
 #include "core/log.h"
+#include "core/persist.h"
 #include "core/util.h"
 #include "event/loop.h"
 
@@ -52,9 +54,19 @@ struct tap_queue {
 	struct iovec tx[TAP_TX_IOV];
 };
 
+/* The fds kept across guest resets (PERSIST_NET): a tap cvisor created
+ * would vanish with them, and its host side's addresses with it; a
+ * jailed cvisor could not open it again. */
+struct tap_kept {
+	int fd[NET_MAX_QUEUE_PAIRS];
+	unsigned nr;
+};
+
 struct net_tap {
 	struct net_backend be;
 	char name[IFNAMSIZ];
+	struct tap_kept *kept;          /* owns the fds, or NULL */
+	bool reused;                    /* kept from before a guest reset */
 	unsigned nr_q;
 	unsigned offloads;              /* wanted (atomic), NET_OFF_* */
 	unsigned applied;               /* in the kernel (queue 0's loop) */
@@ -142,7 +154,7 @@ static void on_readable(void *opaque, uint32_t events)
 		ssize_t n = read(q->fd, q->buf, TAP_HDR_LEN + NET_MAX_FRAME);
 
 		if (n < 0) {
-			if (errno == EBADFD || errno == EIO || errno == ENXIO)
+			if (errno == EBADFD || errno == ENXIO)
 				queue_dead(q, errno);
 			else if (errno != EAGAIN && errno != EINTR)
 				pr_warn_ratelimited(&q->rl, "net tap:%s: read: "
@@ -208,7 +220,9 @@ static int tap_send_qp(struct net_backend *be, unsigned qp, const void *hdr,
 	if (n >= 0)
 		return 0;
 	n = -errno;
-	if (n == -EBADFD || n == -EIO || n == -ENXIO) {
+	/* EIO is the host side being down (ip link set down): frames are
+	 * dropped until it is up again. EBADFD: the tap is gone. */
+	if (n == -EBADFD || n == -ENXIO) {
 		if (__atomic_exchange_n(&t->be.link_up, false,
 					__ATOMIC_ACQ_REL)) {
 			pr_warn("net tap:%s: %s; frames are dropped", t->name,
@@ -291,7 +305,8 @@ static void queues_call(void *opaque)
 		if (on == (i < t->attached))
 			continue;
 		ifr.ifr_flags = on ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
-		if (ioctl(t->q[i].fd, TUNSETQUEUE, &ifr) < 0)
+		/* EINVAL: it was in that state already (a kept fd) */
+		if (ioctl(t->q[i].fd, TUNSETQUEUE, &ifr) < 0 && errno != EINVAL)
 			pr_warn_ratelimited(&t->q[0].rl, "net tap:%s: queue %u: "
 					    "TUNSETQUEUE: %s", t->name, i,
 					    strerror(errno));
@@ -320,7 +335,7 @@ static void tap_free(struct net_backend *be)
 
 		if (q->added)
 			event_loop_del(q->loop, q->fd);
-		if (q->fd >= 0)
+		if (q->fd >= 0 && !t->kept)
 			close(q->fd);
 		free(q->buf);
 	}
@@ -375,16 +390,52 @@ static int open_queue(struct net_tap *t, unsigned i, bool multi, char *err,
 			 e == EBUSY ? " (in use by another process)" : "");
 		return -e;
 	}
-	if (ioctl(q->fd, TUNSETVNETHDRSZ, &hdr_len) < 0 ||
-	    (i == 0 && ioctl(q->fd, TUNSETOFFLOAD, 0) < 0)) {
+	if (ioctl(q->fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
 		snprintf(err, errlen, "tap:%s: vnet header: %s", t->name,
 			 strerror(errno));
 		return -errno;
 	}
-	q->t = t;
-	q->index = i;
-	q->rl = (struct ratelimit)RATELIMIT_INIT(10, 5);
-	q->buf = xcalloc(1, TAP_HDR_LEN + NET_MAX_FRAME);
+	return 0;
+}
+
+static void free_kept(void *obj)
+{
+	struct tap_kept *k = obj;
+
+	for (unsigned i = 0; i < k->nr; i++)
+		close(k->fd[i]);
+	free(k);
+}
+
+/* Open the fds, or take those kept from before a guest reset. */
+static int open_fds(struct net_tap *t, const struct net_backend_params *p,
+		    unsigned nq, char *err, size_t errlen)
+{
+	struct tap_kept *k = p->persist ? persist_get(p->persist,
+						      p->persist_owner,
+						      PERSIST_NET) : NULL;
+	int rc = 0;
+
+	if (k && k->nr == nq) {
+		for (unsigned i = 0; i < nq; i++)
+			t->q[i].fd = k->fd[i];
+		t->kept = k;
+		t->reused = true;
+		return 0;
+	}
+	for (unsigned i = 0; i < nq && !rc; i++)
+		rc = open_queue(t, i, nq > 1, err, errlen);
+	if (rc || !p->persist)
+		return rc;
+	k = xcalloc(1, sizeof(*k));
+	for (unsigned i = 0; i < nq; i++)
+		k->fd[i] = t->q[i].fd;
+	k->nr = nq;
+	if (persist_put(p->persist, p->persist_owner, PERSIST_NET, k,
+			free_kept))
+		free(k);        /* not kept: closed with the backend */
+	else
+		t->kept = k;
 	return 0;
 }
 
@@ -416,12 +467,21 @@ struct net_backend *net_tap_open(const struct net_backend_params *p,
 	t->want_q = 1;          /* a driver starts on its first pair */
 	existed = if_nametoindex(name) != 0;
 	t->nr_q = nq;
+	rc = open_fds(t, p, nq, err, errlen);
+	/* No receive offloads until a driver accepts some (a kept fd has
+	 * the last guest's). */
+	if (!rc && ioctl(t->q[0].fd, TUNSETOFFLOAD, 0) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "tap:%s: TUNSETOFFLOAD: %s", name,
+			 strerror(errno));
+	}
 	for (unsigned i = 0; i < nq && !rc; i++) {
 		struct tap_queue *q = &t->q[i];
 
-		rc = open_queue(t, i, nq > 1, err, errlen);
-		if (rc)
-			break;
+		q->t = t;
+		q->index = i;
+		q->rl = (struct ratelimit)RATELIMIT_INIT(10, 5);
+		q->buf = xcalloc(1, TAP_HDR_LEN + NET_MAX_FRAME);
 		q->loop = p->loops[i] ? p->loops[i] : loop;
 		rc = event_loop_add(q->loop, q->fd, EPOLLIN, on_readable, q);
 		q->added = !rc;
@@ -434,8 +494,11 @@ struct net_backend *net_tap_open(const struct net_backend_params *p,
 		errno = -rc;
 		return NULL;
 	}
+	/* A kept fd's queue may be detached already: then TUNSETQUEUE
+	 * fails with EINVAL, and what matters holds (queue 0 attached). */
 	queues_call(t);
 	pr_info("net tap:%s: %s, %u queue%s, vnet header", name,
+		t->reused ? "kept across the guest reset" :
 		existed ? "attached" : "created (removed at exit)", nq,
 		nq > 1 ? "s" : "");
 	return &t->be;

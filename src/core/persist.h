@@ -14,6 +14,7 @@ enum persist_kind {
 	PERSIST_KVM_FD,
 	PERSIST_BLOCK,
 	PERSIST_FILE,
+	PERSIST_NET,            /* a tap's fds (backends/net_tap.c) */
 };
 
 struct persist;

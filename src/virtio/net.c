@@ -480,6 +480,8 @@ static int net_create(const struct vdev_config *vc, const struct dev_env *env,
 		return rc;
 	}
 	memcpy(bp.loops, np.loops, sizeof(bp.loops));
+	bp.persist = env->persist;
+	bp.persist_owner = vc;
 	be = net_backend_open(&bp, env->loop, err, sizeof(err));
 	if (!be) {
 		rc = errno ? -errno : -EIO;

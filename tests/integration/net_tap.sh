@@ -6,7 +6,8 @@
 # cvisor starts (attached); once more cvisor creates it itself, and it
 # must be gone when cvisor exits. Multiqueue: `queues 2` and `4`, the
 # guest's driver on one pair and on all of them (pairs=). Checksum
-# offload both ways with the guest's csum=1.
+# offload both ways with the guest's csum=1. A guest reset (fake KVM)
+# keeps the tap cvisor created.
 . "$(dirname "$0")/lib.sh"
 need_kvm; need_guest
 [ "$(id -u)" -eq 0 ] || skip "needs root (ip netns, a tap device)"
@@ -157,6 +158,24 @@ wait $conf_pid || fail "could not configure the tap cvisor created"
 expect_status 0
 expect_out '^RESULT net-ping dst=10\.77\.0\.1 sent=5 replies=5 bad=0 '
 nsx ip link show $tap >/dev/null 2>&1 && fail "$tap outlived cvisor"
+
+# A guest reset keeps the tap cvisor created (its fds are kept for the
+# rebuilt device): against the fake KVM, a reset and then the exit; the
+# tap is made once, taken over after the reset, and gone at the exit.
+if [ -f "$FAKEKVM" ]; then
+	# shellcheck disable=SC2046
+	FAKEKVM_SCRIPT="reset;out 0xf4 1 7" FAKEKVM_LOG=$TMP/log \
+	LD_PRELOAD=$FAKEKVM ASAN_OPTIONS=verify_asan_link_order=0 \
+		timeout 30 ip netns exec "$ns" "$CVISOR" -v $(base_args) \
+		vdev virtio-net hostdev tap:cvtap1 </dev/null >"$TMP/out" 2>"$TMP/err"
+	STATUS=$?
+	expect_status 7
+	[ "$(grep -c '^create vm$' "$TMP/log")" -eq 2 ] || fail "no reset: $(cat "$TMP/log")"
+	[ "$(grep -c 'tap:cvtap1: created' "$TMP/err")" -eq 1 ] &&
+	[ "$(grep -c 'tap:cvtap1: kept across the guest reset' "$TMP/err")" -eq 1 ] ||
+		fail "the tap was not kept across the reset: $(grep tap: "$TMP/err")"
+	nsx ip link show cvtap1 >/dev/null 2>&1 && fail "cvtap1 outlived cvisor"
+fi
 
 # A name that is not an interface name: refused by check, with its place.
 # shellcheck disable=SC2046
