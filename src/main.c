@@ -23,6 +23,7 @@
 #include "backends/chardev.h"
 #include "config/config.h"
 #include "config/help.h"
+#include "config/host_check.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "core/persist.h"
@@ -329,10 +330,30 @@ static int parse_options(struct cli *c, int argc, char **argv, int *i)
 	return CLI_CONTINUE;
 }
 
-/* --dump-acpi DIR: DIR is created when missing. */
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+	char buf[4096];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0777) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
+}
+
+/* --dump-acpi DIR: DIR (and its parents) created when missing. */
 static int dump_acpi(const struct vm_config *cfg, const char *dir)
 {
-	if ((mkdir(dir, 0777) && errno != EEXIST) || acpi_dump(cfg, dir)) {
+	if (make_dirs(dir) || acpi_dump(cfg, dir)) {
 		fprintf(stderr, "cvisor: cannot write the ACPI tables to %s: "
 			"%s\n", dir, strerror(errno));
 		return CV_EXIT_USAGE;
@@ -390,6 +411,13 @@ static int run_config(struct cli *c, int argc, char **argv)
 	}
 	if (c->acpi_dir) {
 		status = dump_acpi(&cfg, c->acpi_dir);
+	} else if (config_check_host(&cfg, c->check ? HOST_CHECK_DEVICES |
+				     HOST_CHECK_BOOT : log_enabled(LOG_INFO) ?
+				     HOST_CHECK_BOOT : 0, &err)) {
+		/* check: all the run would refuse; a run: what it would
+		 * refuse only later (runmask), and -v's boot summary */
+		cfg_error_print(&err);
+		status = CV_EXIT_CONFIG;
 	} else if (c->check) {
 		status = CV_EXIT_OK;
 	} else if (jail_prepare(&jail)) {

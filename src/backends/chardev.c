@@ -7,11 +7,13 @@
  * the whole flow control: a guest that does not read its UART stops the
  * host side from reading, and nothing typed or piped in is lost.
  *
- * On stdin, Ctrl-A is an escape: Ctrl-A x asks to quit, Ctrl-A Ctrl-A
- * sends one Ctrl-A, Ctrl-A and anything else sends both bytes.
+ * On stdin, Ctrl-A is an escape: Ctrl-A x asks to quit, Ctrl-A h lists
+ * the keys, Ctrl-A s prints the statistics, Ctrl-A Ctrl-A sends one
+ * Ctrl-A, Ctrl-A and anything else sends both bytes.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -147,6 +149,42 @@ void chardev_rx_ready(struct chardev *c)
 		event_loop_call(c->loop, resume_cb, c);
 }
 
+static void (*_Atomic stats_hook)(void *opaque);
+static void *_Atomic stats_opaque;
+
+void chardev_set_stats_hook(void (*fn)(void *opaque), void *opaque)
+{
+	atomic_store(&stats_opaque, opaque);
+	atomic_store(&stats_hook, fn);
+}
+
+/* The terminal is raw: what we say starts on a line of its own. One
+ * write each, so a line is never split by other threads' output. */
+static void say(const char *s)
+{
+	if (write(2, s, strlen(s)) < 0)
+		return;
+}
+
+static void escape_help(void)
+{
+	say("\ncvisor: Ctrl-A x  quit (exit status 3)\n"
+	    "cvisor: Ctrl-A s  statistics\n"
+	    "cvisor: Ctrl-A h  these keys\n"
+	    "cvisor: Ctrl-A Ctrl-A  send Ctrl-A to the guest\n");
+}
+
+static void escape_stats(void)
+{
+	void (*fn)(void *) = atomic_load(&stats_hook);
+
+	say("\n");
+	if (fn)
+		fn(atomic_load(&stats_opaque));
+	else
+		say("cvisor: no statistics in this build\n");
+}
+
 /* Ctrl-A handling; out has room for n + 1 bytes (a Ctrl-A held over from
  * the previous read comes out together with the byte after it). */
 static size_t filter_escape(struct chardev *c, const uint8_t *in, size_t n,
@@ -166,8 +204,16 @@ static size_t filter_escape(struct chardev *c, const uint8_t *in, size_t n,
 		}
 		c->esc = false;
 		if (b == 'x') {
+			say("\ncvisor: terminated\n");
 			if (c->quit)
 				c->quit(c->quit_opaque);
+			continue;
+		}
+		if (b == 'h' || b == 's') {
+			if (b == 'h')
+				escape_help();
+			else
+				escape_stats();
 			continue;
 		}
 		out[k++] = CTRL_A;

@@ -38,6 +38,10 @@ void chardev_close(struct chardev *c);
 
 void chardev_set_rx(struct chardev *c, chardev_rx_fn fn, void *opaque);
 void chardev_set_quit(struct chardev *c, chardev_quit_fn fn, void *opaque);
+/* What Ctrl-A s prints on stderr (the VM's status and statistics), for
+ * every console; set by whoever has them (main's run loop), cleared with
+ * NULL. Called on the event loop thread. */
+void chardev_set_stats_hook(void (*fn)(void *opaque), void *opaque);
 /* The device has room again: resume input (any thread). */
 void chardev_rx_ready(struct chardev *c);
 /* Queue all of buf for output, never blocking (any thread, also under a

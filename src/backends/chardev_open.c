@@ -84,6 +84,13 @@ int chardev_attach_stdin(struct chardev *c, bool explicit)
 	bool expected = false;
 	int fd, err;
 
+	/* A terminal we are in the background of stops us (SIGTTIN) at the
+	 * first read: no console input then, rather than a stopped VM. */
+	if (isatty(0) && !chardev_term_foreground(0)) {
+		pr_warn("chardev: stdin is a terminal and cvisor is not its "
+			"foreground job: no console input");
+		return 0;
+	}
 	if (!atomic_compare_exchange_strong(&stdin_claimed, &expected, true)) {
 		if (!explicit)
 			return 0;
@@ -153,7 +160,8 @@ static int attach_stdio(struct chardev *c, const struct cfg_hostdev *hd)
 	if (hd->dir != HOSTDEV_IN)
 		err = attach_stdout(c);
 	if (!err && hd->dir == HOSTDEV_OUT)
-		c->want_stdin = isatty(0);     /* interactive `>-` console */
+		/* interactive `>-` console, when we are the foreground job */
+		c->want_stdin = isatty(0) && chardev_term_foreground(0);
 	if (!err && hd->dir != HOSTDEV_OUT)
 		err = chardev_attach_stdin(c, true);
 	return err;
@@ -184,7 +192,9 @@ static int attach_pty(struct chardev *c, const struct cfg_hostdev *hd)
 		return -EINVAL;
 	}
 	c->pty_slave = s;
-	fprintf(stderr, "cvisor: %s: %s\n", hd_where(hd), name);
+	/* Said whatever the log level: the user needs it to connect. */
+	fprintf(stderr, "cvisor: %s: console on %s\n",
+		hd->owner ? hd->owner : hd_where(hd), name);
 	return 0;
 fail:
 	pr_err("chardev: pty: %s", strerror(errno));

@@ -74,6 +74,9 @@ void chardev_detach(struct chardev *c);
 /* Put the terminal on fd in raw mode, remembering its settings so that
  * chardev_restore_terminals() (and an atexit handler) can put them back. */
 int chardev_term_raw(int fd, bool keep_opost);
+/* fd is the terminal of our process group's foreground job: only then may
+ * it be read (SIGTTIN) or switched to raw (SIGTTOU). */
+bool chardev_term_foreground(int fd);
 /* Restore one terminal now and forget it (chardev close). */
 void chardev_term_restore(int fd);
 

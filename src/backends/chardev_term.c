@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <unistd.h>
 
 #include "backends/chardev.h"
 #include "backends/chardev_priv.h"
@@ -62,11 +63,24 @@ static void make_raw(struct termios *t, bool keep_opost)
 	t->c_cc[VTIME] = 0;
 }
 
+bool chardev_term_foreground(int fd)
+{
+	pid_t fg = tcgetpgrp(fd);
+
+	return fg >= 0 && fg == getpgrp();
+}
+
 int chardev_term_raw(int fd, bool keep_opost)
 {
 	struct termios saved, raw;
 	int slot = -1;
 
+	/* A background process (`timeout cvisor ...`, `cvisor ... &`) that
+	 * changes its terminal is stopped by SIGTTOU until someone brings it
+	 * to the foreground, which for `timeout` is never: the terminal
+	 * belongs to the foreground job, leave it as it is. */
+	if (!chardev_term_foreground(fd))
+		return -ENOTTY;
 	if (tcgetattr(fd, &saved) < 0)
 		return -errno;
 	pthread_once(&atexit_once, register_atexit);

@@ -119,10 +119,20 @@ int parse_intr_list(struct parser *p, const struct token *arg,
 		    bool allow_bare, struct cfg_intr *out, unsigned *nr,
 		    unsigned max);
 int check_name(struct parser *p, const struct token *t, char *dst);
+/* A top-level statement keyword (vdev, ram, ...). */
+bool is_statement(const char *word);
+/* "Did you mean": the option words of a vdev's type (common and its own),
+ * at most max of them into words; returns how many. */
+#define CFG_SUGGEST_MAX_DEVOPTS 32
+size_t vdev_option_words(const struct vdev_config *vc, const char **words,
+			 size_t max);
 
 /* ---- validation (second pass) ---- */
 int validate_config(struct vm_config *cfg, const struct cfg_pos *start,
 		    struct cfg_error *err);
 int check_conflicts(struct vm_config *cfg, struct cfg_error *err);
+/* `ram SIZE` regions placed, split around the device window below 4 GiB
+ * (ram_split.c); needs on_pci resolved. */
+int place_implicit_ram(struct vm_config *cfg, struct cfg_error *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/cfg_internal.h"
+#include "devices/registry.h"
 #include "core/util.h"
 
 int cfg_err(struct cfg_error *err, const struct cfg_pos *pos,
@@ -28,6 +29,10 @@ const char *pos_str(const struct cfg_pos *pos, char *buf, size_t size)
 
 void cfg_error_print(const struct cfg_error *err)
 {
+	if (!err->file[0]) {      /* about the VM, not one place */
+		fprintf(stderr, "cvisor: error: %s\n", err->msg);
+		return;
+	}
 	fprintf(stderr, "%s:%u:%u: %s\n", err->file, err->pos.line,
 		err->pos.col, err->msg);
 }
@@ -76,6 +81,29 @@ static int config_fail(struct vm_config *cfg, struct cfg_error *err)
 	return -1;
 }
 
+/* Each hostdev learns whose it is: "vdev NAME", or "vdev TYPE" (with its
+ * index when there are several), for the backends' messages. */
+static void label_hostdevs(struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_vdevs; i++) {
+		struct vdev_config *vc = &cfg->vdevs[i];
+		const char *label;
+
+		if (!vc->nr_hostdevs)
+			continue;
+		if (vc->name[0])
+			label = arena_printf(cfg->arena, "vdev %s", vc->name);
+		else if (vc->index)
+			label = arena_printf(cfg->arena, "vdev %s#%u",
+					     vc->type->name, vc->index);
+		else
+			label = arena_printf(cfg->arena, "vdev %s",
+					     vc->type->name);
+		for (unsigned h = 0; h < vc->nr_hostdevs; h++)
+			vc->hostdevs[h].owner = label;
+	}
+}
+
 static int config_finish(struct vm_config *cfg, struct lexer *lx,
 			 struct cfg_error *err)
 {
@@ -89,6 +117,8 @@ static int config_finish(struct vm_config *cfg, struct lexer *lx,
 	ret = parse_config(&p);
 	if (!ret)
 		ret = validate_config(cfg, &p.start, err);
+	if (!ret)
+		label_hostdevs(cfg);
 	lexer_release(lx);
 	if (ret)
 		return config_fail(cfg, err);

@@ -57,6 +57,8 @@ enum hostdev_dir { HOSTDEV_BOTH, HOSTDEV_IN, HOSTDEV_OUT };
 
 struct cfg_hostdev {
 	enum hostdev_dir dir;  /* `<path` in, `>path` out, `path` both */
+	const char *owner;     /* "vdev NAME" (or TYPE) it belongs to, for
+				  messages such as a pty's name */
 	char *path;            /* "-" is stdio; "pty" allocates a pty;
 				  ">\"|cmd\"" pipes are stored with is_pipe */
 	bool is_pipe;
@@ -103,6 +105,7 @@ struct pass_config {
 
 struct ram_config {
 	uint64_t start, size;
+	bool implicit;         /* `ram SIZE`: placed after what precedes it */
 	struct cfg_pos pos;
 };
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 
 #include "config/cfg_internal.h"
+#include "config/help.h"
 #include "core/util.h"
 #include "devices/registry.h"
 
@@ -147,7 +148,10 @@ static int st_ram(struct parser *p, const struct token *kw)
 	if (size > CFG_RAM_LIMIT || total + size > CFG_RAM_LIMIT)
 		return cfg_err(p->err, &a->pos, "total ram exceeds the limit "
 			       "of 1 TiB");
-	cfg->ram[cfg->nr_ram++] = (struct ram_config){ start, size, a->pos };
+	cfg->ram[cfg->nr_ram++] = (struct ram_config){
+		.start = start, .size = size, .pos = a->pos,
+		.implicit = !strchr(a->text, ','),
+	};
 	return 0;
 }
 
@@ -401,23 +405,65 @@ static const struct {
 	{ "cluster", IN_CPU, "cpu" }, { "partition", IN_CPU, "cpu" },
 };
 
+bool is_statement(const char *word)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(top_stmts); i++)
+		if (!strcmp(top_stmts[i].name, word))
+			return true;
+	return false;
+}
+
+/* The words valid where t is: the context's options, then statements. */
+static const char *did_you_mean(struct parser *p, const struct token *t)
+{
+	const char *words[ARRAY_SIZE(top_stmts) + ARRAY_SIZE(ctx_opts) +
+			  CFG_SUGGEST_MAX_DEVOPTS];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(ctx_opts); i++)
+		if (ctx_opts[i].ctxs & (1u << p->ctx))
+			words[n++] = ctx_opts[i].name;
+	if (p->ctx == CTX_VDEV)
+		n += vdev_option_words(p->vdev, words + n,
+				       CFG_SUGGEST_MAX_DEVOPTS);
+	for (unsigned i = 0; i < ARRAY_SIZE(top_stmts); i++)
+		if (top_stmts[i].fn != st_unsupported)
+			words[n++] = top_stmts[i].name;
+	return suggest_word(t->text, words, n);
+}
+
 static int unknown_option(struct parser *p, const struct token *t)
 {
+	const char *s = did_you_mean(p, t);
+	char hint[CFG_NAME_MAX + 40] = "";
+
+	/* `cvisor check examples/hello.qvmconf`: a file, without its `@`. */
+	if (p->ctx == CTX_TOP && strchr(t->text, '.') &&
+	    !access(t->text, R_OK))
+		return cfg_err(p->err, &t->pos, "unknown option '%s'; to "
+			       "include the file, write '@%s'", t->text,
+			       t->text);
+	if (s)
+		snprintf(hint, sizeof(hint), "; did you mean '%s'?", s);
 	switch (p->ctx) {
 	case CTX_VDEV:
-		return cfg_err(p->err, &t->pos, "unknown option '%s' for vdev %s",
-			       t->text, p->vdev->type->name);
+		if (!s)
+			snprintf(hint, sizeof(hint), " (see cvisor help vdev "
+				 "%s)", p->vdev->type->name);
+		return cfg_err(p->err, &t->pos, "unknown option '%s' for vdev "
+			       "%s%s", t->text, p->vdev->type->name, hint);
 	case CTX_CPU:
-		return cfg_err(p->err, &t->pos, "unknown option '%s' for cpu; "
-			       "expected sched or runmask", t->text);
+		return cfg_err(p->err, &t->pos, "unknown option '%s' for cpu%s",
+			       t->text, s ? hint : "; expected sched or runmask");
 	case CTX_RESERVE:
 		return cfg_err(p->err, &t->pos, "unknown option '%s' for "
-			       "reserve; expected loc or intr", t->text);
+			       "reserve%s", t->text,
+			       s ? hint : "; expected loc or intr");
 	default:
-		return cfg_err(p->err, &t->pos, "unknown option '%s'; expected "
-			       "one of system, ram, rom, reserve, cpu, load, "
-			       "cmdline, vdev, pass, reboot, triplefault",
-			       t->text);
+		return cfg_err(p->err, &t->pos, "unknown option '%s'%s", t->text,
+			       s ? hint : "; expected one of system, ram, rom, "
+			       "reserve, cpu, load, cmdline, vdev, pass, reboot, "
+			       "triplefault");
 	}
 }
 

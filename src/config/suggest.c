@@ -45,7 +45,7 @@ const char *suggest_word(const char *s, const char *const *words, size_t n)
 		if (!words[i])
 			continue;
 		dist = distance(s, words[i]);
-		if (dist <= limit && dist < best_d) {
+		if (dist && dist <= limit && dist < best_d) {
 			best_d = dist;
 			best = words[i];
 		}

@@ -314,6 +314,9 @@ int validate_config(struct vm_config *cfg, const struct cfg_pos *start,
 	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
 		if (resolve_vdev(cfg, &cfg->vdevs[i], err))
 			return -1;
+	/* Once PCI is known: `ram SIZE` split around the device window. */
+	if (place_implicit_ram(cfg, err))
+		return -1;
 	if (check_reserved_intrs(cfg, err) || check_conflicts(cfg, err))
 		return -1;
 	for (unsigned i = 0; i < cfg->nr_loads; i++)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config/cfg_internal.h"
+#include "config/help.h"
 #include "core/util.h"
 #include "devices/registry.h"
 
@@ -15,6 +16,23 @@ static unsigned type_count(const struct vm_config *cfg,
 	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
 		n += cfg->vdevs[i].type == type;
 	return n;
+}
+
+static int unknown_type(struct parser *p, const struct token *a)
+{
+	const char *names[64];
+	const char *s;
+	size_t n = 0;
+
+	for (const struct vdev_type *const *t = vdev_types;
+	     *t && n < ARRAY_SIZE(names); t++)
+		names[n++] = (*t)->name;
+	s = suggest_word(a->text, names, n);
+	if (s)
+		return cfg_err(p->err, &a->pos, "unknown vdev type '%s'; did "
+			       "you mean '%s'?", a->text, s);
+	return cfg_err(p->err, &a->pos, "unknown vdev type '%s' (cvisor "
+		       "--help lists them)", a->text);
 }
 
 int parse_vdev_start(struct parser *p, const struct token *kw)
@@ -29,7 +47,7 @@ int parse_vdev_start(struct parser *p, const struct token *kw)
 		return -1;
 	type = vdev_type_find(a->text);
 	if (!type)
-		return cfg_err(p->err, &a->pos, "unknown vdev type '%s'", a->text);
+		return unknown_type(p, a);
 	if (!type->supported)
 		return cfg_err(p->err, &a->pos, "vdev type '%s' is not supported "
 			       "yet", type->name);
@@ -130,14 +148,21 @@ static bool hostdev_keeps_path(const char *path)
  * line the quotes arrive verbatim). */
 static int vdev_hostdev(struct parser *p, const struct token *t)
 {
-	const struct token *a = next_arg(p, t, "a host device");
+	const struct token *a = p->i < p->nr_toks ? &p->toks[p->i] : NULL;
 	struct vdev_config *vc = p->vdev;
 	struct cfg_hostdev *hd;
 	const char *s;
 	size_t len;
 
-	if (!a)
-		return -1;
+	/* A shell eats an unquoted `>-` or `<file` on the command line: the
+	 * hostdev is then missing, or the next statement follows it. */
+	if (!a || (!a->quoted && is_statement(a->text)))
+		return cfg_err(p->err, &t->pos, "expected a host device after "
+			       "'hostdev'%s", t->pos.file &&
+			       !strcmp(t->pos.file, CFG_ARGV_FILE) ?
+			       " (a shell takes an unquoted >- or <FILE as "
+			       "a redirection: write hostdev '>-')" : "");
+	p->i++;
 	if (!vc->type->allow_hostdev)
 		return cfg_err(p->err, &t->pos, "vdev %s does not take 'hostdev'",
 			       vc->type->name);
@@ -321,6 +346,19 @@ static const struct {
 	{ "hostdev", vdev_hostdev }, { "legacy", vdev_legacy },
 	{ "log", vdev_log },
 };
+
+size_t vdev_option_words(const struct vdev_config *vc, const char **words,
+			 size_t max)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(common_opts) && n < max; i++)
+		words[n++] = common_opts[i].name;
+	for (const struct devopt_spec *o = vc->type->opts; o && o->key &&
+	     n < max; o++)
+		words[n++] = o->key;
+	return n;
+}
 
 int parse_vdev_option(struct parser *p, const struct token *t)
 {

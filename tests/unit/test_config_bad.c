@@ -28,7 +28,8 @@ static const struct bad bad[] = {
 	  "4:1: unknown option 'foo'; expected one of system, ram, rom, "
 	  "reserve, cpu, load, cmdline, vdev, pass, reboot, triplefault" },
 	{ "unknown-vdev-option", RL "vdev ser8250 foo 1\n",
-	  "4:14: unknown option 'foo' for vdev ser8250" },
+	  "4:14: unknown option 'foo' for vdev ser8250 (see cvisor help vdev "
+	  "ser8250)" },
 	{ "loc-at-top", "loc 0x1000\n",
 	  "2:1: 'loc' is only valid after vdev, pass or reserve" },
 	{ "sched-after-vdev", RL "vdev debug-exit sched 5\n",
@@ -38,7 +39,7 @@ static const struct bad bad[] = {
 	{ "ram-missing-arg", "load blob.dat\nram\n",
 	  "3:1: expected [START,]SIZE after 'ram'" },
 	{ "unknown-vdev-type", "vdev nosuch\n",
-	  "2:6: unknown vdev type 'nosuch'" },
+	  "2:6: unknown vdev type 'nosuch' (cvisor --help lists them)" },
 	{ "unsupported-vdev", "vdev hpet\n",
 	  "2:6: vdev type 'hpet' is not supported yet" },
 	{ "pass", "ram 1m\npass loc pci:0:2.0\n",
@@ -199,7 +200,8 @@ static const struct bad bad[] = {
 	{ "hostvector-range", "vdev ioapic hostvector 256\n",
 	  "2:24: value 256 for 'hostvector' out of range (0-255)" },
 	{ "hostvector-not-taken", "vdev ser8250 hostvector 4\n",
-	  "2:14: unknown option 'hostvector' for vdev ser8250" },
+	  "2:14: unknown option 'hostvector' for vdev ser8250 (see cvisor "
+	  "help vdev ser8250)" },
 	{ "triplefault-bad", "triplefault maybe\n",
 	  "2:13: expected 'reset' or 'exit' after 'triplefault', got 'maybe'" },
 	{ "triplefault-twice", "triplefault exit triplefault reset\n",
