@@ -101,6 +101,13 @@ static int setup_signals(sigset_t *stop_set)
 	return signalfd(-1, stop_set, SFD_CLOEXEC);
 }
 
+/* Ctrl-A s on the console: the status summary, as SIGUSR1 prints it. */
+static void print_status(void *vm)
+{
+	ctl_print_status_vm(stderr, vm);
+	fflush(stderr);
+}
+
 /* --user / --chroot (sandbox/jail.c), set by the options. */
 static struct jail_config jail;
 
@@ -131,7 +138,9 @@ static int run(const struct vm_config *cfg)
 
 		if (!vm)
 			break;
+		chardev_set_stats_hook(print_status, vm);
 		if (jail_enter(&jail) || vm_start(vm)) {
+			chardev_set_stats_hook(NULL, NULL);
 			vm_destroy(vm);
 			status = CV_EXIT_USAGE;
 			break;
@@ -140,6 +149,7 @@ static int run(const struct vm_config *cfg)
 		ctl_server_attach(ctl, vm);
 		ctl_wait_for_stop(vm, sfd);
 		vm_stop_threads(vm);
+		chardev_set_stats_hook(NULL, NULL);
 		ctl_server_detach(ctl);
 		why = vm->stop;
 		status = vm->exit_status;
@@ -412,8 +422,9 @@ static int run_config(struct cli *c, int argc, char **argv)
 	if (c->acpi_dir) {
 		status = dump_acpi(&cfg, c->acpi_dir);
 	} else if (config_check_host(&cfg, c->check ? HOST_CHECK_DEVICES |
-				     HOST_CHECK_BOOT : log_enabled(LOG_INFO) ?
-				     HOST_CHECK_BOOT : 0, &err)) {
+				     HOST_CHECK_BOOT : HOST_CHECK_LOCK |
+				     (log_enabled(LOG_INFO) ? HOST_CHECK_BOOT : 0),
+				     &err)) {
 		/* check: all the run would refuse; a run: what it would
 		 * refuse only later (runmask), and -v's boot summary */
 		cfg_error_print(&err);

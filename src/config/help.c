@@ -115,6 +115,9 @@ int help_vdev(FILE *f, const char *name)
 	      "  log FILTER[,FILTER...] DEST\n", f);
 	if (t->allow_hostdev)
 		fputs("  hostdev [<|>]PATH\n", f);
+	if (t == &virtio_blk_type)
+		fputs("  shared              (no lock against other processes)\n",
+		      f);
 	if (t->class == VDEV_VIRTIO && !vdev_type_opt(t, "legacy"))
 		fputs("  legacy\n", f);
 	for (const struct devopt_spec *o = t->opts; o && o->key; o++)

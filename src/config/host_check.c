@@ -218,7 +218,8 @@ int config_check_host(const struct vm_config *cfg, unsigned what,
 	int ret;
 
 	memset(err, 0, sizeof(*err));
-	if (check_runmasks(cfg, err))
+	if (check_runmasks(cfg, err) ||
+	    lock_disk_images(cfg, what & HOST_CHECK_LOCK, err))
 		return fill_file(err);
 	config_describe(cfg);
 	if (!(what & (HOST_CHECK_DEVICES | HOST_CHECK_BOOT)))

@@ -333,6 +333,22 @@ static int vdev_legacy(struct parser *p, const struct token *t)
 	return 0;
 }
 
+/* `shared` (cvisor extension): the disk image may be used by other
+ * processes at the same time; no lock is taken (config/disk_lock.c). */
+static int vdev_shared(struct parser *p, const struct token *t)
+{
+	struct cfg_devopt *d;
+
+	if (p->vdev->type != &virtio_blk_type)
+		return cfg_err(p->err, &t->pos, "vdev %s does not take 'shared'",
+			       p->vdev->type->name);
+	d = new_devopt(p, t, "shared", false);
+	if (!d)
+		return -1;
+	p->vdev->nr_opts++;
+	return 0;
+}
+
 static int vdev_log(struct parser *p, const struct token *t)
 {
 	return cfg_err(p->err, &t->pos, "'log' is not supported yet");
@@ -344,7 +360,7 @@ static const struct {
 } common_opts[] = {
 	{ "loc", vdev_loc }, { "intr", vdev_intr }, { "name", vdev_name },
 	{ "hostdev", vdev_hostdev }, { "legacy", vdev_legacy },
-	{ "log", vdev_log },
+	{ "log", vdev_log }, { "shared", vdev_shared },
 };
 
 size_t vdev_option_words(const struct vdev_config *vc, const char **words,

@@ -9,6 +9,6 @@ STDIN=$TMP/in run_fake "block" ram 64m load "$GUEST" vdev ser8250 hostdev -
 expect_status 3
 grep -q "^cvisor: Ctrl-A x  quit" "$TMP/err" || fail "Ctrl-A h listed no keys: $(cat "$TMP/err")"
 grep -q "^cvisor: Ctrl-A s  statistics" "$TMP/err" || fail "Ctrl-A h did not list s: $(cat "$TMP/err")"
-grep -Eq "^cvisor: (no statistics|.*(exits|vcpu|VM))" "$TMP/err" || fail "Ctrl-A s printed nothing: $(cat "$TMP/err")"
+grep -q "^state: running" "$TMP/err" || fail "Ctrl-A s printed nothing: $(cat "$TMP/err")"
 grep -qx "cvisor: terminated" "$TMP/err" || fail "Ctrl-A x did not say so: $(cat "$TMP/err")"
 echo "Ctrl-A h, s and x each answered"
