@@ -9,6 +9,7 @@
  * needs a call of its own to die, and cannot be talked out of it.
  */
 #include <errno.h>
+#include <execinfo.h>
 #include <linux/seccomp.h>
 #include <malloc.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 
 #include "core/exit_codes.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "sandbox/sandbox_priv.h"
 
 #define SC_NAMES 512
@@ -97,6 +99,7 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 	greg_t *g = uc->uc_mcontext.gregs;
 	int nr = si->si_syscall;
 	char line[256];
+	void *frames[24];
 	size_t n = 0;
 
 	(void)sig;
@@ -121,6 +124,11 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 		"killing the process (--seccomp log to find all such calls)\n");
 	if (write(STDERR_FILENO, line, n) < 0)
 		n = 0;            /* nothing better to do */
+	/* Where it came from (often a library: libslirp, glibc): exported
+	 * symbols only, which is usually enough. Neither call allocates once
+	 * backtrace() has been warmed up (sandbox_configure). */
+	n = (size_t)backtrace(frames, ARRAY_SIZE(frames));
+	backtrace_symbols_fd(frames, (int)n, STDERR_FILENO);
 	if (kill_hook)
 		kill_hook();
 	/* Refused again with SIGSYS blocked: the kernel kills us. */
@@ -173,6 +181,13 @@ void sandbox_configure(enum sandbox_mode m, void (*on_kill)(void))
 	 * large blocks are still mmap'd and given back on free. */
 	mallopt(M_TRIM_THRESHOLD, 1 << 30);
 	resolve_names();
+	/* backtrace() loads libgcc_s (open, mmap) on its first use: now,
+	 * not in the SIGSYS handler under a filter. */
+	{
+		void *f[2];
+
+		backtrace(f, 2);
+	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSYS, &sa, NULL);
 }
@@ -212,6 +227,34 @@ static int add_setid_rules(scmp_filter_ctx ctx)
 	return rc;
 }
 
+static bool listed(const struct sc_list *const *lists, int nr)
+{
+	for (; *lists; lists++)
+		for (unsigned i = 0; i < (*lists)->n; i++)
+			if ((*lists)->rules[i].nr == nr)
+				return true;
+	return false;
+}
+
+/* Opening a file, where a kind may not: refused with EACCES rather than
+ * fatal. Libraries try optional files on these threads (libslirp reads
+ * /etc/resolv.conf while it answers some guest packets even with its DNS
+ * off), and they cope with a file they cannot read; the call is refused
+ * all the same. */
+static int add_open_errno_rules(scmp_filter_ctx ctx,
+				const struct sc_list *const *lists)
+{
+	static const int calls[] = { SCMP_SYS(open), SCMP_SYS(openat),
+				     SCMP_SYS(openat2), SCMP_SYS(creat) };
+	int rc = 0;
+
+	for (unsigned i = 0; !rc && i < ARRAY_SIZE(calls); i++)
+		if (calls[i] >= 0 && !listed(lists, calls[i]))
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+					      calls[i], 0);
+	return rc;
+}
+
 static int build_and_load(enum sandbox_kind kind)
 {
 	const struct sc_list *const *lists = sc_lists_for(kind);
@@ -232,6 +275,8 @@ static int build_and_load(enum sandbox_kind kind)
 			rc = add_rule(ctx, &(*lists)->rules[i]);
 	if (!rc && kind == SANDBOX_BLOCK)
 		rc = add_setid_rules(ctx);
+	if (!rc && mode == SANDBOX_ON)
+		rc = add_open_errno_rules(ctx, sc_lists_for(kind));
 	if (!rc)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
