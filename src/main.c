@@ -419,6 +419,8 @@ static int run_config(struct cli *c, int argc, char **argv)
 		cfg_error_print(&err);
 		return CV_EXIT_CONFIG;
 	}
+	if (!c->check && !c->acpi_dir)
+		config_apply_logging(&cfg);    /* `logger`, vdev `log` */
 	if (c->acpi_dir) {
 		status = dump_acpi(&cfg, c->acpi_dir);
 	} else if (config_check_host(&cfg, c->check ? HOST_CHECK_DEVICES |

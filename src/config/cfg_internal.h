@@ -131,6 +131,11 @@ size_t vdev_option_words(const struct vdev_config *vc, const char **words,
 int validate_config(struct vm_config *cfg, const struct cfg_pos *start,
 		    struct cfg_error *err);
 int check_conflicts(struct vm_config *cfg, struct cfg_error *err);
+/* QNX `FILTERS DEST` of `logger` and vdev `log` (logger.c): the level
+ * mask and whether DEST is slog. */
+int parse_log_spec(struct parser *p, const struct token *kw,
+		   unsigned *mask, bool *slog);
+int st_logger(struct parser *p, const struct token *kw);
 /* `ram SIZE` regions placed, split around the device window below 4 GiB
  * (ram_split.c); needs on_pci resolved. */
 int place_implicit_ram(struct vm_config *cfg, struct cfg_error *err);

@@ -88,6 +88,9 @@ struct vdev_config {
 	unsigned nr_hostdevs;
 	struct cfg_devopt opts[CFG_MAX_DEVOPTS];
 	unsigned nr_opts;
+	/* QNX `log FILTERS DEST`: the levels this device's messages show */
+	bool has_log;
+	unsigned log_mask;         /* bit per core/log.h level */
 	bool on_pci;           /* virtio: PCI unless both loc and intr given */
 	unsigned index;        /* nth vdev of this type, from 0 */
 	struct cfg_pos pos;    /* of the TYPE word */
@@ -171,6 +174,11 @@ struct vm_config {
 	 * reset request (`triplefault reset`, for Linux's reboot=t). */
 	enum reboot_action triplefault;
 	char ioapic_name[CFG_NAME_MAX];    /* implicit in-kernel IOAPIC's name */
+	/* QNX `logger FILTERS DEST`: the levels shown, and `slog` (the system
+	 * log) or `stderr` */
+	bool has_logger, logger_slog;
+	unsigned logger_mask;
+	struct cfg_pos logger_pos;
 	/* `api PATH` (cvisor extension): the control socket, src/ctl/ */
 	char *api_path;
 	struct cfg_pos api_pos;
@@ -205,6 +213,10 @@ void cfg_error_print(const struct cfg_error *err);
  * PCI hole stays free of RAM and devices, and ACPI describes PCI0 and the
  * MCFG. The one test for "this VM has PCI" (builder, e820, ACPI). */
 bool vm_config_has_pci(const struct vm_config *cfg);
+
+/* Apply `logger` and the vdevs' `log` options to core/log (a run; the
+ * command line's -v/-q/--log win). */
+void config_apply_logging(const struct vm_config *cfg);
 
 /* Helpers for devices reading their options. */
 const struct cfg_devopt *vdev_opt(const struct vdev_config *vc,

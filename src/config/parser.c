@@ -380,7 +380,7 @@ static const struct {
 	{ "api", st_api },
 	{ "guest", st_blob }, { "initrd", st_blob }, { "data", st_blob },
 	{ "acpi", st_blob }, { "fdt", st_blob },
-	{ "multiboot-module", st_unsupported }, { "logger", st_unsupported },
+	{ "multiboot-module", st_unsupported }, { "logger", st_logger },
 	{ "debug", st_unsupported }, { "set", st_unsupported },
 	{ "unsupported", st_unsupported }, { "dump", st_unsupported },
 	{ "safety", st_unsupported },

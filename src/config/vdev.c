@@ -351,7 +351,14 @@ static int vdev_shared(struct parser *p, const struct token *t)
 
 static int vdev_log(struct parser *p, const struct token *t)
 {
-	return cfg_err(p->err, &t->pos, "'log' is not supported yet");
+	struct vdev_config *vc = p->vdev;
+	bool slog;
+
+	if (vc->has_log)
+		return cfg_err(p->err, &t->pos, "'log' given twice for vdev %s",
+			       vc->type->name);
+	vc->has_log = true;
+	return parse_log_spec(p, t, &vc->log_mask, &slog);
 }
 
 static const struct {

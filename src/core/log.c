@@ -123,6 +123,8 @@ int log_open_syslog(void)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
+	if (lg.dest == DEST_FILE)
+		return 0;          /* --log FILE wins */
 	if (!path || !path[0])
 		path = "/dev/log";
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -188,17 +190,63 @@ static void emit(enum log_level lvl, const char *text)
 	}
 }
 
+static struct {
+	char name[64];
+	size_t len;
+	unsigned mask;
+} sources[LOG_MAX_SOURCES];
+static unsigned nr_sources, sources_any;   /* union of their masks */
+
+int log_set_source_mask(const char *source, unsigned mask)
+{
+	size_t len = strlen(source);
+	unsigned i;
+
+	if (!len || len >= sizeof(sources[0].name))
+		return -1;
+	for (i = 0; i < nr_sources; i++)
+		if (sources[i].len == len && !memcmp(sources[i].name, source, len))
+			break;
+	if (i == nr_sources) {
+		if (nr_sources >= LOG_MAX_SOURCES)
+			return -1;
+		memcpy(sources[i].name, source, len + 1);
+		sources[i].len = len;
+		nr_sources++;
+	}
+	sources[i].mask = mask & LOG_MASK_UPTO(LOG_DEBUG);
+	sources_any |= sources[i].mask;
+	return 0;
+}
+
+/* Could lvl show at all, for some source or the process? */
+static bool maybe_enabled(enum log_level lvl)
+{
+	return log_enabled(lvl) || (sources_any & (1u << lvl));
+}
+
+/* The final word on a formatted message. */
+static bool shown(enum log_level lvl, const char *text)
+{
+	for (unsigned i = 0; i < nr_sources; i++)
+		if (!strncmp(text, sources[i].name, sources[i].len) &&
+		    text[sources[i].len] == ':')
+			return sources[i].mask & (1u << lvl);
+	return log_enabled(lvl);
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
 
-	if (!log_enabled(lvl))
+	if (lvl >= LOG_NR_LEVELS || !maybe_enabled(lvl))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	emit(lvl, buf);
+	if (shown(lvl, buf))
+		emit(lvl, buf);
 }
 
 /* ---- rate limits per message kind ---- */
@@ -215,7 +263,7 @@ static void say_suppressed(struct log_kind *k)
 	snprintf(buf, sizeof(buf), "%u more like this suppressed: %s",
 		 k->missed, k->last);
 	k->missed = 0;
-	if (log_enabled(k->lvl))
+	if (shown(k->lvl, k->last))
 		emit(k->lvl, buf);
 }
 
@@ -238,8 +286,16 @@ void log_kind_msg(struct log_kind *k, const char *fmt, ...)
 	bool show;
 	va_list ap;
 
-	if (!log_enabled(k->lvl))
+	if (!maybe_enabled(k->lvl))
 		return;
+	if (nr_sources) {
+		/* Which source it is decides whether it counts at all. */
+		va_start(ap, fmt);
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		va_end(ap);
+		if (!shown(k->lvl, buf))
+			return;
+	}
 	now = now_ns();
 	pthread_mutex_lock(&kinds_lock);
 	if (!k->listed) {
@@ -255,9 +311,11 @@ void log_kind_msg(struct log_kind *k, const char *fmt, ...)
 	else
 		k->missed++;
 	if (show) {
-		va_start(ap, fmt);
-		vsnprintf(buf, sizeof(buf), fmt, ap);
-		va_end(ap);
+		if (!nr_sources) {
+			va_start(ap, fmt);
+			vsnprintf(buf, sizeof(buf), fmt, ap);
+			va_end(ap);
+		}
 		snprintf(k->last, sizeof(k->last), "%.*s",
 			 (int)sizeof(k->last) - 1, buf);
 		emit(k->lvl, buf);

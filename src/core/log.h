@@ -40,6 +40,13 @@ int log_open_syslog(void);
 /* Back to stderr (closes a --log file or the syslog socket; tests). */
 void log_reset(void);
 
+/* Per-source levels (QNX's vdev `log` option): messages whose text starts
+ * with "SOURCE:" (a device's messages start with its type or name) show by
+ * mask instead of the process-wide levels. 0, or -1 when the table (8
+ * sources) is full. Set before the threads start. */
+#define LOG_MAX_SOURCES 8
+int log_set_source_mask(const char *source, unsigned mask);
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -44,8 +44,9 @@ static const struct bad bad[] = {
 	  "2:6: vdev type 'hpet' is not supported yet" },
 	{ "pass", "ram 1m\npass loc pci:0:2.0\n",
 	  "3:1: pass-through is not supported yet" },
-	{ "logger", "logger debug,info slog\n",
-	  "2:1: 'logger' is not supported yet" },
+	{ "logger", "logger debug,infos slog\n",
+	  "2:8: unknown log filter 'infos'; expected fatal, internal, error, "
+	  "warning, info, debug or verbose" },
 	{ "sporadic", "cpu sched 10,5,1000,2000,500s\n",
 	  "2:11: sporadic scheduling is not supported yet" },
 	{ "cluster", "cpu cluster c0\n", "2:5: 'cluster' is not supported yet" },
@@ -162,8 +163,8 @@ static const struct bad bad[] = {
 	  "to line 2" },
 	{ "intr-not-taken", RL "vdev debug-exit intr ioapic:5\n",
 	  "4:22: vdev debug-exit does not take 'intr'" },
-	{ "vdev-log", "vdev ser8250 log info slog\n",
-	  "2:14: 'log' is not supported yet" },
+	{ "vdev-log", "vdev ser8250 log info syslog\n",
+	  "2:23: unknown log destination 'syslog'; expected stderr or slog" },
 	{ "name-too-long", "system "
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	  "2:8: name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

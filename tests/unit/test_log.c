@@ -166,6 +166,24 @@ static void test_hidden_not_counted(void **state)
 	assert_string_equal(read_log(), "");
 }
 
+/* vdev `log`: one source's levels, the others' unchanged (runs last:
+ * sources cannot be removed). */
+static void test_source_mask(void **state)
+{
+	assert_int_equal(log_set_source_mask("dev", LOG_MASK_UPTO(LOG_DEBUG)),
+			 0);
+	assert_int_equal(log_set_source_mask("quiet", 1u << LOG_ERR), 0);
+	pr_debug("dev: shown");
+	pr_debug("other: hidden");
+	pr_warn("quiet: hidden too");
+	pr_warn("devx: not the source dev");
+	char *s = read_log();
+	assert_non_null(strstr(s, "debug: dev: shown"));
+	assert_null(strstr(s, "other"));
+	assert_null(strstr(s, "quiet"));
+	assert_non_null(strstr(s, "warning: devx: not the source dev"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +195,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flush_at_exit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hidden_not_counted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_source_mask, setup,
 						teardown),
 	};
 
