@@ -92,6 +92,7 @@ static const struct sc_rule vcpu_only[] = {
 	ALLOW_IOCTL(KVM_RUN),             /* the whole point of the thread */
 	ALLOW_IOCTL(KVM_GET_REGS),        /* register dump on a fatal exit */
 	ALLOW_IOCTL(KVM_GET_SREGS),       /* the same */
+	ALLOW_IOCTL(KVM_TRANSLATE),       /* an internal error's insn bytes */
 };
 
 static const struct sc_rule events_only[] = {

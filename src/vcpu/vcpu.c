@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "arch/x86/arch.h"
+#include "arch/x86/internal_error.h"
 #include "bus/bus_fast.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
@@ -134,6 +135,7 @@ static void handle_internal_error(struct vcpu *v)
 	     n < (int)sizeof(why) - 20; i++)
 		n += snprintf(why + n, sizeof(why) - n, " %#llx",
 			      (unsigned long long)r->internal.data[i]);
+	x86_explain_internal_error(v);  /* instruction, mode, hint */
 	fatal_exit(v, why, CV_EXIT_UNEXPECTED);
 }
 
