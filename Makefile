@@ -27,7 +27,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test-deps cvisor guest example-disks unit bench check check-build demo clean fuzz
+.PHONY: all deps test-deps cvisor guest example-disks unit bench check check-build demo clean fuzz install
 all: deps
 	@$(MAKE) --no-print-directory cvisor guest example-disks
 
@@ -53,6 +53,17 @@ guest:
 $(BUILD)/libcvisor.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
+
+# The version (scripts/version.sh: git describe when there is git), into
+# main.o only; the stamp changes only when the version does.
+VERSION := $(shell scripts/version.sh)
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+$(BUILD)/src/main.o: $(BUILD)/version.stamp
+$(BUILD)/src/main.o: CFLAGS += -DCVISOR_VERSION='"$(VERSION)"'
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/cvisor: $(BUILD)/src/main.o $(BUILD)/libcvisor.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -93,6 +104,20 @@ check-build: cvisor guest unit $(BENCH_BINS)
 
 demo: all
 	@scripts/demo.sh $(BUILD)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man pages
+# cvisor(1) and qvmconf(5) (mdoc, in man/), the bash completion.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+install: cvisor
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 $(BUILD)/cvisor $(DESTDIR)$(BINDIR)/cvisor
+	install -m 644 man/cvisor.1 $(DESTDIR)$(MANDIR)/man1/cvisor.1
+	install -m 644 man/qvmconf.5 $(DESTDIR)$(MANDIR)/man5/qvmconf.5
+	install -m 644 completion/cvisor.bash $(DESTDIR)$(BASHCOMPDIR)/cvisor
 
 clean:
 	rm -rf $(BUILD)
