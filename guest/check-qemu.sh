@@ -361,5 +361,44 @@ else
 	echo "skip net-udp-echo (no python3)"
 fi
 
+# net-tcp: a 1 MiB TCP stream each way through slirp to the server of
+# tests/integration/net_tcp.sh, which checks every byte and prints the
+# stream's CRC-32; the guest's must be the same.
+tcp_srv=$here/../tests/integration/net_tcp_server.py
+if command -v python3 >/dev/null 2>&1 && [ -f "$tcp_srv" ]; then
+	trap 'kill ${echo_pid:-} ${peer_pid:-} ${tcp_pid:-} 2>/dev/null; rm -f "$tmp"; rm -rf "$wd"' EXIT
+	trap 'exit 1' INT TERM
+	for m in "pc $mb tx" "microvm $pvh rx"; do
+		# shellcheck disable=SC2086
+		set -- $m
+		rm -f "$wd/tcpport"
+		python3 "$tcp_srv" "$3" "$wd/tcpport" 1048576 >"$wd/tcpsrv" 2>&1 &
+		tcp_pid=$!
+		for _ in $(seq 100); do
+			[ -s "$wd/tcpport" ] || ! kill -0 $tcp_pid 2>/dev/null && break
+			sleep 0.1
+		done
+		if [ "$1" = microvm ]; then nic=("${netmmio[@]}"); else nic=("${netpci[@]}"); fi
+		run "$1" "$2" "net-tcp port=$(cat "$wd/tcpport" 2>/dev/null) dir=$3 bytes=1048576" \
+			"${nic[@]}"
+		# It ends by itself once the stream is through; the guard is
+		# for a guest that failed.
+		for _ in $(seq 300); do
+			kill -0 $tcp_pid 2>/dev/null || break
+			sleep 0.1
+		done
+		kill $tcp_pid 2>/dev/null
+		wait $tcp_pid 2>/dev/null
+		crc=$(grep -ao 'crc32=[0-9a-f]*' "$wd/tcpsrv")
+		out="$out
+$(cat "$wd/tcpsrv")"
+		check "$1 net-tcp dir=$3 1 MiB" 1 \
+			"^RESULT net-tcp dir=$3 bytes=1048576 ${crc:-nocrc} pattern_ok=1 ok=1 " \
+			"^server: dir=$3 bytes=1048576 crc32=[0-9a-f]+ pattern_ok=1$"
+	done
+else
+	echo "skip net-tcp (no python3)"
+fi
+
 echo "check-qemu: $pass passed, $fail failed"
 [ $fail = 0 ]

@@ -187,6 +187,8 @@ int wl_net_dhcp(void);
 int wl_net_ping(void);
 int wl_net_udp_echo(void);
 int wl_net_tcp(void);
+int wl_net_tx_bench(void);
+int wl_net_rx_bench(void);
 int wl_net_dns(void);
 
 /* AP bring-up (boot.S). */

@@ -397,6 +397,8 @@ static const struct {
 	{ "net-ping", wl_net_ping },
 	{ "net-udp-echo", wl_net_udp_echo },
 	{ "net-tcp", wl_net_tcp },
+	{ "net-tx-bench", wl_net_tx_bench },
+	{ "net-rx-bench", wl_net_rx_bench },
 	{ "net-dns", wl_net_dns },
 };
 

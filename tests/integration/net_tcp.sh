@@ -20,52 +20,7 @@ if ! "$CVISOR" check $(base_args) vdev virtio-net >"$TMP/check" 2>&1; then
 	fail "cvisor check refuses vdev virtio-net: $(cat "$TMP/check")"
 fi
 
-# tcp_server.py DIR PORTFILE BYTES: one connection. tx: reads to EOF;
-# rx: sends BYTES of the pattern, then half-closes and reads to EOF.
-# The pattern is guest/net_tcp.c's: little-endian 64-bit words
-# 0x5a5a5a5a5a5a5a5a + k * 0x9e3779b1.
-cat >"$TMP/tcp_server.py" <<'EOF'
-import array, os, socket, sys, zlib
-mode, portfile, nbytes = sys.argv[1], sys.argv[2], int(sys.argv[3])
-BASE, MUL = 0x5A5A5A5A5A5A5A5A, 0x9E3779B1
-assert sys.byteorder == "little"
-
-def pattern(off, n):
-    k0, k1 = off // 8, (off + n + 7) // 8
-    w = array.array("Q", range(BASE + k0 * MUL, BASE + k1 * MUL, MUL)).tobytes()
-    return w[off % 8:off % 8 + n]
-
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(1)
-with open(portfile + ".tmp", "w") as f:
-    f.write("%d\n" % s.getsockname()[1])
-os.rename(portfile + ".tmp", portfile)
-c, _ = s.accept()
-s.close()
-crc = n = 0
-ok = True
-if mode == "tx":
-    while True:
-        d = c.recv(1 << 16)
-        if not d:
-            break
-        ok = ok and d == pattern(n, len(d))
-        crc = zlib.crc32(d, crc)
-        n += len(d)
-else:
-    while n < nbytes:
-        d = pattern(n, min(1 << 16, nbytes - n))
-        c.sendall(d)
-        crc = zlib.crc32(d, crc)
-        n += len(d)
-    c.shutdown(socket.SHUT_WR)
-    while c.recv(1 << 16):
-        pass
-c.close()
-print("server: dir=%s bytes=%d crc32=%08x pattern_ok=%d" % (mode, n, crc, ok),
-      flush=True)
-EOF
+server_py=$(dirname "$0")/net_tcp_server.py
 
 srv_pid=
 trap '[ -n "$srv_pid" ] && kill $srv_pid 2>/dev/null; rm -rf "$TMP"' EXIT
@@ -74,7 +29,7 @@ trap 'exit 1' INT TERM   # so that the EXIT trap stops the server
 # start_server DIR BYTES: sets $port.
 start_server() {
 	rm -f "$TMP/port"
-	python3 "$TMP/tcp_server.py" "$1" "$TMP/port" "$2" >"$TMP/srv" 2>&1 &
+	python3 "$server_py" "$1" "$TMP/port" "$2" >"$TMP/srv" 2>&1 &
 	srv_pid=$!
 	until [ -s "$TMP/port" ]; do
 		kill -0 $srv_pid 2>/dev/null ||
@@ -102,9 +57,16 @@ tcp() {
 	echo "net_tcp: $name"
 	start_server "$dir" "$bytes"
 	guest "net-tcp port=$port dir=$dir bytes=$bytes $args" "$@"
+	expect_status 0
+	# The server ends by itself once the stream is through (the guard
+	# is for a guest that failed).
+	for _ in $(seq 600); do
+		kill -0 $srv_pid 2>/dev/null || break
+		sleep 0.1
+	done
+	kill $srv_pid 2>/dev/null
 	wait $srv_pid
 	srv_pid=
-	expect_status 0
 	g=$(grep -a '^RESULT net-tcp ' "$TMP/out")
 	s=$(grep -a '^server: ' "$TMP/srv") ||
 		fail "$name: the server printed no result: $(cat "$TMP/srv")"

@@ -1,0 +1,468 @@
+/* nethost: the host side of bench/net.sh.
+ *
+ *   nethost --tsc                      TSC rate in kHz (for tsc_khz=)
+ *   nethost udp-sink PORTFILE          counts UDP datagrams on 127.0.0.1
+ *   nethost udp-flood PORTFILE         answers the guest's request
+ *                                      ("NBGO" size count secs) with a
+ *                                      flood of UDP datagrams
+ *   nethost pkt-flood IFNAME           the same over raw frames of type
+ *                                      0x88b5 on IFNAME (a tap's far end)
+ *   nethost tap-tx TAP SIZE COUNT      the limit: COUNT frames written to
+ *                                      the tap as a VMM writes them
+ *   nethost tap-rx TAP SIZE SECS       the limit: a pkt-flood on the tap
+ *                                      read back from its fd as a VMM
+ *                                      reads it
+ * The servers write PORTFILE once bound and stop on SIGTERM, printing
+ * what they counted. Result lines: "RESULT nethost MODE size=S frames=N
+ * ns=T pps=P gbps=G".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <net/ethernet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ETH_P_BENCH 0x88b5
+#define BENCH_HDR   42     /* Ethernet + IPv4 + UDP headers */
+#define FRAME_MAX   1514
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void report(const char *mode, unsigned size, uint64_t frames,
+		   uint64_t ns)
+{
+	double s = ns / 1e9;
+
+	printf("RESULT nethost %s size=%u frames=%llu ns=%llu pps=%.0f "
+	       "gbps=%.3f\n", mode, size, (unsigned long long)frames,
+	       (unsigned long long)ns, s > 0 ? frames / s : 0,
+	       s > 0 ? frames * size * 8 / s / 1e9 : 0);
+	fflush(stdout);
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void catch_term(void)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* A UDP socket on 127.0.0.1, its port written to portfile (atomically). */
+static int udp_bound(const char *portfile)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	char tmp[4096];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int big = 8 << 20;
+	FILE *f;
+
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		die("bind");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", portfile);
+	f = fopen(tmp, "w");
+	if (!f)
+		die(tmp);
+	fprintf(f, "%u\n", ntohs(a.sin_port));
+	if (fclose(f) || rename(tmp, portfile))
+		die(portfile);
+	return fd;
+}
+
+static int udp_sink(const char *portfile)
+{
+	int fd = udp_bound(portfile);
+	uint64_t frames = 0, bytes = 0, t0 = 0, t1 = 0;
+	char buf[65536];
+
+	catch_term();
+	while (!stop) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("recv");
+		}
+		t1 = now_ns();
+		if (!frames++)
+			t0 = t1;
+		bytes += (uint64_t)n;
+	}
+	printf("nethost udp-sink: datagrams=%llu bytes=%llu\n",
+	       (unsigned long long)frames, (unsigned long long)bytes);
+	report("udp-sink", frames ? (unsigned)(bytes / frames) + BENCH_HDR : 0,
+	       frames > 1 ? frames - 1 : 0, t1 - t0);
+	return 0;
+}
+
+struct request {
+	unsigned size, count, secs;
+};
+
+/* "NBGO" size count secs, big-endian; false if p is not one. */
+static int parse_request(const uint8_t *p, size_t len, struct request *r)
+{
+	uint32_t v[3];
+
+	if (len < 16 || memcmp(p, "NBGO", 4))
+		return 0;
+	memcpy(v, p + 4, sizeof(v));
+	r->size = ntohl(v[0]);
+	r->count = ntohl(v[1]);
+	r->secs = ntohl(v[2]);
+	return r->size >= 60 && r->size <= FRAME_MAX && r->secs <= 3600;
+}
+
+/* Sends until count frames (0: no limit), secs seconds or SIGTERM. */
+typedef int (*send_fn)(void *ctx, uint8_t *frame, unsigned size);
+
+static uint64_t flood(send_fn fn, void *ctx, uint8_t *frame, unsigned size,
+		      const struct request *r, unsigned off)
+{
+	uint64_t sent = 0, end = now_ns() + (uint64_t)r->secs * 1000000000u;
+
+	while (!stop && (!r->count || sent < r->count)) {
+		uint32_t seq = (uint32_t)sent;
+
+		memcpy(frame + off, &seq, 4);
+		if (fn(ctx, frame, size) == 0)
+			sent++;
+		/* The clock only every 256 frames: it is not free. */
+		if ((sent & 255) == 0 && now_ns() >= end)
+			break;
+	}
+	return sent;
+}
+
+struct udp_ctx {
+	int fd;
+	struct sockaddr_in to;
+};
+
+static int udp_send1(void *ctx, uint8_t *frame, unsigned size)
+{
+	struct udp_ctx *c = ctx;
+
+	/* A full socket buffer on loopback is the receiver's drop, not
+	 * ours: only errors other than ENOBUFS/EAGAIN count. */
+	if (sendto(c->fd, frame + BENCH_HDR, size - BENCH_HDR, 0,
+		   (struct sockaddr *)&c->to, sizeof(c->to)) < 0)
+		return errno == ENOBUFS || errno == EAGAIN ? -1 : (die("sendto"), -1);
+	return 0;
+}
+
+static int udp_flood(const char *portfile)
+{
+	struct udp_ctx c = { .fd = udp_bound(portfile) };
+	socklen_t alen = sizeof(c.to);
+	uint8_t buf[2048] = { 0 }, frame[FRAME_MAX] = { 0 };
+	struct request r;
+	uint64_t sent = 0;
+
+	catch_term();
+	while (!stop) {
+		ssize_t n = recvfrom(c.fd, buf, sizeof(buf), 0,
+				     (struct sockaddr *)&c.to, &alen);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("recvfrom");
+		}
+		if (!parse_request(buf, (size_t)n, &r))
+			continue;
+		uint64_t t0 = now_ns();
+		sent = flood(udp_send1, &c, frame, r.size, &r, BENCH_HDR);
+		report("udp-flood", r.size, sent, now_ns() - t0);
+		/* Requests the guest repeated meanwhile: not a new flood. */
+		int fl = fcntl(c.fd, F_GETFL);
+		fcntl(c.fd, F_SETFL, fl | O_NONBLOCK);
+		while (recv(c.fd, buf, sizeof(buf), 0) > 0)
+			;
+		fcntl(c.fd, F_SETFL, fl);
+	}
+	return 0;
+}
+
+/* ---- raw frames on an interface (the far end of a tap) ---- */
+
+struct pkt_ctx {
+	int fd;
+	struct sockaddr_ll to;
+};
+
+static int pkt_open(const char *ifname, struct pkt_ctx *c)
+{
+	c->fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_BENCH));
+	if (c->fd < 0)
+		die("socket(AF_PACKET)");
+	memset(&c->to, 0, sizeof(c->to));
+	c->to.sll_family = AF_PACKET;
+	c->to.sll_protocol = htons(ETH_P_BENCH);
+	c->to.sll_ifindex = (int)if_nametoindex(ifname);
+	if (!c->to.sll_ifindex)
+		die(ifname);
+	if (bind(c->fd, (struct sockaddr *)&c->to, sizeof(c->to)) < 0)
+		die("bind(AF_PACKET)");
+	/* Our own flood must not be copied back to us. */
+	int one = 1;
+	setsockopt(c->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	return 0;
+}
+
+static int pkt_send1(void *ctx, uint8_t *frame, unsigned size)
+{
+	struct pkt_ctx *c = ctx;
+
+	/* A full tap queue drops in the kernel; only hard errors stop. */
+	if (sendto(c->fd, frame, size, 0, (struct sockaddr *)&c->to,
+		   sizeof(c->to)) < 0)
+		return errno == ENOBUFS || errno == EAGAIN ? -1 : (die("sendto"), -1);
+	return 0;
+}
+
+/* A frame of type 0x88b5 from src to dst, size bytes. */
+static void bench_frame(uint8_t *f, const uint8_t *dst, const uint8_t *src,
+			unsigned size)
+{
+	memset(f, 0, size);
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = ETH_P_BENCH >> 8;
+	f[13] = ETH_P_BENCH & 255;
+}
+
+static int pkt_flood(const char *ifname)
+{
+	static const uint8_t me[6] = { 0x02, 0, 0, 0, 0xbe, 0x01 };
+	struct pkt_ctx c;
+	uint8_t buf[2048], frame[FRAME_MAX];
+	struct request r;
+
+	pkt_open(ifname, &c);
+	catch_term();
+	printf("nethost pkt-flood: waiting on %s\n", ifname);
+	fflush(stdout);
+	while (!stop) {
+		ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("recv");
+		}
+		if (n < 14 + 16 || !parse_request(buf + 14, (size_t)n - 14, &r))
+			continue;
+		bench_frame(frame, buf + 6, me, r.size);
+		uint64_t t0 = now_ns();
+		uint64_t sent = flood(pkt_send1, &c, frame, r.size, &r, 14);
+		report("pkt-flood", r.size, sent, now_ns() - t0);
+	}
+	return 0;
+}
+
+/* ---- the limit: a program doing a VMM's tap I/O, nothing else ---- */
+
+/* The tap as a VMM opens it: no packet info, a 12-byte virtio_net_hdr
+ * (VERSION_1 with num_buffers) before each frame. */
+static int tap_open(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int hdr = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		die("/dev/net/tun");
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		die("TUNSETIFF");
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0)
+		die("TUNSETVNETHDRSZ");
+	return fd;
+}
+
+static int tap_tx(const char *name, unsigned size, uint64_t count)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t me[6] = { 0x02, 0, 0, 0, 0xbe, 0x02 };
+	struct virtio_net_hdr_mrg_rxbuf h = { 0 };
+	uint8_t frame[FRAME_MAX];
+	int fd = tap_open(name);
+	uint64_t sent = 0, t0;
+
+	bench_frame(frame, bcast, me, size);
+	t0 = now_ns();
+	while (sent < count) {
+		struct iovec iov[2] = { { &h, sizeof(h) }, { frame, size } };
+		uint32_t seq = (uint32_t)sent;
+
+		memcpy(frame + 14, &seq, 4);
+		if (writev(fd, iov, 2) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("writev(tap)");
+		}
+		sent++;
+	}
+	report("tap-tx", size, sent, now_ns() - t0);
+	close(fd);
+	return 0;
+}
+
+struct rx_flooder {
+	const char *ifname;
+	unsigned size;
+	volatile int done;
+};
+
+static void *rx_flooder_main(void *arg)
+{
+	static const uint8_t me[6] = { 0x02, 0, 0, 0, 0xbe, 0x01 };
+	static const uint8_t guest[6] = { 0x02, 0, 0, 0, 0xbe, 0x03 };
+	struct rx_flooder *fl = arg;
+	struct request r = { .size = fl->size, .count = 0, .secs = 3600 };
+	uint8_t frame[FRAME_MAX];
+	struct pkt_ctx c;
+
+	pkt_open(fl->ifname, &c);
+	bench_frame(frame, guest, me, fl->size);
+	while (!fl->done) {
+		r.secs = 1;
+		flood(pkt_send1, &c, frame, fl->size, &r, 14);
+	}
+	close(c.fd);
+	return NULL;
+}
+
+static int tap_rx(const char *name, unsigned size, unsigned secs)
+{
+	struct rx_flooder fl = { .ifname = name, .size = size };
+	uint8_t buf[sizeof(struct virtio_net_hdr_mrg_rxbuf) + 65536];
+	int fd = tap_open(name);
+	uint64_t frames = 0, first = 0, last = 0, end;
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, rx_flooder_main, &fl))
+		die("pthread_create");
+	end = now_ns() + (uint64_t)secs * 1000000000u;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	while (now_ns() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0) {
+			if (errno == EAGAIN)
+				poll(&p, 1, 100);
+			else if (errno != EINTR)
+				die("read(tap)");
+			continue;
+		}
+		if ((size_t)n != sizeof(struct virtio_net_hdr_mrg_rxbuf) + size)
+			continue;   /* not the flood (IPv6 router solicits...) */
+		last = now_ns();
+		if (!frames++)
+			first = last;
+	}
+	fl.done = 1;
+	pthread_join(th, NULL);
+	report("tap-rx", size, frames > 1 ? frames - 1 : 0, last - first);
+	close(fd);
+	return 0;
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: nethost --tsc | udp-sink PORTFILE | "
+		"udp-flood PORTFILE | pkt-flood IFNAME |\n"
+		"       tap-tx TAP SIZE COUNT | tap-rx TAP SIZE SECS\n");
+	exit(2);
+}
+
+static unsigned frame_size(const char *s)
+{
+	unsigned long v = strtoul(s, NULL, 0);
+
+	if (v < 60 || v > FRAME_MAX)
+		usage();
+	return (unsigned)v;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "--tsc")) {
+		uint64_t t0 = now_ns(), c0 = rdtsc();
+
+		usleep(200000);
+		uint64_t t1 = now_ns(), c1 = rdtsc();
+
+		printf("%llu\n", (unsigned long long)((c1 - c0) * 1000000 / (t1 - t0)));
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "udp-sink"))
+		return udp_sink(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "udp-flood"))
+		return udp_flood(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "pkt-flood"))
+		return pkt_flood(argv[2]);
+	if (argc == 5 && !strcmp(argv[1], "tap-tx"))
+		return tap_tx(argv[2], frame_size(argv[3]),
+			      strtoull(argv[4], NULL, 0));
+	if (argc == 5 && !strcmp(argv[1], "tap-rx"))
+		return tap_rx(argv[2], frame_size(argv[3]),
+			      (unsigned)strtoul(argv[4], NULL, 0));
+	usage();
+	return 2;
+}
