@@ -186,6 +186,7 @@ int wl_hostile(void);
 int wl_net_dhcp(void);
 int wl_net_ping(void);
 int wl_net_udp_echo(void);
+int wl_net_peer(void);
 int wl_net_tcp(void);
 int wl_net_tx_bench(void);
 int wl_net_rx_bench(void);

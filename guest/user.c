@@ -396,6 +396,7 @@ static const struct {
 	{ "net-dhcp", wl_net_dhcp },
 	{ "net-ping", wl_net_ping },
 	{ "net-udp-echo", wl_net_udp_echo },
+	{ "net-peer", wl_net_peer },
 	{ "net-tcp", wl_net_tcp },
 	{ "net-tx-bench", wl_net_tx_bench },
 	{ "net-rx-bench", wl_net_rx_bench },

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backends/net.h"
+#include "backends/net_peer.h"
 
 const char *net_check_backend(const char *spec)
 {
@@ -130,12 +131,8 @@ struct net_backend *net_backend_open(const struct net_backend_params *p,
 {
 	const char *why;
 
-	if (p->peer) {
-		snprintf(err, errlen, "peer %s: peer links are not supported "
-			 "yet", p->peer);
-		errno = ENOTSUP;
-		return NULL;
-	}
+	if (p->peer)
+		return net_peer_open(p, loop, err, errlen);
 	why = net_check_backend(p->spec);
 	if (!why)
 		why = net_check_queues(p->spec, p->queues);

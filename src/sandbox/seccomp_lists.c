@@ -117,6 +117,12 @@ static const struct sc_rule events_only[] = {
 	ALLOW(fcntl),           /* O_NONBLOCK on those sockets */
 	ALLOW_IOCTL(FIONREAD),  /* UDP datagram sizes */
 	ALLOW_IOCTL(FIONBIO),
+	/* virtio-net `peer PATH` (backends/net_peer.c): the link's UNIX
+	 * sockets, by type (SOCK_SEQPACKET, flags aside: no other UNIX
+	 * socket), the rendezvous lock, and the check and removal of a
+	 * socket file a dead process left */
+	ALLOW_MASKED(socket, 1, 0xf, SOCK_SEQPACKET),
+	ALLOW(flock), ALLOW(unlink), ALLOW(newfstatat),
 	/* virtio-net `hostdev tap:NAME` (backends/net_tap.c): the receive
 	 * offloads the driver accepted, and the queues a multiqueue driver
 	 * uses (frames themselves are read/readv/writev) */

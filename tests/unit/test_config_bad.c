@@ -242,6 +242,12 @@ static const struct bad bad[] = {
 	  "(1-65535)" },
 	{ "net-mtu", RL "vdev virtio-net mtu 65522\n",
 	  "4:21: value 65522 for 'mtu' out of range (68-65521)" },
+	{ "net-peer-not-net", RL "vdev virtio-blk hostdev blob.dat peer /tmp/l\n",
+	  "4:34: unknown option 'peer' for vdev virtio-blk (see cvisor help "
+	  "vdev virtio-blk)" },
+	{ "net-peer-hostdev", RL "vdev virtio-net hostdev user peer /tmp/l\n",
+	  "4:30: vdev virtio-net: peer and hostdev are exclusive: a peer link "
+	  "is the backend" },
 };
 
 static char tmpdir[64];
