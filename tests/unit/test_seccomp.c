@@ -101,7 +101,7 @@ static int do_open(void)
 
 /* Opening a file where a kind may not is refused with EACCES, not fatal:
  * libraries try optional files (libslirp: /etc/resolv.conf). */
-static int do_open_eacces(void)
+static __attribute__((unused)) int do_open_eacces(void)
 {
 	int fd = open("/dev/null", O_RDWR);
 
@@ -272,9 +272,11 @@ static void test_allowed(void **state)
 static void test_open_refused_with_eacces(void **state)
 {
 	(void)state;
+	/* Sanitizer builds let every kind open files read-only (for their
+	 * reports), so no kind gets the EACCES rule there. */
+#if !defined(__SANITIZE_ADDRESS__)
 	expect_allowed(SANDBOX_ON, SANDBOX_VCPU, do_open_eacces);
 	expect_allowed(SANDBOX_ON, SANDBOX_EVENTS, do_open_eacces);
-#if !defined(__SANITIZE_ADDRESS__)   /* reports open files: allowed */
 	expect_allowed(SANDBOX_ON, SANDBOX_EVENTS, do_openat_eacces);
 	expect_allowed(SANDBOX_ON, SANDBOX_BLOCK, do_openat_eacces);
 #endif
