@@ -125,8 +125,9 @@ wait_exit "$limit"
 ran_init=
 grep -q "Run /init as init process" "$console" && ran_init=1
 [ -n "$ran_init" ] && wait_exit $((limit + 60))
+# SIGINT: stop now (SIGTERM would press the power button and wait)
 exited=1
-kill -0 "$pid" 2>/dev/null && { exited=0; kill "$pid"; }
+kill -0 "$pid" 2>/dev/null && { exited=0; kill -INT "$pid"; }
 wait "$pid"
 STATUS=$?
 echo "--- console (tail) ---"; tail -40 "$console"

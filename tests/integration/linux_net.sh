@@ -8,6 +8,11 @@
 # 1 MiB from an HTTP server of this test with wget and posts it back (as
 # base64: busybox wget posts text); the
 # MD5 both ways is checked. Runs under the default `--seccomp on`.
+# A second virtio-net on a tap (hostdev tap:cvtap0, made here in the
+# private namespace with 192.168.77.1): the guest's eth1 gets
+# 192.168.77.2, `ethtool -k` must show the checksum and TSO offloads
+# negotiated, and the same 1 MiB goes both ways over it (TSO/GSO frames
+# with the virtio header through the tap).
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 here=$top/tests/integration
@@ -29,6 +34,8 @@ fi
 need_guest
 command -v python3 >/dev/null 2>&1 || skip "SKIP: needs python3 (the DNS and HTTP servers)"
 command -v unshare >/dev/null 2>&1 || skip "SKIP: needs unshare (util-linux)"
+ethtool=$(command -v ethtool) || skip "SKIP: needs ethtool (scripts/deps.sh test installs it) for the guest"
+[ -c /dev/net/tun ] || skip "SKIP: needs /dev/net/tun (the tap)"
 
 if [ -z "${LINUX_NET_INSIDE:-}" ]; then
 	ns=(-nm)
@@ -40,6 +47,8 @@ if [ -z "${LINUX_NET_INSIDE:-}" ]; then
 		exec unshare "${ns[@]}" bash "$0" "$@"
 fi
 ip link set lo up || fail "cannot bring lo up"
+ip tuntap add cvtap0 mode tap && ip addr add 192.168.77.1/24 dev cvtap0 &&
+	ip link set cvtap0 up || fail "cannot make the tap cvtap0"
 
 pids=()
 cleanup() {
@@ -77,6 +86,19 @@ if wget -q -O /tmp/f "http://web.test:$port/file"; then
 else
 	echo "CVISOR-NET: wget failed"
 fi
+if [ -e /sys/class/net/eth1 ]; then
+	ip addr add 192.168.77.2/24 dev eth1
+	ip link set eth1 up
+	ethtool -k eth1 | sed -n 's/^\(tx-checksumming\|rx-checksumming\|tcp-segmentation-offload\|scatter-gather\): \(o[nf]*\).*/CVISOR-NET: eth1 \1 \2/p'
+	ping -c 2 -W 10 192.168.77.1 >/dev/null && echo "CVISOR-NET: tap ping ok"
+	if wget -q -O /tmp/g "http://192.168.77.1:$port/file"; then
+		echo "CVISOR-NET: tap get $(md5sum /tmp/g | cut -d' ' -f1) $(wc -c </tmp/g)"
+		base64 /tmp/g >/tmp/g.b64
+		echo "CVISOR-NET: tap put $(wget -q -O - --post-file /tmp/g.b64 "http://192.168.77.1:$port/up")"
+	else
+		echo "CVISOR-NET: tap wget failed"
+	fi
+fi
 poweroff -f
 INIT
 cat >"$TMP/udhcpc.sh" <<'SCRIPT'
@@ -98,6 +120,15 @@ SCRIPT
 	cpio_entry bin/busybox $((0100755)) "$bb"
 	cpio_entry init $((0100755)) "$TMP/init"
 	cpio_entry udhcpc.sh $((0100755)) "$TMP/udhcpc.sh"
+	# ethtool and the libraries it links, from this host (Debian 12's
+	# glibc, as the guest's busybox needs none)
+	for d in usr usr/sbin lib lib64 lib/x86_64-linux-gnu; do
+		cpio_entry $d $((0040755)) ""
+	done
+	cpio_entry usr/sbin/ethtool $((0100755)) "$ethtool"
+	for l in $(ldd "$ethtool" | grep -o '/[^ ]*'); do
+		cpio_entry "${l#/}" $((0100755)) "$l"
+	done
 	for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
 		 virtio_pci failover net_failover virtio_net; do
 		f=$(find "$mdir" -name "$m.ko" | head -1)
@@ -112,7 +143,7 @@ SCRIPT
 # --- the host side: a resolver and an HTTP server -------------------------
 python3 "$here/dns_server.py" 127.0.0.1 53 web.test=10.0.2.2 >"$TMP/dns.log" 2>&1 &
 pids+=($!)
-python3 "$here/http_server.py" "$TMP/port" $SIZE >"$TMP/http.log" 2>&1 &
+python3 "$here/http_server.py" "$TMP/port" $SIZE 0.0.0.0 >"$TMP/http.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 200); do
 	grep -q '^ready' "$TMP/dns.log" && [ -s "$TMP/port" ] && break
@@ -132,6 +163,7 @@ cmdline="console=ttyS0 panic=-1 rdinit=/init cvnet_port=$port"
 "$CVISOR" ram 0,0xa0000 rom 0xc0000,0x40000 ram 1m,255m cpu \
 	load "$kernel" initrd load "$TMP/initrd.img" cmdline "$cmdline" \
 	vdev ser8250 hostdev ">$console" vdev virtio-net \
+	vdev virtio-net hostdev tap:cvtap0 \
 	</dev/null >"$TMP/out" 2>"$TMP/err" &
 pid=$!
 pids+=($pid)
@@ -139,8 +171,9 @@ limit=${LINUX_BOOT_TIMEOUT:-240}
 while [ $(( $(date +%s) - t0 )) -lt "$limit" ] && kill -0 $pid 2>/dev/null; do
 	sleep 1
 done
+# SIGINT: stop now (SIGTERM would press the power button and wait)
 exited=1
-kill -0 $pid 2>/dev/null && { exited=0; kill $pid; }
+kill -0 $pid 2>/dev/null && { exited=0; kill -INT $pid; }
 wait $pid
 STATUS=$?
 tr -d '\r' <"$console" >"$console.txt"    # the serial console's CRLFs
@@ -157,4 +190,14 @@ grep -q "CVISOR-NET: get $md5 $SIZE\$" "$console" ||
 	fail "download: $(grep -a CVISOR-NET "$console"); server: $(tail -3 "$TMP/http.log")"
 grep -q "CVISOR-NET: put $md5 $SIZE\$" "$console" ||
 	fail "upload: $(grep -a CVISOR-NET "$console"); server: $(tail -3 "$TMP/http.log")"
-echo "Linux: DHCP, DNS and 1 MiB each way over HTTP through slirp in $(( $(date +%s) - t0 )) s"
+for f in tx-checksumming rx-checksumming tcp-segmentation-offload scatter-gather; do
+	grep -q "CVISOR-NET: eth1 $f on\$" "$console" ||
+		fail "ethtool -k eth1: $f not on: $(grep -a 'CVISOR-NET: eth1' "$console")"
+done
+grep -q 'CVISOR-NET: tap ping ok' "$console" || fail "no ping over the tap"
+grep -q "CVISOR-NET: tap get $md5 $SIZE\$" "$console" ||
+	fail "download over the tap: $(grep -a 'CVISOR-NET: tap' "$console")"
+grep -q "CVISOR-NET: tap put $md5 $SIZE\$" "$console" ||
+	fail "upload over the tap: $(grep -a 'CVISOR-NET: tap' "$console")"
+grep -a 'CVISOR-NET: eth1' "$console"
+echo "Linux: DHCP, DNS and 1 MiB each way over HTTP through slirp, and over a tap with offloads, in $(( $(date +%s) - t0 )) s"
