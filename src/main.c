@@ -153,9 +153,11 @@ static int run(const struct vm_config *cfg)
 		ctl_server_detach(ctl);
 		why = vm->stop;
 		status = vm->exit_status;
-		vm_destroy(vm);
-		if (why != VM_STOP_RESET)
+		if (why != VM_STOP_RESET) {
+			vm_destroy_at_exit(vm);
 			break;
+		}
+		vm_destroy(vm);
 		pr_info("guest reset: rebuilding the VM");
 	}
 	close(sfd);

@@ -97,6 +97,21 @@ void vm_stop_threads(struct vm *vm)
 		event_loop_stop(vm->loop);
 }
 
+/* Closing the VM's fds with its memory still mapped makes KVM tear the
+ * VM down page by page: up to 16 ms of close() on a 64 MiB guest, most of
+ * a trivial guest's run (issue 12). The process exit does the same work
+ * faster, address space first, then the fds, as the bare KVM program
+ * does by just exiting; nothing the guest wrote depends on it, since the
+ * devices (disks, consoles) are still released in order here. */
+void vm_destroy_at_exit(struct vm *vm)
+{
+	const char *full = getenv("CVISOR_FULL_TEARDOWN");
+
+	if (vm)
+		vm->leave_to_exit = !(full && *full && strcmp(full, "0"));
+	vm_destroy(vm);
+}
+
 void vm_destroy(struct vm *vm)
 {
 	if (!vm)
@@ -104,8 +119,13 @@ void vm_destroy(struct vm *vm)
 	if (vm->stop == VM_RUNNING)
 		vm_request_stop(vm, VM_STOP_EXIT, 0);
 	vm_stop_threads(vm);
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->leave_to_exit) {
+			vm->vcpus[i]->run = NULL;    /* unmapped by the exit */
+			vm->vcpus[i]->fd = -1;       /* closed by the exit */
+		}
 		vcpu_destroy(vm->vcpus[i]);
+	}
 	free(vm->vcpus);
 	for (unsigned i = vm->nr_devices; i > 0; i--) {
 		struct device *d = vm->devices[i - 1];
@@ -115,12 +135,15 @@ void vm_destroy(struct vm *vm)
 	event_loop_free(vm->loop);
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	if (vm->kvm_fd >= 0 && !vm->kvm_fd_kept)
-		close(vm->kvm_fd);
-	/* after the VM fd: KVM drops its references to the memory first */
-	guest_mem_free(&vm->mem);
+	if (!vm->leave_to_exit) {
+		if (vm->vm_fd >= 0)
+			close(vm->vm_fd);
+		if (vm->kvm_fd >= 0 && !vm->kvm_fd_kept)
+			close(vm->kvm_fd);
+		/* after the VM fd: KVM drops its references to the memory
+		 * first */
+		guest_mem_free(&vm->mem);
+	}
 	if (vm->stop_fd >= 0)
 		close(vm->stop_fd);
 	irq_routing_destroy(&vm->routing);

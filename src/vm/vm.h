@@ -39,6 +39,7 @@ struct vm {
 	const struct vm_config *cfg;
 	int kvm_fd, vm_fd;
 	bool kvm_fd_kept;  /* kvm_fd belongs to the persist table */
+	bool leave_to_exit; /* vm_destroy_at_exit: KVM fds, memory stay */
 	int vcpu_mmap_size;
 	struct guest_mem mem;
 	struct bus pio, mmio;
@@ -93,6 +94,12 @@ struct vm {
 struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
 		     int *status);
 void vm_destroy(struct vm *vm);
+/* The same when the process exits next: the devices are released as by
+ * vm_destroy (disks flushed, terminals restored), the KVM fds and the
+ * guest memory are left to the exit (see lifecycle.c). The environment
+ * variable CVISOR_FULL_TEARDOWN=1 makes it a vm_destroy (the valgrind
+ * test proves that everything is released). */
+void vm_destroy_at_exit(struct vm *vm);
 
 /* Start the event loop and the vCPU threads. */
 int vm_start(struct vm *vm);
