@@ -14,8 +14,8 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 LDLIBS  += -lpthread -lutil -luring -lseccomp
-# libslirp (virtio-net `hostdev user`); its header needs no glib flags
-LDLIBS  += $(shell pkg-config --libs slirp 2>/dev/null || echo -lslirp)
+# libslirp (virtio-net `hostdev user`) is dlopen'ed when first used
+# (backends/slirp_lib.c); its header needs no glib flags
 # json-c: the control socket's protocol (src/ctl/)
 LDLIBS  += -ljson-c
 

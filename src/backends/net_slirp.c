@@ -29,6 +29,7 @@
 
 #include "backends/net.h"
 #include "backends/net_dns.h"
+#include "backends/slirp_lib.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "event/loop.h"
@@ -50,6 +51,7 @@ struct watched {
 
 struct net_slirp {
 	struct net_backend be;
+	const struct slirp_lib *lib;
 	Slirp *slirp;
 	struct event_loop *loop;
 	int epfd, tfd;
@@ -302,7 +304,7 @@ static void run_timers(struct net_slirp *s)
 		if (!t)
 			return;
 		t->expire_ms = -1;
-		slirp_handle_timer(s->slirp, t->id, t->cb_opaque);
+		s->lib->handle_timer(s->slirp, t->id, t->cb_opaque);
 	}
 }
 
@@ -311,7 +313,7 @@ static void fill(struct net_slirp *s)
 	uint32_t timeout = UINT32_MAX;
 
 	s->nr_pfds = 0;
-	slirp_pollfds_fill(s->slirp, &timeout, add_poll, s);
+	s->lib->pollfds_fill(s->slirp, &timeout, add_poll, s);
 	sync_epoll(s);
 	arm(s, timeout);
 }
@@ -322,7 +324,7 @@ static void step(struct net_slirp *s)
 	if (s->nr_pfds) {
 		int rc = poll(s->pfds, s->nr_pfds, 0);
 
-		slirp_pollfds_poll(s->slirp, rc < 0, get_revents, s);
+		s->lib->pollfds_poll(s->slirp, rc < 0, get_revents, s);
 	}
 	fill(s);
 }
@@ -368,7 +370,7 @@ static int slirp_send(struct net_backend *be, const void *hdr,
 	s->tx_frames++;
 	if (s->dns && net_dns_intercept(s->dns, buf, off))
 		return 0;
-	slirp_input(s->slirp, buf, (int)off);
+	s->lib->input(s->slirp, buf, (int)off);
 	/* It may have opened sockets or armed timers: watch them. */
 	event_loop_call(s->loop, resync_call, s);
 	return 0;
@@ -392,7 +394,7 @@ static void slirp_free(struct net_backend *be)
 		event_loop_del(s->loop, s->tfd);
 	net_dns_free(s->dns);
 	if (s->slirp)
-		slirp_cleanup(s->slirp);
+		s->lib->cleanup(s->slirp);
 	while (s->timers)
 		cb_timer_free(s->timers, s);
 	if (s->epfd >= 0)
@@ -456,7 +458,7 @@ static int add_fwds(struct net_slirp *s, const struct net_backend_params *p,
 
 		if (!g.s_addr)
 			addr4(&g, "10.0.2.15");
-		if (slirp_add_hostfwd(s->slirp, f->udp, h, f->host_port, g,
+		if (s->lib->add_hostfwd(s->slirp, f->udp, h, f->host_port, g,
 				      f->guest_port) < 0) {
 			inet_ntop(AF_INET, &h, hs, sizeof(hs));
 			snprintf(err, errlen, "hostfwd %s:%s:%u: cannot listen "
@@ -486,6 +488,11 @@ struct net_backend *net_slirp_open(const struct net_backend_params *p,
 		goto fail;
 	}
 	s->rl = (struct ratelimit)RATELIMIT_INIT(10, 5);
+	s->lib = slirp_lib(err, errlen);
+	if (!s->lib) {
+		rc = -ENOENT;
+		goto fail;
+	}
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (s->epfd < 0 || s->tfd < 0) {
@@ -513,7 +520,7 @@ struct net_backend *net_slirp_open(const struct net_backend_params *p,
 	if (c.disable_dns)
 		start_dns(s, p->mtu);
 	c.if_mtu = c.if_mru = p->mtu ? p->mtu : NET_MTU_DEFAULT;
-	s->slirp = slirp_new(&c, &callbacks, s);
+	s->slirp = s->lib->new(&c, &callbacks, s);
 	if (!s->slirp) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "user: libslirp would not start");
