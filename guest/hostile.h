@@ -136,6 +136,11 @@ u64 hv_ram_top(void);
 	X(blk_write_ro) X(blk_unknown_type) X(blk_discard_bad) \
 	X(blk_get_id_short) X(console_bad_bufs) X(console_rx_bad) \
 	X(rng_bad_bufs) \
+	X(net_tx_bad_hdr) X(net_tx_gso_64k) X(net_tx_zero_len) \
+	X(net_tx_ring_abuse) X(net_rx_small) X(net_rx_small_dropped) \
+	X(net_rx_bad_chain) \
+	X(net_rx_no_buffers) X(net_notify_storm) X(net_ctrl_malformed) \
+	X(net_feat_deps) \
 	X(msix_odd_access) X(msix_vector_range) X(msix_pba_write) \
 	X(msix_mask_storm) X(msix_control) X(pci_cfg_window) \
 	X(pci_bar_sizing) X(pci_bar_over_ram) X(pci_bar_overlap) \
