@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Write the binary seed inputs of the virtq and devices fuzz targets
-(tests/fuzz/corpus/{virtq,devices}/seed-*): well-formed requests that the
+"""Write the binary seed inputs of the virtq, devices, images and net fuzz
+targets (tests/fuzz/corpus/TARGET/seed-*): well-formed requests that the
 fuzzer then mutates. The encodings are those documented at the top of
-fuzz_virtq.c and fuzz_devices.c. Run from the top of the tree."""
+fuzz_virtq.c, fuzz_devices.c, fuzz_images.c and fuzz_net.c. Run from the
+top of the tree."""
 import os
 import struct
 
@@ -202,3 +203,65 @@ write(im, 'bzimage', hdr(0x53, rd=256) + bytes(bz))
 write(im, 'bzimage-high', hdr(0x83, rd=256) + bytes(bz))
 write(im, 'raw', hdr(0x16, 0x100000) + bytes(range(256)) * 4)
 write(im, 'raw-low', hdr(0x04, 0x7c00) + bytes(512))
+
+# ---- net (fuzz_net.c): lengths are a byte * 8, ops 7-13 drive the backend ----
+def nlength(n):
+    return u8(n // 8) if n % 8 == 0 and n // 8 < 0xf0 else u8(0xf0) + u32(n)
+
+def ndesc(q, i, edge, off, n, flags, nxt):
+    return u8(0) + u8(q) + u16(i) + addr(edge, off) + nlength(n) + u16(flags) + u16(nxt)
+
+def nput(off, data):   # the data window, 63 bytes per op
+    return b''.join(put(0, off + k, data[k:k + 63]) for k in range(0, len(data), 63))
+
+def nframe(pair, kind, sel, hdr=b'', data=b''):
+    return u8(7) + u8(0) + u8(pair) + u8(kind) + sel + hdr + u8(len(data)) + data
+
+def nethdr(flags=0, gso=0, hlen=0, gsz=0, cs=0, co=0):
+    return struct.pack('<BBHHHHH', flags, gso, hlen, gsz, cs, co, 0)
+
+def rxbufs(q, n, size, base=0x1000):
+    s = b''.join(ndesc(q, i, BUF, base + i * size, size, WRITE, 0) + avail(q, i) for i in range(n))
+    return s + kick(q)
+
+def arp(tip=3):
+    return (b'\xff' * 6 + b'\x02\x00\x00\x00\x00\x01' + b'\x08\x06' +
+            b'\x00\x01\x08\x00\x06\x04\x00\x01' + b'\x02\x00\x00\x00\x00\x01' +
+            bytes([10, 0, 2, 15]) + bytes(6) + bytes([10, 0, 2, tip]) + bytes(18))
+
+def ctrl(q, cmd):
+    return (nput(0x100, cmd) + put(0, 0x200, b'\xee') +
+            ndesc(q, 0, BUF, 0x100, len(cmd), NEXT, 1) + ndesc(q, 1, BUF, 0x200, 1, WRITE, 0) +
+            avail(q, 0) + kick(q))
+
+nt = 'tests/fuzz/corpus/net'
+USER, TAP = u8(0) + u8(0) + u8(6), u8(1) + u8(0) + u8(6)
+write(nt, 'user-tx', USER + nput(0, nethdr() + arp()) + ndesc(1, 0, BUF, 0, 72, 0, 0) +
+      avail(1, 0) + kick(1))
+write(nt, 'user-tx-split', USER + nput(0, nethdr() + arp()) + ndesc(1, 0, BUF, 0, 6, NEXT, 1) +
+      ndesc(1, 1, BUF, 6, 6, NEXT, 2) + ndesc(1, 2, BUF, 12, 60, 0, 0) + avail(1, 0) + kick(1))
+write(nt, 'user-rx', USER + rxbufs(0, 4, 2048) + nframe(0, 0, u8(8)) + nframe(0, 8, u8(188)))
+write(nt, 'user-rx-mrg', USER + rxbufs(0, 16, 64) + nframe(0, 0, u8(187)) + nframe(0, 2, u8(8)))
+write(nt, 'user-rx-nomrg', u8(0) + u8(1) + u8(6) + rxbufs(0, 4, 8) + nframe(0, 0, u8(8)))
+write(nt, 'backlog', USER + u8(11) + u8(0) + u16(300) + u8(0) + rxbufs(0, 64, 128) + kick(0))
+write(nt, 'tap-tx-csum', TAP + nput(0, nethdr(1, 0, 0, 0, 34, 6) + arp()) +
+      ndesc(1, 0, BUF, 0, 72, 0, 0) + avail(1, 0) + kick(1))
+write(nt, 'tap-tx-tso', TAP + nput(0, nethdr(1, 1, 54, 1448, 34, 16) + arp()) +
+      ndesc(1, 0, BUF, 0, 12, NEXT, 1) + ndesc(1, 1, BUF, 12, 9000, 0, 0) + avail(1, 0) + kick(1))
+write(nt, 'tap-rx-gso', TAP + rxbufs(0, 32, 4096) +
+      nframe(0, 1, u8(0xf0) + u32(65000), nethdr(1, 1, 54, 1448, 34, 16)) +
+      nframe(1, 1, u8(8), nethdr(2)) + u8(10) + u8(0) + u8(0))
+write(nt, 'ctrl-promisc', USER + ctrl(2, b'\x00\x00\x00'))
+write(nt, 'ctrl-mac-table', USER + ctrl(2, b'\x01\x00' + u32(1) + b'\x02\x00\x00\x00\x00\x09' +
+                                        u32(1) + b'\x01\x00\x5e\x00\x00\x01'))
+write(nt, 'ctrl-mac-addr', USER + ctrl(2, b'\x01\x01\x02\x00\x00\x00\x00\x07'))
+write(nt, 'ctrl-mq', TAP + ctrl(4, b'\x04\x00' + u16(2)) + ctrl(4, b'\x04\x00' + u16(3)))
+write(nt, 'link', USER + u8(9) + u8(0) + u8(0) + u8(9) + u8(0) + u8(1) + u8(8) + u8(0) + u8(1) +
+      u8(6) + u8(1))
+query = u16(0x3412) + b'\x01\x00' + u16(0x100) + bytes(6) + b'\x07example\x03com\x00' + b'\x00\x01\x00\x01'
+for kind, name in ((1, 'dns4'), (2, 'dns6')):
+    s = USER + rxbufs(0, 4, 2048)
+    s += u8(12) + u8(0) + u8(kind) + u8(0) + u8(len(query) - 12) + u8(len(query)) + query
+    s += u8(13) + u8(0) + u8(0x81) + u8(2) + u16(len(query) + 16 - 12) + u8(0)
+    write(nt, name, s)
+write(nt, 'dns-raw', USER + u8(12) + u8(0) + u8(0) + u8(0) + u8(0) + u16(60) + u8(0))
