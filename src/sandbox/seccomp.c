@@ -203,9 +203,10 @@ static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *r)
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);
 }
 
-/* The block workers exist when the jail drops the user, and glibc makes
- * each thread call setresuid/setresgid/setgroups itself: allow exactly
- * the jail's ids, nothing else. */
+/* The block workers and a multiqueue virtio-net's queue-pair loops exist
+ * when the jail drops the user, and glibc makes each thread call
+ * setresuid/setresgid/setgroups itself: allow exactly the jail's ids,
+ * nothing else. */
 static int add_setid_rules(scmp_filter_ctx ctx)
 {
 	int rc;
@@ -273,7 +274,7 @@ static int build_and_load(enum sandbox_kind kind)
 	for (; !rc && *lists; lists++)
 		for (unsigned i = 0; !rc && i < (*lists)->n; i++)
 			rc = add_rule(ctx, &(*lists)->rules[i]);
-	if (!rc && kind == SANDBOX_BLOCK)
+	if (!rc && (kind == SANDBOX_BLOCK || kind == SANDBOX_EVENTS))
 		rc = add_setid_rules(ctx);
 	if (!rc && mode == SANDBOX_ON)
 		rc = add_open_errno_rules(ctx, sc_lists_for(kind));
