@@ -134,20 +134,6 @@ void *heap_alloc(u64 size, u64 align)
 	return phys(p);
 }
 
-static const char *const workload_names[] = {
-	"hello", "smp", "pl011", "mmio-latency", "triple-fault", "exit", "echo",
-	"fault", "uart-irq", "blk-verify", "blk-bench", "console-echo", "rng",
-	"blk-crash", "blk-fault", "console-flood", "hostile",
-};
-
-static bool is_workload(const char *s)
-{
-	for (size_t i = 0; i < sizeof(workload_names) / sizeof(*workload_names); i++)
-		if (!strcmp(s, workload_names[i]))
-			return true;
-	return false;
-}
-
 static void parse_cmdline(void)
 {
 	const char *src = NULL;
@@ -174,9 +160,9 @@ static void parse_cmdline(void)
 		while (*p && *p != ' ' && *p != '\t' && *p != '\n')
 			p++;
 	}
-	/* GRUB and QEMU put the kernel's path first on a multiboot command
-	 * line; drop a first word that is not a workload name. */
-	if (boot_proto == BOOT_MULTIBOOT && nargs && !is_workload(args[0])) {
+	/* Multiboot loaders (GRUB, QEMU, cvisor) put the kernel's path first:
+	 * argv[0], not a workload. */
+	if (boot_proto == BOOT_MULTIBOOT && nargs) {
 		for (int i = 1; i < nargs; i++)
 			args[i - 1] = args[i];
 		nargs--;

@@ -122,12 +122,36 @@ struct mb_layout {
 
 static const char loader_name[] = "cvisor";
 
+/* The command line the kernel sees starts with its own path, as GRUB's
+ * `multiboot PATH ARGS` and QEMU's `-kernel PATH -append ARGS` pass it:
+ * multiboot kernels split it into argv with argv[0] their name. No
+ * arguments: the path alone. Bytes with the NUL. */
+static size_t mb_cmdline_size(const struct boot_ctx *c)
+{
+	size_t n = strlen(c->image.path) + 1;
+
+	return c->cmdline[0] ? n + c->cmdline_size : n;
+}
+
+static void mb_cmdline_fill(const struct boot_ctx *c, char *dst)
+{
+	size_t n = strlen(c->image.path);
+
+	memcpy(dst, c->image.path, n);
+	if (c->cmdline[0]) {
+		dst[n++] = ' ';
+		memcpy(dst + n, c->cmdline, c->cmdline_size);
+	} else {
+		dst[n] = '\0';
+	}
+}
+
 static void mb_layout(const struct boot_ctx *c, struct mb_layout *l)
 {
 	l->mods = ALIGN_UP(sizeof(struct multiboot_info), 16);
 	l->mmap = l->mods + c->nr_mods * sizeof(struct multiboot_mod);
 	l->cmdline = l->mmap + c->nr_map * sizeof(struct multiboot_mmap_entry);
-	l->name = l->cmdline + c->cmdline_size;
+	l->name = l->cmdline + mb_cmdline_size(c);
 	l->strings = l->name + sizeof(loader_name);
 	l->total = l->strings;
 	for (unsigned i = 0; i < c->nr_mods; i++)
@@ -218,7 +242,7 @@ int mb_write_info(struct boot_ctx *c, uint64_t base)
 	memcpy(buf, &mi, sizeof(mi));
 	fill_mods(c, buf, &l, (uint32_t)base);
 	fill_mmap(c, buf, &l);
-	memcpy(buf + l.cmdline, c->cmdline, c->cmdline_size);
+	mb_cmdline_fill(c, (char *)buf + l.cmdline);
 	memcpy(buf + l.name, loader_name, sizeof(loader_name));
 	r = guest_mem_write(c->mem, base, buf, l.total);
 	free(buf);
