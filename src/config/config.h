@@ -179,6 +179,9 @@ struct vm_config {
 	bool has_logger, logger_slog;
 	unsigned logger_mask;
 	struct cfg_pos logger_pos;
+	/* `memory OPT{,OPT}` (cvisor extension): how RAM is backed */
+	bool mem_hugepages, mem_prealloc;
+	struct cfg_pos memory_pos;
 	/* `api PATH` (cvisor extension): the control socket, src/ctl/ */
 	char *api_path;
 	struct cfg_pos api_pos;

@@ -154,11 +154,18 @@ static int dry_devices(const struct vm_config *cfg, struct guest_mem *mem,
 static int add_memory(const struct vm_config *cfg, struct guest_mem *mem,
 		      struct cfg_error *err)
 {
+	char why[256];
+
+	/* The run's backing, without prealloc: check must not touch it all
+	 * (huge pages are reserved at mmap time, so their lack shows). */
+	guest_mem_set_backing(mem, cfg->mem_hugepages ? GUEST_MEM_HUGETLB : 0);
 	for (unsigned i = 0; i < cfg->nr_ram; i++)
 		if (!guest_mem_add(mem, cfg->ram[i].start, cfg->ram[i].size,
 				   GUEST_RAM))
 			return cfg_err(err, &cfg->ram[i].pos, "ram: %s",
-				       strerror(errno));
+				       guest_mem_strerror(mem, errno,
+							  cfg->ram[i].size,
+							  why, sizeof(why)));
 	for (unsigned i = 0; i < cfg->nr_rom; i++)
 		if (!guest_mem_add(mem, cfg->rom[i].start, cfg->rom[i].size,
 				   GUEST_ROM))

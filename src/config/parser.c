@@ -328,6 +328,43 @@ static int st_api(struct parser *p, const struct token *kw)
 	return 0;
 }
 
+/* `memory OPT{,OPT}` (cvisor extension): thp (the default: anonymous
+ * memory with transparent huge pages), hugepages (hugetlbfs), prealloc. */
+static int st_memory(struct parser *p, const struct token *kw)
+{
+	const struct token *a = next_arg(p, kw, "thp, hugepages or prealloc");
+	struct vm_config *c = p->cfg;
+	bool thp = false;
+	char buf[64];
+
+	if (!a)
+		return -1;
+	if (c->memory_pos.line)
+		return twice(p, kw, &c->memory_pos);
+	c->memory_pos = kw->pos;
+	for (const char *s = a->text; ; s++) {
+		size_t n = strcspn(s, ",");
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)n, s);
+		if (!strcmp(buf, "thp"))
+			thp = true;
+		else if (!strcmp(buf, "hugepages"))
+			c->mem_hugepages = true;
+		else if (!strcmp(buf, "prealloc"))
+			c->mem_prealloc = true;
+		else
+			return cfg_err(p->err, &a->pos, "memory: '%s': expected "
+				       "thp, hugepages or prealloc", buf);
+		s += n;
+		if (!*s)
+			break;
+	}
+	if (thp && c->mem_hugepages)
+		return cfg_err(p->err, &a->pos, "memory: thp and hugepages "
+			       "exclude each other");
+	return 0;
+}
+
 static int st_vdev(struct parser *p, const struct token *kw)
 {
 	return parse_vdev_start(p, kw);
@@ -377,7 +414,7 @@ static const struct {
 	{ "reserve", st_reserve }, { "cpu", st_cpu }, { "load", st_load },
 	{ "cmdline", st_cmdline }, { "vdev", st_vdev }, { "pass", st_pass },
 	{ "reboot", st_reboot }, { "triplefault", st_triplefault },
-	{ "api", st_api },
+	{ "api", st_api }, { "memory", st_memory },
 	{ "guest", st_blob }, { "initrd", st_blob }, { "data", st_blob },
 	{ "acpi", st_blob }, { "fdt", st_blob },
 	{ "multiboot-module", st_unsupported }, { "logger", st_logger },

@@ -15,24 +15,48 @@
 
 enum guest_region_kind { GUEST_RAM, GUEST_ROM };
 
+/* How RAM is backed (guest_mem_set_backing; ROM is always plain). By
+ * default anonymous memory placed so that guest-physical 2 MiB frames are
+ * host 2 MiB frames, with transparent huge pages asked for
+ * (MADV_HUGEPAGE): KVM maps a huge page with one large EPT/NPT entry. */
+#define GUEST_MEM_HUGETLB	(1u << 0)  /* hugetlbfs memfd, 2 MiB pages */
+#define GUEST_MEM_PREALLOC	(1u << 1)  /* every page allocated up front */
+#define GUEST_MEM_HUGE_SIZE	(2ull << 20)
+
 struct guest_region {
 	uint64_t gpa;
 	uint64_t size;
 	uint8_t *host;         /* mapping of size bytes */
 	enum guest_region_kind kind;
 	bool owned;            /* guest_mem_free() unmaps it */
+	unsigned backing;      /* GUEST_MEM_* it got */
+	bool thp;              /* MADV_HUGEPAGE accepted */
+	void *map;             /* owned: the whole mapping (host is inside) */
+	uint64_t map_len;
 };
 
 struct guest_mem {
 	struct guest_region regions[GUEST_MEM_MAX_REGIONS];
 	unsigned nr;           /* sorted by gpa, never overlapping */
+	unsigned backing;      /* GUEST_MEM_* for RAM added from now on */
 };
 
 void guest_mem_init(struct guest_mem *m);
-/* Map size bytes of fresh anonymous memory at gpa. Returns the region or
- * NULL (errno: EINVAL bad range, EEXIST overlap, ENOSPC too many, mmap's). */
+/* GUEST_MEM_* flags for the RAM regions added after this call. */
+void guest_mem_set_backing(struct guest_mem *m, unsigned flags);
+/* Map size bytes of fresh memory at gpa (RAM as the backing says, ROM
+ * anonymous). Returns the region or NULL (errno: EINVAL bad range, EEXIST
+ * overlap, ENOSPC too many; ENOMEM also when hugetlb pages or prealloc
+ * memory are missing: see guest_mem_strerror). */
 struct guest_region *guest_mem_add(struct guest_mem *m, uint64_t gpa,
 				   uint64_t size, enum guest_region_kind kind);
+/* Why guest_mem_add of size bytes failed with err, in words (with what
+ * to do about missing huge pages), in buf. */
+const char *guest_mem_strerror(const struct guest_mem *m, int err,
+			       uint64_t size, char *buf, size_t len);
+/* What region r got, in words ("THP", "hugetlb 2 MiB, preallocated"). */
+const char *guest_mem_describe(const struct guest_region *r, char *buf,
+			       size_t len);
 /* Register caller-owned host memory (unit tests, shared mappings). */
 struct guest_region *guest_mem_add_host(struct guest_mem *m, uint64_t gpa,
 					uint64_t size, void *host,

@@ -162,6 +162,8 @@ static const struct sc_rule control_only[] = {
 	ALLOW(eventfd2),
 	ALLOW(epoll_create1),   /* the new VM's event loop */
 	ALLOW(timerfd_create),  /* its RTC */
+	ALLOW(memfd_create),    /* `memory hugepages` RAM of a rebuilt VM */
+	ALLOW(ftruncate),       /* ... sized */
 	ALLOW(io_uring_setup),  /* a block engine set up again */
 	ALLOW(io_uring_register),
 	ALLOW(mremap),          /* realloc() of large tables */

@@ -144,15 +144,31 @@ static int setup_memory(struct vm *vm)
 	int max_slots = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
 			      KVM_CAP_NR_MEMSLOTS);
 
-	for (unsigned i = 0; i < cfg->nr_ram; i++)
-		if (!guest_mem_add(&vm->mem, cfg->ram[i].start,
-				   cfg->ram[i].size, GUEST_RAM)) {
+	char why[256];
+	struct guest_region *r;
+
+	guest_mem_set_backing(&vm->mem,
+			      (cfg->mem_hugepages ? GUEST_MEM_HUGETLB : 0) |
+			      (cfg->mem_prealloc ? GUEST_MEM_PREALLOC : 0));
+	for (unsigned i = 0; i < cfg->nr_ram; i++) {
+		r = guest_mem_add(&vm->mem, cfg->ram[i].start,
+				  cfg->ram[i].size, GUEST_RAM);
+		if (!r) {
+			int e = errno;
+
 			pr_err("ram %#llx,%llu KiB: %s",
 			       (unsigned long long)cfg->ram[i].start,
 			       (unsigned long long)(cfg->ram[i].size >> 10),
-			       strerror(errno));
-			return -errno;
+			       guest_mem_strerror(&vm->mem, e,
+						  cfg->ram[i].size, why,
+						  sizeof(why)));
+			return -e;
 		}
+		pr_info("ram 0x%010llx-0x%010llx: %s",
+			(unsigned long long)r->gpa,
+			(unsigned long long)(r->gpa + r->size - 1),
+			guest_mem_describe(r, why, sizeof(why)));
+	}
 	for (unsigned i = 0; i < cfg->nr_rom; i++)
 		if (!guest_mem_add(&vm->mem, cfg->rom[i].start,
 				   cfg->rom[i].size, GUEST_ROM)) {

@@ -248,6 +248,12 @@ static const struct bad bad[] = {
 	{ "net-peer-hostdev", RL "vdev virtio-net hostdev user peer /tmp/l\n",
 	  "4:30: vdev virtio-net: peer and hostdev are exclusive: a peer link "
 	  "is the backend" },
+	{ "memory-bad", RL "memory thp,huge\n",
+	  "4:8: memory: 'huge': expected thp, hugepages or prealloc" },
+	{ "memory-exclusive", RL "memory prealloc,thp,hugepages\n",
+	  "4:8: memory: thp and hugepages exclude each other" },
+	{ "memory-twice", RL "memory prealloc memory thp\n",
+	  "4:17: 'memory' given twice (first at $FILE:4:1)" },
 };
 
 static char tmpdir[64];

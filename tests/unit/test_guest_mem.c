@@ -1,7 +1,10 @@
 /* Guest memory: the bounds-checked accessor every device goes through. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "mem/guest_mem.h"
@@ -104,6 +107,172 @@ static void test_anonymous_region(void **state)
 	assert_int_equal(m.nr, 0);
 }
 
+/* --- host memory backing (guest_mem_set_backing) --- */
+
+/* VmFlags of the mapping holding addr say "hg" (MADV_HUGEPAGE). */
+static bool thp_advised(const void *addr)
+{
+	char line[512];
+	bool in = false, hg = false;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' ');
+		unsigned long lo, hi;
+
+		/* a mapping's first line, not a "Key: value" one */
+		if (sp && sp > line && sp[-1] != ':' &&
+		    sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+		else if (in && !strncmp(line, "VmFlags:", 8))
+			hg = strstr(line, " hg") != NULL;
+	}
+	fclose(f);
+	return hg;
+}
+
+static size_t resident_pages(void *p, size_t len)
+{
+	unsigned char vec[4096];
+	size_t n = 0;
+
+	assert_true(len / 4096 <= sizeof(vec));
+	assert_int_equal(mincore(p, len, vec), 0);
+	for (size_t i = 0; i < len / 4096; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+static long meminfo(const char *key)
+{
+	char line[128];
+	long n = -1;
+	size_t k = strlen(key);
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, k) && line[k] == ':')
+			n = strtol(line + k + 1, NULL, 10);
+	fclose(f);
+	return n;
+}
+
+static long free_huge(void)
+{
+	return meminfo("HugePages_Free");
+}
+
+static long read_nr_hugepages(void)
+{
+	return meminfo("HugePages_Total");
+}
+
+static bool write_nr_hugepages(long n)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "we");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fprintf(f, "%ld\n", n) > 0;
+	return (fclose(f) == 0) && ok;
+}
+
+/* The host mapping of a region agrees with its gpa modulo 2 MiB, so a
+ * host huge page backs a guest 2 MiB frame; THP is asked for on the
+ * whole frames inside RAM only. */
+static void test_huge_alignment(void **state)
+{
+	struct guest_mem m;
+	struct guest_region *r;
+
+	(void)state;
+	guest_mem_init(&m);
+	r = guest_mem_add(&m, 0x100000, 0x3f00000, GUEST_RAM);
+	assert_non_null(r);
+	assert_int_equal(((uintptr_t)r->host - r->gpa) % GUEST_MEM_HUGE_SIZE, 0);
+	assert_int_equal(r->backing, 0);
+	if (r->thp)      /* false only where THP is "never" */
+		assert_true(thp_advised(r->host + 0x100000));
+	r = guest_mem_add(&m, 0, 0xa0000, GUEST_RAM);
+	assert_non_null(r);
+	assert_int_equal((uintptr_t)r->host % GUEST_MEM_HUGE_SIZE, 0);
+	assert_false(r->thp);  /* no whole 2 MiB frame in 640 KiB */
+	r = guest_mem_add(&m, 0xe0000, 0x20000, GUEST_ROM);
+	assert_non_null(r);
+	assert_false(r->thp);
+	guest_mem_free(&m);
+}
+
+/* prealloc: every page is there before the guest touches one. */
+static void test_prealloc(void **state)
+{
+	struct guest_mem m;
+	struct guest_region *r;
+	char why[128];
+
+	(void)state;
+	guest_mem_init(&m);
+	guest_mem_set_backing(&m, GUEST_MEM_PREALLOC);
+	r = guest_mem_add(&m, 0x200000, 0x400000, GUEST_RAM);
+	assert_non_null(r);
+	assert_true(r->backing & GUEST_MEM_PREALLOC);
+	assert_int_equal(resident_pages(r->host, r->size), r->size / 4096);
+	assert_non_null(strstr(guest_mem_describe(r, why, sizeof(why)),
+			       "preallocated"));
+	guest_mem_free(&m);
+	/* without it, nothing is */
+	guest_mem_init(&m);
+	r = guest_mem_add(&m, 0x200000, 0x400000, GUEST_RAM);
+	assert_non_null(r);
+	assert_int_equal(resident_pages(r->host, r->size), 0);
+	guest_mem_free(&m);
+}
+
+/* hugepages: hugetlbfs pages, or, on a host with too few reserved, a
+ * refusal that says what to do. Reserves some for the test when root
+ * (and puts the count back), else skips the positive half. */
+static void test_hugetlb(void **state)
+{
+	struct guest_mem m;
+	struct guest_region *r;
+	long before = read_nr_hugepages();
+	char why[256];
+	bool reserved = false, ok;
+
+	(void)state;
+	guest_mem_init(&m);
+	guest_mem_set_backing(&m, GUEST_MEM_HUGETLB);
+	if (before >= 0 && free_huge() < 3 && geteuid() == 0)
+		reserved = write_nr_hugepages(before + 3);
+	if (free_huge() < 3) {
+		/* nothing reserved: the error names the fix */
+		r = guest_mem_add(&m, 0x100000, 0x200000, GUEST_RAM);
+		if (r) {
+			guest_mem_free(&m);
+			return;
+		}
+		assert_non_null(strstr(guest_mem_strerror(&m, errno, 0x200000,
+							  why, sizeof(why)),
+				       "nr_hugepages"));
+		print_message("SKIP hugetlb pages: none reserved on this host "
+			      "and not root (checked the error only)\n");
+		skip();
+	}
+	r = guest_mem_add(&m, 0x100000, 0x200000, GUEST_RAM);
+	ok = r && r->backing == GUEST_MEM_HUGETLB &&
+	     ((uintptr_t)r->host - r->gpa) % GUEST_MEM_HUGE_SIZE == 0 &&
+	     guest_mem_write(&m, 0x2ffff8, "12345678", 8) == 0 &&
+	     strstr(guest_mem_describe(r, why, sizeof(why)), "hugetlb");
+	guest_mem_free(&m);
+	if (reserved)          /* the host's count back before judging */
+		assert_true(write_nr_hugepages(before));
+	assert_true(ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +282,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rom_is_read_only_for_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
 		cmocka_unit_test(test_anonymous_region),
+		cmocka_unit_test(test_huge_alignment),
+		cmocka_unit_test(test_prealloc),
+		cmocka_unit_test(test_hugetlb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
