@@ -29,6 +29,9 @@
 #include "core/persist.h"
 #include "ctl/ctl.h"
 #include "sandbox/sandbox.h"
+#include "stats/stats.h"
+#include "trace/file.h"
+#include "trace/trace.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
 
@@ -101,15 +104,20 @@ static int setup_signals(sigset_t *stop_set)
 	return signalfd(-1, stop_set, SFD_CLOEXEC);
 }
 
-/* Ctrl-A s on the console: the status summary, as SIGUSR1 prints it. */
+/* Ctrl-A s on the console: the status summary, as SIGUSR1 prints it,
+ * and the statistics. */
 static void print_status(void *vm)
 {
 	ctl_print_status_vm(stderr, vm);
+	ctl_print_stats_vm(stderr, vm);
 	fflush(stderr);
 }
 
 /* --user / --chroot (sandbox/jail.c), set by the options. */
 static struct jail_config jail;
+/* --stats, --trace FILE (docs/trace.md) */
+static bool print_stats;
+static const char *trace_path;
 
 static int run(const struct vm_config *cfg)
 {
@@ -122,9 +130,17 @@ static int run(const struct vm_config *cfg)
 	const char *api = ctl_options.api_path ? ctl_options.api_path
 					       : cfg->api_path;
 	struct ctl_server *ctl = NULL;
+	int err;
 
 	if (sfd < 0) {
 		pr_err("signalfd: %s", strerror(errno));
+		return CV_EXIT_USAGE;
+	}
+	stats_clock_init();
+	if (trace_path && (err = trace_set_file(trace_path)) < 0) {
+		pr_err("--trace %s: %s", trace_path, strerror(-err));
+		close(sfd);
+		persist_free(persist);
 		return CV_EXIT_USAGE;
 	}
 	if (api && !(ctl = ctl_server_open(api))) {
@@ -145,6 +161,7 @@ static int run(const struct vm_config *cfg)
 			status = CV_EXIT_USAGE;
 			break;
 		}
+		trace_attach(vm, ctl != NULL);    /* its thread: before this */
 		sandbox_enter(SANDBOX_CONTROL);   /* after the threads exist */
 		ctl_server_attach(ctl, vm);
 		ctl_wait_for_stop(vm, sfd);
@@ -153,6 +170,9 @@ static int run(const struct vm_config *cfg)
 		ctl_server_detach(ctl);
 		why = vm->stop;
 		status = vm->exit_status;
+		trace_detach(vm);
+		if (print_stats && why != VM_STOP_RESET)
+			ctl_print_stats_vm(stderr, vm);
 		if (why != VM_STOP_RESET) {
 			vm_destroy_at_exit(vm);
 			break;
@@ -160,6 +180,7 @@ static int run(const struct vm_config *cfg)
 		vm_destroy(vm);
 		pr_info("guest reset: rebuilding the VM");
 	}
+	trace_shutdown();
 	close(sfd);
 	ctl_server_close(ctl);
 	persist_free(persist);
@@ -231,6 +252,18 @@ static int opt_shutdown_timeout(struct cli *c, const char *s)
 	return CLI_CONTINUE;
 }
 
+static int opt_stats(struct cli *c, const char *arg)
+{
+	print_stats = true;
+	return CLI_CONTINUE;
+}
+
+static int opt_trace(struct cli *c, const char *arg)
+{
+	trace_path = arg;
+	return CLI_CONTINUE;
+}
+
 static int opt_version(struct cli *c, const char *arg)
 {
 	printf("cvisor %s\n", CVISOR_VERSION);
@@ -257,6 +290,10 @@ static const struct cli_opt cli_opts[] = {
 	  opt_api },
 	{ "--shutdown-timeout", NULL, "S", "SIGTERM/powerdown: seconds the "
 	  "guest has to power off (30)", opt_shutdown_timeout },
+	{ "--stats", NULL, NULL, "print the exit statistics at exit "
+	  "(docs/trace.md)", opt_stats },
+	{ "--trace", NULL, "FILE", "trace every exit into FILE (cvisor "
+	  "trace report FILE)", opt_trace },
 	{ "--version", "-V", NULL, "print the version and exit", opt_version },
 	{ "--help", "-h", NULL, "this help", opt_help },
 };
@@ -270,6 +307,8 @@ static void usage(FILE *f)
 	      "options\n"
 	      "       cvisor ctl [--json] SOCKET COMMAND   talk to a running "
 	      "VM (docs/control.md)\n"
+	      "       cvisor trace decode|report FILE      read a trace "
+	      "(docs/trace.md)\n"
 	      "TOKENs are .qvmconf statements (ram 256m load guest.elf vdev "
 	      "ser8250 hostdev '>-'),\n@FILE includes a .qvmconf file "
 	      "(docs/config.md).\n\noptions:\n", f);
@@ -473,6 +512,12 @@ static int cmd_ctl(struct cli *c, int argc, char **argv)
 	return ctl_main(argc, argv);
 }
 
+/* cvisor trace decode [--csv] FILE | report FILE (trace/file.c) */
+static int cmd_trace(struct cli *c, int argc, char **argv)
+{
+	return trace_main(argc, argv);
+}
+
 /* Subcommands: the first word after the options. */
 static const struct {
 	const char *name;
@@ -481,6 +526,7 @@ static const struct {
 	{ "check", cmd_check },
 	{ "help", cmd_help },
 	{ "ctl", cmd_ctl },
+	{ "trace", cmd_trace },
 };
 
 int main(int argc, char **argv)

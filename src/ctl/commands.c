@@ -180,7 +180,11 @@ static const struct {
 	const char *help;
 } cmds[] = {
 	{ "status", cmd_status, "state, uptime, vCPUs, memory, devices" },
-	{ "stats", cmd_stats, "counters: exits per vCPU and reason, ..." },
+	{ "stats", cmd_stats, "counters: exits per vCPU and reason, time "
+	  "in cvisor, accesses per device region, the trace" },
+	{ "trace-start", ctl_cmd_trace_start, "FILE: trace every exit into "
+	  "FILE (docs/trace.md)" },
+	{ "trace-stop", ctl_cmd_trace_stop, "finish the trace file" },
 	{ "pause", cmd_pause, "park every vCPU (the guest clock stops)" },
 	{ "resume", cmd_resume, "run a paused VM again" },
 	{ "reset", cmd_reset, "reset the VM (as the guest's reset would)" },

@@ -44,6 +44,9 @@ void ctl_wait_for_stop(struct vm *vm, int sfd);
 /* A status summary in words (SIGUSR1, `cvisor ctl PATH status`). */
 void ctl_print_status_vm(FILE *f, struct vm *vm);
 
+/* The `stats` answer in words (--stats at exit, Ctrl-A s). */
+void ctl_print_stats_vm(FILE *f, struct vm *vm);
+
 /* cvisor ctl [--json] PATH COMMAND [ARGS]: argv[0] is PATH. */
 int ctl_main(int argc, char **argv);
 

@@ -74,5 +74,11 @@ json_object *ctl_stats_json(struct vm *vm);
 /* Print a status object in words (format.c). */
 void ctl_print_status(FILE *f, json_object *status);
 void ctl_print_stats(FILE *f, json_object *stats);
+/* The groups beyond the exit counts (stats_format.c). */
+void ctl_print_exit_times(FILE *f, json_object *vcpu, int64_t hz);
+bool ctl_print_stats_group(FILE *f, const char *key, json_object *val);
+/* trace-start FILE, trace-stop (trace_cmds.c). */
+json_object *ctl_cmd_trace_start(struct ctl_client *c, json_object *req);
+json_object *ctl_cmd_trace_stop(struct ctl_client *c, json_object *req);
 
 #endif

@@ -132,10 +132,11 @@ void ctl_print_stats(FILE *f, json_object *stats)
 				}
 			}
 			fprintf(f, "%s\n", first ? "" : ")");
+			ctl_print_exit_times(f, v, num(stats, "tsc_hz"));
 		}
 	/* Groups this printer does not know: as name: JSON. */
 	json_object_object_foreach(stats, key, val) {
-		if (!strcmp(key, "vcpus"))
+		if (!strcmp(key, "vcpus") || ctl_print_stats_group(f, key, val))
 			continue;
 		fprintf(f, "%s: %s\n", key, json_object_to_json_string_ext(val,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -15,6 +15,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "sandbox/sandbox.h"
+#include "stats/tsc.h"
+#include "trace/ring.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
 
@@ -81,6 +83,10 @@ void vcpu_destroy(struct vcpu *v)
 		munmap(v->run, v->vm->vcpu_mmap_size);
 	if (v->fd >= 0)
 		close(v->fd);
+	if (v->tring) {
+		trace_ring_free(v->tring);
+		free(v->tring);
+	}
 	free(v);
 }
 
@@ -101,9 +107,13 @@ static void handle_io(struct vcpu *v)
 	if ((uint64_t)r->io.data_offset + (uint64_t)r->io.size * r->io.count >
 	    (uint64_t)v->vm->vcpu_mmap_size)
 		return;
-	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size)
-		bus_access_fast(&v->vm->pio, &v->pio_cache, r->io.port,
-				  data, r->io.size, wr);
+	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
+		bool hit = bus_access_fast(&v->vm->pio, &v->pio_cache,
+					   r->io.port, data, r->io.size, wr);
+
+		stats_access(&v->stats, BUS_PIO, hit ? &v->pio_cache.r : NULL,
+			     wr, 1);
+	}
 }
 
 static void fatal_exit(struct vcpu *v, const char *why, int status)
@@ -196,21 +206,59 @@ static __attribute__((noinline)) bool dispatch_other(struct vcpu *v)
 static inline bool dispatch(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
+	bool hit;
 
-	if (r->exit_reason < VCPU_EXIT_REASONS)
-		v->exits[r->exit_reason]++;
 	switch (r->exit_reason) {
 	case KVM_EXIT_IO:
 		handle_io(v);
 		return true;
 	case KVM_EXIT_MMIO:
-		bus_access_fast(&v->vm->mmio, &v->mmio_cache,
-				  r->mmio.phys_addr, r->mmio.data,
-				  r->mmio.len, r->mmio.is_write);
+		hit = bus_access_fast(&v->vm->mmio, &v->mmio_cache,
+				      r->mmio.phys_addr, r->mmio.data,
+				      r->mmio.len, r->mmio.is_write);
+		stats_access(&v->stats, BUS_MMIO, hit ? &v->mmio_cache.r : NULL,
+			     r->mmio.is_write, 1);
 		return true;
 	default:
 		return dispatch_other(v);
 	}
+}
+
+/* A trace is on: one record for the exit just handled, built from what
+ * kvm_run still holds (a read's data is the device's answer by now). */
+static __attribute__((noinline)) void trace_exit(struct vcpu *v,
+						 struct trace_ring *ring,
+						 uint32_t reason, uint64_t t0,
+						 uint64_t t1)
+{
+	struct kvm_run *r = v->run;
+	uint64_t spent = t1 - t0;
+	struct trace_rec rec = {
+		.tsc = t0, .vcpu = (uint16_t)v->id,
+		.event = reason < 0xfe ? (uint8_t)reason : 0xfd,
+		.cycles = spent > UINT32_MAX ? UINT32_MAX : (uint32_t)spent,
+	};
+
+	if (reason == KVM_EXIT_MMIO) {
+		unsigned len = r->mmio.len <= 8 ? r->mmio.len : 8;
+
+		rec.addr = r->mmio.phys_addr;
+		rec.flags = (uint8_t)(len | (r->mmio.is_write ? TRACE_F_WRITE
+							       : 0));
+		memcpy(&rec.value, r->mmio.data, len);
+	} else if (reason == KVM_EXIT_IO) {
+		unsigned len = r->io.size <= 8 ? r->io.size : 8;
+
+		rec.addr = r->io.port;
+		rec.flags = (uint8_t)(len |
+			(r->io.direction == KVM_EXIT_IO_OUT ? TRACE_F_WRITE : 0) |
+			(r->io.count > 1 ? TRACE_F_REP : 0));
+		if ((uint64_t)r->io.data_offset + len <=
+		    (uint64_t)v->vm->vcpu_mmap_size)
+			memcpy(&rec.value, (uint8_t *)r + r->io.data_offset,
+			       len);
+	}
+	trace_ring_put(ring, &rec);
 }
 
 /* The kick signal is blocked until kick_run points at this vCPU's run. */
@@ -242,6 +290,21 @@ static void park(struct vcpu *v)
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
+/* Handle one exit and account for it: the counters always, the trace
+ * when one is on (one load and a predicted branch when not). */
+static inline bool handle_exit(struct vcpu *v, uint64_t t0)
+{
+	uint32_t reason = v->run->exit_reason;
+	bool go_on = dispatch(v);
+	uint64_t t1 = tsc_read();
+	struct trace_ring *ring = __atomic_load_n(&v->trace, __ATOMIC_ACQUIRE);
+
+	stats_exit(&v->stats, reason, t1 - t0);
+	if (__builtin_expect(ring != NULL, 0))
+		trace_exit(v, ring, reason, t0, t1);
+	return go_on;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -261,14 +324,15 @@ static void *vcpu_thread(void *arg)
 				/* Cleared before the stop check: a kick
 				 * after it sets the flag again. */
 				v->run->immediate_exit = 0;
-				v->exits[KVM_EXIT_INTR]++;
+				v->run->exit_reason = KVM_EXIT_INTR;
+				handle_exit(v, tsc_read());
 				continue;
 			}
 			pr_err("vcpu %u: KVM_RUN: %s", v->id, strerror(errno));
 			vm_request_stop(v->vm, VM_STOP_EXIT, CV_EXIT_POSTSTART);
 			break;
 		}
-		if (!dispatch(v))
+		if (!handle_exit(v, tsc_read()))
 			break;
 	}
 	return NULL;

@@ -16,10 +16,12 @@
 #include <stdint.h>
 
 #include "bus/bus.h"
+#include "stats/stats.h"
 
 struct vm;
+struct trace_ring;
 
-#define VCPU_EXIT_REASONS 64     /* KVM exit reasons we count */
+#define VCPU_EXIT_REASONS STATS_REASONS  /* KVM exit reasons we count */
 
 struct vcpu {
 	struct vm *vm;
@@ -29,8 +31,14 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	bool _Atomic parked;     /* out of KVM_RUN, waiting for a resume */
-	uint64_t exits[VCPU_EXIT_REASONS]; /* written by the vCPU thread only */
 	struct bus_cache pio_cache, mmio_cache;  /* vCPU thread only */
+	/* Written by the vCPU thread only (stats/stats.h). */
+	struct vcpu_stats stats;
+	/* The trace (trace/trace.h): the ring while a trace is on, else
+	 * NULL (read and written with __atomic builtins); the ring itself
+	 * (tring) lives until vcpu_destroy. */
+	struct trace_ring *trace;
+	struct trace_ring *tring;
 };
 
 /* A real-time signal no library uses (glibc keeps 32-34 for itself):

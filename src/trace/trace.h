@@ -1,0 +1,52 @@
+/* The exit trace (docs/trace.md), after ACRN's acrntrace: each vCPU
+ * appends a fixed-size record per exit to its own ring (trace/ring.h),
+ * a drain thread moves the rings to a file, and `cvisor trace decode`
+ * and `cvisor trace report` read it back (trace/file.h).
+ *
+ * One tracer per process: it outlives the VMs a guest reset builds in
+ * turn (attach/detach), as the control socket does, so one file covers
+ * them all. Off, it costs the exit path one load and a predicted branch.
+ */
+#ifndef CVISOR_TRACE_TRACE_H
+#define CVISOR_TRACE_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+
+/* Records per vCPU ring: 2^16 (2 MiB), about a second of exits. */
+#define TRACE_RING_ORDER 16
+
+/* --trace FILE: open (create, truncate) now, before any jail; tracing
+ * starts with the first VM attached. 0 or -errno. */
+int trace_set_file(const char *path);
+
+/* After vm_start(), on the main thread (before it enters its sandbox the
+ * first time): serve vm. The drain thread is made on the first call
+ * when tracing may happen: a --trace file, or `can_start` (a control
+ * socket that may ask for it). 0 or -errno. */
+int trace_attach(struct vm *vm, bool can_start);
+/* After vm_stop_threads(): move what the vCPUs left to the file and
+ * forget vm (the trace itself goes on with the next VM). */
+void trace_detach(struct vm *vm);
+/* At exit: finish the file and end the drain thread. */
+void trace_shutdown(void);
+
+/* The control socket's trace-start / trace-stop (any thread but a
+ * vCPU's). start: -EBUSY when a trace is on, -errno of the open. stop:
+ * the file is complete when it returns; -ENOENT when none is on. */
+int trace_start(const char *path);
+int trace_stop(void);
+
+struct trace_status {
+	bool active;
+	char path[256];
+	uint64_t records;        /* written to the file so far */
+	uint64_t lost;           /* dropped by full rings */
+	uint64_t write_errors;
+};
+void trace_get_status(struct trace_status *st);
+
+#endif
