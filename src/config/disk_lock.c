@@ -14,7 +14,18 @@
 
 #include "config/cfg_internal.h"
 #include "config/host_check.h"
+#include "core/log.h"
 #include "devices/registry.h"
+
+/* A file system without locks (9p, some FUSE): the image is used
+ * unlocked, as before, and -v says so. */
+static int unlockable(int fd, const char *path)
+{
+	pr_info("disk image '%s': no lock (%s): another process could use "
+		"it at the same time", path, strerror(errno));
+	close(fd);
+	return 0;
+}
 
 static int lock_one(const struct vdev_config *vc, bool hold,
 		    struct cfg_error *err)
@@ -29,12 +40,16 @@ static int lock_one(const struct vdev_config *vc, bool hold,
 		return 0;     /* the device reports why it cannot open it */
 	if (!hold) {
 		/* check: see the lock, do not take it */
-		if (fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_UNLCK) {
+		if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+			return unlockable(fd, hd->path);
+		if (fl.l_type == F_UNLCK) {
 			close(fd);
 			return 0;
 		}
 	} else if (fcntl(fd, F_OFD_SETLK, &fl) == 0) {
 		return 0;     /* fd stays open: the lock lasts until exit */
+	} else if (errno != EAGAIN && errno != EACCES) {
+		return unlockable(fd, hd->path);
 	}
 	close(fd);
 	return cfg_err(err, &hd->pos, "disk image '%s' is in use by another "
