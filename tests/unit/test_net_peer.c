@@ -114,10 +114,12 @@ static int teardown(void **state)
 	if (f->raw >= 0)
 		close(f->raw);
 	event_loop_free(f->loop);
-	snprintf(lock, sizeof(lock), "%s.lock", f->path);
+	/* (f->path may have been changed: the files are named here) */
+	snprintf(lock, sizeof(lock), "%s/link.lock", f->dir);
 	unlink(lock);
-	unlink(f->path);
-	rmdir(f->dir);
+	snprintf(lock, sizeof(lock), "%s/link", f->dir);
+	unlink(lock);
+	assert_int_equal(rmdir(f->dir), 0);
 	free(f);
 	return 0;
 }
