@@ -272,6 +272,14 @@ unsigned blk_backend_inflight(struct blk_backend *b)
 	return __atomic_load_n(&b->inflight, __ATOMIC_ACQUIRE);
 }
 
+bool blk_backend_poll(struct blk_backend *b)
+{
+	if (!b->eng->ready(b))
+		return false;
+	b->eng->reap(b);
+	return true;
+}
+
 /* Device reset and close wait here. Completions may be reaped by this
  * thread or by the event loop concurrently; either way inflight drops
  * only after done() returned. Poll briefly rather than block in the

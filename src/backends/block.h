@@ -134,5 +134,9 @@ void blk_backend_set_batch_hook(struct blk_backend *b,
 void blk_backend_drain(struct blk_backend *b);
 /* Requests submitted and not yet completed. */
 unsigned blk_backend_inflight(struct blk_backend *b);
+/* Complete what has finished, if anything, without a system call when
+ * nothing has (for a device that polls instead of waiting for the
+ * completion eventfd). true: some request completed. Where done() runs. */
+bool blk_backend_poll(struct blk_backend *b);
 
 #endif

@@ -24,6 +24,9 @@ struct blk_engine_ops {
 	void (*kick)(struct blk_backend *b);
 	/* Complete whatever has finished; never blocks. */
 	void (*reap)(struct blk_backend *b);
+	/* Something finished and waits for reap: a look at memory, no
+	 * system call (polling spins on it). */
+	bool (*ready)(struct blk_backend *b);
 };
 
 struct blk_backend {

@@ -182,6 +182,8 @@ struct virtio_blk *virtio_blk_new(const struct virtio_blk_params *p,
 	blk->capacity = bi->size / 512;
 	blk->nr_queues = nq;
 	blk->rl = (struct ratelimit)RATELIMIT_INIT(10, 5);
+	blk->loop = loop;
+	blk->poll_ns = blk->poll_window_ns = (uint64_t)p->poll_us * 1000;
 	make_serial(blk, p->serial, bi);
 	fill_config(blk, bi);
 	if (virtio_dev_init(&blk->vdev, "virtio-blk", VIRTIO_ID_BLOCK,
@@ -232,6 +234,8 @@ static const struct devopt_spec blk_opts[] = {
 	{ .key = "dio", .kind = DEVOPT_ENUM, .choices = "enable|disable" },
 	{ .key = "delayed", .kind = DEVOPT_STR },
 	{ .key = "legacy", .kind = DEVOPT_FLAG },
+	{ .key = "poll-us", .kind = DEVOPT_NUM, .min = 0,
+	  .max = VIRTIO_BLK_MAX_POLL_US },
 	{ 0 },
 };
 
@@ -272,6 +276,8 @@ static int parse_params(const struct vdev_config *vc,
 	p->read_only = hd->dir == HOSTDEV_IN;
 	o = vdev_opt(vc, "threads");
 	p->nr_queues = o ? (unsigned)o->num : 1;
+	o = vdev_opt(vc, "poll-us");
+	p->poll_us = o ? (unsigned)o->num : VIRTIO_BLK_DEFAULT_POLL_US;
 	o = vdev_opt(vc, "dio");
 	p->direct = o && o->value && !strcmp(o->value, "enable");
 	p->serial = vc->name[0] ? vc->name : NULL;

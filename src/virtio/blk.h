@@ -45,6 +45,9 @@ struct event_loop;
 
 /* Limits cvisor advertises. */
 #define VIRTIO_BLK_MAX_QUEUES		32      /* QNX's `threads` limit */
+/* `poll-us`: the polling budget (blk_poll.c), its default and bound */
+#define VIRTIO_BLK_DEFAULT_POLL_US	0
+#define VIRTIO_BLK_MAX_POLL_US		1000
 #define VIRTIO_BLK_QUEUE_SIZE		BLK_MAX_INFLIGHT_PER_QUEUE
 #define VIRTIO_BLK_SEG_MAX		(VIRTIO_BLK_QUEUE_SIZE - 2)
 #define VIRTIO_BLK_SIZE_MAX		(1u << 20)
@@ -82,6 +85,7 @@ struct virtio_blk_params {
 	bool direct;                  /* O_DIRECT */
 	unsigned nr_queues;           /* 1..VIRTIO_BLK_MAX_QUEUES */
 	const char *serial;           /* GET_ID; NULL: derived from the file */
+	unsigned poll_us;             /* polling budget (blk_poll.c); 0: off */
 	/* The image kept open across guest resets (core/persist.h); NULL:
 	 * open path, owned by this device alone. */
 	struct blk_kept *kept;

@@ -63,7 +63,17 @@ struct virtio_blk {
 	struct blk_queue queues[VIRTIO_BLK_MAX_QUEUES];
 	struct ratelimit rl;          /* guest-triggered messages */
 	struct blk_kept *kept;        /* see struct blk_kept; may be NULL */
+	/* Polling (blk_poll.c): the budget (0: off), the current window,
+	 * the loop it runs on, a poll scheduled, a poll running. */
+	uint64_t poll_ns;
+	uint64_t poll_window_ns, poll_end_ns;   /* atomic (relaxed) */
+	struct event_loop *loop;
+	bool poll_pending;            /* atomic */
+	int in_poll;                  /* atomic: BLK_POLL_* */
+	uint64_t popped;              /* atomic: chains taken, ever */
 };
+
+enum { BLK_POLL_OFF, BLK_POLL_ON, BLK_POLL_LAST };
 
 /* What a guest reset keeps of a disk (blk.c): the open image, so that the
  * VM a reset rebuilds (perhaps in a chroot, without privileges) has it
@@ -80,5 +90,11 @@ void blk_queue_notify(struct virtio_dev *d, unsigned q);
 void blk_batch_done(void *opaque);
 void blk_queue_init_slots(struct blk_queue *bq);
 void blk_queue_stop(struct blk_queue *bq);
+
+/* blk_poll.c: have the loop poll the disk soon. true: a poll is
+ * running or will run, which turns the rings' notifications back on
+ * when it ends, so the caller may leave them off; false: polling is off
+ * (or in its last round, or could not be scheduled). */
+bool blk_poll_schedule(struct virtio_blk *blk);
 
 #endif

@@ -149,9 +149,14 @@ static void flush_queue(struct blk_queue *bq)
 void blk_batch_done(void *opaque)
 {
 	struct virtio_blk *blk = opaque;
+	/* The guest answers a completion with its next request: with
+	 * polling, have it find notifications off, so it need not kick. */
+	bool polling = blk_poll_schedule(blk);
 
 	for (unsigned i = 0; i < blk->nr_queues; i++) {
 		virtio_queue_lock(&blk->vdev, i);
+		if (polling && virtio_dev_running(&blk->vdev))
+			virtq_disable_notify(virtio_dev_vq(&blk->vdev, i));
 		flush_queue(&blk->queues[i]);
 		virtio_queue_unlock(&blk->vdev, i);
 	}
@@ -387,6 +392,7 @@ static enum round_end process(struct blk_queue *bq, unsigned *budget)
 		if (rc <= 0)
 			return rc ? ROUND_BROKEN : ROUND_EMPTY;
 		bq->free = r->next_free;
+		__atomic_fetch_add(&bq->blk->popped, 1, __ATOMIC_RELAXED);
 		handle(bq, r);
 	}
 	return ROUND_BUDGET;
@@ -398,10 +404,12 @@ void blk_queue_notify(struct virtio_dev *d, unsigned q)
 	struct blk_queue *bq = &blk->queues[q];
 	struct virtq *vq = virtio_dev_vq(d, q);
 	unsigned budget = BLK_NOTIFY_BUDGET;
+	bool polling = blk_poll_schedule(blk);
 
 	bq->starved = false;          /* this round looks for itself */
 	/* Drain with kicks off; re-check after turning them back on so a
-	 * chain added in between is not left waiting for a kick. */
+	 * chain added in between is not left waiting for a kick. A poll
+	 * keeps them off: it turns them on when it stops (blk_poll.c). */
 	for (;;) {
 		enum round_end end;
 
@@ -422,7 +430,7 @@ void blk_queue_notify(struct virtio_dev *d, unsigned q)
 		 * the ring may still hold chains: going round again would
 		 * spin forever, with the queue lock the reset waits for
 		 * (found by tests/fuzz, target devices). */
-		if (!virtio_dev_running(d))
+		if (!virtio_dev_running(d) || polling)
 			break;
 		if (!virtq_enable_notify(vq) || end != ROUND_EMPTY)
 			break;

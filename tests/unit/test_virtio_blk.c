@@ -772,6 +772,85 @@ static void test_slots_exhausted(void **state)
 	assert_false(virtio_dev_vq(f->d, 0)->broken);
 }
 
+/* --- polling (poll-us) --- */
+
+/* The device asks for kicks (VIRTQ_USED_F_NO_NOTIFY clear, or with
+ * EVENT_IDX an avail_event at the current index). */
+static bool kicks_wanted(struct fix *f)
+{
+	return virtio_dev_vq(f->d, f->tq.q)->notify_enabled;
+}
+
+/* One GET_ID chain for slot, published on the ring, not kicked. */
+static void post_get_id(struct fix *f, unsigned slot)
+{
+	struct seg s[3] = {
+		{ HDR_GPA + 16 * slot, 16, false },
+		{ data_gpa(slot), 20, true },
+		{ STATUS_GPA + slot, 1, true },
+	};
+
+	put_hdr(f, slot, VIRTIO_BLK_T_GET_ID, 0);
+	*status_of(f, slot) = 0xee;
+	tv_chain(&f->vm, &f->tq, s, 3);
+}
+
+/* With poll-us, a kick leaves notifications off (the guest then queues
+ * without a VM exit) while the event loop polls; a chain queued without a
+ * kick meanwhile is served, and notifications are back on when polling
+ * stops. Without polling, such a chain waits for a kick. */
+static void test_poll(void **state)
+{
+	struct fix *f = *state;
+	struct virtio_blk_params p = { .path = f->path, .nr_queues = 1,
+				       .poll_us = 200 };
+	uint8_t buf[4096];
+
+	f->blk = virtio_blk_new(&p, &f->vm.mem, f->loop);
+	assert_non_null(f->blk);
+	f->d = virtio_blk_vdev(f->blk);
+	tv_attach(f->d, &f->irqs);
+	tv_bring_up(f->d, 1, 0);
+	/* a write through the eventfd path and the poll */
+	pattern(buf, sizeof(buf), 3);
+	assert_int_equal(blk_write(f, 8, buf, sizeof(buf)), VIRTIO_BLK_S_OK);
+	post_get_id(f, 1);
+	virtio_queue_notify(f->d, 0);
+	/* a poll is scheduled: notifications stay off */
+	assert_false(kicks_wanted(f));
+	post_get_id(f, 2);        /* the guest saw NO_NOTIFY: no kick */
+	assert_true(tv_wait_used(f->loop, &f->vm, &f->tq, f->tq.avail_idx));
+	assert_int_equal(*status_of(f, 1), VIRTIO_BLK_S_OK);
+	assert_int_equal(*status_of(f, 2), VIRTIO_BLK_S_OK);
+	/* polling ends when nothing comes for poll-us: run the loop until
+	 * no call is left (bounded), then notifications are on again */
+	for (int i = 0; i < 100 && (f->blk->poll_pending || f->blk->in_poll);
+	     i++)
+		event_loop_poll(f->loop, 10);
+	assert_false(f->blk->poll_pending);
+	assert_true(kicks_wanted(f));
+	assert_file(f, 8 * 512, buf, sizeof(buf));
+}
+
+static void test_no_poll(void **state)
+{
+	struct fix *f = *state;
+	uint16_t before;
+
+	open_dev(f, false, false, 1, NULL);
+	assert_int_equal(f->blk->poll_ns, 0);
+	post_get_id(f, 1);
+	virtio_queue_notify(f->d, 0);
+	assert_true(kicks_wanted(f));
+	before = f->tq.avail_idx;
+	post_get_id(f, 2);        /* not kicked: stays on the ring */
+	for (int i = 0; i < 5; i++)
+		event_loop_poll(f->loop, 10);
+	assert_int_equal(tv_used_idx(&f->vm, &f->tq), before);
+	virtio_queue_notify(f->d, 0);
+	assert_int_equal(tv_used_idx(&f->vm, &f->tq), f->tq.avail_idx);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -795,6 +874,8 @@ static const struct CMUnitTest tests[] = {
 	T(test_no_flush_feature),
 	T(test_direct_io),
 	T(test_engine_used),
+	T(test_poll),
+	T(test_no_poll),
 };
 
 /* io_uring may be refused by the kernel (seccomp, io_uring_disabled) or
