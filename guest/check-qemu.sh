@@ -134,6 +134,20 @@ rc=$?
 out=$(tr -d '\r' <"$tmp")
 check "microvm uart-irq" 1 '^RESULT uart-irq irqs=[1-9][0-9]* bytes=[1-9]'
 
+# fw_cfg (QEMU's own, which cvisor's is checked against) and pc-testdev:
+# a file by DMA and by the data port against the host's CRC-32 (gzip's
+# trailer), the CPU count, the RAM size against the boot memory map; the
+# test device's ports, IORAM and an interrupt line.
+head -c 5000 /dev/urandom >"$wd/fwblob"
+fwcrc=$(gzip -c "$wd/fwblob" | tail -c8 | od -An -tx4 -N4 | tr -d ' \n')
+run pc "$mb" "fw-cfg" -fw_cfg "name=opt/cvisor/test,file=$wd/fwblob"
+check "pc fw-cfg" 1 \
+	"^RESULT fw-cfg sig=QEMU id=0x3 cpus=1 max_cpus=1 ram=([0-9]+) top=\\1 files=[0-9]+ size=5000 crc32=$fwcrc ok=1$"
+run pc "$mb" "fw-cfg cpus=2 file=etc/e820" -smp 2
+check "pc fw-cfg smp 2" 1 '^RESULT fw-cfg .* cpus=2 max_cpus=2 .* ok=1$'
+run pc "$mb" "pc-testdev" -device pc-testdev
+check "pc pc-testdev" 1 '^RESULT pc-testdev scratch=1 ioram=1 irq=5 irqs=2 ok=1$'
+
 # ---- virtio: the driver speaks virtio 1.x only, so PCI devices are
 # modern (disable-legacy=on, or transitional ones with the modern caps, as
 # q35 gets by default) and microvm's virtio-mmio must be version 2.

@@ -37,6 +37,7 @@ extern u32 boot_info;    /* %ebx: multiboot info / hvm_start_info */
 #define VEC_PIC_BASE 0x20   /* legacy PIC remapped here, then masked */
 #define VEC_DEVICE   0x30   /* IOAPIC-routed device interrupt (pl011) */
 #define VEC_UART     0x31   /* IOAPIC-routed COM1 receive (uart-irq) */
+#define VEC_LINE     0x32   /* an IOAPIC pin a workload raises (pc-testdev) */
 #define VEC_SPURIOUS 0xff   /* LAPIC spurious vector */
 
 /* Exit status of the guest when something unexpected happens in ring 0. */
@@ -61,6 +62,9 @@ enum svc_nr {
 	SVC_OUTB = 8,         /* (port, val): outb */
 	SVC_PCI_READ = 9,     /* (addr, size): PCI config read, mechanism #1 */
 	SVC_PCI_WRITE = 10,   /* (addr, size, val): PCI config write */
+	SVC_IN = 11,          /* (port, size): in of 1, 2 or 4 bytes */
+	SVC_OUT = 12,         /* (port, size, val): out of 1, 2 or 4 bytes */
+	SVC_INSB = 13,        /* (port, buf, len): rep insb into buf */
 };
 
 /* PCI config address for the services: bus << 16 | dev << 11 | fn << 8 |
@@ -165,6 +169,7 @@ extern volatile u32 pl011_irq_count;
 extern volatile u32 pl011_irq_mis;
 void pl011_irq(void);   /* ring 0, called from trap() */
 extern volatile u32 uart_irq_count, uart_irq_bytes;
+extern volatile u32 line_irq_count;   /* VEC_LINE interrupts taken */
 void ioapic_route(u32 pin, u32 vector, bool level);
 void ioapic_mask(u32 pin);
 u32 ioapic_pins(void);
@@ -191,6 +196,8 @@ int wl_net_tcp(void);
 int wl_net_tx_bench(void);
 int wl_net_rx_bench(void);
 int wl_net_dns(void);
+int wl_fw_cfg(void);
+int wl_pc_testdev(void);
 
 /* AP bring-up (boot.S). */
 extern char ap_tramp_start[], ap_tramp_end[];

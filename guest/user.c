@@ -387,6 +387,8 @@ static const struct {
 	{ "net-tx-bench", wl_net_tx_bench },
 	{ "net-rx-bench", wl_net_rx_bench },
 	{ "net-dns", wl_net_dns },
+	{ "fw-cfg", wl_fw_cfg },
+	{ "pc-testdev", wl_pc_testdev },
 };
 
 void user_main(void)

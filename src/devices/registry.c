@@ -23,6 +23,8 @@ const struct vdev_type *const vdev_types[] = {
 	&debug_exit_type,
 	&pckeyboard_type,
 	&testdev_type,
+	&pc_testdev_type,
+	&fw_cfg_type,
 	&ioapic_type,
 	&pic8259_type,
 	&timer8254_type,

@@ -83,6 +83,8 @@ extern const struct vdev_type ser8250_type, pl011_type, debug_exit_type,
 extern const struct vdev_type virtio_blk_type, virtio_console_type,
 	virtio_entropy_type, virtio_net_type;
 extern const struct vdev_type mc146818_type;
+/* QEMU's fw_cfg (fw_cfg_user.c) and ISA test device (pc_testdev.c) */
+extern const struct vdev_type fw_cfg_type, pc_testdev_type;
 
 /* Devices every x86 VM has without being asked: the port 0x80 sink and the
  * ACPI power registers the FADT describes. */

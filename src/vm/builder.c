@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/persist.h"
 #include "core/util.h"
+#include "devices/fw_cfg.h"
 #include "devices/registry.h"
 #include "event/loop.h"
 #include "vcpu/vcpu.h"
@@ -278,6 +279,30 @@ static int setup_devices(struct vm *vm)
 	return ret ? ret : place_device(vm, acpi_pm_create(&vm->env));
 }
 
+/* fw_cfg: the `vdev fw-cfg`, or the one every PC has (fw_cfg_implicit),
+ * then what it tells firmware about this machine. After the devices: the
+ * ACPI tables it carries describe the PCI host bridge. */
+static int setup_fw_cfg(struct vm *vm)
+{
+	struct x86_firmware_pci fw_pci;
+	struct fw_cfg *s = NULL;
+	int ret;
+
+	for (unsigned i = 0; i < vm->nr_devices && !s; i++)
+		s = fw_cfg_of(vm->devices[i]);
+	if (!s && fw_cfg_implicit(vm->cfg)) {
+		s = fw_cfg_new(&vm->env);
+		ret = place_device(vm, fw_cfg_device(s));
+		if (ret)
+			return ret;
+	}
+	if (!s)
+		return 0;
+	if (vm->pci)
+		x86_firmware_pci_init(&fw_pci, &vm->pci->layout);
+	return fw_cfg_add_pc_items(s, vm->cfg, vm->pci ? &fw_pci : NULL);
+}
+
 static void vm_power(void *ctx, enum power_request req, int status)
 {
 	struct vm *vm = ctx;
@@ -409,7 +434,7 @@ struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
 		.system = cfg->system };
 	if (vm->stop_fd < 0 || !vm->loop || open_kvm(vm) ||
 	    x86_vm_init(vm) || setup_memory(vm) || setup_devices(vm) ||
-	    setup_boot(vm, status)) {
+	    setup_fw_cfg(vm) || setup_boot(vm, status)) {
 		vm_destroy(vm);
 		return NULL;
 	}

@@ -1,6 +1,6 @@
 /* Every device's register file through the bus, as vCPU exits reach it:
  * 16550A and PL011 UARTs, the CMOS RTC, the i8042, debug-exit, testdev,
- * port 0x80, the ACPI power registers, the PCI host bridge (0xCF8/0xCFC,
+ * pc-testdev, fw_cfg (ports and DMA into the fuzzed RAM), port 0x80, the ACPI power registers, the PCI host bridge (0xCF8/0xCFC,
  * 0xCF9, ECAM), and virtio-blk, -console and -entropy on virtio-mmio and
  * on virtio-pci (common config, ISR, device config, notify, MSI-X table
  * and PBA). The machine is built once, from a fixed config, the way the
@@ -43,6 +43,8 @@ static const char config_text[] =
 	"vdev pckeyboard\n"
 	"vdev debug-exit\n"
 	"vdev testdev\n"
+	"vdev pc-testdev\n"
+	"vdev fw-cfg string opt/fuzz,0123456789abcdef\n"
 	"vdev virtio-blk hostdev disk.img loc 0xfeb10000 intr ioapic:11\n"
 	"vdev virtio-entropy loc 0xfeb11000 intr ioapic:10\n"
 	"vdev virtio-console loc 0xfeb12000 intr ioapic:12 hostdev >/dev/null\n"

@@ -248,6 +248,23 @@ static const struct bad bad[] = {
 	{ "net-peer-hostdev", RL "vdev virtio-net hostdev user peer /tmp/l\n",
 	  "4:30: vdev virtio-net: peer and hostdev are exclusive: a peer link "
 	  "is the backend" },
+	{ "fw-cfg-missing-file", RL "vdev fw-cfg file opt/x,nofile.bin\n",
+	  "4:13: vdev fw-cfg: file opt/x: cannot read '$DIR/nofile.bin': no "
+	  "such file or directory" },
+	{ "fw-cfg-name", RL "vdev fw-cfg string etc/x,abc\n",
+	  "4:20: invalid value 'etc/x,abc' for 'string': the name must start "
+	  "with opt/ and go on (QEMU keeps the other names for itself and for "
+	  "firmware)" },
+	{ "fw-cfg-twice", RL "vdev fw-cfg string opt/a,1 file opt/a,blob.dat\n",
+	  "4:28: vdev fw-cfg: item opt/a given twice (first at $FILE:4:13)" },
+	{ "fw-cfg-not-a-file", RL "vdev fw-cfg file opt/x,.\n",
+	  "4:13: vdev fw-cfg: file opt/x: '$DIR/.' is not a regular file" },
+	{ "fw-cfg-moved", RL "vdev fw-cfg loc io:0x520\n",
+	  "4:17: vdev fw-cfg: its ports are fixed at io 0x510-0x51b, where "
+	  "firmware looks for them" },
+	{ "pc-testdev-moved", RL "vdev pc-testdev loc 0xf0\n",
+	  "4:21: vdev pc-testdev: its addresses are QEMU's and fixed (io "
+	  "0xe0-0xeb, io 0x2000-0x2017, mem 0xff000000-0xff00ffff)" },
 	{ "memory-bad", RL "memory thp,huge\n",
 	  "4:8: memory: 'huge': expected thp, hugepages or prealloc" },
 	{ "memory-exclusive", RL "memory prealloc,thp,hugepages\n",
