@@ -75,7 +75,9 @@ ip netns add "$ns" || fail "ip netns add"
 nsx() { ip netns exec "$ns" "$@"; }
 nsx ip tuntap add dev nbtap0 mode tap || fail "ip tuntap add"
 nsx ip link set nbtap0 up || fail "nbtap0 up"
-nsx "$NH" pkt-flood nbtap0 >"$TMP/pkt.log" 2>&1 &
+# Not through nsx: a function in the background is a subshell, whose pid
+# is not the flooder's. ip netns exec execs it in its own place.
+ip netns exec "$ns" "$NH" pkt-flood nbtap0 >"$TMP/pkt.log" 2>&1 &
 pids+=($!)
 stat=/sys/class/net/nbtap0/statistics/rx_packets
 before=$(nsx cat $stat)
