@@ -4,6 +4,9 @@
  *            each reason's exits spent in cvisor (stats/stats.h)
  *   devices  per device region: reads and writes (summed over vCPUs)
  *   unclaimed accesses no device decoded, per bus
+ *   virtio   per virtio device, in configuration order: notifications,
+ *            requests completed, the bytes they wrote to the guest,
+ *            interrupts (virtio/virtio.h)
  *   trace    the trace's state (trace/trace.h)
  *   tsc_hz   the host TSC rate the times are counted in
  */
@@ -17,6 +20,7 @@
 #include "devices/device.h"
 #include "stats/stats.h"
 #include "trace/trace.h"
+#include "virtio/virtio.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
 
@@ -238,6 +242,30 @@ static json_object *trace_json(void)
 	return o;
 }
 
+static void virtio_one(struct virtio_dev *d, void *opaque)
+{
+	json_object *o = json_object_new_object();
+	struct virtio_dev_counters c;
+
+	virtio_dev_get_counters(d, &c);
+	json_object_object_add(o, "type", json_object_new_string(d->name));
+	json_object_object_add(o, "notifies", u64(c.notifies));
+	json_object_object_add(o, "requests", u64(c.requests));
+	json_object_object_add(o, "bytes_to_guest", u64(c.bytes_to_guest));
+	json_object_object_add(o, "interrupts", u64(c.interrupts));
+	json_object_object_add(o, "config_interrupts",
+			       u64(c.config_interrupts));
+	json_object_array_add(opaque, o);
+}
+
+static json_object *virtio_json(void)
+{
+	json_object *a = json_object_new_array();
+
+	virtio_for_each_dev(virtio_one, a);
+	return a;
+}
+
 json_object *ctl_stats_json(struct vm *vm)
 {
 	json_object *o = json_object_new_object();
@@ -248,6 +276,7 @@ json_object *ctl_stats_json(struct vm *vm)
 	json_object_object_add(o, "vcpus", vcpus);
 	json_object_object_add(o, "devices", devices_json(vm));
 	json_object_object_add(o, "unclaimed", unclaimed_json(vm));
+	json_object_object_add(o, "virtio", virtio_json());
 	json_object_object_add(o, "trace", trace_json());
 	json_object_object_add(o, "tsc_hz", u64(stats_tsc_hz()));
 	return o;

@@ -68,10 +68,26 @@ static void print_devices(FILE *f, json_object *a)
 	}
 }
 
+static void print_virtio(FILE *f, json_object *a)
+{
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *d = json_object_array_get_idx(a, i), *t;
+
+		json_object_object_get_ex(d, "type", &t);
+		fprintf(f, "virtio %zu %s: %" PRId64 " notifies, %" PRId64
+			" requests, %" PRId64 " bytes to the guest, %" PRId64
+			" interrupts\n", i, json_object_get_string(t),
+			num(d, "notifies"), num(d, "requests"),
+			num(d, "bytes_to_guest"), num(d, "interrupts"));
+	}
+}
+
 bool ctl_print_stats_group(FILE *f, const char *key, json_object *val)
 {
 	if (!strcmp(key, "devices")) {
 		print_devices(f, val);
+	} else if (!strcmp(key, "virtio")) {
+		print_virtio(f, val);
 	} else if (!strcmp(key, "unclaimed")) {
 		fprintf(f, "unclaimed: %" PRId64 " io, %" PRId64 " mmio\n",
 			num(val, "io"), num(val, "mmio"));

@@ -89,11 +89,14 @@ void virtq_reset(struct virtq *q)
 	const struct guest_mem *mem = q->mem;
 	uint16_t max = q->max_size;
 	uint32_t gen = q->gen;
+	uint64_t nr_used = q->nr_used, used_bytes = q->used_bytes;
 
 	memset(q, 0, sizeof(*q));
 	q->mem = mem;
 	q->max_size = max;
 	q->gen = gen;
+	q->nr_used = nr_used;
+	q->used_bytes = used_bytes;
 	q->size = max;
 	q->notify_enabled = true;
 }
@@ -359,6 +362,9 @@ void virtq_fill(struct virtq *q, const struct virtq_req *req,
 	memcpy(&q->used_ring[q->used_idx & (q->size - 1)], &e, sizeof(e));
 	q->used_idx++;
 	q->inflight--;
+	__atomic_store_n(&q->nr_used, q->nr_used + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&q->used_bytes, q->used_bytes + written,
+			 __ATOMIC_RELAXED);
 }
 
 void virtq_flush(struct virtq *q)

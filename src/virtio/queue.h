@@ -105,6 +105,10 @@ struct virtq {
 	 * chain popped in an earlier session (before the queue was disabled
 	 * or the device reset) is stale and never reaches the rings. */
 	uint32_t gen;
+	/* Statistics: used entries filled and the bytes they claim written
+	 * (the filling thread only, under the queue lock; read relaxed).
+	 * Kept across resets, as the device's counters are. */
+	uint64_t nr_used, used_bytes;
 };
 
 /* One request: a chain's buffers as host iovecs. iov[0..nr_read) are

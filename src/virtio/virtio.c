@@ -19,6 +19,40 @@ static uint8_t status_load(const struct virtio_dev *d)
 	return __atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
 }
 
+/* Every initialised device, for the statistics (one VM per process). */
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct virtio_dev *all_devs;
+
+void virtio_for_each_dev(void (*fn)(struct virtio_dev *d, void *opaque),
+			 void *opaque)
+{
+	pthread_mutex_lock(&all_lock);
+	for (struct virtio_dev *d = all_devs; d; d = d->next_dev)
+		fn(d, opaque);
+	pthread_mutex_unlock(&all_lock);
+}
+
+static void count(uint64_t *c)
+{
+	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+void virtio_dev_get_counters(struct virtio_dev *d,
+			     struct virtio_dev_counters *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->notifies = __atomic_load_n(&d->nr_notifies, __ATOMIC_RELAXED);
+	c->interrupts = __atomic_load_n(&d->nr_interrupts, __ATOMIC_RELAXED);
+	c->config_interrupts = __atomic_load_n(&d->nr_config_interrupts,
+					       __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < d->nr_queues; i++) {
+		c->requests += __atomic_load_n(&d->queues[i].vq.nr_used,
+					       __ATOMIC_RELAXED);
+		c->bytes_to_guest += __atomic_load_n(
+			&d->queues[i].vq.used_bytes, __ATOMIC_RELAXED);
+	}
+}
+
 int virtio_dev_init(struct virtio_dev *d, const char *name,
 		    uint32_t device_id, const struct virtio_dev_ops *ops,
 		    struct guest_mem *mem, uint64_t features,
@@ -53,6 +87,15 @@ int virtio_dev_init(struct virtio_dev *d, const char *name,
 		pthread_mutex_init(&d->queues[i].lock, NULL);
 		virtq_init(&d->queues[i].vq, mem, queue_max);
 	}
+	pthread_mutex_lock(&all_lock);
+	{
+		struct virtio_dev **p = &all_devs;   /* creation order */
+
+		while (*p)
+			p = &(*p)->next_dev;
+		*p = d;
+	}
+	pthread_mutex_unlock(&all_lock);
 	return 0;
 }
 
@@ -62,6 +105,13 @@ void virtio_dev_uninit(struct virtio_dev *d)
 
 	if (!d->queues)
 		return;
+	pthread_mutex_lock(&all_lock);
+	for (struct virtio_dev **p = &all_devs; *p; p = &(*p)->next_dev)
+		if (*p == d) {
+			*p = d->next_dev;
+			break;
+		}
+	pthread_mutex_unlock(&all_lock);
 	for (i = 0; i < d->nr_queues; i++)
 		pthread_mutex_destroy(&d->queues[i].lock);
 	pthread_cond_destroy(&d->reset_done);
@@ -101,6 +151,7 @@ bool virtio_dev_running(const struct virtio_dev *d)
 static void signal_config(struct virtio_dev *d)
 {
 	__atomic_fetch_or(&d->isr, VIRTIO_ISR_CONFIG, __ATOMIC_SEQ_CST);
+	count(&d->nr_config_interrupts);
 	if (d->transport.notify_config)
 		d->transport.notify_config(d);
 }
@@ -116,6 +167,7 @@ void virtio_queue_interrupt(struct virtio_dev *d, unsigned q)
 	if (q >= d->nr_queues || !virtq_needs_notify(&d->queues[q].vq))
 		return;
 	__atomic_fetch_or(&d->isr, VIRTIO_ISR_QUEUE, __ATOMIC_SEQ_CST);
+	count(&d->nr_interrupts);
 	if (d->transport.notify_used)
 		d->transport.notify_used(d, q);
 }

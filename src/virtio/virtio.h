@@ -145,7 +145,26 @@ struct virtio_dev {
 	uint8_t reset_status;     /* what the status reads meanwhile */
 	unsigned work;            /* requests a backend holds */
 	pthread_cond_t reset_done;   /* with d->lock: pending went false */
+
+	/* Statistics (relaxed atomics; virtio_dev_get_counters). */
+	uint64_t nr_notifies, nr_interrupts, nr_config_interrupts;
+	struct virtio_dev *next_dev;  /* every live device (virtio.c) */
 };
+
+struct virtio_dev_counters {
+	uint64_t notifies;            /* driver notifications handled */
+	uint64_t requests;            /* used entries (chains completed) */
+	uint64_t bytes_to_guest;      /* what the used entries claim written */
+	uint64_t interrupts;          /* queue interrupts sent */
+	uint64_t config_interrupts;
+};
+
+void virtio_dev_get_counters(struct virtio_dev *d,
+			     struct virtio_dev_counters *c);
+/* fn for every device of the process (one VM), under a lock that device
+ * creation and removal take: fn must not create or free one. */
+void virtio_for_each_dev(void (*fn)(struct virtio_dev *d, void *opaque),
+			 void *opaque);
 
 /* --- device side --- */
 

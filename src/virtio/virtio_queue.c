@@ -129,6 +129,7 @@ void virtio_queue_notify(struct virtio_dev *d, unsigned q)
 	if (q >= d->nr_queues)
 		return;
 	vq = &d->queues[q];
+	__atomic_fetch_add(&d->nr_notifies, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&vq->lock);
 	/* Checked under the queue lock: reset relies on it (virtio.c). Spec
 	 * 3.1.1: no buffers are used before DRIVER_OK. */
