@@ -320,12 +320,16 @@ static void fill(struct net_slirp *s)
 
 static void step(struct net_slirp *s)
 {
-	run_timers(s);
-	if (s->nr_pfds) {
-		int rc = poll(s->pfds, s->nr_pfds, 0);
+	int rc = 0;
 
-		s->lib->pollfds_poll(s->slirp, rc < 0, get_revents, s);
-	}
+	run_timers(s);
+	/* Always, even with no socket to watch: slirp runs its TCP timers
+	 * (retransmission towards the guest among them) inside this call,
+	 * and a connection whose lost segment only a timer can repair would
+	 * stall for good. */
+	if (s->nr_pfds)
+		rc = poll(s->pfds, s->nr_pfds, 0);
+	s->lib->pollfds_poll(s->slirp, rc < 0, get_revents, s);
 	fill(s);
 }
 

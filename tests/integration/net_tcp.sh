@@ -99,13 +99,16 @@ expect_out 'net-tcp: .* rexmit=[1-9][0-9]* .* lost=[1-9]'
 # Every 40th new segment from slirp is ignored: the guest keeps what
 # follows the gap, ACKs at once (slirp retransmits after three duplicate
 # ACKs) and then takes the stored segments. Sparse on purpose: each loss
-# is then followed by enough segments for three duplicate ACKs. (A loss
-# only slirp's retransmission timer can repair stalls for good today:
-# the user backend runs slirp's TCP timers only from slirp_pollfds_poll,
-# which it skips while slirp watches no socket.)
+# is then followed by enough segments for three duplicate ACKs.
 tcp "pci rx 2 MiB, every 40th segment lost" rx $((2 << 20)) "loss=40" \
 	vdev virtio-net
 expect_out 'net-tcp: .* ooo=[1-9][0-9]* .* lost=[1-9]'
+# Every 10th: some losses only slirp's retransmission timer can repair.
+# Its TCP timers run inside slirp_pollfds_poll, which the user backend
+# once skipped while slirp watched no socket: this stalled for good.
+tcp "pci rx 1 MiB, every 10th segment lost" rx $((1 << 20)) "loss=10" \
+	vdev virtio-net
+expect_out 'net-tcp: .* lost=[1-9]'
 
 # Nobody listens on the last server's port now: slirp's connect fails
 # and it answers the SYN with a reset.
