@@ -5,7 +5,7 @@
 set -eu
 build_pkgs="gcc make libc6-dev binutils libcmocka-dev pkg-config liburing-dev libseccomp-dev libslirp-dev libjson-c-dev"
 test_pkgs="$build_pkgs qemu-system-x86 valgrind acpica-tools clang libclang-rt-14-dev iproute2"
-bench_pkgs="$build_pkgs qemu-system-x86"
+bench_pkgs="$build_pkgs qemu-system-x86 fio"
 case "${1:-build}" in
 build) want=$build_pkgs ;;
 test)  want=$test_pkgs ;;
