@@ -46,10 +46,6 @@ static const struct {
 /* Attacks that found a cvisor bug not fixed yet: they run only with
  * known_bad=1, so the committed test passes (see docs/test-guest.md). */
 static const char *const known_bad[] = {
-	/* net_rx.c deliver(): RX chains too small for the header are
-	 * given back (virtq_fill) but not published when the frame is then
-	 * dropped or waits: rx_common flushes only when it wrote. */
-	"net_rx_small_dropped",
 	NULL,
 };
 

@@ -65,11 +65,14 @@ static void put(const struct virtq_req *r, const struct virtio_net_hdr *h,
 			 len - done);
 }
 
+/* Filled entries must be published even when no frame is written after
+ * them (dropped, or waiting for more room): unflushed says so. */
 static void give_back_empty(struct net_pair *p, struct virtq *vq,
 			    unsigned nr)
 {
 	for (unsigned i = 0; i < nr; i++)
 		virtq_fill(vq, &p->rx.reqs[i], 0);
+	p->rx.unflushed = true;
 }
 
 /* 1: delivered; 0: not enough buffers yet (none consumed); -1: dropped
