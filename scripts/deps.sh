@@ -4,7 +4,7 @@
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -eu
 build_pkgs="gcc make libc6-dev binutils libcmocka-dev pkg-config liburing-dev libseccomp-dev libslirp-dev libjson-c-dev"
-test_pkgs="$build_pkgs qemu-system-x86 valgrind acpica-tools clang libclang-rt-14-dev iproute2"
+test_pkgs="$build_pkgs qemu-system-x86 valgrind acpica-tools clang libclang-rt-14-dev iproute2 ethtool"
 bench_pkgs="$build_pkgs qemu-system-x86 fio"
 case "${1:-build}" in
 build) want=$build_pkgs ;;

@@ -57,9 +57,10 @@ fetch_kernel() {
 }
 
 # --- the initramfs: busybox, the modules, and an /init that chroots -------
-# Modules in load order (each after what it depends on).
+# Modules in load order (each after what it depends on); tun for the tests
+# that make taps.
 mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-netfs fscache 9pnet 9pnet_virtio 9p irqbypass kvm ccp kvm-amd"
+netfs fscache 9pnet 9pnet_virtio 9p irqbypass kvm ccp kvm-amd tun"
 
 . "$top/scripts/cpio.sh"
 

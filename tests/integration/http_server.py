@@ -4,7 +4,7 @@ on user networking reaches as 10.0.2.2): GET /file sends SIZE bytes of a
 fixed pattern, POST /up answers with the MD5 and length of what it received,
 base64-decoded (busybox wget posts text: it stops at a NUL byte). Writes
 its port to PORTFILE once listening; one line per request on stdout.
-Usage: http_server.py PORTFILE SIZE"""
+Usage: http_server.py PORTFILE SIZE [ADDR] (default 127.0.0.1)"""
 import base64
 import hashlib
 import http.server
@@ -40,7 +40,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                  len(body))).encode())
 
 
-srv = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+srv = http.server.HTTPServer((sys.argv[3] if len(sys.argv) > 3
+                              else '127.0.0.1', 0), Handler)
 port = sys.argv[1]
 with open(port + '.tmp', 'w') as f:
     f.write('%d\n' % srv.server_address[1])
