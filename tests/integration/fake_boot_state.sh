@@ -29,6 +29,13 @@ expect_log '^pvh memmap 0x100000 0x3f00000 1$'
 # the last VM's fds are left to the process exit (vm_destroy_at_exit)
 grep -q '^close vm$' "$TMP/log" && fail "the VM fd was closed before the exit"
 
+# The PIT's ports reserved: no in-kernel PIT (bench/startup's trivial guest).
+run_fake "out 0xf4 1 0" ram 1m,63m reserve loc io:0x40,4 \
+	load 0x100000,"$GUEST" vdev debug-exit mode plain
+expect_status 0
+expect_log '^irqchip$'
+grep -q '^pit2' "$TMP/log" && fail "a PIT although its ports are reserved"
+
 # ROM: a read-only slot, filled by a `data load` inside it.
 head -c 4096 /dev/zero | tr '\0' '\220' >"$TMP/rom.bin"
 run_fake "out 0xf4 1 0" ram 0,0xa0000 rom 0xc0000,0x40000 ram 1m,63m \

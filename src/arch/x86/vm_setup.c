@@ -4,8 +4,28 @@
 #include <sys/ioctl.h>
 
 #include "arch/x86/arch.h"
+#include "config/config.h"
 #include "core/log.h"
 #include "vm/vm.h"
+
+/* The in-kernel 8254 PIT, which every PC has, unless the configuration
+ * keeps its ports free (`reserve loc io:0x40,4`): guests that never use
+ * it (KVM's clock and the local APIC timer serve Linux, the test guest)
+ * then do without it, and so does cvisor's exit: destroying the PIT
+ * (its worker thread, its I/O bus devices) is 16-23 ms of the VM's
+ * teardown on a kvm_pvm host, against 0.4 ms for the rest of the VM. */
+static bool pit_wanted(const struct vm_config *cfg)
+{
+	for (unsigned i = 0; cfg && i < cfg->nr_reserve; i++) {
+		const struct cfg_loc *l = &cfg->reserve[i].loc;
+		uint64_t len = l->has_len && l->len ? l->len : 1;
+
+		if (cfg->reserve[i].kind == RESERVE_LOC &&
+		    l->space == LOC_IO && l->addr < 0x44 && l->addr + len > 0x40)
+			return false;
+	}
+	return true;
+}
 
 int x86_vm_init(struct vm *vm)
 {
@@ -26,7 +46,7 @@ int x86_vm_init(struct vm *vm)
 		pr_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
 		return -errno;
 	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+	if (pit_wanted(vm->cfg) && ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
 		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
 		return -errno;
 	}
