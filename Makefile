@@ -100,7 +100,7 @@ check: test-deps
 	@scripts/check.sh $(BUILD)
 
 # What the suite runs, for one BUILD (scripts/check.sh builds BUILD-san).
-check-build: cvisor guest unit $(BENCH_BINS)
+check-build: cvisor guest unit example-disks $(BENCH_BINS)
 
 demo: all
 	@scripts/demo.sh $(BUILD)
