@@ -106,7 +106,7 @@ expect_out 'net-tcp: .* ooo=[1-9][0-9]* .* lost=[1-9]'
 # Every 10th: some losses only slirp's retransmission timer can repair.
 # Its TCP timers run inside slirp_pollfds_poll, which the user backend
 # once skipped while slirp watched no socket: this stalled for good.
-tcp "pci rx 1 MiB, every 10th segment lost" rx $((1 << 20)) "loss=10" \
+tcp "pci rx 256 KiB, every 10th segment lost" rx $((256 << 10)) "loss=10" \
 	vdev virtio-net
 expect_out 'net-tcp: .* lost=[1-9]'
 
