@@ -138,5 +138,33 @@ int dhcp_run(struct netif *nif, u64 deadline);
 u16 ip_csum(const void *p, u32 len, u32 sum);
 /* "a.b.c.d" -> host order; false if malformed. */
 bool parse_ip4(const char *s, u32 *ip);
+/* host order -> "a.b.c.d" in buf; returns buf. */
+const char *net_ip_str(u32 ip, char buf[16]);
+/* The address parameter key=, or dflt when absent; a malformed one ends
+ * the workload wl with status 2. */
+u32 net_param_ip(const char *wl, const char *key, u32 dflt);
+
+/* Big-endian fields of packet headers. */
+static inline u16 get16(const u8 *p)
+{
+	return (u16)(p[0] << 8 | p[1]);
+}
+
+static inline u32 get32(const u8 *p)
+{
+	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
+
+static inline void put16(u8 *p, u16 v)
+{
+	p[0] = (u8)(v >> 8);
+	p[1] = (u8)v;
+}
+
+static inline void put32(u8 *p, u32 v)
+{
+	put16(p, (u16)(v >> 16));
+	put16(p + 2, (u16)v);
+}
 
 #endif

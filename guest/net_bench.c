@@ -35,31 +35,6 @@ static struct net the_net;
 static struct netif the_nif;
 static u8 frame[ETH_MAX_FRAME + 64];
 
-static void put16(u8 *p, u16 v)
-{
-	p[0] = (u8)(v >> 8);
-	p[1] = (u8)v;
-}
-
-static void put32(u8 *p, u32 v)
-{
-	put16(p, (u16)(v >> 16));
-	put16(p + 2, (u16)v);
-}
-
-static u32 param_ip(const char *key, u32 dflt)
-{
-	const char *s = param(key);
-	u32 ip;
-	if (!s)
-		return dflt;
-	if (!parse_ip4(s, &ip)) {
-		printf("net-bench: %s=%s: not an IPv4 address\n", key, s);
-		exit(2);
-	}
-	return ip;
-}
-
 /* dmac=xx:xx:xx:xx:xx:xx, default broadcast. */
 static void param_mac(u8 mac[6])
 {
@@ -121,11 +96,11 @@ static int bench_setup(struct bench *b, const char *wl)
 		if (dhcp_run(nif, b->deadline) < 0)
 			return -1;
 	} else {
-		nif->ip = param_ip("ip", IP4(10, 0, 2, 15));
-		nif->gw = param_ip("gw", IP4(10, 0, 2, 2));
-		nif->mask = param_ip("mask", IP4(255, 255, 255, 0));
+		nif->ip = net_param_ip("net-bench", "ip", IP4(10, 0, 2, 15));
+		nif->gw = net_param_ip("net-bench", "gw", IP4(10, 0, 2, 2));
+		nif->mask = net_param_ip("net-bench", "mask", IP4(255, 255, 255, 0));
 	}
-	b->dst = param_ip("dst", nif->gw);
+	b->dst = net_param_ip("net-bench", "dst", nif->gw);
 	if (!arp_resolve(nif, b->dst, b->dmac, b->deadline)) {
 		printf("%s: no ARP reply\n", wl);
 		return -1;

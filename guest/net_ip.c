@@ -15,28 +15,6 @@
 
 static const u8 bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-static u16 get16(const u8 *p)
-{
-	return (u16)(p[0] << 8 | p[1]);
-}
-
-static u32 get32(const u8 *p)
-{
-	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
-}
-
-static void put16(u8 *p, u16 v)
-{
-	p[0] = (u8)(v >> 8);
-	p[1] = (u8)v;
-}
-
-static void put32(u8 *p, u32 v)
-{
-	put16(p, (u16)(v >> 16));
-	put16(p + 2, (u16)v);
-}
-
 /* Ones' complement sum of big-endian 16-bit words plus `sum`, folded
  * and complemented (RFC 1071). */
 u16 ip_csum(const void *data, u32 len, u32 sum)
@@ -366,4 +344,24 @@ static void icmp_echo_reply(struct netif *nif, const struct ip_pkt *p,
 	if (ip_output(nif, nif->reply, mac, p->src, IP_PROTO_ICMP, p->len) == 0)
 		nif->echo_replied++;
 	net_flush(nif->n);
+}
+
+const char *net_ip_str(u32 ip, char buf[16])
+{
+	fmt(buf, 16, "%u.%u.%u.%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255,
+	    ip & 255);
+	return buf;
+}
+
+u32 net_param_ip(const char *wl, const char *key, u32 dflt)
+{
+	const char *s = param(key);
+	u32 ip;
+	if (!s)
+		return dflt;
+	if (!parse_ip4(s, &ip)) {
+		printf("%s: %s=%s: not an IPv4 address\n", wl, key, s);
+		exit(2);
+	}
+	return ip;
 }

@@ -59,11 +59,6 @@ static void icmp_build(u8 *m, u8 type, u16 id, u16 seq)
 	m[3] = (u8)c;
 }
 
-static u16 get16(const u8 *p)
-{
-	return (u16)(p[0] << 8 | p[1]);
-}
-
 /* The reply to our request seq, whole and unchanged. */
 static bool is_reply(const struct ip_pkt *p, u16 seq)
 {

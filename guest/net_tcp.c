@@ -72,28 +72,6 @@ static u32 crc32_update(u32 crc, const u8 *p, u32 len)
 	return ~crc;
 }
 
-static u16 get16(const u8 *p)
-{
-	return (u16)(p[0] << 8 | p[1]);
-}
-
-static u32 get32(const u8 *p)
-{
-	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
-}
-
-static void put16(u8 *p, u16 v)
-{
-	p[0] = (u8)(v >> 8);
-	p[1] = (u8)v;
-}
-
-static void put32(u8 *p, u32 v)
-{
-	put16(p, (u16)(v >> 16));
-	put16(p + 2, (u16)v);
-}
-
 /* Sequence-space comparisons, modulo 2^32. */
 static bool seq_lt(u32 a, u32 b)
 {
@@ -611,26 +589,6 @@ static int tcp_recv_stream(struct tcb *t)
 	return tcp_close(t, true);
 }
 
-static const char *ip_str(u32 ip, char buf[16])
-{
-	fmt(buf, 16, "%u.%u.%u.%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255,
-	    ip & 255);
-	return buf;
-}
-
-static u32 param_ip(const char *key, u32 dflt)
-{
-	const char *s = param(key);
-	u32 ip;
-	if (!s)
-		return dflt;
-	if (!parse_ip4(s, &ip)) {
-		printf("net-tcp: %s=%s: not an IPv4 address\n", key, s);
-		exit(2);
-	}
-	return ip;
-}
-
 static int setup(struct tcb *t, u64 deadline)
 {
 	struct netif *nif = &the_nif;
@@ -641,16 +599,16 @@ static int setup(struct tcb *t, u64 deadline)
 		if (dhcp_run(nif, deadline) < 0)
 			return -1;
 	} else {
-		nif->ip = param_ip("ip", IP4(10, 0, 2, 15));
-		nif->gw = param_ip("gw", IP4(10, 0, 2, 2));
-		nif->mask = param_ip("mask", IP4(255, 255, 255, 0));
+		nif->ip = net_param_ip("net-tcp", "ip", IP4(10, 0, 2, 15));
+		nif->gw = net_param_ip("net-tcp", "gw", IP4(10, 0, 2, 2));
+		nif->mask = net_param_ip("net-tcp", "mask", IP4(255, 255, 255, 0));
 	}
 	t->nif = nif;
-	t->dst = param_ip("dst", nif->gw);
+	t->dst = net_param_ip("net-tcp", "dst", nif->gw);
 	u8 mac[6];
 	if (!arp_resolve(nif, t->dst, mac, deadline)) {
 		char a[16];
-		printf("net-tcp: no ARP reply for %s\n", ip_str(t->dst, a));
+		printf("net-tcp: no ARP reply for %s\n", net_ip_str(t->dst, a));
 		return -1;
 	}
 	return 0;
@@ -718,7 +676,7 @@ int wl_net_tcp(void)
 		       t->rcv_nxt, t->peer_fin);
 	printf("net-tcp: dst=%s port=%lu dir=%s mss=%u segs_out=%lu segs_in=%lu "
 	       "rexmit=%lu timeouts=%lu dupacks=%lu fast_rexmit=%lu ooo=%lu "
-	       "probes=%lu bad_segs=%lu lost=%lu ns=%lu\n", ip_str(t->dst, a),
+	       "probes=%lu bad_segs=%lu lost=%lu ns=%lu\n", net_ip_str(t->dst, a),
 	       port, rx ? "rx" : "tx", t->mss, t->segs_out, t->segs_in,
 	       t->rexmit, t->timeouts, t->dupacks, t->fast_rexmit, t->ooo,
 	       t->probes, t->bad_segs, t->lost, ns);

@@ -13,27 +13,7 @@
 static struct net the_net;
 static struct netif the_nif;
 
-static const char *ip_str(u32 ip, char buf[16])
-{
-	fmt(buf, 16, "%u.%u.%u.%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255,
-	    ip & 255);
-	return buf;
-}
-
 /* An address parameter, or dflt when absent; exits 2 when malformed. */
-static u32 param_ip(const char *key, u32 dflt)
-{
-	const char *s = param(key);
-	u32 ip;
-	if (!s)
-		return dflt;
-	if (!parse_ip4(s, &ip)) {
-		printf("net: %s=%s: not an IPv4 address\n", key, s);
-		exit(2);
-	}
-	return ip;
-}
-
 static void print_stats(const char *wl)
 {
 	struct net *n = &the_net;
@@ -54,9 +34,9 @@ static int net_setup(struct netif *nif, bool dhcp, u64 deadline)
 	netif_init(nif, &the_net);
 	if (dhcp)
 		return dhcp_run(nif, deadline);
-	nif->ip = param_ip("ip", IP4(10, 0, 2, 15));
-	nif->gw = param_ip("gw", IP4(10, 0, 2, 2));
-	nif->mask = param_ip("mask", IP4(255, 255, 255, 0));
+	nif->ip = net_param_ip("net", "ip", IP4(10, 0, 2, 15));
+	nif->gw = net_param_ip("net", "gw", IP4(10, 0, 2, 2));
+	nif->mask = net_param_ip("net", "mask", IP4(255, 255, 255, 0));
 	return 0;
 }
 
@@ -70,8 +50,8 @@ int wl_net_dhcp(void)
 		return 1;
 	}
 	print_stats("net-dhcp");
-	printf("RESULT net-dhcp ip=%s gw=%s dns=%s\n", ip_str(the_nif.ip, a),
-	       ip_str(the_nif.gw, b), ip_str(the_nif.dns, c));
+	printf("RESULT net-dhcp ip=%s gw=%s dns=%s\n", net_ip_str(the_nif.ip, a),
+	       net_ip_str(the_nif.gw, b), net_ip_str(the_nif.dns, c));
 	net_close(&the_net);
 	return 0;
 }
@@ -90,7 +70,7 @@ int wl_net_ping(void)
 	}
 	if (net_setup(nif, param_u64("dhcp", 0), deadline) < 0)
 		return 1;
-	u32 dst = param_ip("dst", nif->gw);
+	u32 dst = net_param_ip("net", "dst", nif->gw);
 	char a[16];
 	u8 req[8 + PING_DATA];
 	u64 replies = 0, bad = 0, rtt_sum = 0;
@@ -130,7 +110,7 @@ int wl_net_ping(void)
 	u64 rtt_us = replies && khz ? rtt_sum * 1000 / khz / replies : 0;
 	print_stats("net-ping");
 	printf("RESULT net-ping dst=%s sent=%lu replies=%lu bad=%lu rtt_us=%lu\n",
-	       ip_str(dst, a), count, replies, bad, rtt_us);
+	       net_ip_str(dst, a), count, replies, bad, rtt_us);
 	net_close(&the_net);
 	return replies == count && !bad ? 0 : 1;
 }
@@ -185,12 +165,12 @@ int wl_net_udp_echo(void)
 	static u8 buf[UDP_MAX_DATA];
 	if (!got || net_setup(nif, param_u64("dhcp", 0), deadline) < 0)
 		return 1;
-	u32 dst = param_ip("dst", nif->gw);
+	u32 dst = net_param_ip("net", "dst", nif->gw);
 	u8 mac[6];
 	char a[16];
 	/* Resolve first: the sends below are batched (one kick a window). */
 	if (!arp_resolve(nif, dst, mac, deadline)) {
-		printf("net-udp-echo: no ARP reply for %s\n", ip_str(dst, a));
+		printf("net-udp-echo: no ARP reply for %s\n", net_ip_str(dst, a));
 		return 1;
 	}
 	u64 sent = 0, received = 0, bad = 0, inflight = 0, bytes = 0;
@@ -249,7 +229,7 @@ out:;
 		       param_u64("stall_ms", 2000), inflight);
 	print_stats("net-udp-echo");
 	printf("net-udp-echo: dst=%s port=%lu bytes=%lu ns=%lu\n",
-	       ip_str(dst, a), port, bytes, ns);
+	       net_ip_str(dst, a), port, bytes, ns);
 	printf("RESULT net-udp-echo sent=%lu received=%lu bad=%lu lost=%lu "
 	       "pps=%lu\n", sent, received, bad, inflight,
 	       ns ? received * 1000000000ul / ns : 0);
@@ -352,7 +332,7 @@ int wl_net_dns(void)
 	}
 	if (net_setup(nif, param_u64("dhcp", 1), deadline) < 0)
 		return 1;
-	u32 dns = param_ip("dns", nif->dns ? nif->dns : IP4(10, 0, 2, 3));
+	u32 dns = net_param_ip("net", "dns", nif->dns ? nif->dns : IP4(10, 0, 2, 3));
 	u32 addr = 0, rcode = 0;
 	int rc = -1;
 	for (int try = 0; try < 3 && rc < 0; try++) {
@@ -370,13 +350,13 @@ int wl_net_dns(void)
 	print_stats("net-dns");
 	if (rc < 0)
 		printf("RESULT net-dns name=%s server=%s answer=none\n", name,
-		       ip_str(dns, a));
+		       net_ip_str(dns, a));
 	else if (rc)
 		printf("RESULT net-dns name=%s server=%s rcode=%u\n", name,
-		       ip_str(dns, a), rcode);
+		       net_ip_str(dns, a), rcode);
 	else
 		printf("RESULT net-dns name=%s server=%s addr=%s\n", name,
-		       ip_str(dns, a), ip_str(addr, b));
+		       net_ip_str(dns, a), net_ip_str(addr, b));
 	net_close(&the_net);
 	return rc == 0 ? 0 : 1;
 }
