@@ -198,6 +198,7 @@ int wl_net_rx_bench(void);
 int wl_net_dns(void);
 int wl_fw_cfg(void);
 int wl_pc_testdev(void);
+int wl_cpuid(void);
 
 /* AP bring-up (boot.S). */
 extern char ap_tramp_start[], ap_tramp_end[];

@@ -389,6 +389,7 @@ static const struct {
 	{ "net-dns", wl_net_dns },
 	{ "fw-cfg", wl_fw_cfg },
 	{ "pc-testdev", wl_pc_testdev },
+	{ "cpuid", wl_cpuid },
 };
 
 void user_main(void)

@@ -502,7 +502,11 @@ static int cmd_help(struct cli *c, int argc, char **argv)
 		return opt_help(c, NULL);
 	if (argc == 2 && !strcmp(argv[0], "vdev"))
 		return help_vdev(stdout, argv[1]) ? CV_EXIT_USAGE : CV_EXIT_OK;
-	fprintf(stderr, "usage: cvisor help [vdev TYPE]\n");
+	if (argc == 1 && !strcmp(argv[0], "cpuid")) {
+		help_cpuid(stdout);
+		return CV_EXIT_OK;
+	}
+	fprintf(stderr, "usage: cvisor help [vdev TYPE | cpuid]\n");
 	return CV_EXIT_USAGE;
 }
 

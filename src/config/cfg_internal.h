@@ -136,6 +136,8 @@ int check_conflicts(struct vm_config *cfg, struct cfg_error *err);
 int parse_log_spec(struct parser *p, const struct token *kw,
 		   unsigned *mask, bool *slog);
 int st_logger(struct parser *p, const struct token *kw);
+/* `cpuid ITEM{,ITEM}` (cpuid_stmt.c). */
+int st_cpuid(struct parser *p, const struct token *kw);
 /* `ram SIZE` regions placed, split around the device window below 4 GiB
  * (ram_split.c); needs on_pci resolved. */
 int place_implicit_ram(struct vm_config *cfg, struct cfg_error *err);

@@ -151,6 +151,19 @@ struct load_config {
 /* What a guest reset request does (cvisor extension `reboot reset|exit`). */
 enum reboot_action { REBOOT_RESET, REBOOT_EXIT };
 
+/* `cpuid ITEM{,ITEM}` (cvisor extension): one bit of the vCPUs' CPUID set
+ * or cleared, applied in order after cvisor's own adjustments. */
+#define CFG_MAX_CPUID    64
+enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
+
+struct cpuid_edit {
+	uint32_t leaf, subleaf;
+	enum cpuid_reg reg;
+	uint8_t bit;
+	bool set;               /* +NAME sets it, -NAME clears it */
+	struct cfg_pos pos;
+};
+
 struct vm_config {
 	char system[CFG_NAME_MAX];
 	struct ram_config ram[CFG_MAX_RAM];
@@ -185,6 +198,12 @@ struct vm_config {
 	/* `api PATH` (cvisor extension): the control socket, src/ctl/ */
 	char *api_path;
 	struct cfg_pos api_pos;
+	/* `cpuid` (cvisor extension): bit edits, and vendor=STRING (12
+	 * characters, "" keeps the host's) */
+	struct cpuid_edit cpuid[CFG_MAX_CPUID];
+	unsigned nr_cpuid;
+	char cpuid_vendor[13];
+	struct cfg_pos cpuid_vendor_pos;
 	/* internal: strings and included file names owned by the config */
 	void *arena;
 };

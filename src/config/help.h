@@ -12,6 +12,8 @@ void help_exit_codes(FILE *f);
 /* The options of one vdev type; -1 (and a message on stderr) when there is
  * no such type. */
 int help_vdev(FILE *f, const char *type);
+/* The feature names of the `cpuid` statement (`cvisor help cpuid`). */
+void help_cpuid(FILE *f);
 
 /* The word of words[] closest to s (edit distance at most a third of its
  * length, at least 1), or NULL. NULL entries are skipped. */

@@ -414,7 +414,7 @@ static const struct {
 	{ "reserve", st_reserve }, { "cpu", st_cpu }, { "load", st_load },
 	{ "cmdline", st_cmdline }, { "vdev", st_vdev }, { "pass", st_pass },
 	{ "reboot", st_reboot }, { "triplefault", st_triplefault },
-	{ "api", st_api }, { "memory", st_memory },
+	{ "api", st_api }, { "memory", st_memory }, { "cpuid", st_cpuid },
 	{ "guest", st_blob }, { "initrd", st_blob }, { "data", st_blob },
 	{ "acpi", st_blob }, { "fdt", st_blob },
 	{ "multiboot-module", st_unsupported }, { "logger", st_logger },

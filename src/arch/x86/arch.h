@@ -34,5 +34,11 @@ int x86_vcpu_set_cpuid(struct vcpu *v, unsigned nr_cpus);
 struct kvm_cpuid2;
 void x86_cpuid_adjust(struct kvm_cpuid2 *c, unsigned apic_id,
 		      unsigned nr_cpus, uint32_t tsc_khz);
+/* The config's `cpuid` edits and vendor (cpuid_edit.c); c has room for
+ * max entries (a set bit of a missing leaf adds one). -1 when a bit could
+ * not be set for lack of room. */
+struct vm_config;
+int x86_cpuid_apply_config(struct kvm_cpuid2 *c, unsigned max,
+			   const struct vm_config *cfg);
 
 #endif

@@ -135,6 +135,8 @@ int x86_vcpu_set_cpuid(struct vcpu *v, unsigned nr_cpus)
 		return -EIO;
 	tsc_khz = ioctl(v->fd, KVM_GET_TSC_KHZ);
 	x86_cpuid_adjust(c, v->id, nr_cpus, tsc_khz > 0 ? tsc_khz : 0);
+	if (x86_cpuid_apply_config(c, CPUID_MAX_ENTRIES, v->vm->cfg))
+		pr_warn("cpuid: no room for every leaf the config sets");
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
 		ret = -errno;
 		pr_err("KVM_SET_CPUID2: %s", strerror(errno));
