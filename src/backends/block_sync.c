@@ -131,7 +131,8 @@ static int sync_init(struct blk_backend *b, unsigned nr_queues)
 
 		if (pthread_create(&e->workers[i], NULL, worker, b))
 			break;
-		snprintf(name, sizeof(name), "cvisor-blk%u", i);
+		/* At most 15 characters: the kernel's limit. */
+		snprintf(name, sizeof(name), "cvisor-blk%u", i % 10000);
 		pthread_setname_np(e->workers[i], name);
 		e->nr_workers++;
 	}

@@ -20,6 +20,16 @@
 #define GiB (1024ULL * MiB)
 
 /* [a, a+alen) and [b, b+blen) intersect; lengths may be 0 (no overlap). */
+/* A spin-wait's pause: lets the sibling hardware thread run. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#endif
+}
+
 static inline bool ranges_overlap(uint64_t a, uint64_t alen,
 				  uint64_t b, uint64_t blen)
 {

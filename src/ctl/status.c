@@ -104,7 +104,7 @@ static json_object *vdev_json(const struct vdev_config *vc)
 	json_object *locs = json_object_new_array();
 	json_object *intrs = json_object_new_array();
 	json_object *hds = json_object_new_array();
-	char s[64];
+	char s[CFG_NAME_MAX + 16];
 
 	json_object_object_add(o, "type", json_object_new_string(vc->type->name));
 	if (vc->name[0])

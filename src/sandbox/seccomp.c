@@ -96,7 +96,6 @@ static size_t put_num(char *buf, size_t at, size_t cap, long v)
 static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 {
 	ucontext_t *uc = ctx;
-	greg_t *g = uc->uc_mcontext.gregs;
 	int nr = si->si_syscall;
 	char line[256];
 	void *frames[24];
@@ -132,8 +131,20 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 	if (kill_hook)
 		kill_hook();
 	/* Refused again with SIGSYS blocked: the kernel kills us. */
-	syscall(nr, g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10],
-		g[REG_R8], g[REG_R9]);
+#if defined(__aarch64__)
+	{
+		const unsigned long long *g = uc->uc_mcontext.regs;
+
+		syscall(nr, g[0], g[1], g[2], g[3], g[4], g[5]);
+	}
+#else
+	{
+		greg_t *g = uc->uc_mcontext.gregs;
+
+		syscall(nr, g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10],
+			g[REG_R8], g[REG_R9]);
+	}
+#endif
 	_exit(CV_EXIT_UNEXPECTED);  /* not reached */
 }
 

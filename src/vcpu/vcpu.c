@@ -8,8 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "arch/x86/arch.h"
-#include "arch/x86/internal_error.h"
+#include "arch/arch.h"
 #include "bus/bus_fast.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
@@ -93,7 +92,7 @@ void vcpu_destroy(struct vcpu *v)
 void vcpu_dump(struct vcpu *v, const char *why)
 {
 	fprintf(stderr, "cvisor: vcpu %u: %s\n", v->id, why);
-	x86_vcpu_dump(v);
+	arch_vcpu_dump(v);
 }
 
 static void handle_io(struct vcpu *v)
@@ -145,7 +144,7 @@ static void handle_internal_error(struct vcpu *v)
 	     n < (int)sizeof(why) - 20; i++)
 		n += snprintf(why + n, sizeof(why) - n, " %#llx",
 			      (unsigned long long)r->internal.data[i]);
-	x86_explain_internal_error(v);  /* instruction, mode, hint */
+	arch_explain_internal_error(v);  /* instruction, mode, hint */
 	fatal_exit(v, why, CV_EXIT_UNEXPECTED);
 }
 

@@ -99,7 +99,7 @@ static void blk_poll(void *opaque)
 			more = true;
 			break;
 		}
-		__builtin_ia32_pause();
+		cpu_relax();
 	}
 	__atomic_store_n(&blk->poll_end_ns, now_ns(), __ATOMIC_RELAXED);
 	/* Notifications back on, and what came meanwhile taken; work found

@@ -1,6 +1,8 @@
 /* vm_create(): a vm_config becomes a VM, always in this order:
- * KVM and the VM fd, x86 platform (TSS, irqchip, PIT), guest memory and its
- * slots, the event loop, devices on the buses, the boot image, the vCPUs.
+ * KVM and the VM fd, the platform (arch_vm_init: x86's TSS, irqchip, PIT;
+ * arm64's vGIC), guest memory and its slots, the event loop, devices on
+ * the buses, the boot image, the vCPUs. What differs by architecture is
+ * behind arch/arch.h.
  * Each step can fail with a message; vm_destroy() undoes whatever was done.
  */
 #include <errno.h>
@@ -12,36 +14,17 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "arch/x86/arch.h"
-#include "arch/x86/firmware.h"
+#include "arch/arch.h"
 #include "bus/pci.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "core/persist.h"
 #include "core/util.h"
-#include "devices/fw_cfg.h"
 #include "devices/registry.h"
 #include "event/loop.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
 
-static const struct {
-	long cap;
-	const char *name;
-} required_caps[] = {
-	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
-	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
-	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
-	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
-	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
-	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
-	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
-	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
-	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
-	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
-	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
-	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
-};
 
 static void close_kvm_fd(void *obj)
 {
@@ -83,6 +66,7 @@ static int get_kvm_fd(struct vm *vm)
 static int open_kvm(struct vm *vm)
 {
 	int ver, ret = get_kvm_fd(vm);
+	long type;
 
 	if (ret)
 		return ret;
@@ -93,14 +77,17 @@ static int open_kvm(struct vm *vm)
 	}
 	/* Ask KVM what it can do instead of trusting host CPUID flags:
 	 * nested and paravirtual KVMs work without VMX/SVM in CPUID. */
-	for (unsigned i = 0; i < ARRAY_SIZE(required_caps); i++)
+	for (unsigned i = 0; i < arch_nr_required_caps; i++)
 		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
-			  required_caps[i].cap) <= 0) {
-			pr_err("KVM lacks %s", required_caps[i].name);
+			  arch_required_caps[i].cap) <= 0) {
+			pr_err("KVM lacks %s", arch_required_caps[i].name);
 			return -ENOTSUP;
 		}
+	type = arch_vm_type(vm);
+	if (type < 0)
+		return (int)type;
 	do
-		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, type);
 	while (vm->vm_fd < 0 && errno == EINTR);
 	if (vm->vm_fd < 0) {
 		pr_err("KVM_CREATE_VM: %s", strerror(errno));
@@ -144,6 +131,7 @@ static int setup_memory(struct vm *vm)
 	const struct vm_config *cfg = vm->cfg;
 	int max_slots = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
 			      KVM_CAP_NR_MEMSLOTS);
+	int ret;
 
 	char why[256];
 	struct guest_region *r;
@@ -178,29 +166,23 @@ static int setup_memory(struct vm *vm)
 			       strerror(errno));
 			return -errno;
 		}
-	/* The ACPI and MP tables need the PC BIOS area; map it read-only
-	 * when the config left it empty (e820 says reserved). */
-	if (x86_firmware_needs_bios_area(cfg) &&
-	    !guest_mem_add(&vm->mem, X86_BIOS_AREA_START, X86_BIOS_AREA_LEN,
-			   GUEST_ROM)) {
-		pr_err("BIOS area at %#llx: %s", X86_BIOS_AREA_START,
-		       strerror(errno));
-		return -errno;
-	}
+	ret = arch_setup_memory(vm);
+	if (ret)
+		return ret;
 	if (max_slots > 0 && vm->mem.nr > (unsigned)max_slots) {
 		pr_err("%u memory regions, KVM allows %d", vm->mem.nr,
 		       max_slots);
 		return -ENOSPC;
 	}
 	for (unsigned i = 0; i < vm->mem.nr; i++) {
-		int ret = add_slot(vm, i, &vm->mem.regions[i]);
+		ret = add_slot(vm, i, &vm->mem.regions[i]);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int place_device(struct vm *vm, struct device *dev)
+int vm_place_device(struct vm *vm, struct device *dev)
 {
 	vm->devices[vm->nr_devices++] = dev;
 	for (unsigned i = 0; i < dev->nr_regions; i++) {
@@ -227,7 +209,7 @@ static int setup_pci_host(struct vm *vm)
 		return 0;
 	pci_layout_default(&l, guest_mem_ram_end(&vm->mem), 0);
 	vm->pci = pci_host_create(&vm->env, &l, &vm->pio, &vm->mmio);
-	return vm->pci ? place_device(vm, &vm->pci->dev) : -ENOMEM;
+	return vm->pci ? vm_place_device(vm, &vm->pci->dev) : -ENOMEM;
 }
 
 /* A PCI function goes into the slot its `loc pci:0:D.F` names, or the
@@ -269,38 +251,12 @@ static int setup_devices(struct vm *vm)
 			       strerror(ret ? -ret : EINVAL));
 			return ret ? ret : -EINVAL;
 		}
-		ret = place_device(vm, dev);
+		ret = vm_place_device(vm, dev);
 		f = pci_func_of(dev);
 		if (!ret && f)
 			ret = attach_pci(vm, vc, f);
 	}
-	if (!ret)
-		ret = place_device(vm, port80_create());
-	return ret ? ret : place_device(vm, acpi_pm_create(&vm->env));
-}
-
-/* fw_cfg: the `vdev fw-cfg`, or the one every PC has (fw_cfg_implicit),
- * then what it tells firmware about this machine. After the devices: the
- * ACPI tables it carries describe the PCI host bridge. */
-static int setup_fw_cfg(struct vm *vm)
-{
-	struct x86_firmware_pci fw_pci;
-	struct fw_cfg *s = NULL;
-	int ret;
-
-	for (unsigned i = 0; i < vm->nr_devices && !s; i++)
-		s = fw_cfg_of(vm->devices[i]);
-	if (!s && fw_cfg_implicit(vm->cfg)) {
-		s = fw_cfg_new(&vm->env);
-		ret = place_device(vm, fw_cfg_device(s));
-		if (ret)
-			return ret;
-	}
-	if (!s)
-		return 0;
-	if (vm->pci)
-		x86_firmware_pci_init(&fw_pci, &vm->pci->layout);
-	return fw_cfg_add_pc_items(s, vm->cfg, vm->pci ? &fw_pci : NULL);
+	return ret ? ret : arch_setup_devices(vm);
 }
 
 static void vm_power(void *ctx, enum power_request req, int status)
@@ -338,7 +294,7 @@ static void free_kept_file(void *obj)
  * loads them again from memory, as QEMU does for -kernel and -initrd, so
  * the rebuilt VM needs no path (in a chroot, after dropping privileges)
  * and sees the same files even if they changed on disk meanwhile. */
-static const void *kept_file(void *ctx, const struct load_config *l,
+const void *vm_kept_file(void *ctx, const struct load_config *l,
 			     size_t max, size_t *len)
 {
 	struct persist *p = ctx;
@@ -362,50 +318,16 @@ static const void *kept_file(void *ctx, const struct load_config *l,
 	return k->data;
 }
 
-static int setup_boot(struct vm *vm, int *status)
+int vm_create_vcpus(struct vm *vm, unsigned n)
 {
-	struct boot_result res;
-	struct cfg_error err;
-	struct x86_firmware fw;
-	struct x86_firmware_pci fw_pci;
-	struct boot_platform plat;
-	unsigned n = vm->cfg->nr_cpus ? vm->cfg->nr_cpus : 1;
-	int ret;
-
-	/* Tables first: the loader hands their RSDP to the guest. */
-	if (vm->pci)
-		x86_firmware_pci_init(&fw_pci, &vm->pci->layout);
-	ret = x86_firmware_build(vm->cfg, &vm->mem, vm->pci ? &fw_pci : NULL,
-				 &fw);
-	if (ret) {
-		pr_err("firmware tables: %s", strerror(-ret));
-		return ret;
-	}
-	plat = (struct boot_platform){ .rsdp_addr = fw.rsdp_addr };
-	if (vm->env.persist) {
-		plat.read_file = kept_file;
-		plat.read_ctx = vm->env.persist;
-	}
-	if (x86_boot_load(vm->cfg, &vm->mem, &plat, &res, &err) < 0) {
-		cfg_error_print(&err);
-		*status = CV_EXIT_CONFIG;
-		return -EINVAL;
-	}
 	vm->vcpus = xcalloc(n, sizeof(*vm->vcpus));
 	for (unsigned i = 0; i < n; i++) {
 		vm->vcpus[i] = vcpu_create(vm, i);
 		if (!vm->vcpus[i])
 			return -EIO;
 		vm->nr_vcpus++;
-		ret = x86_vcpu_init(vm->vcpus[i], n);
-		if (ret)
-			return ret;
 	}
-	/* vCPU 0 is the BSP; the others wait for INIT/SIPI in the kernel. */
-	ret = x86_vcpu_set_boot_state(vm->vcpus[0], &res.cpu);
-	if (ret)
-		pr_err("boot vCPU registers: %s", strerror(-ret));
-	return ret;
+	return 0;
 }
 
 struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
@@ -425,7 +347,7 @@ struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
 	vm->loop = event_loop_new();
 	irq_routing_init(&vm->routing);
 	vm->env = (struct dev_env){
-		.mem = &vm->mem, .loop = vm->loop, .irq_set = x86_irq_set,
+		.mem = &vm->mem, .loop = vm->loop, .irq_set = arch_irq_set,
 		.power = vm_power, .ioeventfd = vm_ioeventfd,
 		.msi_route = vm_msi_route, .msi_irqfd = vm_msi_irqfd,
 		.line_irqfd = vm_line_irqfd,
@@ -433,8 +355,8 @@ struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
 		.msi_signal = vm_msi_signal, .ctx = vm, .persist = persist,
 		.system = cfg->system };
 	if (vm->stop_fd < 0 || !vm->loop || open_kvm(vm) ||
-	    x86_vm_init(vm) || setup_memory(vm) || setup_devices(vm) ||
-	    setup_fw_cfg(vm) || setup_boot(vm, status)) {
+	    arch_vm_init(vm) || setup_memory(vm) || setup_devices(vm) ||
+	    arch_setup_boot(vm, status) || arch_vm_finish(vm)) {
 		vm_destroy(vm);
 		return NULL;
 	}

@@ -2,8 +2,9 @@
  * notifications, and MSI routes + irqfds for interrupts back.
  *
  * KVM_SET_GSI_ROUTING replaces the whole table, so the table we keep holds
- * KVM's default irqchip routes (PIC on GSIs 0-15, IOAPIC on 0-23) plus one
- * MSI route per live vector, from GSI 24 up. The table only changes when
+ * KVM's default irqchip routes (arch_irqchip_routes: x86's PIC on GSIs
+ * 0-15, IOAPIC on 0-23) plus one MSI route per live vector, from
+ * arch_first_msi_gsi (x86: 24) up. The table only changes when
  * the guest programs MSI-X (a handful of times per boot), never per I/O.
  */
 #include <errno.h>
@@ -12,14 +13,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "arch/arch.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "vm/irq_routing.h"
 #include "vm/vm.h"
 
-#define IOAPIC_PINS 24
-#define PIC_PINS    16
-#define FIRST_MSI_GSI IOAPIC_PINS
+#define FIRST_MSI_GSI ((int)arch_first_msi_gsi)
 
 int vm_ioeventfd(void *ctx, enum bus_space space, uint64_t addr,
 		 unsigned len, int fd, bool datamatch, uint64_t match,
@@ -36,33 +36,14 @@ int vm_ioeventfd(void *ctx, enum bus_space space, uint64_t addr,
 	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &e) < 0 ? -errno : 0;
 }
 
-static unsigned irqchip_entries(struct kvm_irq_routing_entry *e)
-{
-	unsigned n = 0;
-
-	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
-		if (gsi < PIC_PINS)
-			e[n++] = (struct kvm_irq_routing_entry){
-				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-				.u.irqchip = { .irqchip = gsi < 8 ?
-					KVM_IRQCHIP_PIC_MASTER :
-					KVM_IRQCHIP_PIC_SLAVE, .pin = gsi % 8 } };
-		e[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC,
-				       .pin = gsi } };
-	}
-	return n;
-}
-
 /* Push the whole table to KVM; called with the routing lock held. */
 static int commit(struct vm *vm)
 {
 	struct irq_routing *rt = &vm->routing;
-	unsigned max = PIC_PINS + IOAPIC_PINS + VM_MAX_MSI_ROUTES;
+	unsigned max = ARCH_MAX_IRQCHIP_ROUTES + VM_MAX_MSI_ROUTES;
 	struct kvm_irq_routing *t = xcalloc(1, sizeof(*t) +
 					    max * sizeof(t->entries[0]));
-	unsigned n = irqchip_entries(t->entries);
+	unsigned n = arch_irqchip_routes(t->entries);
 	int ret = 0;
 
 	for (unsigned i = 0; i < VM_MAX_MSI_ROUTES; i++) {
@@ -142,7 +123,8 @@ int vm_msi_irqfd(void *ctx, int route, int efd, bool assign)
 int vm_line_irqfd(void *ctx, uint32_t gsi, int efd, int rfd, bool assign)
 {
 	struct vm *vm = ctx;
-	struct kvm_irqfd f = { .fd = efd, .gsi = gsi, .resamplefd = rfd,
+	struct kvm_irqfd f = { .fd = efd, .gsi = arch_line_gsi(gsi),
+			       .resamplefd = rfd,
 			       .flags = assign ? KVM_IRQFD_FLAG_RESAMPLE :
 					KVM_IRQFD_FLAG_DEASSIGN };
 

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "arch/x86/firmware.h"
+#include "arch/arch.h"
 #include "core/log.h"
 #include "core/watchdog.h"
 #include "devices/acpi_pm.h"
@@ -264,15 +264,15 @@ int vm_powerdown(struct vm *vm, bool *listening)
 {
 	struct itimerspec t = { .it_value.tv_sec = vm->shutdown_timeout_s };
 	struct device *pm = find_device(vm, ACPI_PM_NAME);
-	int gsi = x86_acpi_ged_gsi(vm->cfg);
+	int gsi;
 
 	*listening = false;
 	if (vm->stop != VM_RUNNING || !vm->pause_ready ||
 	    vm->run_state != VM_STATE_RUNNING)
 		return -EBUSY;
-	if (!pm || gsi < 0)
+	gsi = pm ? arch_power_button(vm, listening) : -ENODEV;
+	if (gsi < 0)
 		return -ENODEV;
-	*listening = x86_gsi_unmasked(vm->vm_fd, (uint32_t)gsi);
 	acpi_pm_power_button(pm, (uint32_t)gsi);
 	/* A second press does not extend the deadline of the first. */
 	if (!vm->powering_down) {

@@ -101,6 +101,15 @@ void vm_destroy(struct vm *vm);
  * test proves that everything is released). */
 void vm_destroy_at_exit(struct vm *vm);
 
+/* For the architecture's builder (arch/arch.h): put a device on its
+ * buses; make vCPUs 0..n-1; the boot platform's read_file, which keeps
+ * the boot images across resets (ctx: the persist table). */
+int vm_place_device(struct vm *vm, struct device *dev);
+int vm_create_vcpus(struct vm *vm, unsigned n);
+struct load_config;
+const void *vm_kept_file(void *ctx, const struct load_config *l,
+			 size_t max, size_t *len);
+
 /* Start the event loop and the vCPU threads. */
 int vm_start(struct vm *vm);
 /* First request wins; later ones are ignored. Safe from any thread. */

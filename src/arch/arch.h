@@ -1,0 +1,66 @@
+/* The architecture interface: what the layers above (the VM builder, the
+ * vCPU layer, the lifecycle) ask of the CPU architecture KVM runs on.
+ * Exactly one implementation is linked, chosen by the Makefile's ARCH:
+ * src/arch/x86/host.c or src/arch/arm64/kvm_host.c. The data side of
+ * every architecture (image loaders, tables, device trees) is built on
+ * all hosts, so that `cvisor check --arch` works anywhere. */
+#ifndef CVISOR_ARCH_ARCH_H
+#define CVISOR_ARCH_ARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+struct kvm_irq_routing_entry;
+
+struct arch_cap {
+	long cap;
+	const char *name;
+};
+
+/* The KVM capabilities the architecture needs (KVM_CHECK_EXTENSION). */
+extern const struct arch_cap arch_required_caps[];
+extern const unsigned arch_nr_required_caps;
+/* The first GSI of MSI routes (the wired lines' GSIs are below it). */
+extern const unsigned arch_first_msi_gsi;
+/* At most this many routes come from arch_irqchip_routes. */
+#define ARCH_MAX_IRQCHIP_ROUTES 256
+
+/* KVM_CREATE_VM's type argument (arm64: the IPA size). Negative errno
+ * when the host cannot give what the config needs. */
+long arch_vm_type(struct vm *vm);
+/* Right after KVM_CREATE_VM: the interrupt controller and what the
+ * platform needs before memory exists (x86: TSS, irqchip, PIT). */
+int arch_vm_init(struct vm *vm);
+/* Guest memory the platform adds to the config's (x86: the BIOS area),
+ * before the memory slots are made. */
+int arch_setup_memory(struct vm *vm);
+/* Devices every VM of the architecture has, after the config's ones
+ * (x86: port 0x80, the ACPI power registers, fw_cfg). */
+int arch_setup_devices(struct vm *vm);
+/* Tables, the boot image and the vCPUs with their boot state. *status
+ * is the exit status on failure. */
+int arch_setup_boot(struct vm *vm, int *status);
+/* After the vCPUs exist (arm64: the vGIC's redistributors need them). */
+int arch_vm_finish(struct vm *vm);
+
+/* Drive a wired interrupt line (struct dev_env's irq_set). */
+void arch_irq_set(void *vm, uint32_t line, int level);
+/* The GSI of a wired line for KVM_IRQFD (x86: the same; arm64: the
+ * SPI's index, INTID - 32). */
+uint32_t arch_line_gsi(uint32_t line);
+/* The interrupt controller's routes that every routing table repeats;
+ * returns how many were written to e (at most ARCH_IRQCHIP_ROUTES). */
+unsigned arch_irqchip_routes(struct kvm_irq_routing_entry *e);
+
+/* Registers to stderr. */
+void arch_vcpu_dump(struct vcpu *v);
+/* A KVM internal error explained (instruction, mode, hint). */
+void arch_explain_internal_error(struct vcpu *v);
+
+/* The power button's line, or -ENODEV when the platform has none;
+ * *listening: the guest has enabled its interrupt. */
+int arch_power_button(struct vm *vm, bool *listening);
+
+#endif
