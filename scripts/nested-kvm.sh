@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Run a command where /dev/kvm is real, on a host that has none.
 #
-#   scripts/nested-kvm.sh [-t SECONDS] [-s SECONDS] COMMAND [ARGS...]
+#   scripts/nested-kvm.sh [-t SECONDS] [-s SECONDS] [--iommu-edu] COMMAND [ARGS...]
 #
 # -t: the whole run's limit (default 1800 s). -s: stop the machine when its
 # console has been silent that long (for callers whose command prints
 # regularly): the emulated machine has been seen to freeze, rarely, with
-# a nested guest running, and a frozen machine never reaches -t's end soon.
+# a nested guest running, and a frozen machine never reaches -t's end soon. --iommu-edu: the machine
+# also gets an emulated Intel IOMMU with interrupt remapping and QEMU's edu
+# test device, the kernel intel_iommu=on iommu=pt and the VFIO modules,
+# and /init binds edu to vfio-pci ("NEST: edu BDF bound to vfio-pci"), for
+# the pass-through tests (tests/integration/pass_*.sh, docs/passthrough.md).
 #
 # Boots Debian 12's generic kernel under QEMU TCG with an emulated AMD SVM
 # CPU (TCG implements SVM with nested paging), loads kvm-amd there, and runs
@@ -24,10 +28,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${NEST_CACHE:-$top/${BUILD:-build}/nest-cache}
 timeout_s=1800
 stall_s=
+iommu=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-t) timeout_s=$2; shift 2 ;;
 	-s) stall_s=$2; shift 2 ;;
+	--iommu-edu) iommu=1; shift ;;
 	*) break ;;
 	esac
 done
@@ -61,6 +67,13 @@ fetch_kernel() {
 # that make taps.
 mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
 netfs fscache 9pnet 9pnet_virtio 9p irqbypass kvm ccp kvm-amd tun"
+# --iommu-edu: VFIO after kvm-amd, in this order. Its files get names of
+# their own: a default run at the same time keeps its initramfs.
+variant=
+if [ -n "$iommu" ]; then
+	mods="$mods vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci"
+	variant=-iommu
+fi
 
 . "$top/scripts/cpio.sh"
 
@@ -74,6 +87,15 @@ write_init() {
 	ln -s fd/0 /dev/stdin; ln -s fd/1 /dev/stdout; ln -s fd/2 /dev/stderr
 	for m in $(cat /mods/order); do insmod /mods/$m.ko || { echo "NEST: insmod $m failed"; dmesg | tail -3; }; done
 	[ -c /dev/kvm ] || echo "NEST: no /dev/kvm"
+	# --iommu-edu: QEMU's edu (1234:11e8) to vfio-pci, as a user would
+	if grep -q nestiommu=1 /proc/cmdline; then
+		for d in /sys/bus/pci/devices/*; do
+			[ "$(cat $d/vendor):$(cat $d/device)" = 0x1234:0x11e8 ] || continue
+			echo vfio-pci > $d/driver_override
+			echo ${d##*/} > /sys/bus/pci/drivers_probe
+			echo "NEST: edu ${d##*/} bound to $(basename "$(readlink $d/driver)"), group $(basename "$(readlink $d/iommu_group)")"
+		done
+	fi
 	mkdir -p /host
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro hostroot /host
 	top=$(cat /etc/nest-top)
@@ -96,25 +118,25 @@ write_init() {
 }
 
 build_initramfs() {
-	local kver m f bb out=$cache/initrd.img
+	local kver m f bb out=$cache/initrd$variant.img
 	kver=$(basename "$(ls -d "$cache"/root/lib/modules/*/ | head -1)")
 	bb=$("$top/scripts/fetch-linux.sh" busybox) || skip "busybox-static: $bb"
-	write_init >"$cache/init"
+	write_init >"$cache/init$variant"
 	echo "$top" >"$cache/top"
-	: >"$cache/order"
+	: >"$cache/order$variant"
 	{
 		for d in bin dev proc sys tmp mods etc; do cpio_entry $d $((0040755)) ""; done
 		cpio_entry dev/console $((0020600)) "" 5 1
 		cpio_entry bin/busybox $((0100755)) "$bb"
-		cpio_entry init $((0100755)) "$cache/init"
+		cpio_entry init $((0100755)) "$cache/init$variant"
 		cpio_entry etc/nest-top $((0100644)) "$cache/top"
 		for m in $mods; do
 			f=$(find "$cache/root/lib/modules/$kver" -name "$m.ko" | head -1)
 			[ -n "$f" ] || { echo "no module $m" >&2; exit 77; }
-			echo "$m" >>"$cache/order"
+			echo "$m" >>"$cache/order$variant"
 			cpio_entry "mods/$m.ko" $((0100644)) "$f"
 		done
-		cpio_entry mods/order $((0100644)) "$cache/order"
+		cpio_entry mods/order $((0100644)) "$cache/order$variant"
 		cpio_entry TRAILER!!! 0 ""
 	} >"$out.tmp" && mv "$out.tmp" "$out"
 }
@@ -165,6 +187,14 @@ watch_stall() {
 	done
 }
 
+# --iommu-edu: the devices go before the -virtfs ones, and the kernel
+# turns the IOMMU on (pt: the 9p devices keep untranslated DMA).
+iommu_dev=() iommu_args=
+if [ -n "$iommu" ]; then
+	iommu_dev=(-device intel-iommu,intremap=on -device edu)
+	iommu_args=" intel_iommu=on iommu=pt nestiommu=1"
+fi
+
 log=$(mktemp)
 watcher=
 if [ -n "$stall_s" ]; then
@@ -174,8 +204,9 @@ fi
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg,thread=multi -M q35 \
 	-cpu max,vendor=AuthenticAMD,+svm,+npt -smp "${NEST_CPUS:-2}" \
 	-m "${NEST_MEM:-3G}" -nodefaults -nographic -no-reboot \
-	-serial stdio -kernel "$kernel" -initrd "$cache/initrd.img" \
-	-append "console=ttyS0 loglevel=${NEST_LOGLEVEL:-1} panic=-1 rdinit=/init nestcmd=$cmdfile" \
+	-serial stdio -kernel "$kernel" -initrd "$cache/initrd$variant.img" \
+	-append "console=ttyS0 loglevel=${NEST_LOGLEVEL:-1} panic=-1 rdinit=/init nestcmd=$cmdfile$iommu_args" \
+	"${iommu_dev[@]}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$top",mount_tag=work,security_model=none \
 	-virtfs local,path="$tmpd",mount_tag=tmp,security_model=none \
