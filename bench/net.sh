@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # bench/net: virtio-net packets/s at 64-byte frames and Gbit/s at 1514-byte
-# frames (a 1500-byte MTU), guest TX and RX, for cvisor and QEMU (each on
+# frames (a 1500-byte MTU), guest TX and RX, and on the tap Gbit/s of guest
+# TX in 64 KiB TCP frames with TSO, for cvisor and QEMU (each on
 # virtio-pci and virtio-mmio: QEMU pc's virtio-net-pci, microvm's
 # virtio-net-device) on the same backend, plus the host limit on the tap,
 # in one run. Medians over N runs, interleaved.
 #   N=3 COUNT=200000 SECS=2 bench/net.sh
 #   BACKENDS=user bench/net.sh            # only user networking
+#   BACKENDS=tap CASES=tx64k bench/net.sh # only TSO on the tap
 #
 # Backends:
 #   user  cvisor `hostdev user` and QEMU `-netdev user`, both libslirp.
@@ -25,7 +27,16 @@
 # kernel; the rate is what reached the guest). Rates are by the guest's
 # clock, with tsc_khz= measured on the host, the same for every peer.
 # A frame's size is the Ethernet frame without FCS or virtio header; the
-# 64-byte case sends 64-byte frames.
+# 64-byte case sends 64-byte frames. The TSO case (tap only: neither VMM's
+# user networking takes GSO frames) sends TSO_COUNT (default COUNT/20)
+# TCP/IPv4 frames of 65536 bytes with GSO_TCPV4 (MSS 1460), which the
+# tap's kernel takes whole (it drops them after routing: the addresses
+# are not its own); the limit writes the same frames and header. TSO is
+# a transmit offload: receiving 64 KiB frames (GUEST_TSO4) is not
+# measured, since a flooder cannot hand the tap whole GSO frames here (a
+# packet socket's are marked dodgy and cut into segments before the tap,
+# which lacks GSO_ROBUST; UDP GSO into a tap needs Linux 6.2's USO), and
+# a host TCP sender would need a TCP receiver in the test guest.
 # QEMU option lists contain commas by nature:
 # shellcheck disable=SC2054
 set -eu
@@ -35,6 +46,7 @@ need_kvm
 N=${N:-3}
 COUNT=${COUNT:-200000}
 SECS=${SECS:-2}
+TSO_COUNT=${TSO_COUNT:-$((COUNT / 20))}
 QEMU=${QEMU:-qemu-system-x86_64}
 BACKENDS=${BACKENDS:-user tap}
 NH=$BUILD/bench/nethost
@@ -113,8 +125,15 @@ peers=${PEERS:-cvisor-pci cvisor-mmio}
 if [ -z "${PEERS:-}" ] && command -v "$QEMU" >/dev/null; then
 	peers="$peers qemu-pci qemu-mmio"
 fi
-cases="tx64 tx1500 rx64 rx1500"
-size_of() { case $1 in *64) echo 64 ;; *) echo 1514 ;; esac; }
+# cases_of BACKEND: the cases measured on it (those of CASES=, if given).
+cases_of() {
+	local c all="tx64 tx1500 rx64 rx1500"
+	[ "$1" = tap ] && all="$all tx64k"
+	for c in $all; do
+		case " ${CASES:-$all} " in *" $c "*) echo "$c" ;; esac
+	done
+}
+size_of() { case $1 in *64) echo 64 ;; *64k) echo 65536 ;; *) echo 1514 ;; esac; }
 
 qemu=("$QEMU" -accel "${ACCEL:-kvm}" -m 64 -nodefaults -nographic -serial stdio
 	-no-reboot -device isa-debug-exit,iobase=0xf4)
@@ -126,6 +145,7 @@ guest_args() {
 	case $1/$2 in
 	user/tx*) echo "net-tx-bench size=$size count=$COUNT port=$sink_port" ;;
 	user/rx*) echo "net-rx-bench size=$size secs=$SECS port=$flood_port" ;;
+	tap/tx64k) echo "net-tx-bench raw=1 tso=1 size=$size count=$TSO_COUNT" ;;
 	tap/tx*) echo "net-tx-bench raw=1 size=$size count=$COUNT" ;;
 	tap/rx*) echo "net-rx-bench raw=1 size=$size secs=$SECS" ;;
 	esac
@@ -179,6 +199,7 @@ run_limit() {
 	local size line
 	size=$(size_of "$1")
 	case $1 in
+	tx64k) line=$(ip netns exec "$NS" "$NH" tap-tx $TAP "$size" "$TSO_COUNT") ;;
 	tx*) line=$(ip netns exec "$NS" "$NH" tap-tx $TAP "$size" "$COUNT") ;;
 	rx*) line=$(ip netns exec "$NS" "$NH" tap-rx $TAP "$size" "$SECS") ;;
 	esac
@@ -187,7 +208,7 @@ run_limit() {
 
 for i in $(seq "$N"); do
 	for b in $backends; do
-		for c in $cases; do
+		for c in $(cases_of "$b"); do
 			for p in $peers; do
 				run_peer "$p" "$b" "$c" >>"$tmp/$b.$c.$p"
 			done
@@ -209,12 +230,12 @@ med() {
 }
 
 echo "virtio-net, medians of $N; TX $COUNT frames, RX ${SECS} s floods; guest tsc_khz=$TSC_KHZ"
-echo "kpps at 64-byte frames, Gbit/s at 1514-byte frames; limit = host program on the tap"
+echo "kpps at 64-byte frames, Gbit/s at 1514-byte and 64 KiB TSO frames; limit = host program on the tap"
 printf '%-6s %-8s' backend case
 for p in $peers limit; do printf ' %12s' "$p"; done
 echo
 for b in $backends; do
-	for c in $cases; do
+	for c in $(cases_of "$b"); do
 		printf '%-6s %-8s' "$b" "$c"
 		for p in $peers limit; do printf ' %12s' "$(med "$b" "$c" "$p")"; done
 		echo
@@ -224,7 +245,7 @@ echo
 printf '%-6s %-8s %14s %14s %14s %14s\n' backend case pci/qemu-pci \
 	mmio/qemu-mmio pci/limit mmio/limit
 for b in $backends; do
-	for c in $cases; do
+	for c in $(cases_of "$b"); do
 		cp=$(med "$b" "$c" cvisor-pci) cm=$(med "$b" "$c" cvisor-mmio)
 		qp=$(med "$b" "$c" qemu-pci) qm=$(med "$b" "$c" qemu-mmio)
 		l=$(med "$b" "$c" limit)

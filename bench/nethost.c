@@ -8,7 +8,10 @@
  *   nethost pkt-flood IFNAME           the same over raw frames of type
  *                                      0x88b5 on IFNAME (a tap's far end)
  *   nethost tap-tx TAP SIZE COUNT      the limit: COUNT frames written to
- *                                      the tap as a VMM writes them
+ *                                      the tap as a VMM writes them; a
+ *                                      SIZE above 1514 (up to 65536) is
+ *                                      a TCP/IPv4 frame with GSO_TCPV4,
+ *                                      as the guest's tso=1 sends it
  *   nethost tap-rx TAP SIZE SECS       the limit: a pkt-flood on the tap
  *                                      read back from its fd as a VMM
  *                                      reads it
@@ -41,6 +44,9 @@
 #define ETH_P_BENCH 0x88b5
 #define BENCH_HDR   42     /* Ethernet + IPv4 + UDP headers */
 #define FRAME_MAX   1514
+#define TSO_MAX     65536
+#define TSO_HDRS    (14 + 20 + 20)
+#define TSO_SEQ     (14 + 20 + 4)   /* TCP's sequence number */
 
 static volatile sig_atomic_t stop;
 
@@ -325,22 +331,85 @@ static int tap_open(const char *name)
 	return fd;
 }
 
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static uint16_t ip_hdr_csum(const uint8_t *p, unsigned len)
+{
+	uint32_t sum = 0;
+
+	for (unsigned i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	return (uint16_t)~csum_fold(sum);
+}
+
+static void put16be(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The guest's TSO frame (guest/net_bench.c build_tso): Ethernet, IPv4
+ * 198.18.0.2 -> 198.18.0.1, TCP with the pseudo-header sum (no length)
+ * in its checksum; h asks for GSO_TCPV4 segments of a 1500-byte MTU. */
+static void tso_frame(uint8_t *f, const uint8_t *dst, const uint8_t *src,
+		      unsigned size, struct virtio_net_hdr_mrg_rxbuf *h)
+{
+	static const uint8_t saddr[4] = { 198, 18, 0, 2 }, daddr[4] = { 198, 18, 0, 1 };
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+
+	memset(f, 0, size);
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	put16be(f + 12, 0x0800);
+	ip[0] = 0x45;
+	put16be(ip + 2, (uint16_t)(size - 14));
+	put16be(ip + 6, 0x4000);
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, saddr, 4);
+	memcpy(ip + 16, daddr, 4);
+	put16be(ip + 10, ip_hdr_csum(ip, 20));
+	put16be(tcp, 40001);
+	put16be(tcp + 2, 9);
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x18;
+	put16be(tcp + 14, 65535);
+	put16be(tcp + 16, csum_fold((198 << 8 | 18) * 2u + 2 + 1 + 6));
+	h->hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->hdr.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h->hdr.hdr_len = TSO_HDRS;
+	h->hdr.gso_size = 1460;
+	h->hdr.csum_start = 14 + 20;
+	h->hdr.csum_offset = 16;
+}
+
 static int tap_tx(const char *name, unsigned size, uint64_t count)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const uint8_t me[6] = { 0x02, 0, 0, 0, 0xbe, 0x02 };
 	struct virtio_net_hdr_mrg_rxbuf h = { 0 };
-	uint8_t frame[FRAME_MAX];
+	static uint8_t frame[TSO_MAX];
 	int fd = tap_open(name);
 	uint64_t sent = 0, t0;
+	/* The sequence number: TCP's for a TSO frame, else the payload's
+	 * first bytes (as the guest does). */
+	unsigned seq_off = size > FRAME_MAX ? TSO_SEQ : 14;
 
-	bench_frame(frame, bcast, me, size);
+	if (size > FRAME_MAX)
+		tso_frame(frame, bcast, me, size, &h);
+	else
+		bench_frame(frame, bcast, me, size);
 	t0 = now_ns();
 	while (sent < count) {
 		struct iovec iov[2] = { { &h, sizeof(h) }, { frame, size } };
 		uint32_t seq = (uint32_t)sent;
 
-		memcpy(frame + 14, &seq, 4);
+		memcpy(frame + seq_off, &seq, 4);
 		if (writev(fd, iov, 2) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -430,11 +499,11 @@ static void usage(void)
 	exit(2);
 }
 
-static unsigned frame_size(const char *s)
+static unsigned frame_size(const char *s, unsigned max)
 {
 	unsigned long v = strtoul(s, NULL, 0);
 
-	if (v < 60 || v > FRAME_MAX)
+	if (v < 60 || v > max)
 		usage();
 	return (unsigned)v;
 }
@@ -458,10 +527,10 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "pkt-flood"))
 		return pkt_flood(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "tap-tx"))
-		return tap_tx(argv[2], frame_size(argv[3]),
+		return tap_tx(argv[2], frame_size(argv[3], TSO_MAX),
 			      strtoull(argv[4], NULL, 0));
 	if (argc == 5 && !strcmp(argv[1], "tap-rx"))
-		return tap_rx(argv[2], frame_size(argv[3]),
+		return tap_rx(argv[2], frame_size(argv[3], FRAME_MAX),
 			      (unsigned)strtoul(argv[4], NULL, 0));
 	usage();
 	return 2;

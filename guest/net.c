@@ -85,8 +85,11 @@ static int alloc_buffers(struct net *n)
 		printf("net: out of memory for the buffers\n");
 		return -1;
 	}
-	for (u16 i = 0; i < n->tx.size; i++)
-		n->tx_free[n->ntx_free++] = (u16)(n->tx.size - 1 - i);
+	/* With TSO a frame may be a chain of two descriptors (id, id + 1):
+	 * then only even ids are handed out. */
+	u16 step = n->tso ? 2 : 1;
+	for (u16 i = 0; i < n->tx.size; i += step)
+		n->tx_free[n->ntx_free++] = (u16)(n->tx.size - step - i);
 	return 0;
 }
 
@@ -104,6 +107,9 @@ int net_open(struct net *n)
 		want |= VIRTIO_NET_F_MRG_RXBUF;
 	if (param_u64("csum", 0))
 		want |= VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM;
+	bool want_tso = param_u64("tso", 0) != 0;
+	if (want_tso)
+		want |= VIRTIO_NET_F_CSUM | VIRTIO_NET_F_HOST_TSO4;
 	u64 pairs = param_u64("pairs", 1);
 	u64 txpair = param_u64("txpair", pairs ? pairs - 1 : 0);
 	if (!pairs || pairs > NET_MAX_PAIRS || txpair >= pairs) {
@@ -120,6 +126,11 @@ int net_open(struct net *n)
 	u64 f = n->d.features;
 	n->mrg = f & VIRTIO_NET_F_MRG_RXBUF;
 	n->csum = (f & VIRTIO_NET_F_CSUM) && (f & VIRTIO_NET_F_GUEST_CSUM);
+	n->tso = (f & VIRTIO_NET_F_CSUM) && (f & VIRTIO_NET_F_HOST_TSO4);
+	if (want_tso && !n->tso) {
+		printf("net: tso=1 but the device offers no HOST_TSO4\n");
+		return -1;
+	}
 	u64 min = n->mrg ? RXBUF_MIN_MRG : RXBUF_MIN_NOMRG;
 	if (rxbuf < min || rxbuf > 65536) {
 		printf("net: rxbuf=%lu: want %lu..65536 (mrg=%d)\n", rxbuf, min,
@@ -174,10 +185,10 @@ int net_open(struct net *n)
 		       n->txpair);
 	}
 	printf("net: mac=%02x:%02x:%02x:%02x:%02x:%02x mrg=%d mtu=%u rxq=%u "
-	       "txq=%u rxbuf=%u status=%d csum=%d\n", n->mac[0], n->mac[1],
-	       n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->mrg, n->mtu,
-	       n->rx.size, n->tx.size, n->rxbuf_size,
-	       !!(f & VIRTIO_NET_F_STATUS), n->csum);
+	       "txq=%u rxbuf=%u status=%d csum=%d tso=%d\n", n->mac[0],
+	       n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->mrg,
+	       n->mtu, n->rx.size, n->tx.size, n->rxbuf_size,
+	       !!(f & VIRTIO_NET_F_STATUS), n->csum, n->tso);
 	return wait_link(n);
 }
 
@@ -186,6 +197,8 @@ void net_close(struct net *n)
 	if (n->csum)
 		printf("net: csum offload: tx=%lu rx_completed=%lu\n",
 		       n->tx_csum_offload, n->rx_csum_done);
+	if (n->tso)
+		printf("net: tso frames sent: %lu\n", n->tx_tso);
 	if (n->pairs > 1)
 		printf("net: rx per pair: %lu %lu %lu %lu\n", n->rx_pair[0],
 		       n->rx_pair[1], n->rx_pair[2], n->rx_pair[3]);
@@ -230,6 +243,8 @@ static void tx_offload(struct net *n, u8 *hdr, u8 *f, u32 len)
 static bool rx_complete_csum(struct net *n, const u8 *hdr, u8 *f, u32 len)
 {
 	u16 start, off;
+	if (hdr[1] != 0)
+		return false;    /* a GSO frame we never asked for */
 	if (!(hdr[0] & 1))
 		return true;
 	if (!n->csum)
@@ -261,10 +276,10 @@ static void tx_reap(struct net *n)
 	}
 }
 
-int net_send(struct net *n, const void *frame, u32 len)
+/* A free TX descriptor id, waiting up to a second for the device to
+ * give one back: the id, or -1. */
+static int tx_take(struct net *n)
 {
-	if (len > ETH_MAX_FRAME || len < ETH_HLEN)
-		return -1;
 	tx_reap(n);
 	if (!n->ntx_free) {
 		/* Everything is in flight: make sure the device knows. */
@@ -279,7 +294,17 @@ int net_send(struct net *n, const void *frame, u32 len)
 			return -1;
 		}
 	}
-	u16 id = n->tx_free[--n->ntx_free];
+	return n->tx_free[--n->ntx_free];
+}
+
+int net_send(struct net *n, const void *frame, u32 len)
+{
+	if (len > ETH_MAX_FRAME || len < ETH_HLEN)
+		return -1;
+	int t = tx_take(n);
+	if (t < 0)
+		return -1;
+	u16 id = (u16)t;
 	u8 *b = n->txbuf + (u64)id * TXBUF_SIZE;
 	u32 flen = len < ETH_MIN_FRAME ? ETH_MIN_FRAME : len;
 	memset(b, 0, NET_HDR_LEN);   /* gso_type NONE */
@@ -290,6 +315,39 @@ int net_send(struct net *n, const void *frame, u32 len)
 	struct vbuf v = { (u64)b, NET_HDR_LEN + flen, false };
 	virtq_add(&n->tx, id, &v, 1, NULL);
 	n->tx_frames++;
+	if (!n->batch)
+		virtq_kick(&n->tx);
+	return 0;
+}
+
+int net_send_tso(struct net *n, const u8 *hdrs, u32 hlen, const u8 *payload,
+		 u32 plen, u16 mss)
+{
+	if (!n->tso || hlen < ETH_HLEN + 40 || hlen > NET_TSO_HDR_MAX ||
+	    !plen || hlen + plen > NET_TSO_MAX || !mss)
+		return -1;
+	u32 ihl = (hdrs[ETH_HLEN] & 15) * 4u;
+	if (ihl < 20 || ETH_HLEN + ihl + 20 > hlen)
+		return -1;
+	int t = tx_take(n);
+	if (t < 0)
+		return -1;
+	u16 id = (u16)t;
+	u8 *b = n->txbuf + (u64)id * TXBUF_SIZE;
+	struct virtio_net_hdr h = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+		.hdr_len = (u16)hlen, .gso_size = mss,
+		.csum_start = (u16)(ETH_HLEN + ihl), .csum_offset = 16,
+	};
+	memcpy(b, &h, NET_HDR_LEN);
+	memcpy(b + NET_HDR_LEN, hdrs, hlen);
+	n->tx_busy[id] = true;
+	struct vbuf v[2] = { { (u64)b, NET_HDR_LEN + hlen, false },
+			     { (u64)payload, plen, false } };
+	virtq_add(&n->tx, id, v, 2, NULL);
+	n->tx_frames++;
+	n->tx_tso++;
 	if (!n->batch)
 		virtq_kick(&n->tx);
 	return 0;

@@ -16,6 +16,7 @@
 #define VIRTIO_NET_F_GUEST_CSUM (1ull << 1)
 #define VIRTIO_NET_F_MTU       (1ull << 3)
 #define VIRTIO_NET_F_MAC       (1ull << 5)
+#define VIRTIO_NET_F_HOST_TSO4 (1ull << 11)
 #define VIRTIO_NET_F_MRG_RXBUF (1ull << 15)
 #define VIRTIO_NET_F_CTRL_VQ   (1ull << 17)
 #define VIRTIO_NET_F_MQ        (1ull << 22)
@@ -23,6 +24,9 @@
 #define VIRTIO_NET_F_STATUS    (1ull << 16)
 
 #define VIRTIO_NET_S_LINK_UP 1
+
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_GSO_TCPV4    1
 
 /* With VERSION_1 the header always has num_buffers: 12 bytes. */
 struct virtio_net_hdr {
@@ -49,6 +53,7 @@ struct net {
 	bool *tx_busy;
 	bool batch;             /* net_send does not kick; net_flush does */
 	bool csum;              /* csum=1: CSUM and GUEST_CSUM negotiated */
+	bool tso;               /* tso=1: HOST_TSO4 (and CSUM) negotiated */
 	/* pairs=P (MQ): receive on pairs 0..P-1, transmit on txpair= */
 	u16 pairs, txpair;
 	struct virtq xrx[NET_MAX_PAIRS - 1];   /* RX of pairs 1.. */
@@ -57,6 +62,7 @@ struct net {
 	/* counters */
 	u64 rx_frames, tx_frames, rx_bad, rx_oversize, rx_merged;
 	u64 tx_csum_offload;    /* UDP frames sent with NEEDS_CSUM */
+	u64 tx_tso;             /* TCP segments sent with GSO_TCPV4 */
 	u64 rx_csum_done;       /* NEEDS_CSUM frames completed here */
 };
 
@@ -73,6 +79,17 @@ int net_open(struct net *n);
  * left to the device, NEEDS_CSUM); kicks unless n->batch. 0, or -1 when no
  * TX descriptor came back within a second. */
 int net_send(struct net *n, const void *frame, u32 len);
+/* With n->tso: queues one IPv4 TCP frame of up to 64 KiB for the device
+ * to cut into segments of mss payload bytes (GSO_TCPV4, NEEDS_CSUM on
+ * the TCP checksum, which must hold the pseudo-header sum without the
+ * length, as Linux leaves it). The first hlen bytes (Ethernet, IPv4 and
+ * TCP headers, at most NET_TSO_HDR_MAX) are copied; the payload is
+ * referenced by a second descriptor and must stay unchanged until the
+ * device gives the frame back. 0 or -1 as net_send. */
+#define NET_TSO_HDR_MAX 128
+#define NET_TSO_MAX     65536   /* Ethernet header included */
+int net_send_tso(struct net *n, const u8 *hdrs, u32 hlen, const u8 *payload,
+		 u32 plen, u16 mss);
 /* Notifies the device of queued TX frames (batch mode). */
 void net_flush(struct net *n);
 /* Takes one received frame into out (cap bytes): its length, 0 if none
