@@ -186,6 +186,14 @@ static int resolve_virtio(struct vm_config *cfg, struct vdev_config *vc,
 	return 0;
 }
 
+/* A PCI function: in a slot of bus 0, its INTx routed by the slot. The
+ * type's check_vdev refused any other loc and an intr already. */
+static int resolve_pci(struct vdev_config *vc, struct cfg_error *err)
+{
+	vc->on_pci = true;
+	return vc->nr_locs ? check_pci_slot(&vc->locs[0], err) : 0;
+}
+
 static int resolve_vdev(struct vm_config *cfg, struct vdev_config *vc,
 			struct cfg_error *err)
 {
@@ -199,6 +207,8 @@ static int resolve_vdev(struct vm_config *cfg, struct vdev_config *vc,
 	}
 	if (vc->type->class == VDEV_VIRTIO)
 		return resolve_virtio(cfg, vc, err);
+	if (vc->type->class == VDEV_PCI)
+		return resolve_pci(vc, err);
 	if (resolve_loc(vc, err))
 		return -1;
 	return resolve_intr(cfg, vc, err);

@@ -36,6 +36,7 @@ const struct vdev_type *const vdev_types[] = {
 	&virtio_net_type,
 	&virtio_console_type,
 	&virtio_entropy_type,
+	&lsi53c895a_type,
 	&wdt_ib700_u,
 	&wdt_sp805_u,
 	&pci_dummy_u,

@@ -36,6 +36,8 @@ enum vdev_class {
 	VDEV_IRQCHIP,     /* names an interrupt controller (ioapic) */
 	VDEV_INKERNEL,    /* emulated by KVM itself (8259, timer8254): the
 			     declaration is checked, nothing is created */
+	VDEV_PCI,         /* a PCI function that is not virtio: on the host
+			     bridge, `loc pci:0:D.F` or the first free slot */
 };
 
 struct vdev_type {
@@ -85,6 +87,8 @@ extern const struct vdev_type virtio_blk_type, virtio_console_type,
 extern const struct vdev_type mc146818_type;
 /* QEMU's fw_cfg (fw_cfg_user.c) and ISA test device (pc_testdev.c) */
 extern const struct vdev_type fw_cfg_type, pc_testdev_type;
+/* the LSI 53C895A SCSI controller (lsi53c895a.c) */
+extern const struct vdev_type lsi53c895a_type;
 
 /* Devices every x86 VM has without being asked: the port 0x80 sink and the
  * ACPI power registers the FADT describes. */

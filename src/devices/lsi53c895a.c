@@ -1,0 +1,337 @@
+/* LSI 53C895A: the PCI function (0x1000:0x0012, an I/O BAR and a memory
+ * BAR onto the register file, and 8 KiB of SCRIPTS RAM), and `vdev
+ * lsi53c895a` with a `hostdev FILE` per disk, each followed by its
+ * `target N`, `lun N` and `cdrom`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/persist.h"
+#include "core/util.h"
+#include "devices/lsi53c895a.h"
+#include "devices/lsi53c895a_priv.h"
+#include "devices/registry.h"
+
+static struct lsi *to_lsi(struct pci_func *f)
+{
+	return container_of(f, struct lsi, f);
+}
+
+static uint64_t lsi_bar_read(struct pci_func *f, unsigned bar, uint64_t off,
+			     unsigned size)
+{
+	struct lsi *s = to_lsi(f);
+	uint64_t v = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (bar == LSI_BAR_RAM) {
+		memcpy(&v, s->ram + off, size);       /* little-endian host */
+	} else {
+		for (unsigned i = 0; i < size; i++)
+			if (off + i < LSI_REGS_SIZE)
+				v |= (uint64_t)lsi_reg_readb(s, (unsigned)off + i)
+				     << (8 * i);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return v;
+}
+
+static void lsi_bar_write(struct pci_func *f, unsigned bar, uint64_t off,
+			  unsigned size, uint64_t v)
+{
+	struct lsi *s = to_lsi(f);
+
+	pthread_mutex_lock(&s->lock);
+	if (bar == LSI_BAR_RAM) {
+		memcpy(s->ram + off, &v, size);
+	} else {
+		for (unsigned i = 0; i < size; i++)
+			if (off + i < LSI_REGS_SIZE)
+				lsi_reg_writeb(s, (unsigned)off + i,
+					       (uint8_t)(v >> (8 * i)));
+		/* DSP written, STD set, SIGP for a WAIT RESELECT: go. */
+		lsi_run(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void lsi_reset(struct pci_func *f)
+{
+	struct lsi *s = to_lsi(f);
+
+	pthread_mutex_lock(&s->lock);
+	lsi_soft_reset(s);
+	memset(s->ram, 0, sizeof(s->ram));
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The disks' I/O completes (on this thread) before anything goes. */
+static void lsi_free(struct pci_func *f)
+{
+	struct lsi *s = to_lsi(f);
+
+	for (unsigned i = 0; i < LSI_MAX_TARGETS; i++)
+		for (unsigned l = 0; l < SCSI_MAX_LUNS; l++)
+			if (s->targets[i].t.luns[l])
+				blk_backend_drain(s->targets[i].t.luns[l]->be);
+	for (unsigned i = 0; i < LSI_MAX_TARGETS; i++)
+		for (unsigned l = 0; l < SCSI_MAX_LUNS; l++)
+			scsi_lun_close(s->targets[i].t.luns[l]);
+	scsi_cmd_free(&s->cmd);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static const struct pci_func_ops lsi_ops = {
+	.bar_read = lsi_bar_read,
+	.bar_write = lsi_bar_write,
+	.reset = lsi_reset,
+	.free = lsi_free,
+};
+
+static int add_disk(struct lsi *s, const struct lsi_disk *d,
+		    const struct dev_env *env, int fd)
+{
+	struct scsi_lun_params p = {
+		.path = d->path, .fd = fd, .read_only = d->read_only,
+		.cdrom = d->cdrom, .loop = env->loop,
+	};
+	struct lsi_target *t = &s->targets[d->target];
+	struct scsi_lun *l;
+
+	if (d->target >= LSI_MAX_TARGETS || d->lun >= SCSI_MAX_LUNS ||
+	    t->t.luns[d->lun]) {
+		errno = EINVAL;
+		return -EINVAL;
+	}
+	l = scsi_lun_open(&p);
+	if (!l)
+		return errno ? -errno : -EIO;
+	t->t.id = d->target;
+	t->t.luns[d->lun] = l;
+	t->present = true;
+	return 0;
+}
+
+static struct lsi *lsi_alloc(const struct dev_env *env)
+{
+	struct lsi *s = xcalloc(1, sizeof(*s));
+
+	s->env = *env;
+	s->rl = (struct ratelimit)RATELIMIT_INIT(10, 5);
+	pthread_mutex_init(&s->lock, NULL);
+	pci_func_init(&s->f, "lsi53c895a", &lsi_ops, &s->env, LSI_VENDOR,
+		      LSI_DEVICE, LSI_CLASS, LSI_REVISION, LSI_VENDOR, 0x1000);
+	if (pci_func_add_bar(&s->f, LSI_BAR_IO, LSI_REGS_SIZE,
+			     PCI_BAR_SPACE_IO) ||
+	    pci_func_add_bar(&s->f, LSI_BAR_MMIO, LSI_MMIO_SIZE, 0) ||
+	    pci_func_add_bar(&s->f, LSI_BAR_RAM, LSI_RAM_SIZE, 0)) {
+		pthread_mutex_destroy(&s->f.intx.lock);
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return NULL;
+	}
+	lsi_soft_reset(s);
+	return s;
+}
+
+static struct pci_func *build(const struct lsi_disk *disks, unsigned n,
+			      const struct dev_env *env, const int *fds)
+{
+	struct lsi *s = lsi_alloc(env);
+
+	if (!s)
+		return NULL;
+	for (unsigned i = 0; i < n; i++) {
+		int rc = add_disk(s, &disks[i], env, fds ? fds[i] : -1);
+
+		if (rc) {
+			pr_err("lsi53c895a: %s: %s", disks[i].path,
+			       rc == -ENOTBLK ? "not a regular file or block "
+			       "device" : strerror(-rc));
+			for (unsigned j = i + 1; fds && j < n; j++)
+				if (fds[j] >= 0)
+					close(fds[j]);
+			lsi_free(&s->f);
+			return NULL;
+		}
+	}
+	return &s->f;
+}
+
+struct pci_func *lsi53c895a_new(const struct lsi_disk *disks, unsigned n,
+				const struct dev_env *env)
+{
+	return build(disks, n, env, NULL);
+}
+
+/* --- vdev type --- */
+
+static const struct devopt_spec lsi_opts[] = {
+	{ .key = "target", .kind = DEVOPT_NUM, .min = 0,
+	  .max = LSI_MAX_TARGETS - 1, .repeatable = true },
+	{ .key = "lun", .kind = DEVOPT_NUM, .min = 0, .max = SCSI_MAX_LUNS - 1,
+	  .repeatable = true },
+	{ .key = "cdrom", .kind = DEVOPT_FLAG, .repeatable = true },
+	{ 0 },
+};
+
+/* The hostdev an option describes: the last one before it. */
+static int owner_of(const struct vdev_config *vc, const struct cfg_devopt *o)
+{
+	int h = -1;
+
+	for (unsigned i = 0; i < vc->nr_hostdevs; i++)
+		if (vc->hostdevs[i].pos.seq < o->pos.seq)
+			h = (int)i;
+	return h;
+}
+
+/* Disks from the config: each hostdev with its options. NULL, or what
+ * is wrong and where. */
+static const char *collect(const struct vdev_config *vc,
+			   struct lsi_disk *d, const struct cfg_pos **at)
+{
+	const struct cfg_pos *tpos[CFG_MAX_HOSTDEVS];
+	bool seen[CFG_MAX_HOSTDEVS][3] = { { false } };
+
+	if (!vc->nr_hostdevs)
+		return "needs a `hostdev FILE` per disk";
+	for (unsigned i = 0; i < vc->nr_hostdevs; i++) {
+		const struct cfg_hostdev *hd = &vc->hostdevs[i];
+
+		*at = &hd->pos;
+		if (hd->is_pipe || hd->dir == HOSTDEV_OUT || !hd->path)
+			return "a disk's hostdev is `FILE` or `<FILE` "
+			       "(read-only)";
+		d[i] = (struct lsi_disk){ .path = hd->path, .target = i,
+					  .read_only = hd->dir == HOSTDEV_IN };
+		tpos[i] = &hd->pos;
+	}
+	for (unsigned k = 0; k < vc->nr_opts; k++) {
+		const struct cfg_devopt *o = &vc->opts[k];
+		int h = owner_of(vc, o);
+		unsigned which = !strcmp(o->key, "target") ? 0 :
+				 !strcmp(o->key, "lun") ? 1 : 2;
+
+		*at = &o->pos;
+		if (h < 0)
+			return "`target`, `lun` and `cdrom` follow the "
+			       "`hostdev` they describe";
+		if (seen[h][which])
+			return "given twice for one hostdev";
+		seen[h][which] = true;
+		if (which == 0) {
+			d[h].target = (unsigned)o->num;
+			tpos[h] = &o->pos;
+		} else if (which == 1) {
+			d[h].lun = (unsigned)o->num;
+		} else {
+			d[h].cdrom = true;
+		}
+	}
+	for (unsigned i = 0; i < vc->nr_hostdevs; i++) {
+		*at = tpos[i];
+		if (d[i].target == LSI_HOST_ID)
+			return "target 7 is the controller's own SCSI ID";
+		for (unsigned j = 0; j < i; j++)
+			if (d[j].target == d[i].target && d[j].lun == d[i].lun)
+				return "two disks with the same target id "
+				       "(and lun)";
+	}
+	return NULL;
+}
+
+static const char *lsi_check(const struct vdev_config *vc,
+			     const struct cfg_pos **at)
+{
+	struct lsi_disk d[CFG_MAX_HOSTDEVS];
+
+	if (vc->nr_locs && (vc->locs[0].space != LOC_PCI ||
+			    vc->locs[0].pci_by_id)) {
+		*at = &vc->locs[0].pos;
+		return "a PCI device: it takes `loc pci:0:D.F` (or no loc), "
+		       "not a memory or I/O address";
+	}
+	if (vc->nr_intrs) {
+		*at = &vc->intrs[0].pos;
+		return "takes no `intr`: its INTx line follows its PCI slot";
+	}
+	return collect(vc, d, at);
+}
+
+static void free_kept(void *obj)
+{
+	int *fd = obj;
+
+	if (*fd >= 0)
+		close(*fd);
+	free(fd);
+}
+
+/* A disk's image, opened once and kept across guest resets (as
+ * virtio-blk does): the rebuilt VM may be in a chroot without it. The
+ * returned fd is the caller's. */
+static int kept_fd(const struct dev_env *env, const struct cfg_hostdev *hd,
+		   bool ro)
+{
+	int *k;
+
+	if (!env->persist)
+		return -1;
+	k = persist_get(env->persist, hd, PERSIST_BLOCK);
+	if (!k) {
+		struct blk_backend *be = blk_backend_open(hd->path, ro, false,
+							  1, NULL);
+
+		if (!be)
+			return -1;
+		k = xcalloc(1, sizeof(*k));
+		*k = fcntl(blk_backend_fd(be), F_DUPFD_CLOEXEC, 3);
+		blk_backend_close(be);
+		if (persist_put(env->persist, hd, PERSIST_BLOCK, k,
+				free_kept)) {
+			free_kept(k);
+			return -1;
+		}
+	}
+	return *k >= 0 ? fcntl(*k, F_DUPFD_CLOEXEC, 3) : -1;
+}
+
+static int lsi_create(const struct vdev_config *vc, const struct dev_env *env,
+		      struct device **out)
+{
+	struct lsi_disk d[CFG_MAX_HOSTDEVS];
+	int fds[CFG_MAX_HOSTDEVS];
+	const struct cfg_pos *at = &vc->pos;
+	const char *why = lsi_check(vc, &at);
+	struct pci_func *f;
+
+	if (why) {
+		pr_err("%s:%u:%u: vdev lsi53c895a: %s", at->file, at->line,
+		       at->col, why);
+		return -EINVAL;
+	}
+	collect(vc, d, &at);
+	for (unsigned i = 0; i < vc->nr_hostdevs; i++)
+		fds[i] = kept_fd(env, &vc->hostdevs[i],
+				 d[i].read_only || d[i].cdrom);
+	f = build(d, vc->nr_hostdevs, env, fds);
+	if (!f)
+		return -EIO;
+	*out = &f->dev;
+	return 0;
+}
+
+const struct vdev_type lsi53c895a_type = {
+	.name = "lsi53c895a",
+	.class = VDEV_PCI,
+	.supported = true,
+	.allow_hostdev = true,
+	.check_vdev = lsi_check,
+	.opts = lsi_opts,
+	.create = lsi_create,
+};

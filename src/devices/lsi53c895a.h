@@ -1,0 +1,25 @@
+/* LSI 53C895A SCSI host controller (`vdev lsi53c895a`): see
+ * lsi53c895a_priv.h for the files and docs/devices.md for the device. */
+#ifndef CVISOR_DEVICES_LSI53C895A_H
+#define CVISOR_DEVICES_LSI53C895A_H
+
+#include <stdbool.h>
+
+#include "devices/device.h"
+
+#define LSI_MAX_DISKS	4             /* CFG_MAX_HOSTDEVS */
+
+struct lsi_disk {
+	const char *path;
+	bool read_only, cdrom;
+	unsigned target, lun;
+};
+
+/* A controller with these disks, as a PCI function (its create() for
+ * the tests). NULL with a message logged. */
+struct pci_func *lsi53c895a_new(const struct lsi_disk *disks, unsigned n,
+				const struct dev_env *env);
+
+extern const struct vdev_type lsi53c895a_type;
+
+#endif

@@ -1,0 +1,368 @@
+/* LSI 53C895A: the register file (reset values, read-to-clear and
+ * write-1-to-clear bits, the INTx line) and whole commands through
+ * SCRIPTS as a driver writes them: select, message out, command, data
+ * in and out (through the disk asynchronously), status, message in,
+ * disconnect; CHECK CONDITION and REQUEST SENSE; selection timeout and
+ * phase mismatch. The opcode classes one by one, the budget and bad
+ * addresses are in test_lsi_scripts.c. */
+#include "test_lsi.h"
+
+#define DONE_VEC	0x1000
+#define FAIL_VEC	0xdead
+
+/* The driver's tables at DSA (TABLE_GPA). */
+enum { T_SEL = 0, T_MSGO = 8, T_CMD = 16, T_DATA = 24, T_ST = 32,
+       T_MSGI = 40 };
+#define MSGO_GPA	(BUF_GPA)
+#define CDB_GPA		(BUF_GPA + 0x10)
+#define ST_GPA		(BUF_GPA + 0x40)
+#define MSGI_GPA	(BUF_GPA + 0x48)
+
+static void table(struct lsi_fix *x, unsigned off, uint32_t n, uint32_t a)
+{
+	put32(x, TABLE_GPA + off, n);
+	put32(x, TABLE_GPA + off + 4, a);
+}
+
+/* A command to target/lun; data_len bytes at DATA_GPA. The SCRIPTS end
+ * with INT DONE_VEC, or FAIL_VEC when the selection fails. */
+static void command(struct lsi_fix *x, unsigned target, unsigned lun,
+		    const uint8_t *cdb, unsigned cdb_len, uint32_t data_len)
+{
+	uint32_t jump_st, fail_at, st_at;
+
+	*(uint8_t *)gp(x, MSGO_GPA) = (uint8_t)(0x80 | lun);
+	memcpy(gp(x, CDB_GPA), cdb, cdb_len);
+	*(uint8_t *)gp(x, ST_GPA) = 0xee;
+	*(uint8_t *)gp(x, MSGI_GPA) = 0xee;
+	put32(x, TABLE_GPA + T_SEL, target << 16);
+	table(x, T_MSGO, 1, MSGO_GPA);
+	table(x, T_CMD, cdb_len, CDB_GPA);
+	table(x, T_DATA, data_len, DATA_GPA);
+	table(x, T_ST, 1, ST_GPA);
+	table(x, T_MSGI, 1, MSGI_GPA);
+
+	asm_at(x, SCRIPT_GPA);
+	fail_at = SCRIPT_GPA + 8 * 14;
+	emit(x, I_SELECT_TBL_ATN(T_SEL), fail_at);
+	emit(x, I_MOVE_TBL(PHASE_MO), T_MSGO);
+	emit(x, I_MOVE_TBL(PHASE_CMD), T_CMD);
+	jump_st = emit(x, I_JUMP_WHEN(PHASE_ST), 0);
+	emit(x, I_JUMP_WHEN(PHASE_DO), SCRIPT_GPA + 8 * 7);
+	emit(x, I_MOVE_TBL(PHASE_DI), T_DATA);
+	emit(x, I_JUMP, SCRIPT_GPA + 8 * 8);
+	emit(x, I_MOVE_TBL(PHASE_DO), T_DATA);            /* 7 */
+	st_at = emit(x, I_MOVE_TBL(PHASE_ST), T_ST);      /* 8 */
+	emit(x, I_MOVE_TBL(PHASE_MI), T_MSGI);
+	emit(x, I_CLEAR(B_ACK), 0);
+	emit(x, I_WAIT_DISC, 0);
+	emit(x, I_INT, DONE_VEC);
+	emit(x, I_INT, 0xbad);                           /* 13 */
+	assert_int_equal(x->pc, fail_at);
+	emit(x, I_INT, FAIL_VEC);                        /* 14 */
+	put32(x, jump_st + 4, st_at);
+	wr(x, DSA, 4, TABLE_GPA);
+	lsi_start(x, SCRIPT_GPA);
+}
+
+/* Run a command to its end; returns the SCSI status byte. */
+static uint8_t run_cmd(struct lsi_fix *x, unsigned target, unsigned lun,
+		       const uint8_t *cdb, unsigned cdb_len, uint32_t data_len)
+{
+	command(x, target, lun, cdb, cdb_len, data_len);
+	lsi_drain(x);
+	assert_true(irq_level(x) || !x->s->dien);
+	assert_int_equal(rd(x, ISTAT, 1) & ISTAT_DIP, ISTAT_DIP);
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE | DSTAT_SIR);
+	assert_int_equal(rd(x, DSPS, 4), DONE_VEC);
+	assert_int_equal(*(uint8_t *)gp(x, MSGI_GPA), 0x00);  /* COMPLETE */
+	assert_false(rd(x, ISTAT, 1) & ISTAT_CON);
+	return *(uint8_t *)gp(x, ST_GPA);
+}
+
+#define CMD(x, t, l, len, ...) ({ \
+	static const uint8_t c_[] = { __VA_ARGS__ }; \
+	run_cmd(x, t, l, c_, sizeof(c_), len); })
+
+static void test_reset_values(void **state)
+{
+	struct lsi_fix *x = *state;
+
+	assert_int_equal(pci_cfg_get(x->f, PCI_VENDOR_ID, 2), 0x1000);
+	assert_int_equal(pci_cfg_get(x->f, PCI_DEVICE_ID, 2), 0x0012);
+	assert_int_equal(pci_cfg_get(x->f, PCI_CLASS_DEVICE, 2), 0x0100);
+	assert_int_equal(x->f->bars[LSI_BAR_IO].size, 256);
+	assert_true(x->f->bars[LSI_BAR_IO].flags & PCI_BAR_SPACE_IO);
+	assert_int_equal(x->f->bars[LSI_BAR_MMIO].size, 1024);
+	assert_int_equal(x->f->bars[LSI_BAR_RAM].size, 8192);
+	assert_int_equal(rd(x, ISTAT, 1), 0);
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE);
+	assert_int_equal(rd(x, SCNTL0, 1), 0xc0);
+	assert_int_equal(rd(x, CTEST3, 1) >> 4, 2);
+	assert_int_equal(rd(x, STEST4, 1) & STEST4_LCKFRQ, STEST4_LCKFRQ);
+	assert_int_equal(rd(x, 0xf0, 4), 0);
+}
+
+static void test_registers_rw(void **state)
+{
+	struct lsi_fix *x = *state;
+
+	/* 32-bit registers, any width, little-endian lanes */
+	wr(x, SCRATCHA, 4, 0x11223344);
+	assert_int_equal(rd(x, SCRATCHA, 4), 0x11223344);
+	assert_int_equal(rd(x, SCRATCHA + 1, 1), 0x33);
+	wr(x, SCRATCHA + 2, 2, 0xaabb);
+	assert_int_equal(rd(x, SCRATCHA, 4), 0xaabb3344);
+	wr(x, SCRATCHC + 28, 4, 0xcafef00d);              /* SCRATCHJ */
+	assert_int_equal(rd(x, SCRATCHC + 28, 4), 0xcafef00d);
+	wr(x, DSA, 4, 0x12345678);
+	assert_int_equal(rd(x, DSA, 4), 0x12345678);
+	wr(x, TEMP, 4, 0x87654321);
+	assert_int_equal(rd(x, TEMP, 4), 0x87654321);
+	/* DMODE manual start: a DSP write does not start the SCRIPTS */
+	wr(x, DMODE, 1, DMODE_MAN);
+	put32(x, SCRIPT_GPA, I_INT);
+	put32(x, SCRIPT_GPA + 4, 0x77);
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(x->s->insns, 0);
+	assert_int_equal(rd(x, DSP, 4), SCRIPT_GPA);
+	wr(x, DCNTL, 1, DCNTL_STD);                       /* now */
+	assert_int_equal(x->s->insns, 1);
+	assert_int_equal(rd(x, DSPS, 4), 0x77);
+	assert_int_equal(rd(x, DCNTL, 1) & DCNTL_STD, 0);
+	/* DSTAT clears on read */
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE | DSTAT_SIR);
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE);
+	/* SRST: back to power-on values */
+	wr(x, ISTAT, 1, ISTAT_SRST);
+	assert_int_equal(rd(x, SCRATCHA, 4), 0);
+	assert_int_equal(rd(x, DMODE, 1), 0);
+}
+
+static void test_interrupt_line(void **state)
+{
+	struct lsi_fix *x = *state;
+
+	put32(x, SCRIPT_GPA, I_INT);
+	put32(x, SCRIPT_GPA + 4, 1);
+	/* DIEN off: DSTAT and DIP, no line */
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(rd(x, ISTAT, 1), ISTAT_DIP);
+	assert_false(irq_level(x));
+	wr(x, DIEN, 1, DSTAT_SIR);                        /* enabled now */
+	assert_true(irq_level(x));
+	wr(x, DCNTL, 1, DCNTL_IRQD);                      /* pin off */
+	assert_false(irq_level(x));
+	wr(x, DCNTL, 1, 0);
+	assert_true(irq_level(x));
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE | DSTAT_SIR);
+	assert_false(irq_level(x));
+	assert_int_equal(rd(x, ISTAT, 1), 0);
+	/* INTFLY: line up, SCRIPTS go on; ISTAT.INTF is write 1 to clear */
+	asm_at(x, SCRIPT_GPA);
+	emit(x, I_INTFLY, 0);
+	emit(x, I_INT, 2);
+	wr(x, DIEN, 1, 0);
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(x->s->insns, 3);
+	assert_int_equal(rd(x, ISTAT, 1), ISTAT_INTF | ISTAT_DIP);
+	assert_true(irq_level(x));
+	wr(x, ISTAT, 1, ISTAT_INTF);
+	assert_false(irq_level(x));
+	/* SIST: enabled by SIEN, cleared by reading */
+	wr(x, SIEN1, 1, SIST1_STO);
+	asm_at(x, SCRIPT_GPA);
+	emit(x, I_SELECT_ATN(5), 0);                     /* nobody there */
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(rd(x, ISTAT, 1) & ISTAT_SIP, ISTAT_SIP);
+	assert_true(irq_level(x));
+	assert_int_equal(rd(x, SIST1, 1), SIST1_STO);
+	assert_false(irq_level(x));
+	assert_int_equal(rd(x, SIST1, 1), 0);
+	/* CTEST2 shows SIGP and clears it */
+	wr(x, ISTAT, 1, ISTAT_SIGP);
+	assert_int_equal(rd(x, ISTAT, 1) & ISTAT_SIGP, ISTAT_SIGP);
+	assert_int_equal(rd(x, CTEST2, 1) & CTEST2_SIGP, CTEST2_SIGP);
+	assert_int_equal(rd(x, ISTAT, 1) & ISTAT_SIGP, 0);
+}
+
+static void test_inquiry(void **state)
+{
+	struct lsi_fix *x = *state;
+	const uint8_t *d = gp(x, DATA_GPA);
+
+	wr(x, DIEN, 1, 0xff);
+	assert_int_equal(CMD(x, 0, 0, 36, 0x12, 0, 0, 0, 36, 0), SCSI_GOOD);
+	assert_int_equal(d[0], 0x00);
+	assert_memory_equal(d + 8, "CVISOR  ", 8);
+	assert_false(irq_level(x));                       /* DSTAT read */
+	/* the CD-ROM at target 2 */
+	assert_int_equal(CMD(x, 2, 0, 36, 0x12, 0, 0, 0, 36, 0), SCSI_GOOD);
+	assert_int_equal(d[0], 0x05);
+}
+
+static void test_write_read(void **state)
+{
+	struct lsi_fix *x = *state;
+	uint8_t *d = gp(x, DATA_GPA);
+	uint8_t want[8192];
+
+	for (unsigned i = 0; i < sizeof(want); i++)
+		want[i] = (uint8_t)(i * 13 + 5);
+	memcpy(d, want, sizeof(want));
+	/* WRITE(10) of 16 blocks at LBA 100: the SCRIPTS wait for the
+	 * disk, the completion resumes them */
+	command(x, 0, 0, (const uint8_t[]){ 0x2a, 0, 0, 0, 0, 100, 0, 0, 16,
+					      0 }, 10, sizeof(want));
+	assert_int_equal(x->s->waiting, LSI_WAIT_DISK);
+	assert_int_equal(rd(x, ISTAT, 1) & ISTAT_DIP, 0);
+	lsi_drain(x);
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE | DSTAT_SIR);
+	assert_int_equal(*(uint8_t *)gp(x, ST_GPA), SCSI_GOOD);
+	memset(d, 0, sizeof(want));
+	assert_int_equal(CMD(x, 0, 0, sizeof(want), 0x28, 0, 0, 0, 0, 100, 0,
+			     0, 16, 0), SCSI_GOOD);
+	assert_memory_equal(d, want, sizeof(want));
+	/* and it is in the image */
+	{
+		uint8_t got[512];
+		FILE *f = fopen(x->disk, "rb");
+
+		assert_non_null(f);
+		assert_int_equal(fseek(f, 101 * 512, SEEK_SET), 0);
+		assert_int_equal(fread(got, 1, 512, f), 512);
+		fclose(f);
+		assert_memory_equal(got, want + 512, 512);
+	}
+}
+
+static void test_check_condition(void **state)
+{
+	struct lsi_fix *x = *state;
+	const uint8_t *d = gp(x, DATA_GPA);
+
+	/* an unknown opcode: status only, no data phase */
+	assert_int_equal(CMD(x, 0, 0, 0, 0x02, 0, 0, 0, 0, 0),
+			 SCSI_CHECK_CONDITION);
+	assert_int_equal(rd(x, SFBR, 1), 0x00);          /* last: message */
+	assert_int_equal(CMD(x, 0, 0, 18, 0x03, 0, 0, 0, 18, 0), SCSI_GOOD);
+	assert_int_equal(d[2], SENSE_ILLEGAL_REQUEST);
+	assert_int_equal(d[12], 0x20);
+	/* past the end of the disk */
+	assert_int_equal(CMD(x, 0, 0, 512, 0x28, 0, 0, 0, 0x08, 0, 0, 0, 1,
+			     0), SCSI_CHECK_CONDITION);
+	assert_int_equal(CMD(x, 0, 0, 18, 0x03, 0, 0, 0, 18, 0), SCSI_GOOD);
+	assert_int_equal(d[12], 0x21);
+	/* a LUN that is not there */
+	assert_int_equal(CMD(x, 0, 3, 0, 0x00, 0, 0, 0, 0, 0),
+			 SCSI_CHECK_CONDITION);
+	/* a CDB cut short by the initiator */
+	assert_int_equal(CMD(x, 0, 0, 0, 0x28, 0, 0, 0), SCSI_CHECK_CONDITION);
+}
+
+static void test_selection_timeout(void **state)
+{
+	struct lsi_fix *x = *state;
+
+	command(x, 4, 0, (const uint8_t[6]){ 0 }, 6, 0);
+	assert_int_equal(rd(x, SIST1, 1), SIST1_STO);
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE);
+	assert_false(rd(x, ISTAT, 1) & ISTAT_CON);
+	/* our own ID is no target either */
+	command(x, 7, 0, (const uint8_t[6]){ 0 }, 6, 0);
+	assert_int_equal(rd(x, SIST1, 1), SIST1_STO);
+}
+
+static void test_phase_mismatch(void **state)
+{
+	struct lsi_fix *x = *state;
+
+	/* INQUIRY gives 36 bytes, the move asks for 100: the target goes to
+	 * STATUS after 36, DBC keeps the 64 not moved, DNAD where it was */
+	command(x, 0, 0, (const uint8_t[]){ 0x12, 0, 0, 0, 36, 0 }, 6, 100);
+	assert_int_equal(rd(x, SIST0, 1), SIST0_MA);
+	assert_int_equal(rd(x, DBC, 4) & 0xffffff, 64);
+	assert_int_equal(rd(x, DNAD, 4), DATA_GPA + 36);
+	assert_int_equal(rd(x, SSTAT1, 1) & 7, PHASE_ST);
+	assert_int_equal(rd(x, SBCL, 1) & 7, PHASE_ST);
+	assert_int_equal(rd(x, DSP, 4), SCRIPT_GPA + 8 * 6);
+	/* the driver goes on at the status move */
+	lsi_start(x, SCRIPT_GPA + 8 * 8);
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE | DSTAT_SIR);
+	assert_int_equal(*(uint8_t *)gp(x, ST_GPA), SCSI_GOOD);
+	/* a move in a phase the target is not in */
+	asm_at(x, SCRIPT_GPA);
+	emit(x, I_SELECT_ATN(0), 0);
+	emit(x, I_MOVE(PHASE_DI, 4), DATA_GPA);
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(rd(x, SIST0, 1), SIST0_MA);
+	assert_int_equal(rd(x, SBCL, 1) & 7, PHASE_MO);
+	/* a move while not connected */
+	wr(x, SCNTL1, 1, 0);
+	assert_false(rd(x, ISTAT, 1) & ISTAT_CON);
+	lsi_start(x, SCRIPT_GPA + 8);
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE | DSTAT_IID);
+}
+
+static void test_messages(void **state)
+{
+	struct lsi_fix *x = *state;
+	uint8_t *m = gp(x, MSGO_GPA);
+
+	/* IDENTIFY, a simple tag, a WDTR: taken, then COMMAND */
+	asm_at(x, SCRIPT_GPA);
+	emit(x, I_SELECT_ATN(0), 0);
+	emit(x, I_MOVE(PHASE_MO, 7), MSGO_GPA);
+	emit(x, I_INT, 1);
+	memcpy(m, (const uint8_t[]){ 0x80, 0x20, 0x05, 0x01, 0x02, 0x03, 0x01 },
+	       7);
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE | DSTAT_SIR);
+	assert_int_equal(rd(x, SBCL, 1) & 7, PHASE_CMD);
+	/* an unknown message: MESSAGE REJECT in MESSAGE IN */
+	m[0] = 0x80;
+	m[1] = 0x55;
+	put32(x, SCRIPT_GPA + 8, I_MOVE(PHASE_MO, 2));
+	wr(x, SCNTL1, 1, 0);
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(rd(x, SBCL, 1) & 7, PHASE_MI);
+	asm_at(x, SCRIPT_GPA + 16);
+	emit(x, I_MOVE(PHASE_MI, 1), MSGI_GPA);
+	emit(x, I_INT, 2);
+	lsi_start(x, SCRIPT_GPA + 16);
+	assert_int_equal(*(uint8_t *)gp(x, MSGI_GPA), 0x07);
+	assert_int_equal(rd(x, SFBR, 1), 0x07);          /* for JUMP IF */
+	assert_int_equal(rd(x, SBCL, 1) & 7, PHASE_CMD);
+	/* ABORT: bus free */
+	m[0] = 0x06;
+	wr(x, SCNTL1, 1, 0);
+	put32(x, SCRIPT_GPA + 8, I_MOVE(PHASE_MO, 1));
+	put32(x, SCRIPT_GPA + 16, I_INT);
+	lsi_start(x, SCRIPT_GPA);
+	assert_false(rd(x, ISTAT, 1) & ISTAT_CON);
+	/* an extended message longer than any: rejected */
+	memcpy(m, (const uint8_t[]){ 0x80, 0x01, 0xff, 0x01 }, 4);
+	put32(x, SCRIPT_GPA + 8, I_MOVE(PHASE_MO, 4));
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(rd(x, SBCL, 1) & 7, PHASE_MI);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, lsi_setup, lsi_teardown)
+
+int main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		T(test_reset_values),
+		T(test_registers_rw),
+		T(test_interrupt_line),
+		T(test_inquiry),
+		T(test_write_read),
+		T(test_check_condition),
+		T(test_selection_timeout),
+		T(test_phase_mismatch),
+		T(test_messages),
+	};
+
+	setenv("CVISOR_BLOCK_ENGINE", "sync", 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
