@@ -87,7 +87,7 @@ int parse_intr_item(const char *s, size_t len, bool allow_bare,
 const char *space_name(enum cfg_space s);
 
 /* ---- parser ---- */
-enum cfg_ctx { CTX_TOP, CTX_VDEV, CTX_RESERVE, CTX_CPU };
+enum cfg_ctx { CTX_TOP, CTX_VDEV, CTX_RESERVE, CTX_CPU, CTX_PASS };
 
 struct parser {
 	struct vm_config *cfg;
@@ -111,6 +111,10 @@ int parse_vdev_start(struct parser *p, const struct token *kw);
 int parse_vdev_option(struct parser *p, const struct token *t);
 int parse_cpu_option(struct parser *p, const struct token *t);
 int parse_reserve_option(struct parser *p, const struct token *t);
+/* pass.c: `pass` and its options; the whole-config checks */
+int parse_pass_start(struct parser *p, const struct token *kw);
+int parse_pass_option(struct parser *p, const struct token *t);
+int validate_passes(const struct vm_config *cfg, struct cfg_error *err);
 /* The `loc` argument text; QNX 7.0's `loc io 0xcf,0x8` form takes the
  * following token too. NULL (error set) when missing. */
 const char *loc_text(struct parser *p, const struct token *kw,

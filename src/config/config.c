@@ -48,6 +48,8 @@ const struct cfg_devopt *vdev_opt(const struct vdev_config *vc,
 
 bool vm_config_has_pci(const struct vm_config *cfg)
 {
+	if (cfg->nr_pass)
+		return true;
 	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
 		if (cfg->vdevs[i].on_pci)
 			return true;

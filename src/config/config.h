@@ -96,14 +96,37 @@ struct vdev_config {
 	struct cfg_pos pos;    /* of the TYPE word */
 };
 
+/* `pass`: a host PCI device given to the guest through VFIO
+ * (config/pass.c, src/vfio/). */
+enum pass_kind { PASS_PCI_ADDR, PASS_PCI_ID, PASS_SYSFS };
+#define CFG_PASS_PATH_MAX 256
+
 struct pass_config {
+	/* QNX's memory/port pass-through (refused: no isolation without
+	 * VFIO); always empty, kept for the code that scans every loc */
 	struct cfg_loc locs[CFG_MAX_LOCS];
 	unsigned nr_locs;
-	char *host[CFG_MAX_LOCS];          /* "=host_location" text or NULL */
-	char *flags[CFG_MAX_LOCS];         /* r/w/x... letters or NULL */
 	struct cfg_intr intrs[CFG_MAX_INTRS];
 	unsigned nr_intrs;
-	struct cfg_pos pos;
+	/* the host device */
+	bool has_host;
+	enum pass_kind kind;
+	uint16_t seg;                      /* PASS_PCI_ADDR */
+	uint8_t bus, dev, fn;
+	uint16_t vid, did;                 /* PASS_PCI_ID: the index-th one */
+	unsigned index;
+	char *sysfs;                       /* PASS_SYSFS: /sys/... */
+	/* the guest's slot (`guest-loc pci:0:D.F` or QNX's GUEST=HOST);
+	 * else the first free one */
+	bool has_guest_slot;
+	uint8_t guest_dev, guest_fn;
+	/* expansion ROM: the device's own (default), none, or a file */
+	bool rombar_off;
+	/* `mmap off` (cvisor extension): every BAR access traps, none is a
+	 * KVM memory slot (to measure, or for a device that needs it) */
+	bool mmap_off;
+	char *romfile;
+	struct cfg_pos pos, loc_pos, guest_pos, rom_pos;
 };
 
 struct ram_config {

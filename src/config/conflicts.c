@@ -27,7 +27,7 @@
 #define PCI_HOLE_END   PCI_MMIO32_END_DEFAULT
 
 #define MAX_REGIONS (CFG_MAX_RAM + CFG_MAX_ROM + CFG_MAX_RESERVE + \
-		     CFG_MAX_VDEVS + 5)
+		     CFG_MAX_VDEVS + CFG_MAX_PASS + 5)
 #define MAX_IRQS    (CFG_MAX_RESERVE + CFG_MAX_VDEVS * CFG_MAX_INTRS)
 
 struct region {
@@ -127,6 +127,13 @@ static unsigned collect_regions(struct arena *a, const struct vm_config *cfg,
 		if (cfg->reserve[i].kind == RESERVE_LOC)
 			add_loc(r, &n, &cfg->reserve[i].loc, 1, "reserve");
 	vdev_regions(a, cfg, r, &n);
+	for (unsigned i = 0; i < cfg->nr_pass; i++) {
+		const struct pass_config *pc = &cfg->passes[i];
+
+		if (pc->has_guest_slot)
+			add_region(r, &n, LOC_PCI, pc->guest_dev << 3 |
+				   pc->guest_fn, 1, "pass", &pc->guest_pos);
+	}
 	return n;
 }
 
@@ -172,9 +179,12 @@ static int check_pci_hole(const struct vm_config *cfg, const struct region *r,
 			  unsigned n, struct cfg_error *err)
 {
 	const struct vdev_config *vc = first_pci_vdev(cfg);
+	const struct cfg_pos *by = vc ? &vc->pos :
+				   cfg->nr_pass ? &cfg->passes[0].pos : NULL;
+	const char *by_name = vc ? vc->type->name : "pass";
 	char a[128], p[POS_STR_MAX];
 
-	if (!vc)
+	if (!by)
 		return 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (r[i].space != LOC_MEM || !r[i].pos ||
@@ -183,10 +193,11 @@ static int check_pci_hole(const struct vm_config *cfg, const struct region *r,
 			continue;
 		describe(&r[i], a, sizeof(a));
 		return cfg_err(err, r[i].pos, "%s overlaps the PCI hole "
-			       "0x%llx-0x%llx (needed by vdev %s at %s)", a,
+			       "0x%llx-0x%llx (needed by %s%s at %s)", a,
 			       (unsigned long long)PCI_HOLE_START,
 			       (unsigned long long)PCI_HOLE_END - 1,
-			       vc->type->name, pos_str(&vc->pos, p, sizeof(p)));
+			       vc ? "vdev " : "", by_name,
+			       pos_str(by, p, sizeof(p)));
 	}
 	return 0;
 }

@@ -272,7 +272,16 @@ static int st_load(struct parser *p, const struct token *kw)
 
 static int st_pass(struct parser *p, const struct token *kw)
 {
-	return cfg_err(p->err, &kw->pos, "pass-through is not supported yet");
+	return parse_pass_start(p, kw);
+}
+
+/* QNX's `BLOB pass`: a blob in host memory mapped into the guest. */
+static int st_blob_pass(struct parser *p, const struct token *kw)
+{
+	return cfg_err(p->err, &kw->pos, "'%s pass' (host memory mapped into "
+		       "the guest) is refused: without VFIO, Linux isolates "
+		       "neither DMA nor interrupts; use '%s load'",
+		       p->toks[p->i - 2].text, p->toks[p->i - 2].text);
 }
 
 static const struct {
@@ -288,8 +297,10 @@ static int st_blob(struct parser *p, const struct token *kw)
 {
 	const struct token *next = p->i < p->nr_toks ? &p->toks[p->i] : NULL;
 
-	if (next && !strcmp(next->text, "pass"))
-		return st_pass(p, next);
+	if (next && !strcmp(next->text, "pass")) {
+		p->i++;
+		return st_blob_pass(p, next);
+	}
 	if (!next || strcmp(next->text, "load"))
 		return cfg_err(p->err, &kw->pos, "expected 'load' after '%s'",
 			       kw->text);
@@ -426,6 +437,7 @@ static const struct {
 #define IN_VDEV    (1u << CTX_VDEV)
 #define IN_RESERVE (1u << CTX_RESERVE)
 #define IN_CPU     (1u << CTX_CPU)
+#define IN_PASS    (1u << CTX_PASS)
 
 /* Context options, for "only valid after" messages. */
 static const struct {
@@ -433,8 +445,10 @@ static const struct {
 	unsigned ctxs;
 	const char *where;
 } ctx_opts[] = {
-	{ "loc", IN_VDEV | IN_RESERVE, "vdev, pass or reserve" },
+	{ "loc", IN_VDEV | IN_RESERVE | IN_PASS, "vdev, pass or reserve" },
 	{ "intr", IN_VDEV | IN_RESERVE, "vdev, pass or reserve" },
+	{ "guest-loc", IN_PASS, "pass" }, { "rombar", IN_PASS, "pass" },
+	{ "romfile", IN_PASS, "pass" }, { "mmap", IN_PASS, "pass" },
 	{ "name", IN_VDEV, "vdev" }, { "hostdev", IN_VDEV, "vdev" },
 	{ "hostvector", IN_VDEV, "vdev" }, { "log", IN_VDEV, "vdev" },
 	{ "legacy", IN_VDEV, "vdev" },
@@ -496,6 +510,10 @@ static int unknown_option(struct parser *p, const struct token *t)
 		return cfg_err(p->err, &t->pos, "unknown option '%s' for "
 			       "reserve%s", t->text,
 			       s ? hint : "; expected loc or intr");
+	case CTX_PASS:
+		return cfg_err(p->err, &t->pos, "unknown option '%s' for "
+			       "pass%s", t->text, s ? hint : "; expected loc, "
+			       "guest-loc, rombar, romfile or mmap");
 	default:
 		return cfg_err(p->err, &t->pos, "unknown option '%s'%s", t->text,
 			       s ? hint : "; expected one of system, ram, rom, "
@@ -531,6 +549,8 @@ static int parse_one(struct parser *p, const struct token *t)
 		rc = parse_cpu_option(p, t);
 	else if (p->ctx == CTX_RESERVE)
 		rc = parse_reserve_option(p, t);
+	else if (p->ctx == CTX_PASS)
+		rc = parse_pass_option(p, t);
 	if (rc)
 		return rc < 0 ? -1 : 0;
 	return parse_other(p, t);

@@ -327,7 +327,8 @@ int validate_config(struct vm_config *cfg, const struct cfg_pos *start,
 	/* Once PCI is known: `ram SIZE` split around the device window. */
 	if (place_implicit_ram(cfg, err))
 		return -1;
-	if (check_reserved_intrs(cfg, err) || check_conflicts(cfg, err))
+	if (check_reserved_intrs(cfg, err) || validate_passes(cfg, err) ||
+	    check_conflicts(cfg, err))
 		return -1;
 	for (unsigned i = 0; i < cfg->nr_loads; i++)
 		if (check_load(cfg, &cfg->loads[i], err))

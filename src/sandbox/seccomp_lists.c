@@ -10,6 +10,7 @@
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
+#include <linux/vfio.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -96,6 +97,12 @@ static const struct sc_rule vcpu_only[] = {
 #if defined(__aarch64__)
 	ALLOW_IOCTL(KVM_GET_ONE_REG),     /* arm64's register dump */
 #endif
+	/* `pass` (src/vfio/): the guest's config and trapped BAR accesses
+	 * forwarded to the device fd, MSI/INTx switched as it enables
+	 * them, BAR memory slots moved where it puts them */
+	ALLOW(pread64), ALLOW(pwrite64),
+	ALLOW_IOCTL(VFIO_DEVICE_SET_IRQS),
+	ALLOW_IOCTL(KVM_SET_USER_MEMORY_REGION),
 };
 
 static const struct sc_rule events_only[] = {
@@ -210,6 +217,17 @@ static const struct sc_rule control_only[] = {
 	/* hostdev commands (child.c) stopped at teardown */
 	ALLOW(wait4), ALLOW(kill), ALLOW(pidfd_open),
 	ALLOW(close_range),
+	/* `pass` devices of a rebuilt VM (src/vfio/): sysfs, the container,
+	 * group and device, DMA maps, the kvm-vfio device, resets */
+	ALLOW(readlink), ALLOW(readlinkat), ALLOW(getdents64),
+	ALLOW_IOCTL(VFIO_GET_API_VERSION), ALLOW_IOCTL(VFIO_CHECK_EXTENSION),
+	ALLOW_IOCTL(VFIO_GROUP_GET_STATUS),
+	ALLOW_IOCTL(VFIO_GROUP_SET_CONTAINER), ALLOW_IOCTL(VFIO_SET_IOMMU),
+	ALLOW_IOCTL(VFIO_IOMMU_MAP_DMA), ALLOW_IOCTL(VFIO_GROUP_GET_DEVICE_FD),
+	ALLOW_IOCTL(VFIO_DEVICE_GET_INFO),
+	ALLOW_IOCTL(VFIO_DEVICE_GET_REGION_INFO),
+	ALLOW_IOCTL(VFIO_DEVICE_RESET),
+	ALLOW_IOCTL(KVM_CREATE_DEVICE), ALLOW_IOCTL(KVM_SET_DEVICE_ATTR),
 };
 
 #if defined(__SANITIZE_ADDRESS__)

@@ -23,6 +23,7 @@
 #include "devices/registry.h"
 #include "event/loop.h"
 #include "vcpu/vcpu.h"
+#include "vfio/vfio.h"
 #include "vm/vm.h"
 
 
@@ -232,6 +233,43 @@ static int attach_pci(struct vm *vm, const struct vdev_config *vc,
 	return ret;
 }
 
+/* `pass` devices (src/vfio/): after the vdevs, so a vdev's fixed slot
+ * wins over a pass without one. Their KVM memory slots (BARs) come after
+ * guest memory's. */
+static int setup_passes(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct vfio_ctx *c;
+	int ret = 0;
+
+	if (!cfg->nr_pass)
+		return 0;
+	if (!vm->pci)
+		return -ENODEV;
+	c = vfio_ctx_new(vm->vm_fd, &vm->mem, vm->mem.nr + 16);
+	for (unsigned i = 0; !ret && i < cfg->nr_pass; i++) {
+		const struct pass_config *pc = &cfg->passes[i];
+		struct pci_func *f;
+
+		ret = vfio_pass_create(c, pc, &vm->env, &f);
+		if (ret)
+			break;
+		ret = vm_place_device(vm, &f->dev);
+		if (!ret)
+			ret = pci_host_attach(vm->pci, f, pc->has_guest_slot ?
+					      pc->guest_dev : -1,
+					      pc->has_guest_slot ?
+					      pc->guest_fn : 0);
+		if (ret)
+			pr_err("%s:%u:%u: pass: no PCI slot: %s", pc->pos.file,
+			       pc->pos.line, pc->pos.col, strerror(-ret));
+		else
+			ret = vfio_pass_attached(f);
+	}
+	vfio_ctx_put(c);
+	return ret;
+}
+
 static int setup_devices(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -256,6 +294,8 @@ static int setup_devices(struct vm *vm)
 		if (!ret && f)
 			ret = attach_pci(vm, vc, f);
 	}
+	if (!ret)
+		ret = setup_passes(vm);
 	return ret ? ret : arch_setup_devices(vm);
 }
 

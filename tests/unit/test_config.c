@@ -340,8 +340,9 @@ static void test_unsupported_statements(void **state)
 		bad(words[i], want);
 	}
 	bad("cpu partition p", "1:5: 'partition' is not supported yet");
-	bad("guest pass loc pci:0:2.0", "1:7: pass-through is not supported "
-	    "yet");
+	bad("guest pass loc pci:0:2.0", "1:7: 'guest pass' (host memory "
+	    "mapped into the guest) is refused: without VFIO, Linux isolates "
+	    "neither DMA nor interrupts; use 'guest load'");
 }
 
 /* ---- vdevs and defaults ---- */

@@ -42,8 +42,8 @@ static const struct bad bad[] = {
 	  "2:6: unknown vdev type 'nosuch' (cvisor --help lists them)" },
 	{ "unsupported-vdev", "vdev hpet\n",
 	  "2:6: vdev type 'hpet' is not supported yet" },
-	{ "pass", "ram 1m\npass loc pci:0:2.0\n",
-	  "3:1: pass-through is not supported yet" },
+	{ "pass", "ram 1m\npass loc pci:0:2\n",
+	  "3:10: pass location 'pci:0:2' needs a function: BUS:DEV.FN" },
 	{ "logger", "logger debug,infos slog\n",
 	  "2:8: unknown log filter 'infos'; expected fatal, internal, error, "
 	  "warning, info, debug or verbose" },
