@@ -372,6 +372,8 @@ static const struct {
 	{ "fault", wl_fault },
 	{ "uart-irq", wl_uart_irq },
 	{ "blk-verify", wl_blk_verify },
+	{ "scsi-verify", wl_scsi_verify },
+	{ "scsi-hostile", wl_scsi_hostile },
 	{ "blk-bench", wl_blk_bench },
 	{ "blk-crash", wl_blk_crash },
 	{ "blk-fault", wl_blk_fault },
