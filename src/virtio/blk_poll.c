@@ -45,7 +45,8 @@ static bool queue_has_work(struct virtio_blk *blk, unsigned q)
 	bool work;
 
 	virtio_queue_lock(d, q);
-	work = virtio_dev_running(d) && blk->queues[q].free &&
+	work = virtio_dev_running(d) && !virtio_dev_quiesced(d) &&
+	       blk->queues[q].free &&
 	       virtq_has_work(virtio_dev_vq(d, q));
 	virtio_queue_unlock(d, q);
 	return work;

@@ -146,6 +146,11 @@ struct virtio_dev {
 	unsigned work;            /* requests a backend holds */
 	pthread_cond_t reset_done;   /* with d->lock: pending went false */
 
+	/* Paused with the VM (quiesce.c; atomic): no buffer is taken from
+	 * the guest, so no new request starts and no input is delivered;
+	 * requests already out complete. */
+	bool quiesced;
+
 	/* Statistics (relaxed atomics; virtio_dev_get_counters). */
 	uint64_t nr_notifies, nr_interrupts, nr_config_interrupts;
 	struct virtio_dev *next_dev;  /* every live device (virtio.c) */
@@ -188,6 +193,17 @@ void virtio_dev_config_update(struct virtio_dev *d, uint32_t off,
 void virtio_dev_needs_reset(struct virtio_dev *d, unsigned q);
 bool virtio_dev_has_feature(const struct virtio_dev *d, unsigned bit);
 bool virtio_dev_running(const struct virtio_dev *d); /* DRIVER_OK, no reset */
+static inline bool virtio_dev_quiesced(const struct virtio_dev *d)
+{
+	return __atomic_load_n(&d->quiesced, __ATOMIC_ACQUIRE);
+}
+/* The VM's pause (vm/lifecycle.c), for every device of the process: on,
+ * each stops taking buffers from its queues (kicks are left for later,
+ * backend input waits in the backend or the device's bounded backlog)
+ * and the requests a backend holds complete; returns how many are still
+ * out (0: every device is quiet). Off, each takes up its queues again,
+ * as if kicked. Event loop thread. */
+unsigned virtio_quiesce_all(bool on);
 
 /* A request handed to a backend holds guest buffers until it completes:
  * get when handing it over (queue lock held), put once its completion has

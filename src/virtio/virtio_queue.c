@@ -131,9 +131,11 @@ void virtio_queue_notify(struct virtio_dev *d, unsigned q)
 	vq = &d->queues[q];
 	__atomic_fetch_add(&d->nr_notifies, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&vq->lock);
-	/* Checked under the queue lock: reset relies on it (virtio.c). Spec
-	 * 3.1.1: no buffers are used before DRIVER_OK. */
-	if (virtio_dev_running(d) && vq->vq.ready && !vq->vq.broken)
+	/* Checked under the queue lock: reset and quiesce rely on it
+	 * (virtio.c, quiesce.c). Spec 3.1.1: no buffers are used before
+	 * DRIVER_OK. */
+	if (virtio_dev_running(d) && !virtio_dev_quiesced(d) &&
+	    vq->vq.ready && !vq->vq.broken)
 		d->ops->queue_notify(d, q);
 	if (vq->vq.broken)
 		virtio_dev_needs_reset(d, q);
@@ -144,7 +146,8 @@ int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_req *r)
 {
 	int rc;
 
-	if (q >= d->nr_queues || !virtio_dev_running(d))
+	if (q >= d->nr_queues || !virtio_dev_running(d) ||
+	    virtio_dev_quiesced(d))
 		return 0;
 	rc = virtq_pop(&d->queues[q].vq, r);
 	if (rc < 0)

@@ -15,7 +15,14 @@
 #include "devices/device.h"
 #include "event/loop.h"
 #include "vcpu/vcpu.h"
+#include "virtio/virtio.h"
 #include "vm/vm.h"
+
+/* A pause waits this long for the I/O requests already out (polling
+ * every millisecond on the event loop), then pauses with them in flight:
+ * a backend that never answers must not stall the pause forever. */
+#define PAUSE_IO_DEADLINE_NS (5 * 1000000000ull)
+#define PAUSE_IO_POLL_NS     1000000
 
 static uint64_t now_ns(void)
 {
@@ -27,6 +34,18 @@ static uint64_t now_ns(void)
 
 /* The pause and powerdown state lives here rather than in the builder:
  * set up once, before any thread of the VM runs. */
+static void pause_complete(void *opaque);
+
+static void pause_poll(void *opaque, uint32_t events)
+{
+	struct vm *vm = opaque;
+	uint64_t expired;
+
+	(void)events;
+	if (read(vm->pause_fd, &expired, sizeof(expired)) > 0)
+		pause_complete(vm);
+}
+
 static int runtime_init(struct vm *vm)
 {
 	pthread_mutex_init(&vm->pause_lock, NULL);
@@ -35,11 +54,13 @@ static int runtime_init(struct vm *vm)
 	vm->run_state = VM_STATE_RUNNING;
 	vm->start_ns = now_ns();
 	vm->shutdown_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (vm->shutdown_fd < 0) {
+	vm->pause_fd = timerfd_create(CLOCK_MONOTONIC,
+				      TFD_CLOEXEC | TFD_NONBLOCK);
+	if (vm->shutdown_fd < 0 || vm->pause_fd < 0) {
 		pr_err("timerfd: %s", strerror(errno));
 		return -errno;
 	}
-	return 0;
+	return event_loop_add(vm->loop, vm->pause_fd, EPOLLIN, pause_poll, vm);
 }
 
 int vm_start(struct vm *vm)
@@ -153,6 +174,8 @@ void vm_destroy(struct vm *vm)
 		pthread_cond_destroy(&vm->pause_cond);
 		if (vm->shutdown_fd >= 0)
 			close(vm->shutdown_fd);
+		if (vm->pause_fd >= 0)
+			close(vm->pause_fd);
 	}
 	if (vm->stopping)
 		watchdog_disarm();
@@ -186,7 +209,36 @@ static void restore_clock(struct vm *vm)
 	vm->clock_saved = false;
 }
 
-/* On the event loop, queued by the last vCPU to park. */
+/* Every vCPU is parked: the devices stop taking work from the guest
+ * (virtio/quiesce.c) and the requests already out complete before the
+ * VM counts as paused, so that guest memory stays as it is while paused
+ * and no completion is lost. True once paused; false while waiting for
+ * them (pause_fd brings us back). Event loop thread. */
+static bool try_finish_pause(struct vm *vm)
+{
+	struct itimerspec t = { .it_value.tv_nsec = PAUSE_IO_POLL_NS };
+	unsigned out = virtio_quiesce_all(true);
+	uint64_t now = now_ns();
+
+	if (!vm->pause_io_since)
+		vm->pause_io_since = now;
+	if (out && now - vm->pause_io_since < PAUSE_IO_DEADLINE_NS) {
+		if (timerfd_settime(vm->pause_fd, 0, &t, NULL) == 0)
+			return false;
+		pr_err("pause timer: %s", strerror(errno));
+	}
+	if (out)
+		pr_warn("pause: %u I/O requests still out after %llu s; "
+			"paused with them in flight", out,
+			PAUSE_IO_DEADLINE_NS / 1000000000ull);
+	vm->pause_io_since = 0;
+	save_clock(vm);
+	vm->run_state = VM_STATE_PAUSED;
+	return true;
+}
+
+/* On the event loop: queued by the last vCPU to park, or pause_fd's
+ * poll while requests are out. */
 static void pause_complete(void *opaque)
 {
 	struct vm *vm = opaque;
@@ -197,9 +249,8 @@ static void pause_complete(void *opaque)
 	pthread_mutex_unlock(&vm->pause_lock);
 	if (!done || vm->run_state != VM_STATE_PAUSING)
 		return;
-	save_clock(vm);
-	vm->run_state = VM_STATE_PAUSED;
-	notify_state(vm);
+	if (try_finish_pause(vm))
+		notify_state(vm);
 }
 
 void vm_all_parked(struct vm *vm)
@@ -225,11 +276,8 @@ int vm_pause(struct vm *vm)
 	 * nobody parks anew and the pause is complete already. */
 	parked = vm->nr_parked == vm->nr_vcpus;
 	pthread_mutex_unlock(&vm->pause_lock);
-	if (parked) {
-		save_clock(vm);
-		vm->run_state = VM_STATE_PAUSED;
-		return 1;
-	}
+	if (parked)
+		return try_finish_pause(vm) ? 1 : 0;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(vm->vcpus[i]);
 	return 0;
@@ -243,6 +291,8 @@ int vm_resume(struct vm *vm)
 		return 0;
 	if (vm->run_state == VM_STATE_PAUSING)
 		return -EAGAIN;
+	/* The devices first: the guest's first access finds them live. */
+	virtio_quiesce_all(false);
 	restore_clock(vm);
 	pthread_mutex_lock(&vm->pause_lock);
 	vm->pause_req = false;

@@ -73,6 +73,10 @@ struct vm {
 	enum vm_run_state _Atomic run_state;
 	struct kvm_clock_data clock; /* KVM_GET_CLOCK when the pause ended */
 	bool clock_saved;
+	/* While the devices' requests already out complete (lifecycle.c):
+	 * a timerfd polling for them, and when the wait began (0: none). */
+	int pause_fd;
+	uint64_t pause_io_since;
 	/* Called on the event loop thread after each state change (paused,
 	 * running); set by the control socket. */
 	void (*on_state)(void *opaque);

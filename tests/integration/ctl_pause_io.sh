@@ -1,0 +1,75 @@
+# A paused VM's devices are quiet too (issue 11: "I/O threads
+# quiesced"): input that arrives while paused is not written into the
+# guest's buffers until resume, and then none of it is lost. The test
+# guest echoes a virtio-console (console-echo) fed from a FIFO; once it
+# has echoed "ab", the VM is paused and "cd" written. The console's
+# counters (stats: bytes_to_guest, requests) must not move while paused.
+# Two `stats` calls after the write make that deterministic: the event
+# loop serves the FIFO and the socket, and the FIFO was readable before
+# the first call was sent, so by the second it has been handled.
+# Resumed, the guest must echo "cd" as well. On both transports.
+. "$(dirname "$0")/lib.sh"
+need_kvm; need_guest
+command -v python3 >/dev/null || skip "needs python3 (to read the JSON answers)"
+SOCKDIR=$(mktemp -d /run/cvisor-ctl.XXXXXX 2>/dev/null || mktemp -d)
+SOCK=$SOCKDIR/api.sock
+CTL() { timeout 60 "$CVISOR" ctl "$@"; }
+pid=
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; exec 3>&-; rm -rf "$TMP" "$SOCKDIR"' EXIT
+
+# "bytes requests" of the console, from `stats --json`
+console_counts() {
+	CTL --json "$SOCK" stats | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["result"]
+c = [d for d in r["virtio"] if d["type"] == "virtio-console"][0]
+print(c["bytes_to_guest"], c["requests"])'
+}
+
+wait_for() {   # a hang guard only; cvisor dying ends the wait
+	local i
+	for i in $(seq 600); do
+		"$@" && return 0
+		kill -0 "$pid" 2>/dev/null || fail "cvisor ended: $(tail -5 "$TMP/err")"
+		sleep 0.1
+	done
+	fail "timed out waiting for: $*"
+}
+echoed() { [ "$(cat "$TMP/con.out" 2>/dev/null)" = "$1" ]; }
+
+for t in pci mmio; do
+	loc=
+	[ $t = mmio ] && loc="loc 0xd0000000 intr ioapic:10"
+	rm -f "$TMP/in" "$TMP/con.out" "$SOCK"
+	mkfifo "$TMP/in"
+	# shellcheck disable=SC2046,SC2086
+	"$CVISOR" $(base_args) cmdline "console-echo transport=$t mmio=0xd0000000 timeout_ms=600000" \
+		vdev virtio-console $loc hostdev "<$TMP/in" hostdev ">$TMP/con.out" \
+		--api "$SOCK" </dev/null >"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+	exec 3>"$TMP/in"        # the writer: opens once cvisor reads
+	wait_for test -S "$SOCK"
+	printf ab >&3
+	wait_for echoed ab
+	CTL "$SOCK" pause | grep -q "^state: paused" || fail "$t: pause"
+	before=$(console_counts)
+	printf cd >&3
+	console_counts >/dev/null
+	during=$(console_counts)
+	[ "$before" = "$during" ] ||
+		fail "$t: the console took input while paused: bytes/requests $before, then $during"
+	echoed ab || fail "$t: echo while paused: $(cat "$TMP/con.out")"
+	CTL "$SOCK" resume | grep -q "^state: running" || fail "$t: resume"
+	wait_for echoed abcd
+	after=$(console_counts)
+	[ "${after% *}" -eq $((${before% *} + 2)) ] ||
+		fail "$t: after resume: bytes/requests $before, then $after"
+	printf . >&3            # console-echo ends at '.'
+	exec 3>&-
+	wait "$pid"
+	STATUS=$?
+	pid=
+	expect_status 0
+	expect_out '^RESULT console-echo bytes=5$'
+	echo "$t: paused with console counters $during; after resume $after"
+done
