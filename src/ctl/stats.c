@@ -7,6 +7,9 @@
  *   virtio   per virtio device, in configuration order: notifications,
  *            requests completed, the bytes they wrote to the guest,
  *            interrupts (virtio/virtio.h)
+ *   lines    per wired interrupt line asserted at least once or given
+ *            to a vdev by `intr`: its assertions (vm/irq_count.c) and
+ *            the vdevs configured on it
  *   trace    the trace's state (trace/trace.h)
  *   tsc_hz   the host TSC rate the times are counted in
  */
@@ -18,6 +21,7 @@
 #include "core/util.h"
 #include "ctl/ctl_priv.h"
 #include "devices/device.h"
+#include "devices/registry.h"
 #include "stats/stats.h"
 #include "trace/trace.h"
 #include "virtio/virtio.h"
@@ -258,6 +262,46 @@ static void virtio_one(struct virtio_dev *d, void *opaque)
 	json_object_array_add(opaque, o);
 }
 
+/* The vdevs whose `intr` names this line (the PCI functions' INTx
+ * lines come from the host bridge: none named there). */
+static json_object *line_devices(struct vm *vm, uint32_t line)
+{
+	json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; vm->cfg && i < vm->cfg->nr_vdevs; i++) {
+		const struct vdev_config *vc = &vm->cfg->vdevs[i];
+
+		for (unsigned k = 0; k < vc->nr_intrs; k++)
+			if (!vc->intrs[k].is_apic && vc->intrs[k].line == line) {
+				json_object_array_add(a, json_object_new_string(
+					vc->name[0] ? vc->name : vc->type->name));
+				break;
+			}
+	}
+	return a;
+}
+
+static json_object *lines_json(struct vm *vm)
+{
+	json_object *a = json_object_new_array();
+
+	for (uint32_t line = 0; line < VM_IRQ_LINES; line++) {
+		uint64_t n = vm_irq_count(vm, line);
+		json_object *devs = line_devices(vm, line), *o;
+
+		if (!n && !json_object_array_length(devs)) {
+			json_object_put(devs);
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "line", json_object_new_int((int)line));
+		json_object_object_add(o, "asserted", u64(n));
+		json_object_object_add(o, "devices", devs);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static json_object *virtio_json(void)
 {
 	json_object *a = json_object_new_array();
@@ -277,6 +321,7 @@ json_object *ctl_stats_json(struct vm *vm)
 	json_object_object_add(o, "devices", devices_json(vm));
 	json_object_object_add(o, "unclaimed", unclaimed_json(vm));
 	json_object_object_add(o, "virtio", virtio_json());
+	json_object_object_add(o, "lines", lines_json(vm));
 	json_object_object_add(o, "trace", trace_json());
 	json_object_object_add(o, "tsc_hz", u64(stats_tsc_hz()));
 	return o;

@@ -82,12 +82,32 @@ static void print_virtio(FILE *f, json_object *a)
 	}
 }
 
+/* "line 4 (ser8250): 12 interrupts" */
+static void print_lines(FILE *f, json_object *a)
+{
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *l = json_object_array_get_idx(a, i), *devs = NULL;
+
+		fprintf(f, "line %" PRId64, num(l, "line"));
+		if (json_object_object_get_ex(l, "devices", &devs))
+			for (size_t j = 0; j < json_object_array_length(devs); j++)
+				fprintf(f, "%s%s", j ? ", " : " (",
+					json_object_get_string(
+					json_object_array_get_idx(devs, j)));
+		fprintf(f, "%s: %" PRId64 " interrupts\n",
+			devs && json_object_array_length(devs) ? ")" : "",
+			num(l, "asserted"));
+	}
+}
+
 bool ctl_print_stats_group(FILE *f, const char *key, json_object *val)
 {
 	if (!strcmp(key, "devices")) {
 		print_devices(f, val);
 	} else if (!strcmp(key, "virtio")) {
 		print_virtio(f, val);
+	} else if (!strcmp(key, "lines")) {
+		print_lines(f, val);
 	} else if (!strcmp(key, "unclaimed")) {
 		fprintf(f, "unclaimed: %" PRId64 " io, %" PRId64 " mmio\n",
 			num(val, "io"), num(val, "mmio"));

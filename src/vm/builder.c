@@ -387,7 +387,7 @@ struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
 	vm->loop = event_loop_new();
 	irq_routing_init(&vm->routing);
 	vm->env = (struct dev_env){
-		.mem = &vm->mem, .loop = vm->loop, .irq_set = arch_irq_set,
+		.mem = &vm->mem, .loop = vm->loop, .irq_set = vm_irq_set,
 		.power = vm_power, .ioeventfd = vm_ioeventfd,
 		.msi_route = vm_msi_route, .msi_irqfd = vm_msi_irqfd,
 		.line_irqfd = vm_line_irqfd,

@@ -27,6 +27,7 @@ enum vm_stop_reason {
 };
 
 #define VM_MAX_DEVICES (CFG_MAX_VDEVS + 8)
+#define VM_IRQ_LINES   1024     /* wired lines counted (irq_count.c) */
 
 /* What the guest is doing, for the control socket (src/ctl/). */
 enum vm_run_state {
@@ -77,6 +78,9 @@ struct vm {
 	 * a timerfd polling for them, and when the wait began (0: none). */
 	int pause_fd;
 	uint64_t pause_io_since;
+	/* Per wired line: its level and its assertions (irq_count.c). */
+	bool irq_high[VM_IRQ_LINES];
+	uint64_t irq_asserted[VM_IRQ_LINES];
 	/* Called on the event loop thread after each state change (paused,
 	 * running); set by the control socket. */
 	void (*on_state)(void *opaque);
@@ -121,8 +125,14 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status);
 /* Kick and join every vCPU and the event loop (main thread). */
 void vm_stop_threads(struct vm *vm);
 
-/* Pause every vCPU (event loop thread). 1: paused already; 0: pausing,
- * on_state is called once all are parked; -EBUSY: the VM is stopping. */
+/* The devices' irq_set (dev_env): counts the line's assertions, then
+ * arch_irq_set. */
+void vm_irq_set(void *vm, uint32_t line, int level);
+uint64_t vm_irq_count(const struct vm *vm, uint32_t line);
+
+/* Pause every vCPU and quiesce the devices (event loop thread). 1:
+ * paused already; 0: pausing, on_state is called once all are parked and
+ * the devices' requests out have completed; -EBUSY: the VM is stopping. */
 int vm_pause(struct vm *vm);
 /* Resume a paused VM (event loop thread). 0, or -EAGAIN while a pause is
  * still in progress, -EBUSY when stopping. Running already is 0. */

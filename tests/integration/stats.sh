@@ -38,6 +38,21 @@ grep -qE "^virtio 0 virtio-(rng|entropy): [1-9][0-9]* notifies, 1 requests, 4096
 	fail "virtio counters of the rng: $(grep -E '^virtio' "$TMP/err")"
 grep -qE "^virtio 1 virtio-(rng|entropy): 0 notifies, 0 requests, 0 bytes to the guest, 0 interrupts$" "$TMP/err" ||
 	fail "the unused rng on mmio: $(grep -E '^virtio' "$TMP/err")"
+# line interrupts (issue 11: interrupts injected per device): uart-irq
+# takes one byte of COM1 input by its receive interrupt, so the UART's
+# line 4 is asserted exactly once; the idle mmio rng's line 10 never.
+printf x >"$TMP/in"
+timeout 60 "$CVISOR" --stats ram 0,0xa0000 ram 1m,63m load "$GUEST" \
+	vdev ser8250 hostdev "<$TMP/in" hostdev ">-" vdev debug-exit mode plain \
+	vdev virtio-rng loc 0xfe100000 intr ioapic:10 cmdline uart-irq \
+	</dev/null >"$TMP/out" 2>"$TMP/err"
+STATUS=$?
+expect_status 0
+expect_out '^RESULT uart-irq irqs=1 bytes=1$'
+grep -q "^line 4 (ser8250): 1 interrupts$" "$TMP/err" ||
+	fail "line interrupts of the UART: $(grep -E '^line' "$TMP/err")"
+grep -qE "^line 10 \(virtio-(rng|entropy)\): 0 interrupts$" "$TMP/err" ||
+	fail "the unused rng's line: $(grep -E '^line' "$TMP/err")"
 # without --stats: no statistics
 run_guest "mmio-latency n=10" vdev testdev
 expect_status 0
