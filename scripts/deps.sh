@@ -3,10 +3,12 @@
 #   scripts/deps.sh build|test|bench
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -eu
-build_pkgs="gcc make libc6-dev binutils libcmocka-dev pkg-config liburing-dev libseccomp-dev libslirp-dev libjson-c-dev"
+build_pkgs="gcc make libc6-dev binutils libcmocka-dev pkg-config liburing-dev libseccomp-dev libslirp-dev libjson-c-dev libfdt-dev"
 # make ARCH=arm64 (a static cross build) and its emulated arm64 rig
-# (scripts/nested-arm64.sh); the :arm64 ones come through multiarch.
-arm64_pkgs="gcc-aarch64-linux-gnu qemu-system-arm device-tree-compiler libfdt-dev:arm64 liburing-dev:arm64 libseccomp-dev:arm64 libjson-c-dev:arm64"
+# (scripts/nested-arm64.sh); the :arm64 ones come through multiarch
+# (not libfdt-dev:arm64, which would replace the native one: the Makefile
+# unpacks its libfdt.a instead).
+arm64_pkgs="gcc-aarch64-linux-gnu qemu-system-arm device-tree-compiler liburing-dev:arm64 libseccomp-dev:arm64 libjson-c-dev:arm64"
 test_pkgs="$build_pkgs qemu-system-x86 valgrind acpica-tools clang libclang-rt-14-dev iproute2 ethtool $arm64_pkgs"
 bench_pkgs="$build_pkgs qemu-system-x86 fio"
 case "${1:-build}" in
