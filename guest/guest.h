@@ -38,6 +38,7 @@ extern u32 boot_info;    /* %ebx: multiboot info / hvm_start_info */
 #define VEC_DEVICE   0x30   /* IOAPIC-routed device interrupt (pl011) */
 #define VEC_UART     0x31   /* IOAPIC-routed COM1 receive (uart-irq) */
 #define VEC_LINE     0x32   /* an IOAPIC pin a workload raises (pc-testdev) */
+#define VEC_EDU      0x33   /* the passed edu device: INTx and MSI (edu.c) */
 #define VEC_SPURIOUS 0xff   /* LAPIC spurious vector */
 
 /* Exit status of the guest when something unexpected happens in ring 0. */
@@ -171,6 +172,7 @@ void pl011_irq(void);   /* ring 0, called from trap() */
 extern volatile u32 uart_irq_count, uart_irq_bytes;
 extern volatile u32 line_irq_count;   /* VEC_LINE interrupts taken */
 void ioapic_route(u32 pin, u32 vector, bool level);
+void edu_irq(void);   /* ring 0, VEC_EDU (edu.c) */
 void ioapic_mask(u32 pin);
 u32 ioapic_pins(void);
 
@@ -181,7 +183,6 @@ int wl_mmio_latency(void);
 int wl_blk_verify(void);
 int wl_scsi_verify(void);
 int wl_scsi_hostile(void);
-int wl_scsi_bench(void);
 int wl_blk_bench(void);
 int wl_blk_crash(void);
 int wl_blk_fault(void);
@@ -201,6 +202,7 @@ int wl_net_rx_bench(void);
 int wl_net_dns(void);
 int wl_fw_cfg(void);
 int wl_pc_testdev(void);
+int wl_edu(void);
 int wl_cpuid(void);
 
 /* AP bring-up (boot.S). */

@@ -38,7 +38,7 @@ void trap(struct trap_frame *f);
 void enter_user(void (*rip)(void), void *rsp) __attribute__((noreturn));
 void user_main(void);
 
-extern u64 isr_table[51], isr_spurious;
+extern u64 isr_table[52], isr_spurious;
 extern u64 tss_desc[2];
 extern struct desc_ptr idt_ptr;
 
@@ -151,7 +151,7 @@ static void idt_init(void)
 {
 	/* Only the vectors we have stubs for; the rest stay not-present
 	 * (idt is in .data thanks to -fno-zero-initialized-in-bss). */
-	for (unsigned v = 0; v < 51; v++)
+	for (unsigned v = 0; v < 52; v++)
 		set_gate(v, isr_table[v]);
 	set_gate(VEC_SPURIOUS, isr_spurious);
 	idt_ptr.limit = sizeof(idt) - 1;
@@ -361,6 +361,11 @@ void trap(struct trap_frame *f)
 	}
 	if (f->vector == VEC_LINE) {
 		line_irq_count++;
+		lapic_eoi();
+		return;
+	}
+	if (f->vector == VEC_EDU) {
+		edu_irq();
 		lapic_eoi();
 		return;
 	}

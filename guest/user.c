@@ -374,7 +374,6 @@ static const struct {
 	{ "blk-verify", wl_blk_verify },
 	{ "scsi-verify", wl_scsi_verify },
 	{ "scsi-hostile", wl_scsi_hostile },
-	{ "scsi-bench", wl_scsi_bench },
 	{ "blk-bench", wl_blk_bench },
 	{ "blk-crash", wl_blk_crash },
 	{ "blk-fault", wl_blk_fault },
@@ -392,6 +391,7 @@ static const struct {
 	{ "net-dns", wl_net_dns },
 	{ "fw-cfg", wl_fw_cfg },
 	{ "pc-testdev", wl_pc_testdev },
+	{ "edu", wl_edu },
 	{ "cpuid", wl_cpuid },
 };
 
