@@ -33,6 +33,11 @@ struct event_loop {
 	bool running;
 	bool _Atomic stop;
 	pthread_mutex_t lock;   /* slots and calls */
+	/* The slot whose callback runs now (-1: none), on which thread, and
+	 * the wake-up of event_loop_del_sync() when it returns. */
+	int cb_slot;
+	pthread_t cb_thread;
+	pthread_cond_t cb_done;
 	struct loop_slot slots[LOOP_MAX_FDS];
 	struct loop_call calls[LOOP_MAX_CALLS];
 	unsigned nr_calls;
@@ -45,7 +50,9 @@ struct event_loop *event_loop_new(void)
 
 	for (unsigned i = 0; i < LOOP_MAX_FDS; i++)
 		l->slots[i].fd = -1;
+	l->cb_slot = -1;
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->cb_done, NULL);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->epfd < 0 || l->wake_fd < 0 ||
@@ -67,6 +74,7 @@ void event_loop_free(struct event_loop *l)
 	if (l->wake_fd >= 0)
 		close(l->wake_fd);
 	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->cb_done);
 	free(l);
 }
 
@@ -117,20 +125,40 @@ int event_loop_mod(struct event_loop *l, int fd, uint32_t events)
 	return ret;
 }
 
+/* Lock held. */
+static int del_locked(struct event_loop *l, int fd)
+{
+	int i = find_slot(l, fd);
+
+	if (i < 0)
+		return -ENOENT;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	l->slots[i].fd = -1;
+	return i;
+}
+
 int event_loop_del(struct event_loop *l, int fd)
 {
-	int i, ret = 0;
+	int ret;
 
 	pthread_mutex_lock(&l->lock);
-	i = find_slot(l, fd);
-	if (i < 0) {
-		ret = -ENOENT;
-	} else {
-		epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-		l->slots[i].fd = -1;
-	}
+	ret = del_locked(l, fd);
 	pthread_mutex_unlock(&l->lock);
-	return ret;
+	return ret < 0 ? ret : 0;
+}
+
+int event_loop_del_sync(struct event_loop *l, int fd)
+{
+	int i;
+
+	pthread_mutex_lock(&l->lock);
+	i = del_locked(l, fd);
+	/* A callback deleting its own fd must not wait for itself. */
+	while (i >= 0 && l->cb_slot == i &&
+	       !pthread_equal(l->cb_thread, pthread_self()))
+		pthread_cond_wait(&l->cb_done, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+	return i < 0 ? i : 0;
 }
 
 static void wake(struct event_loop *l)
@@ -197,9 +225,18 @@ int event_loop_poll(struct event_loop *l, int timeout_ms)
 		/* Copy under the lock: a callback may delete its own fd. */
 		pthread_mutex_lock(&l->lock);
 		s = l->slots[idx];
+		if (s.fd >= 0) {
+			l->cb_slot = (int)idx;
+			l->cb_thread = pthread_self();
+		}
 		pthread_mutex_unlock(&l->lock);
-		if (s.fd >= 0)
-			s.fn(s.opaque, evs[i].events);
+		if (s.fd < 0)
+			continue;
+		s.fn(s.opaque, evs[i].events);
+		pthread_mutex_lock(&l->lock);
+		l->cb_slot = -1;
+		pthread_cond_broadcast(&l->cb_done);
+		pthread_mutex_unlock(&l->lock);
 	}
 	return n;
 }

@@ -21,6 +21,11 @@ int event_loop_add(struct event_loop *l, int fd, uint32_t events,
 		   event_fn fn, void *opaque);
 int event_loop_mod(struct event_loop *l, int fd, uint32_t events);
 int event_loop_del(struct event_loop *l, int fd);
+/* As event_loop_del, and if fd's callback is running on another thread,
+ * waits until it has returned: then the fd may be closed (a callback
+ * still running could otherwise read a reused fd number). The caller
+ * must hold no lock the callback takes. */
+int event_loop_del_sync(struct event_loop *l, int fd);
 
 /* Run fn(opaque, 0) on the loop thread soon; safe from any thread. Used to
  * hand work from a vCPU thread to the loop (e.g. "the UART has room now"). */

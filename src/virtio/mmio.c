@@ -430,9 +430,10 @@ static void mmio_free(struct device *dev)
 
 		kick_detach(m, q);
 		if (mq->efd >= 0) {
-			event_loop_del(virtio_dev_queue_loop(m->vdev, q,
-							     m->env.loop),
-				       mq->efd);
+			/* A net pair's loop still runs: its kick
+			 * callback must be over before the close. */
+			event_loop_del_sync(virtio_dev_queue_loop(m->vdev,
+					q, m->env.loop), mq->efd);
 			close(mq->efd);
 		}
 	}

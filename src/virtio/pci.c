@@ -501,9 +501,10 @@ static void vpci_free(struct pci_func *f)
 		vq->enabled = false;
 		kick_sync(p, q);
 		if (vq->efd >= 0) {
-			event_loop_del(virtio_dev_queue_loop(p->vdev, q,
-							     p->env.loop),
-				       vq->efd);
+			/* A net pair's loop still runs: its kick
+			 * callback must be over before the close. */
+			event_loop_del_sync(virtio_dev_queue_loop(p->vdev,
+					q, p->env.loop), vq->efd);
 			close(vq->efd);
 		}
 	}

@@ -1,6 +1,7 @@
 /* The event loop: fd callbacks, cross-thread calls, start/stop. */
 #include <pthread.h>
 #include <errno.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -77,12 +78,88 @@ static void test_thread_runs_calls(void **state)
 	event_loop_free(l);
 }
 
+/* event_loop_del_sync from another thread while the fd's callback runs:
+ * it must return only once the callback has (then the fd may be closed
+ * without the callback reading a reused number). The callback waits
+ * until the slot is gone (event_loop_mod says -ENOENT: the deleting
+ * thread holds the loop's lock from the removal to its wait), then
+ * takes its turn; the deleter takes its turn after del_sync returned. */
+struct del_race {
+	struct event_loop *l;
+	int fd;
+	int _Atomic entered, turn, cb_turn, del_turn;
+};
+
+static void on_slow(void *opaque, uint32_t ev)
+{
+	struct del_race *r = opaque;
+
+	(void)ev;
+	r->entered = 1;
+	while (event_loop_mod(r->l, r->fd, EPOLLIN) != -ENOENT)
+		sched_yield();
+	r->cb_turn = ++r->turn;
+}
+
+static void test_del_sync_waits_for_callback(void **state)
+{
+	struct del_race r = { .l = event_loop_new() };
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	r.fd = p[0];
+	assert_int_equal(event_loop_add(r.l, p[0], EPOLLIN, on_slow, &r), 0);
+	assert_int_equal(event_loop_start(r.l), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	while (!r.entered)
+		sched_yield();
+	assert_int_equal(event_loop_del_sync(r.l, p[0]), 0);
+	r.del_turn = ++r.turn;
+	assert_int_equal(r.cb_turn, 1);
+	assert_int_equal(r.del_turn, 2);
+	assert_int_equal(event_loop_del_sync(r.l, p[0]), -ENOENT);
+	event_loop_stop(r.l);
+	event_loop_free(r.l);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A callback deleting its own fd with del_sync does not wait for itself. */
+static int self_fd;
+static void on_self_del(void *opaque, uint32_t ev)
+{
+	(void)ev;
+	assert_int_equal(event_loop_del_sync(opaque, self_fd), 0);
+	hits++;
+}
+
+static void test_del_sync_own_fd(void **state)
+{
+	struct event_loop *l = event_loop_new();
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	self_fd = p[0];
+	hits = 0;
+	assert_int_equal(event_loop_add(l, p[0], EPOLLIN, on_self_del, l), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(event_loop_poll(l, 1000), 1);
+	assert_int_equal(hits, 1);
+	close(p[0]);
+	close(p[1]);
+	event_loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fd_callback),
 		cmocka_unit_test(test_calls_coalesce),
 		cmocka_unit_test(test_thread_runs_calls),
+		cmocka_unit_test(test_del_sync_waits_for_callback),
+		cmocka_unit_test(test_del_sync_own_fd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
