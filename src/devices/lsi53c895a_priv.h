@@ -174,7 +174,7 @@ struct lsi {
 	uint8_t dstat, sstat0, sstat1, sstat2;
 	uint32_t dsa;
 	uint8_t istat;
-	uint8_t ctest2, ctest3, ctest4, ctest5;
+	uint8_t ctest2, ctest3, ctest4, ctest5, dfifo;
 	uint32_t temp;
 	uint32_t dbc;                 /* 24 bits */
 	uint8_t dcmd;

@@ -64,7 +64,7 @@ void lsi_soft_reset(struct lsi *s)
 	s->dsa = 0;
 	s->istat = 0;
 	s->ctest2 = CTEST2_DACK;
-	s->ctest3 = s->ctest4 = s->ctest5 = 0;
+	s->ctest3 = s->ctest4 = s->ctest5 = s->dfifo = 0;
 	s->temp = s->dbc = s->dnad = s->dsp = s->dsps = 0;
 	s->dcmd = 0x40;
 	memset(s->scratch, 0, sizeof(s->scratch));
@@ -136,7 +136,7 @@ uint8_t lsi_reg_readb(struct lsi *s, unsigned off)
 	case SCID: return s->scid;
 	case SXFER: return s->sxfer;
 	case SDID: return s->sdid;
-	case GPREG: return s->gpreg;
+	case GPREG: return 0x7f;      /* no NVRAM on the GPIO pins */
 	case SFBR: return s->sfbr;
 	case SOCL: return s->socl;
 	case SSID: return s->ssid;
@@ -148,7 +148,7 @@ uint8_t lsi_reg_readb(struct lsi *s, unsigned off)
 		lsi_update_irq(s);
 		return v;
 	case SSTAT0: return s->sstat0;
-	case SSTAT2: return s->sstat2;
+	case SSTAT2: return s->connected ? 0 : 0x02;    /* LDSC */
 	case ISTAT:
 		return (uint8_t)((s->istat & ~ISTAT_CON) |
 				 (s->connected ? ISTAT_CON : 0));
@@ -159,7 +159,7 @@ uint8_t lsi_reg_readb(struct lsi *s, unsigned off)
 		s->istat &= ~ISTAT_SIGP;
 		return v;
 	case CTEST3: return (uint8_t)(0x20 | (s->ctest3 & 0x0f));  /* rev */
-	case DFIFO: return 0;
+	case DFIFO: return s->dfifo;
 	case CTEST4: return s->ctest4;
 	case CTEST5: return s->ctest5;
 	case CTEST6: return 0;

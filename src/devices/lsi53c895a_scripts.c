@@ -110,6 +110,19 @@ static void illegal(struct lsi *s)
 	lsi_dma_irq(s, DSTAT_IID);
 }
 
+/* A selection timeout does not stop the SCRIPTS at the SELECT: as on the
+ * chip, where it comes 250 ms later, they stop at the next instruction
+ * that needs the bus (a move or a transfer control, already fetched), and
+ * sym53c8xx checks that DSP is there (sym_int_sto). */
+static bool sel_timed_out(struct lsi *s)
+{
+	if (!(s->sist1 & SIST1_STO))
+		return false;
+	s->running = false;
+	s->waiting = LSI_NOWAIT;
+	return true;
+}
+
 /* Block move: count and address from the instruction, indirectly from
  * memory, or from the table at DSA + offset. */
 static void block_move(struct lsi *s, uint32_t insn)
@@ -119,6 +132,8 @@ static void block_move(struct lsi *s, uint32_t insn)
 	bool stall = false;
 	int64_t moved;
 
+	if (sel_timed_out(s))
+		return;
 	if (insn & (1u << 28)) {
 		uint32_t ent[2];
 
@@ -150,6 +165,11 @@ static void block_move(struct lsi *s, uint32_t insn)
 		return;
 	s->dnad += (uint32_t)moved;
 	s->dbc = count - (uint32_t)moved;
+	/* The DMA FIFO byte count (DFIFO, CTEST5 bits 1:0) as drivers
+	 * compute what is left in the FIFO after a phase mismatch: equal
+	 * to DBC's low bits, so nothing is. */
+	s->dfifo = (uint8_t)s->dbc;
+	s->ctest5 = (uint8_t)((s->ctest5 & ~3u) | ((s->dbc >> 8) & 3));
 	if (s->dbc)                   /* the target changed phase first */
 		lsi_scsi_irq(s, SIST0_MA, 0);
 	else if (stall)
@@ -178,7 +198,8 @@ static void do_select(struct lsi *s, uint32_t insn, uint32_t alt)
 	}
 	r = lsi_bus_select(s, id, insn & (1u << 24));
 	if (r < 0) {
-		lsi_scsi_irq(s, 0, SIST1_STO);
+		s->sist1 |= SIST1_STO;        /* the SCRIPTS stop later */
+		lsi_update_irq(s);
 	} else if (r > 0) {
 		s->dsp -= 8;          /* again when the bus is free */
 		s->waiting = LSI_WAIT_BUS;
@@ -296,6 +317,11 @@ static bool condition(struct lsi *s, uint32_t insn)
 {
 	bool want = insn & (1u << 19), c = want;
 
+	/* Nothing to compare and "jump if false": a no-op, which drivers
+	 * write as such (sym53c8xx's SCR_NO_OP is 0x80000000). */
+	if (!(insn & 0x002e0000))
+		return false;
+
 	if (c == want && (insn & (1u << 21)))
 		c = s->carry;
 	if (c == want && (insn & (1u << 17)))
@@ -312,7 +338,7 @@ static void transfer(struct lsi *s, uint32_t insn)
 {
 	uint32_t to = s->dsps;
 
-	if (!condition(s, insn))
+	if (sel_timed_out(s) || !condition(s, insn))
 		return;
 	if (insn & (1u << 23))
 		to = s->dsp + (uint32_t)lsi_sext24(s->dsps);

@@ -268,6 +268,18 @@ static void test_selection_timeout(void **state)
 	assert_int_equal(rd(x, SIST1, 1), SIST1_STO);
 	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE);
 	assert_false(rd(x, ISTAT, 1) & ISTAT_CON);
+	/* the SCRIPTS go on after the SELECT and stop at the next one that
+	 * needs the bus, DSP past it (sym53c8xx's sym_int_sto checks) */
+	asm_at(x, SCRIPT_GPA);
+	emit(x, I_SELECT_ATN(4), SCRIPT_GPA + 0x100);
+	emit(x, I_REG(7, 0, SCRATCHA, 0x11), 0);
+	emit(x, I_JUMP_IF_NOT(PHASE_MO) | 0x00080000, SCRIPT_GPA + 0x100);
+	emit(x, I_INT, 0xbad);
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(rd(x, SCRATCHA, 1), 0x11);
+	assert_int_equal(rd(x, DSP, 4), SCRIPT_GPA + 24);
+	assert_int_equal(rd(x, SIST1, 1), SIST1_STO);
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE);
 	/* our own ID is no target either */
 	command(x, 7, 0, (const uint8_t[6]){ 0 }, 6, 0);
 	assert_int_equal(rd(x, SIST1, 1), SIST1_STO);

@@ -88,6 +88,11 @@ static void test_transfer_control(void **state)
 	assert_int_equal(rd(x, SCRATCHB, 1), 0x42);
 	assert_int_equal(rd(x, TEMP, 4), SCRIPT_GPA + 8);  /* CALL's return */
 	assert_int_equal(x->s->insns, 14);
+	/* a jump with nothing to compare and "if false" is a no-op */
+	asm_at(x, SCRIPT_GPA);
+	emit(x, 0x80000000u, 0);
+	go(x);
+	assert_done(x);
 	/* opcode 4 of transfer control is illegal */
 	asm_at(x, SCRIPT_GPA);
 	emit(x, 0xa0080000u, 0);
