@@ -42,12 +42,14 @@ for t in pci mmio; do
 	[ $t = mmio ] && loc="loc 0xd0000000 intr ioapic:10"
 	rm -f "$TMP/in" "$TMP/con.out" "$SOCK"
 	mkfifo "$TMP/in"
+	# read-write: never blocks, whatever cvisor does (a cvisor that
+	# dies before opening the FIFO must fail the test, not hang it)
+	exec 3<>"$TMP/in"
 	# shellcheck disable=SC2046,SC2086
 	"$CVISOR" $(base_args) cmdline "console-echo transport=$t mmio=0xd0000000 timeout_ms=600000" \
 		vdev virtio-console $loc hostdev "<$TMP/in" hostdev ">$TMP/con.out" \
 		--api "$SOCK" </dev/null >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
-	exec 3>"$TMP/in"        # the writer: opens once cvisor reads
 	wait_for test -S "$SOCK"
 	printf ab >&3
 	wait_for echoed ab
