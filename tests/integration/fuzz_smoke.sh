@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The libFuzzer targets (tests/fuzz/) for FUZZ_S seconds each (20 by
+# The libFuzzer targets (tests/fuzz/) for FUZZ_S seconds each (10 by
 # default): `make fuzz`, which first replays every saved regression input,
 # builds into $BUILD-fuzz with clang, and fails if any target crashes.
 # Skips where clang or its libFuzzer runtime is missing. Targets listed in
@@ -47,6 +47,6 @@ for f in tests/fuzz/fuzz_*.c; do
 	fi
 done
 make --no-print-directory -j2 BUILD="$build" FUZZ_CC="$cc" \
-	FUZZ_S="${FUZZ_S:-20}" FUZZ_TARGETS="${targets[*]}" fuzz 2>&1 |
+	FUZZ_S="${FUZZ_S:-10}" FUZZ_TARGETS="${targets[*]}" fuzz 2>&1 |
 	grep -v '^  FUZZCC '
 exit "${PIPESTATUS[0]}"
