@@ -51,11 +51,14 @@ volatile u64 edu_irq_tsc;
  * with it), count. */
 void edu_irq(void)
 {
-	u32 st = mmio_read32(edu_bar + EDU_IRQ_STAT);
+	u32 st;
 
 	edu_irq_tsc = rdtsc();
-	mmio_write32(edu_bar + EDU_IRQ_ACK, st);
-	edu_irq_status = st;
+	if (edu_bar) {          /* else: e1000e-msix, which acks itself */
+		st = mmio_read32(edu_bar + EDU_IRQ_STAT);
+		mmio_write32(edu_bar + EDU_IRQ_ACK, st);
+		edu_irq_status = st;
+	}
 	edu_irq_count++;
 }
 

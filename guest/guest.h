@@ -203,6 +203,7 @@ int wl_net_dns(void);
 int wl_fw_cfg(void);
 int wl_pc_testdev(void);
 int wl_edu(void);
+int wl_e1000e_msix(void);
 int wl_cpuid(void);
 
 /* AP bring-up (boot.S). */

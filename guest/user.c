@@ -392,6 +392,7 @@ static const struct {
 	{ "fw-cfg", wl_fw_cfg },
 	{ "pc-testdev", wl_pc_testdev },
 	{ "edu", wl_edu },
+	{ "e1000e-msix", wl_e1000e_msix },
 	{ "cpuid", wl_cpuid },
 };
 

@@ -6,11 +6,13 @@
 # -t: the whole run's limit (default 1800 s). -s: stop the machine when its
 # console has been silent that long (for callers whose command prints
 # regularly): the emulated machine has been seen to freeze, rarely, with
-# a nested guest running, and a frozen machine never reaches -t's end soon. --iommu-edu: the machine
-# also gets an emulated Intel IOMMU with interrupt remapping and QEMU's edu
-# test device, the kernel intel_iommu=on iommu=pt and the VFIO modules,
-# and /init binds edu to vfio-pci ("NEST: edu BDF bound to vfio-pci"), for
-# the pass-through tests (tests/integration/pass_*.sh, docs/passthrough.md).
+# a nested guest running, and a frozen machine never reaches -t's end soon.
+# --iommu-edu: the machine also gets an emulated Intel IOMMU with interrupt
+# remapping, QEMU's edu test device and an e1000e (MSI-X, an I/O BAR, a
+# ROM), the kernel intel_iommu=on iommu=pt and the VFIO modules, and /init
+# binds both to vfio-pci ("NEST: 0x11e8 BDF bound to vfio-pci, group N"),
+# for the pass-through tests (tests/integration/pass_*.sh,
+# docs/passthrough.md).
 #
 # Boots Debian 12's generic kernel under QEMU TCG with an emulated AMD SVM
 # CPU (TCG implements SVM with nested paging), loads kvm-amd there, and runs
@@ -87,13 +89,17 @@ write_init() {
 	ln -s fd/0 /dev/stdin; ln -s fd/1 /dev/stdout; ln -s fd/2 /dev/stderr
 	for m in $(cat /mods/order); do insmod /mods/$m.ko || { echo "NEST: insmod $m failed"; dmesg | tail -3; }; done
 	[ -c /dev/kvm ] || echo "NEST: no /dev/kvm"
-	# --iommu-edu: QEMU's edu (1234:11e8) to vfio-pci, as a user would
+	# --iommu-edu: QEMU's edu (1234:11e8) and e1000e (8086:10d3, for
+	# MSI-X) to vfio-pci, as a user would
 	if grep -q nestiommu=1 /proc/cmdline; then
 		for d in /sys/bus/pci/devices/*; do
-			[ "$(cat $d/vendor):$(cat $d/device)" = 0x1234:0x11e8 ] || continue
+			case "$(cat $d/vendor):$(cat $d/device)" in
+			0x1234:0x11e8|0x8086:0x10d3) ;;
+			*) continue ;;
+			esac
 			echo vfio-pci > $d/driver_override
 			echo ${d##*/} > /sys/bus/pci/drivers_probe
-			echo "NEST: edu ${d##*/} bound to $(basename "$(readlink $d/driver)"), group $(basename "$(readlink $d/iommu_group)")"
+			echo "NEST: $(cat $d/device) ${d##*/} bound to $(basename "$(readlink $d/driver)"), group $(basename "$(readlink $d/iommu_group)")"
 		done
 	fi
 	mkdir -p /host
@@ -191,7 +197,7 @@ watch_stall() {
 # turns the IOMMU on (pt: the 9p devices keep untranslated DMA).
 iommu_dev=() iommu_args=
 if [ -n "$iommu" ]; then
-	iommu_dev=(-device intel-iommu,intremap=on -device edu)
+	iommu_dev=(-device intel-iommu,intremap=on -device edu -device e1000e)
 	iommu_args=" intel_iommu=on iommu=pt nestiommu=1"
 fi
 

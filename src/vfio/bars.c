@@ -18,22 +18,69 @@
 #include "core/util.h"
 #include "vfio/vfio_priv.h"
 
-static unsigned slot_of(const struct vfio_pass *p, unsigned bar)
+/* Two slots per BAR: the pages before the hole (the MSI-X table and PBA
+ * pages, which must trap) and the pages after it. */
+static unsigned slot_of(const struct vfio_pass *p, unsigned bar,
+			unsigned piece)
 {
-	return p->ctx->first_slot + p->idx * VFIO_SLOTS_PER_DEV + bar;
+	return p->ctx->first_slot + p->idx * VFIO_SLOTS_PER_DEV + 2 * bar +
+	       piece;
 }
 
-static int set_slot(struct vfio_pass *p, unsigned bar, uint64_t gpa,
-		    uint64_t size, void *host)
+static int set_slot(struct vfio_pass *p, unsigned bar, unsigned piece,
+		    uint64_t gpa, uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region m = {
-		.slot = slot_of(p, bar), .guest_phys_addr = gpa,
+		.slot = slot_of(p, bar, piece), .guest_phys_addr = gpa,
 		.memory_size = size, .userspace_addr = (uintptr_t)host,
 	};
 
 	if (p->ctx->vm_fd < 0)
 		return -EBADF;
 	return ioctl(p->ctx->vm_fd, KVM_SET_USER_MEMORY_REGION, &m) ? -errno : 0;
+}
+
+/* Map the BAR at gpa (size 0: unmap), around its hole. */
+static int set_slots(struct vfio_pass *p, unsigned bar, uint64_t gpa,
+		     bool map)
+{
+	struct vfio_bar *b = &p->bars[bar];
+	uint8_t *host = b->map;
+	int ret = 0;
+
+	if (b->split)
+		ret = set_slot(p, bar, 0, gpa, map ? b->split : 0, host);
+	if (!ret && b->split_end < b->size)
+		ret = set_slot(p, bar, 1, gpa + b->split_end,
+			       map ? b->size - b->split_end : 0,
+			       host + b->split_end);
+	if (ret && map && b->split)
+		set_slot(p, bar, 0, gpa, 0, host);
+	return ret;
+}
+
+void vfio_bar_hole(struct vfio_pass *p, unsigned bar, uint64_t off,
+		   uint64_t len)
+{
+	struct vfio_bar *b = &p->bars[bar];
+	uint64_t start = off & ~4095ull, end = ALIGN_UP(off + len, 4096);
+
+	if (bar >= PCI_NUM_BARS || !b->size)
+		return;
+	if (b->split == b->size && b->split_end == b->size) {
+		b->split = start;
+		b->split_end = end;
+	} else {
+		b->split = MIN(b->split, start);
+		b->split_end = MAX(b->split_end, end);
+	}
+	b->split = MIN(b->split, b->size);
+	b->split_end = MIN(b->split_end, b->size);
+}
+
+static bool in_hole(const struct vfio_bar *b, uint64_t off, unsigned size)
+{
+	return off + size > b->split && off < b->split_end;
 }
 
 static int region_info(struct vfio_pass *p, unsigned index,
@@ -121,12 +168,12 @@ void vfio_bar_moved(struct pci_func *f, unsigned bar, uint64_t addr)
 	if (bar >= PCI_NUM_BARS || !b->map)
 		return;
 	if (b->slot_gpa != PCI_BAR_UNMAPPED) {
-		set_slot(p, bar, b->slot_gpa, 0, b->map);
+		set_slots(p, bar, b->slot_gpa, false);
 		b->slot_gpa = PCI_BAR_UNMAPPED;
 	}
 	if (addr == PCI_BAR_UNMAPPED)
 		return;
-	ret = set_slot(p, bar, addr, b->size, b->map);
+	ret = set_slots(p, bar, addr, true);
 	if (!ret) {
 		b->slot_gpa = addr;
 		return;
@@ -150,7 +197,7 @@ uint64_t vfio_bar_read(struct pci_func *f, unsigned bar, uint64_t off,
 
 	if (bar >= PCI_NUM_BARS || !in_bar(b, off, size))
 		return ~0ull;
-	if (b->map) {
+	if (b->map && !in_hole(b, off, size)) {
 		volatile uint8_t *a = (uint8_t *)b->map + off;
 
 		switch (size) {
@@ -174,7 +221,7 @@ void vfio_bar_write(struct pci_func *f, unsigned bar, uint64_t off,
 
 	if (bar >= PCI_NUM_BARS || !in_bar(b, off, size))
 		return;
-	if (b->map) {
+	if (b->map && !in_hole(b, off, size)) {
 		volatile uint8_t *a = (uint8_t *)b->map + off;
 
 		switch (size) {
@@ -196,7 +243,7 @@ void vfio_bars_free(struct vfio_pass *p)
 		struct vfio_bar *b = &p->bars[n];
 
 		if (b->slot_gpa != PCI_BAR_UNMAPPED)
-			set_slot(p, n, b->slot_gpa, 0, b->map);
+			set_slots(p, n, b->slot_gpa, false);
 		b->slot_gpa = PCI_BAR_UNMAPPED;
 		if (b->map)
 			munmap(b->map, b->size);

@@ -4,8 +4,8 @@
  * revision copied from the device, BARs sized and placed by the guest
  * over the device's real sizes and types, the command register forwarded.
  * The capability list is filtered: power management, PCI Express and
- * vendor capabilities are the device's, MSI is emulated (msi.c), the
- * rest (MSI-X among them, until it is emulated) left out of the chain.
+ * vendor capabilities are the device's, MSI and MSI-X are emulated (msi.c,
+ * msix.c), the rest left out of the chain.
  * Every other byte from 0x40 up is the device's, read and written
  * through VFIO, whose own tables keep the guest from the dangerous bits.
  */
@@ -121,8 +121,13 @@ static void filter_caps(struct vfio_pass *p, const uint8_t *raw)
 
 		seen[off / 4] = true;
 
-		if (id == CAP_ID_PM || id == CAP_ID_EXP || id == PCI_CAP_ID_VNDR ||
-		    (id == CAP_ID_MSI && off + msi_len(&raw[off]) <= PCI_CFG_SIZE)) {
+		bool keep = id == CAP_ID_PM || id == CAP_ID_EXP ||
+			    id == PCI_CAP_ID_VNDR || (id == CAP_ID_MSI &&
+			    off + msi_len(&raw[off]) <= PCI_CFG_SIZE);
+
+		if (id == PCI_CAP_ID_MSIX && !vfio_msix_init(p, raw, off, last)) {
+			last = off;     /* pci_msix linked it */
+		} else if (keep) {
 			f->cfg[last ? last + 1 : PCI_CAP_PTR] = off;
 			f->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
 			f->cfg[off] = id;
@@ -191,7 +196,7 @@ int vfio_config_init(struct vfio_pass *p)
 		return -ENOTSUP;
 	}
 	class_rev = raw[8] | raw[9] << 8 | raw[10] << 16 | raw[11] << 24;
-	pci_func_init(f, "pass", &vfio_pass_ops, NULL,
+	pci_func_init(f, "pass", &vfio_pass_ops, p->env,
 		      raw[0] | raw[1] << 8, raw[2] | raw[3] << 8,
 		      class_rev >> 8, class_rev & 0xff,
 		      raw[0x2c] | raw[0x2d] << 8, raw[0x2e] | raw[0x2f] << 8);

@@ -29,6 +29,7 @@ static void pass_reset(struct pci_func *f)
 	uint16_t cmd = pci_cfg_get(f, PCI_COMMAND, 2);
 
 	vfio_msi_disable(p);
+	vfio_msix_off(p);
 	vfio_intx_disable(p);
 	dev_reset(p);
 	vfio_cfg_write_dev(p, PCI_COMMAND, 2, cmd);
@@ -41,6 +42,7 @@ static void pass_free(struct pci_func *f)
 	struct vfio_pass *p = pass_of(f);
 
 	vfio_msi_free(p);
+	vfio_msix_off(p);
 	vfio_intx_disable(p);
 	/* Leave the device as we found it: quiet, no DMA. */
 	if (p->fd >= 0) {
@@ -130,6 +132,7 @@ int vfio_pass_create(struct vfio_ctx *c, const struct pass_config *pc,
 
 	p = pass_new(c);
 	p->mmap_off = pc->mmap_off;
+	p->env = env;
 	ret = vfio_find_device("/sys", pc, &p->host, why, sizeof(why));
 	if (ret) {
 		pr_err("%s:%u:%u: pass: %s", pc->pos.file, pc->pos.line,

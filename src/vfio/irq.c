@@ -5,26 +5,27 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "core/util.h"
 #include "vfio/vfio_priv.h"
 
 int vfio_set_irqs(int dev_fd, unsigned index, unsigned action,
 		  const int *fds, unsigned n)
 {
-	struct {
-		struct vfio_irq_set s;
-		int32_t fds[VFIO_MSI_MAX];
-	} req;
+	size_t len = sizeof(struct vfio_irq_set) + n * sizeof(int32_t);
+	struct vfio_irq_set *s;
+	int ret;
 
-	if (n > VFIO_MSI_MAX || dev_fd < 0)
+	if (n > PCI_MSIX_MAX_VECTORS || dev_fd < 0)
 		return -EINVAL;
-	memset(&req, 0, sizeof(req));
-	req.s.argsz = sizeof(req.s) + n * sizeof(int32_t);
-	req.s.flags = action | (n ? VFIO_IRQ_SET_DATA_EVENTFD :
-				    VFIO_IRQ_SET_DATA_NONE);
-	req.s.index = index;
-	req.s.start = 0;
-	req.s.count = n;
-	for (unsigned i = 0; i < n; i++)
-		req.fds[i] = fds[i];
-	return ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, &req) ? -errno : 0;
+	s = xcalloc(1, len);
+	s->argsz = (uint32_t)len;
+	s->flags = action | (n ? VFIO_IRQ_SET_DATA_EVENTFD :
+			     VFIO_IRQ_SET_DATA_NONE);
+	s->index = index;
+	s->count = n;
+	if (n)
+		memcpy(s->data, fds, n * sizeof(int32_t));
+	ret = ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+	free(s);
+	return ret;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "bus/pci.h"
+#include "bus/pci_msix.h"
 #include "vfio/vfio.h"
 
 #define VFIO_MAX_GROUPS   CFG_MAX_PASS
@@ -78,6 +79,8 @@ struct vfio_pass {
 	int intx_efd, intx_rfd;
 	bool intx_on;
 	struct vfio_msi msi;
+	bool msix_on;                  /* VFIO signals pci_msix's eventfds */
+	const struct dev_env *env;     /* the VM's, from create on */
 	pthread_mutex_t irq_lock;      /* INTx/MSI switching */
 };
 
@@ -111,6 +114,13 @@ void vfio_rom_free(struct vfio_pass *p);
 /* intx.c */
 int vfio_intx_enable(struct vfio_pass *p);
 void vfio_intx_disable(struct vfio_pass *p);
+/* msix.c */
+int vfio_msix_init(struct vfio_pass *p, const uint8_t *raw, unsigned off,
+		   unsigned last);
+void vfio_msix_off(struct vfio_pass *p);
+/* bars.c: keep [off, off+len) of BAR bar out of its memory slots */
+void vfio_bar_hole(struct vfio_pass *p, unsigned bar, uint64_t off,
+		   uint64_t len);
 /* msi.c */
 void vfio_msi_init(struct vfio_pass *p);
 void vfio_msi_cfg_written(struct vfio_pass *p);
