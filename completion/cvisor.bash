@@ -21,7 +21,8 @@ _cvisor()
 	words=$(_cvisor_words "$cvisor")
 
 	case $prev in
-	--log|--api) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--log|--api|--dump-dtb) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--arch) COMPREPLY=($(compgen -W "x86 arm64" -- "$cur")); return ;;
 	--dump-acpi|--chroot) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	--seccomp) COMPREPLY=($(compgen -W "on log off" -- "$cur")); return ;;
 	vdev)

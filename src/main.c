@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/arm64/arm64.h"
 #include "arch/x86/firmware.h"
 #include "backends/chardev.h"
 #include "config/config.h"
@@ -44,6 +45,7 @@
 struct cli {
 	bool check;
 	const char *acpi_dir;
+	const char *dtb_path;
 	int seccomp;
 };
 
@@ -216,6 +218,24 @@ static int opt_dump_acpi(struct cli *c, const char *arg)
 	return CLI_CONTINUE;
 }
 
+static int opt_dump_dtb(struct cli *c, const char *arg)
+{
+	c->dtb_path = arg;
+	return CLI_CONTINUE;
+}
+
+/* --arch: the rules configs without an `arch` statement are checked by. */
+static int opt_arch(struct cli *c, const char *arg)
+{
+	if (!strcmp(arg, "x86"))
+		config_default_arch = CFG_ARCH_X86;
+	else if (!strcmp(arg, "arm64"))
+		config_default_arch = CFG_ARCH_ARM64;
+	else
+		return bad_option("--arch", arg);
+	return CLI_CONTINUE;
+}
+
 static int opt_seccomp(struct cli *c, const char *arg)
 {
 	c->seccomp = sandbox_parse_mode(arg);
@@ -280,6 +300,10 @@ static const struct cli_opt cli_opts[] = {
 	  "stderr", opt_log },
 	{ "--dump-acpi", NULL, "DIR", "write the ACPI tables as DIR/SIG.dat "
 	  "and exit", opt_dump_acpi },
+	{ "--dump-dtb", NULL, "FILE", "write an arm64 VM's device tree to "
+	  "FILE and exit", opt_dump_dtb },
+	{ "--arch", NULL, "x86|arm64", "the architecture configs describe "
+	  "(default: cvisor's own; docs/arm64.md)", opt_arch },
 	{ "--seccomp", NULL, "on|log|off", "the seccomp filters (default on; "
 	  "docs/sandbox.md)", opt_seccomp },
 	{ "--user", NULL, "UID:GID", "run jailed as this user (root only)",
@@ -412,6 +436,26 @@ static int dump_acpi(const struct vm_config *cfg, const char *dir)
 	return CV_EXIT_OK;
 }
 
+/* --dump-dtb FILE: arm64 configs only (x86 VMs have ACPI instead). */
+static int dump_dtb(const struct vm_config *cfg, const char *path)
+{
+	struct cfg_error err;
+
+	if (cfg->arch != CFG_ARCH_ARM64) {
+		fprintf(stderr, "cvisor: --dump-dtb: not an arm64 config (add "
+			"'arch arm64', or --arch arm64)\n");
+		return CV_EXIT_USAGE;
+	}
+	if (arm64_dtb_dump(cfg, path, &err)) {
+		if (err.pos.line)
+			cfg_error_print(&err);
+		else
+			fprintf(stderr, "cvisor: --dump-dtb: %s\n", err.msg);
+		return CV_EXIT_CONFIG;
+	}
+	return CV_EXIT_OK;
+}
+
 /* The configuration in argv: checked, dumped, or run. */
 /* Long options after the configuration tokens too (`cvisor @vm.qvmconf
  * --api SOCK`): a token that is exactly a known --option, unless it is
@@ -460,10 +504,12 @@ static int run_config(struct cli *c, int argc, char **argv)
 		cfg_error_print(&err);
 		return CV_EXIT_CONFIG;
 	}
-	if (!c->check && !c->acpi_dir)
+	if (!c->check && !c->acpi_dir && !c->dtb_path)
 		config_apply_logging(&cfg);    /* `logger`, vdev `log` */
 	if (c->acpi_dir) {
 		status = dump_acpi(&cfg, c->acpi_dir);
+	} else if (c->dtb_path) {
+		status = dump_dtb(&cfg, c->dtb_path);
 	} else if (config_check_host(&cfg, c->check ? HOST_CHECK_DEVICES |
 				     HOST_CHECK_BOOT : HOST_CHECK_LOCK |
 				     (log_enabled(LOG_INFO) ? HOST_CHECK_BOOT : 0),

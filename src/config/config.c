@@ -62,6 +62,8 @@ void config_free(struct vm_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+enum cfg_arch config_default_arch = CFG_ARCH_HOST;
+
 static void config_init(struct vm_config *cfg, struct cfg_error *err)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -70,6 +72,7 @@ static void config_init(struct vm_config *cfg, struct cfg_error *err)
 	cfg->reboot = REBOOT_RESET;
 	cfg->triplefault = REBOOT_EXIT;
 	strcpy(cfg->ioapic_name, "ioapic");
+	cfg->arch = config_default_arch;
 }
 
 /* The arena dies with a failed config, so the error takes its own copy of

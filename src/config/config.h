@@ -171,6 +171,18 @@ struct load_config {
 	struct cfg_pos pos;
 };
 
+/* The CPU architecture a config describes (`arch x86|arm64`, cvisor
+ * extension), which picks the checking rules (arm64: `intr gic:N`, the
+ * GIC's windows). Without the statement: config_default_arch, which is
+ * what cvisor was built for unless `--arch` says otherwise. */
+enum cfg_arch { CFG_ARCH_X86, CFG_ARCH_ARM64 };
+#if defined(__aarch64__)
+#define CFG_ARCH_HOST CFG_ARCH_ARM64
+#else
+#define CFG_ARCH_HOST CFG_ARCH_X86
+#endif
+extern enum cfg_arch config_default_arch;
+
 /* What a guest reset request does (cvisor extension `reboot reset|exit`). */
 enum reboot_action { REBOOT_RESET, REBOOT_EXIT };
 
@@ -209,6 +221,8 @@ struct vm_config {
 	/* A triple fault: exit with status 32 (default), or handle it as a
 	 * reset request (`triplefault reset`, for Linux's reboot=t). */
 	enum reboot_action triplefault;
+	enum cfg_arch arch;
+	struct cfg_pos arch_pos;
 	char ioapic_name[CFG_NAME_MAX];    /* implicit in-kernel IOAPIC's name */
 	/* QNX `logger FILTERS DEST`: the levels shown, and `slog` (the system
 	 * log) or `stderr` */

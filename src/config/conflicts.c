@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/arm64/arm64.h"
 #include "arch/x86/arch.h"
 #include "arch/x86/firmware.h"
 #include "bus/pci.h"
@@ -104,6 +105,15 @@ static unsigned collect_regions(struct arena *a, const struct vm_config *cfg,
 {
 	unsigned n = 0;
 
+	if (cfg->arch == CFG_ARCH_ARM64) {
+		/* The vGICv3's distributor and redistributors. */
+		add_region(r, &n, LOC_MEM, ARM64_GICD_BASE, ARM64_GICD_SIZE,
+			   "the gic distributor", NULL);
+		add_region(r, &n, LOC_MEM, ARM64_GICR_BASE, ARM64_GICR_STRIDE *
+			   (cfg->nr_cpus ? cfg->nr_cpus : 1),
+			   "the gic redistributors", NULL);
+		goto config;
+	}
 	/* KVM's LAPIC and IOAPIC windows are there whether declared or not;
 	 * a declared ioapic vdev stands for its own window. */
 	add_region(r, &n, LOC_MEM, LAPIC_BASE, LAPIC_SIZE,
@@ -117,6 +127,7 @@ static unsigned collect_regions(struct arena *a, const struct vm_config *cfg,
 	if (!has_ioapic_vdev(cfg))
 		add_region(r, &n, LOC_MEM, IOAPIC_BASE, IOAPIC_SIZE,
 			   "the ioapic window", NULL);
+config:
 	for (unsigned i = 0; i < cfg->nr_ram; i++)
 		add_region(r, &n, LOC_MEM, cfg->ram[i].start, cfg->ram[i].size,
 			   "ram", &cfg->ram[i].pos);

@@ -26,7 +26,15 @@ static const char *e820_name(uint32_t type)
 static void describe_memory(const struct vm_config *cfg)
 {
 	struct e820_entry e[DESCRIBE_MAX_E820];
-	int n = x86_memmap_build(cfg, e, DESCRIBE_MAX_E820);
+	int n = 0;
+
+	/* arm64 has no e820 and no BIOS area: its RAM as configured */
+	if (cfg->arch == CFG_ARCH_ARM64)
+		for (unsigned i = 0; i < cfg->nr_ram && n < DESCRIBE_MAX_E820; i++)
+			e[n++] = (struct e820_entry){ cfg->ram[i].start,
+						      cfg->ram[i].size, E820_RAM };
+	else
+		n = x86_memmap_build(cfg, e, DESCRIBE_MAX_E820);
 
 	for (int i = 0; i < n; i++) {
 		bool mib = !(e[i].size & ((1u << 20) - 1));

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch/arm64/arm64.h"
 #include "arch/x86/boot.h"
 #include "arch/x86/firmware.h"
 #include "bus/pci.h"
@@ -171,7 +172,7 @@ static int add_memory(const struct vm_config *cfg, struct guest_mem *mem,
 				   GUEST_ROM))
 			return cfg_err(err, &cfg->rom[i].pos, "rom: %s",
 				       strerror(errno));
-	if (x86_firmware_needs_bios_area(cfg) &&
+	if (cfg->arch == CFG_ARCH_X86 && x86_firmware_needs_bios_area(cfg) &&
 	    !guest_mem_add(mem, X86_BIOS_AREA_START, X86_BIOS_AREA_LEN,
 			   GUEST_ROM))
 		return cfg_err(err, &nowhere, "BIOS area: %s", strerror(errno));
@@ -188,6 +189,22 @@ static const char *const mode_name[] = {
 	"mode", [X86_MODE_LONG64] = "64-bit long mode",
 };
 
+/* arm64: the image, initrd and device tree, as arch/arm64 places them. */
+static int dry_boot_arm64(const struct vm_config *cfg, struct guest_mem *mem,
+			  struct cfg_error *err)
+{
+	struct arm64_boot b;
+
+	if (arm64_boot_load(cfg, mem, NULL, NULL, &b, err) < 0)
+		return -1;
+	pr_info("boot: %s at %#llx-%#llx, device tree at %#llx",
+		b.linux_image ? "arm64 Linux Image" : "raw image",
+		(unsigned long long)b.image_start,
+		(unsigned long long)b.image_end,
+		(unsigned long long)b.dtb_addr);
+	return 0;
+}
+
 /* Firmware tables and the boot image, as the builder's setup_boot. */
 static int dry_boot(const struct vm_config *cfg, struct guest_mem *mem,
 		    struct cfg_error *err)
@@ -199,6 +216,9 @@ static int dry_boot(const struct vm_config *cfg, struct guest_mem *mem,
 	struct pci_layout l;
 	bool pci = vm_config_has_pci(cfg);
 	int ret;
+
+	if (cfg->arch == CFG_ARCH_ARM64)
+		return dry_boot_arm64(cfg, mem, err);
 
 	if (pci) {
 		pci_layout_default(&l, guest_mem_ram_end(mem), 0);

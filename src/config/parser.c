@@ -412,6 +412,28 @@ static int st_triplefault(struct parser *p, const struct token *kw)
 	return parse_action(p, kw, &p->cfg->triplefault, &p->triplefault_pos);
 }
 
+/* `arch x86|arm64` (cvisor extension): the architecture the config is
+ * for, so that `cvisor check` applies its rules on any host. */
+static int st_arch(struct parser *p, const struct token *kw)
+{
+	const struct token *a = next_arg(p, kw, "'x86' or 'arm64'");
+	struct vm_config *c = p->cfg;
+
+	if (!a)
+		return -1;
+	if (c->arch_pos.line)
+		return twice(p, kw, &c->arch_pos);
+	if (!strcmp(a->text, "x86"))
+		c->arch = CFG_ARCH_X86;
+	else if (!strcmp(a->text, "arm64"))
+		c->arch = CFG_ARCH_ARM64;
+	else
+		return cfg_err(p->err, &a->pos, "arch: expected 'x86' or "
+			       "'arm64', got '%s'", a->text);
+	c->arch_pos = kw->pos;
+	return 0;
+}
+
 static int st_unsupported(struct parser *p, const struct token *kw)
 {
 	return cfg_err(p->err, &kw->pos, "'%s' is not supported yet", kw->text);
@@ -425,6 +447,7 @@ static const struct {
 	{ "reserve", st_reserve }, { "cpu", st_cpu }, { "load", st_load },
 	{ "cmdline", st_cmdline }, { "vdev", st_vdev }, { "pass", st_pass },
 	{ "reboot", st_reboot }, { "triplefault", st_triplefault },
+	{ "arch", st_arch },
 	{ "api", st_api }, { "memory", st_memory }, { "cpuid", st_cpuid },
 	{ "guest", st_blob }, { "initrd", st_blob }, { "data", st_blob },
 	{ "acpi", st_blob }, { "fdt", st_blob },

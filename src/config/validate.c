@@ -27,9 +27,32 @@ static void resolve_ioapic_name(struct vm_config *cfg)
 	}
 }
 
+/* arm64: the GIC is implicit and named `gic` (QNX's form); a line is an
+ * INTID, and devices get SPIs: 32-1019 (0-31 are each CPU's SGIs and
+ * PPIs, 1020-1023 are special). */
+static int check_gic_intr(struct vm_config *cfg, struct cfg_intr *in,
+			  struct cfg_error *err)
+{
+	if (!in->pic[0])           /* `reserve intr N` */
+		snprintf(in->pic, sizeof(in->pic), "gic");
+	if (strcmp(in->pic, "gic"))
+		return cfg_err(err, &in->pos, "undefined interrupt controller "
+			       "'%s' (an arm64 VM has 'gic')", in->pic);
+	if (cfg->arch != CFG_ARCH_ARM64)
+		return cfg_err(err, &in->pos, "undefined interrupt "
+			       "controller 'gic' (arm64's: add 'arch arm64' "
+			       "to the config, or check with --arch arm64)");
+	if (in->line < 32 || in->line > 1019)
+		return cfg_err(err, &in->pos, "interrupt line %u out of range "
+			       "for gic (SPIs: 32-1019)", in->line);
+	return 0;
+}
+
 static int check_intr(struct vm_config *cfg, struct cfg_intr *in,
 		      struct cfg_error *err)
 {
+	if (cfg->arch == CFG_ARCH_ARM64 || !strcmp(in->pic, "gic"))
+		return check_gic_intr(cfg, in, err);
 	if (!in->pic[0])           /* `reserve intr N` */
 		snprintf(in->pic, sizeof(in->pic), "%s", cfg->ioapic_name);
 	if (in->is_apic)
@@ -118,6 +141,11 @@ static int resolve_intr(struct vm_config *cfg, struct vdev_config *vc,
 	if (t->class == VDEV_IRQCHIP)
 		return resolve_irqchip_intr(vc, err);
 	if (!vc->nr_intrs) {
+		/* the defaults are the PC's lines */
+		if (cfg->arch == CFG_ARCH_ARM64 && (has_default ||
+						    t->needs_intr))
+			return cfg_err(err, &vc->pos, "vdev %s needs 'intr "
+				       "gic:N' on arm64", t->name);
 		if (!has_default && t->needs_intr)
 			return cfg_err(err, &vc->pos, "vdev %s needs 'intr' (it "
 				       "has no default interrupt)", t->name);

@@ -102,7 +102,8 @@ static const struct bad bad[] = {
 	{ "intr-out-of-range", RL "vdev ser8250 intr ioapic:24\n",
 	  "4:19: interrupt line 24 out of range for ioapic (0-23)" },
 	{ "undefined-pic", RL "vdev ser8250 intr gic:37\n",
-	  "4:19: undefined interrupt controller 'gic'" },
+	  "4:19: undefined interrupt controller 'gic' (arm64's: add 'arch "
+	  "arm64' to the config, or check with --arch arm64)" },
 	{ "renamed-ioapic", RL "vdev ioapic name myioapic\n"
 	  "vdev ser8250 intr ioapic:4\n",
 	  "5:19: undefined interrupt controller 'ioapic'" },

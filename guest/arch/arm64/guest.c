@@ -1,0 +1,233 @@
+/* The AArch64 test guest (issue 15): finds its PL011, CPUs and devices in
+ * the device tree it is given, runs the workloads its bootargs name, one
+ * `RESULT name ... ok=1` line each, and ends the VM through PSCI:
+ * SYSTEM_OFF when all passed (cvisor: exit 0), SYSTEM_RESET when one
+ * failed (with `reboot exit`, cvisor's exit 34).
+ *   hello      greeting on the PL011
+ *   pl011      the PL011's identification registers
+ *   smp        PSCI CPU_ON of every other CPU of the tree, each checks in
+ *   timer      the virtual timer's PPI 27 through the vGICv3 (an IRQ)
+ *   exception  an undefined instruction with only the reporting vector:
+ *              the guest's "triple fault" (ends with SYSTEM_RESET)
+ * Runs with the MMU off (all memory Device-nGnRnE to data accesses): no
+ * unaligned accesses (-mstrict-align) and no exclusives. */
+#include "a64.h"
+
+static uint64_t uart;
+static unsigned nr_cpus = 1;
+static volatile uint32_t cpu_seen[8];
+static volatile unsigned irq_count, irq_last;
+static unsigned failures;
+static char stacks[7][4096] __attribute__((aligned(16)));
+
+#define PSCI_VERSION      0x84000000u
+#define PSCI_CPU_ON       0xc4000003u
+#define PSCI_SYSTEM_OFF   0x84000008u
+#define PSCI_SYSTEM_RESET 0x84000009u
+
+void putc_(char c)
+{
+	if (!uart)
+		return;
+	while (mmio_read32(uart + 0x18) & (1u << 5))      /* FR.TXFF */
+		;
+	mmio_write32(uart, (uint8_t)c);
+}
+
+static void end_vm(void)
+{
+	psci_call(failures ? PSCI_SYSTEM_RESET : PSCI_SYSTEM_OFF, 0, 0, 0);
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+static void result(const char *name, int ok, const char *fmt, uint64_t a,
+		   uint64_t b)
+{
+	printf("RESULT %s ", name);
+	printf(fmt, a, b);
+	printf(" ok=%d\n", ok);
+	if (!ok)
+		failures++;
+}
+
+/* ---- exceptions --------------------------------------------------------- */
+
+static uint32_t gic_ack(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mrs %0, S3_0_C12_C12_0" : "=r"(v));  /* ICC_IAR1_EL1 */
+	return (uint32_t)v;
+}
+
+static void gic_eoi(uint32_t intid)
+{
+	__asm__ volatile("msr S3_0_C12_C12_1, %0" :: "r"((uint64_t)intid));
+	__asm__ volatile("isb");
+}
+
+void exception_entry(uint64_t kind)
+{
+	uint64_t esr, elr, far;
+
+	if (kind == 1 || kind == 5) {     /* IRQ */
+		uint32_t id = gic_ack();
+
+		if (id < 1020) {
+			irq_last = id;
+			irq_count++;
+			if (id == 27)     /* the timer: quiet it */
+				__asm__ volatile("msr cntv_ctl_el0, %0" ::
+						 "r"((uint64_t)2));
+			gic_eoi(id);
+		}
+		return;
+	}
+	__asm__ volatile("mrs %0, esr_el1" : "=r"(esr));
+	__asm__ volatile("mrs %0, elr_el1" : "=r"(elr));
+	__asm__ volatile("mrs %0, far_el1" : "=r"(far));
+	printf("EXCEPTION kind=%lu ec=%#lx esr=%#lx elr=%#lx far=%#lx\n",
+	       kind, (esr >> 26) & 0x3f, esr, elr, far);
+	failures++;
+	end_vm();
+}
+
+/* ---- workloads ---------------------------------------------------------- */
+
+static void wl_hello(void)
+{
+	printf("cvisor arm64 test guest: hello from EL%lu\n",
+	       (read_currentel() >> 2) & 3);
+	result("hello", 1, "cpus=%lu el=%lu", nr_cpus,
+	       (read_currentel() >> 2) & 3);
+}
+
+static void wl_pl011(void)
+{
+	uint32_t periph = 0, cell = 0;
+
+	for (unsigned i = 0; i < 4; i++) {
+		periph |= (mmio_read32(uart + 0xfe0 + 4 * i) & 0xff) << (8 * i);
+		cell |= (mmio_read32(uart + 0xff0 + 4 * i) & 0xff) << (8 * i);
+	}
+	result("pl011", (periph & 0xfffff) == 0x41011 && cell == 0xb105f00d,
+	       "periphid=%#lx cellid=%#lx", periph, cell);
+}
+
+void secondary_main(void)
+{
+	uint64_t mpidr;
+
+	__asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
+	if ((mpidr & 0xff) < 8)
+		cpu_seen[mpidr & 0xff] = 1;
+}
+
+static void wl_smp(void)
+{
+	uint64_t ver = psci_call(PSCI_VERSION, 0, 0, 0);
+	unsigned up = 1;
+
+	for (unsigned i = 1; i < nr_cpus && i < 8; i++) {
+		int64_t r = (int64_t)psci_call(PSCI_CPU_ON, i,
+					       (uint64_t)secondary_entry,
+					       (uint64_t)(stacks[i - 1] + 4096));
+		if (r)
+			printf("CPU_ON %u: %ld\n", i, r);
+	}
+	for (unsigned i = 1; i < nr_cpus && i < 8; i++) {
+		for (unsigned long spin = 0; !cpu_seen[i] && spin < 400000000;
+		     spin++)
+			;
+		up += cpu_seen[i];
+	}
+	result("smp", nr_cpus > 1 && up == nr_cpus,
+	       "cpus=%lu psci=%#lx", up, ver);
+}
+
+/* GICv3 through the system registers, the redistributor of CPU 0 from the
+ * tree; the virtual timer fires once and its PPI must arrive. */
+static void wl_timer(void)
+{
+	uint64_t rd = dt_gic_redist, sgi = dt_gic_redist + 0x10000;
+	uint64_t freq;
+
+	/* GICD_CTLR: affinity routing, both groups on (no EL3: one
+	 * security state); RWP clears when the write has taken effect. */
+	mmio_write32(dt_gic_dist, (1u << 4) | (1u << 1) | 1u);
+	while (mmio_read32(dt_gic_dist) & (1u << 31))
+		;
+	__asm__ volatile("msr S3_0_C12_C12_5, %0" :: "r"((uint64_t)7)); /* ICC_SRE_EL1 */
+	__asm__ volatile("isb");
+	/* GICR_WAKER.ProcessorSleep off, wait for ChildrenAsleep */
+	mmio_write32(rd + 0x14, mmio_read32(rd + 0x14) & ~2u);
+	while (mmio_read32(rd + 0x14) & 4u)
+		;
+	/* PPI 27: group 1 (IGROUPR0), enabled (ISENABLER0) */
+	mmio_write32(sgi + 0x80, mmio_read32(sgi + 0x80) | 1u << 27);
+	mmio_write32(sgi + 0x100, 1u << 27);
+	__asm__ volatile("msr S3_0_C4_C6_0, %0" :: "r"((uint64_t)0xff)); /* ICC_PMR_EL1 */
+	__asm__ volatile("msr S3_0_C12_C12_7, %0" :: "r"((uint64_t)1));  /* ICC_IGRPEN1_EL1 */
+	__asm__ volatile("isb");
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(freq));
+	__asm__ volatile("msr cntv_tval_el0, %0" :: "r"(freq / 100)); /* 10 ms */
+	__asm__ volatile("msr cntv_ctl_el0, %0" :: "r"((uint64_t)1));
+	__asm__ volatile("msr daifclr, #2");
+	for (unsigned long spin = 0; !irq_count && spin < 400000000; spin++)
+		__asm__ volatile("wfi");
+	__asm__ volatile("msr daifset, #2");
+	result("timer", irq_count == 1 && irq_last == 27,
+	       "irqs=%lu intid=%lu", irq_count, irq_last);
+}
+
+static void wl_exception(void)
+{
+	printf("RESULT exception raising\n");
+	__asm__ volatile(".inst 0x00000000");      /* udf #0 */
+	result("exception", 0, "returned=%lu handled=%lu", 1, 0);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} workloads[] = {
+	{ "hello", wl_hello }, { "pl011", wl_pl011 }, { "smp", wl_smp },
+	{ "timer", wl_timer }, { "exception", wl_exception },
+};
+
+void guest_main(const void *dtb)
+{
+	const char *args;
+	char word[32];
+
+	dt_scan(dtb);
+	uart = dt_uart;
+	nr_cpus = dt_cpus ? dt_cpus : 1;
+	args = dt_bootargs ? dt_bootargs : "hello";
+	if (!uart || !dt_gic_redist)
+		failures++;          /* the tree lacks them: nothing to say it with */
+	while (*args && uart) {
+		unsigned n = 0;
+		bool found = false;
+
+		while (*args == ' ')
+			args++;
+		while (*args && *args != ' ' && n + 1 < sizeof(word))
+			word[n++] = *args++;
+		word[n] = 0;
+		if (!n)
+			break;
+		for (unsigned i = 0; i < ARRAY_SIZE(workloads); i++)
+			if (!strcmp(word, workloads[i].name)) {
+				workloads[i].fn();
+				found = true;
+			}
+		if (!found) {
+			printf("unknown workload '%s'\n", word);
+			failures++;
+		}
+	}
+	printf("DONE failures=%u\n", failures);
+	end_vm();
+}

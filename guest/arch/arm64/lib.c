@@ -1,0 +1,189 @@
+/* printf to the PL011, string helpers, and a reader of the flattened
+ * device tree (the structure block, walked once): the first arm,pl011's
+ * and arm,gic-v3's reg, the cpu@N nodes, /chosen/bootargs. */
+#include <stdarg.h>
+
+#include "a64.h"
+
+uint64_t dt_uart, dt_gic_dist, dt_gic_redist;
+unsigned dt_cpus;
+const char *dt_bootargs;
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+static void put_num(uint64_t v, unsigned base, bool neg, bool alt)
+{
+	char buf[24];
+	unsigned n = 0;
+
+	if (neg)
+		putc_('-');
+	if (alt && base == 16) {
+		putc_('0');
+		putc_('x');
+	}
+	do {
+		buf[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (n)
+		putc_(buf[--n]);
+}
+
+void printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	for (; *fmt; fmt++) {
+		bool alt = false, lng = false;
+
+		if (*fmt != '%') {
+			if (*fmt == '\n')
+				putc_('\r');
+			putc_(*fmt);
+			continue;
+		}
+		fmt++;
+		if (*fmt == '#')
+			alt = true, fmt++;
+		if (*fmt == 'l')
+			lng = true, fmt++;
+		switch (*fmt) {
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+
+			while (s && *s)
+				putc_(*s++);
+			break;
+		}
+		case 'd': {
+			int64_t v = lng ? va_arg(ap, long) : va_arg(ap, int);
+
+			put_num(v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0,
+				false);
+			break;
+		}
+		case 'u':
+			put_num(lng ? va_arg(ap, unsigned long) :
+				va_arg(ap, unsigned), 10, false, false);
+			break;
+		case 'x':
+			put_num(lng ? va_arg(ap, unsigned long) :
+				va_arg(ap, unsigned), 16, false, alt);
+			break;
+		case '%':
+			putc_('%');
+			break;
+		default:
+			putc_('?');
+		}
+	}
+	va_end(ap);
+}
+
+/* The tree is big-endian; the guest runs little-endian. */
+static uint32_t be32(const void *p)
+{
+	const uint8_t *b = p;
+
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | b[3];
+}
+
+static uint64_t be64(const void *p)
+{
+	return (uint64_t)be32(p) << 32 | be32((const uint8_t *)p + 4);
+}
+
+static bool has_compat(const char *list, uint32_t len, const char *want)
+{
+	for (uint32_t i = 0; i < len; i += strlen(list + i) + 1)
+		if (!strcmp(list + i, want))
+			return true;
+	return false;
+}
+
+/* Only nodes one level below the root (and /cpus' children) matter: that
+ * is where cvisor and QEMU's virt put them, with #address-cells = 2. */
+void dt_scan(const void *dtb)
+{
+	const uint8_t *base = dtb;
+	const uint8_t *p, *strings;
+	unsigned depth = 0;
+	bool in_cpus = false, in_chosen = false;
+	int kind = 0;          /* 1: pl011, 2: gic */
+	uint64_t reg = 0, reg2 = 0;
+
+	if (be32(base) != 0xd00dfeed)
+		return;
+	p = base + be32(base + 8);
+	strings = base + be32(base + 12);
+	for (;;) {
+		uint32_t tok = be32(p);
+
+		p += 4;
+		if (tok == 1) {                       /* BEGIN_NODE */
+			const char *name = (const char *)p;
+
+			depth++;
+			if (depth == 2) {
+				in_cpus = !strcmp(name, "cpus");
+				in_chosen = !strcmp(name, "chosen");
+				kind = 0;
+			}
+			if (depth == 3 && in_cpus && name[0] == 'c' &&
+			    name[1] == 'p' && name[2] == 'u' && name[3] == '@')
+				dt_cpus++;
+			p += (strlen(name) + 4) & ~3u;
+		} else if (tok == 2) {                /* END_NODE */
+			if (depth == 2 && kind == 1 && !dt_uart)
+				dt_uart = reg;
+			if (depth == 2 && kind == 2 && !dt_gic_redist) {
+				dt_gic_dist = reg;
+				dt_gic_redist = reg2;
+			}
+			if (!--depth)
+				return;
+		} else if (tok == 3) {                /* PROP */
+			uint32_t len = be32(p);
+			const char *name = (const char *)strings + be32(p + 4);
+			const uint8_t *val = p + 8;
+
+			if (depth == 2 && !strcmp(name, "compatible")) {
+				if (has_compat((const char *)val, len, "arm,pl011"))
+					kind = 1;
+				else if (has_compat((const char *)val, len,
+						    "arm,gic-v3"))
+					kind = 2;
+			}
+			if (depth == 2 && !strcmp(name, "reg") && len >= 16) {
+				reg = be64(val);
+				if (len >= 32)
+					reg2 = be64(val + 16);
+			}
+			if (in_chosen && depth == 2 &&
+			    !strcmp(name, "bootargs"))
+				dt_bootargs = (const char *)val;
+			p += 8 + ((len + 3) & ~3u);
+		} else if (tok == 4) {                /* NOP */
+			continue;
+		} else {
+			return;                       /* END or garbage */
+		}
+	}
+}

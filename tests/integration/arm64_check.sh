@@ -1,0 +1,77 @@
+# arm64 configs checked on this (x86) host (issue 15): `arch arm64` and
+# --arch pick the rules, `intr gic:N` takes SPIs 32-1019 once each, errors
+# name file:line:col; --dump-dtb writes a tree that dtc reads without a
+# warning and that has what the config describes.
+. "$(dirname "$0")/lib.sh"
+[ -x "$CVISOR" ] || fail "$CVISOR not built"
+AGUEST=$BUILD/guest/testguest-arm64.bin
+[ -f "$AGUEST" ] || skip "no AArch64 test guest (needs gcc-aarch64-linux-gnu: scripts/deps.sh test)"
+command -v dtc >/dev/null || skip "dtc not installed (Debian: device-tree-compiler)"
+
+conf() {   # conf FILE [extra lines...]: an arm64 VM around the test guest
+	local f=$1; shift
+	{
+		echo "ram 0x80000000,64m"
+		echo "cpu"; echo "cpu"
+		echo "load $PWD/$AGUEST"
+		echo 'cmdline "hello smp"'
+		echo "vdev pl011 loc 0x1c090000 intr gic:37 hostdev >-"
+		printf '%s\n' "$@"
+	} >"$f"
+}
+# expect_err FILE LINE:COL REGEX [cvisor args...]
+expect_err() {
+	local f=$1 at=$2 re=$3; shift 3
+	"$CVISOR" check "$@" "@$f" 2>"$TMP/err"
+	st=$?
+	[ $st -eq 65 ] || fail "check $f: status $st, expected 65: $(cat "$TMP/err")"
+	grep -qE "^$f:$at: .*$re" "$TMP/err" || fail "check $f: wanted $at /$re/, got: $(cat "$TMP/err")"
+}
+
+# Without `arch arm64` the x86 rules apply: gic is refused, at its place.
+conf "$TMP/a.qvmconf"
+expect_err "$TMP/a.qvmconf" 6:32 "undefined interrupt controller 'gic' \(arm64's: add 'arch arm64'"
+"$CVISOR" check --arch arm64 "@$TMP/a.qvmconf" 2>"$TMP/err" ||
+	fail "--arch arm64: $(cat "$TMP/err")"
+conf "$TMP/b.qvmconf" "arch arm64"
+"$CVISOR" check "@$TMP/b.qvmconf" 2>"$TMP/err" || fail "arch arm64: $(cat "$TMP/err")"
+"$CVISOR" check -v "@$TMP/b.qvmconf" 2>&1 | grep -q 'boot: arm64 Linux Image at 0x80080000' ||
+	fail "the test guest is not taken for an arm64 Image"
+
+# The GIC's lines: SPIs only, each once; 1020 is a special INTID.
+conf "$TMP/c.qvmconf" "arch arm64" "vdev virtio-entropy loc 0x1c0b0000 intr gic:1020"
+expect_err "$TMP/c.qvmconf" 8:41 "interrupt line 1020 out of range for gic \(SPIs: 32-1019\)"
+conf "$TMP/d.qvmconf" "arch arm64" "vdev virtio-entropy loc 0x1c0b0000 intr gic:31"
+expect_err "$TMP/d.qvmconf" 8:41 "interrupt line 31 out of range"
+conf "$TMP/e.qvmconf" "arch arm64" "vdev virtio-entropy loc 0x1c0b0000 intr gic:37"
+expect_err "$TMP/e.qvmconf" 8:41 "interrupt gic:37 already used by .*pl011"
+conf "$TMP/f.qvmconf" "arch arm64" "vdev virtio-entropy loc 0x1c0b0000 intr ioapic:5"
+expect_err "$TMP/f.qvmconf" 8:41 "undefined interrupt controller 'ioapic' \(an arm64 VM has 'gic'\)"
+# The GIC's windows are taken.
+conf "$TMP/g.qvmconf" "arch arm64" "vdev virtio-entropy loc 0x080a0000 intr gic:41"
+expect_err "$TMP/g.qvmconf" 8:25 "gic redistributors"
+conf "$TMP/h.qvmconf" "arch sparc"
+expect_err "$TMP/h.qvmconf" 7:6 "arch: expected 'x86' or 'arm64', got 'sparc'"
+
+# The device tree, through dtc with every warning on.
+conf "$TMP/t.qvmconf" "arch arm64" "vdev virtio-blk loc 0x1c0b0000 intr gic:40 hostdev $TMP/disk.img"
+truncate -s 1M "$TMP/disk.img"
+"$CVISOR" --dump-dtb "$TMP/t.dtb" "@$TMP/t.qvmconf" 2>"$TMP/err" ||
+	fail "--dump-dtb: $(cat "$TMP/err")"
+dtc -I dtb -O dts -o "$TMP/t.dts" "$TMP/t.dtb" 2>"$TMP/dtc" || fail "dtc: $(cat "$TMP/dtc")"
+[ -s "$TMP/dtc" ] && fail "dtc warns: $(cat "$TMP/dtc")"
+for want in 'compatible = "arm,gic-v3";' \
+	'reg = <0x00 0x8000000 0x00 0x10000 0x00 0x80a0000 0x00 0x40000>;' \
+	'compatible = "arm,armv8-timer";' 'enable-method = "psci";' \
+	'method = "hvc";' 'reg = <0x00 0x80000000 0x00 0x4000000>;' \
+	'interrupts = <0x00 0x05 0x04>;' 'interrupts = <0x00 0x08 0x01>;' \
+	'compatible = "virtio,mmio";' 'stdout-path = "/pl011@1c090000";' \
+	'bootargs = "hello smp";'; do
+	grep -qF "$want" "$TMP/t.dts" || fail "the tree lacks '$want': $(cat "$TMP/t.dts")"
+done
+[ "$(grep -c 'device_type = "cpu";' "$TMP/t.dts")" = 2 ] || fail "not 2 cpus in the tree"
+# An x86 config has no device tree to dump.
+"$CVISOR" --dump-dtb "$TMP/x.dtb" ram 64m load "$PWD/$GUEST" 2>"$TMP/err" &&
+	fail "--dump-dtb of an x86 config succeeded"
+grep -q 'not an arm64 config' "$TMP/err" || fail "--dump-dtb x86: $(cat "$TMP/err")"
+echo "arm64 check: rules, errors at file:line:col, the device tree through dtc"

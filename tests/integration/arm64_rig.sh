@@ -1,0 +1,115 @@
+# cvisor on AArch64 KVM (issue 15), in the emulated arm64 machine
+# (scripts/nested-arm64.sh: QEMU TCG with EL2 and a GICv3, Debian's arm64
+# kernel with KVM). One boot of it runs, with the cross-built cvisor
+# (make arm64):
+#  - the AArch64 test guest: hello, pl011 (ID registers), smp (PSCI
+#    CPU_ON), timer (the virtual timer's PPI 27 through the in-kernel
+#    vGICv3) -> PSCI SYSTEM_OFF, exit 0; exception (an undefined
+#    instruction) -> PSCI SYSTEM_RESET under `reboot exit`, exit 34;
+#  - the machine's own Debian kernel under cvisor, 2 vCPUs, 256 MiB: the
+#    boot lines (physical CPU, GICv3, arch_timer, ttyAMA0 on the PL011),
+#    /init with 2 CPUs, a virtio-mmio disk read, `poweroff -f` -> exit 0.
+# About 40-60 s on an idle 2-core host (the Linux boot is most of it).
+. "$(dirname "$0")/lib.sh"
+[ -z "${CVISOR_SAN_PASS:-}" ] ||
+	skip "the arm64 rig runs in the normal pass (a static cross build has no sanitizers)"
+[ -z "${NESTED_KVM:-}" ] || skip "not inside the x86 nested machine"
+A64=$BUILD/arm64/cvisor
+AGUEST=$BUILD/guest/testguest-arm64.bin
+[ -x "$A64" ] && [ -f "$AGUEST" ] ||
+	skip "no arm64 build (make arm64; needs gcc-aarch64-linux-gnu: scripts/deps.sh test)"
+cache=$(scripts/nested-arm64.sh --fetch | tail -1) || skip "${cache#SKIP: }"
+[ -d "$cache/root/lib/modules" ] || fail "no modules in $cache"
+command -v qemu-system-aarch64 >/dev/null ||
+	skip "qemu-system-aarch64 not installed (Debian: qemu-system-arm)"
+
+# The inner Linux's initramfs: busybox, the virtio-mmio and virtio-blk
+# modules, an /init that reports and powers off.
+. scripts/cpio.sh
+mdir=$(ls -d "$cache"/root/lib/modules/*/ | head -1)
+cat >"$TMP/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in virtio_mmio virtio_blk; do
+	insmod /mods/$m.ko || echo "CVISOR-INIT: insmod $m failed"
+done
+echo "CVISOR-INIT: busybox up, $(nproc) CPUs"
+dmesg | grep -E 'Booting Linux on physical CPU|GICv3: [0-9]+ SPIs|arch_timer: cp15|ttyAMA0' |
+	sed 's/^\[[^]]*\] /CVISOR-DMESG: /'
+for d in /sys/block/vd*; do
+	[ -e "$d" ] || continue
+	echo "CVISOR-INIT: ${d##*/} $(head -c 24 /dev/${d##*/})"
+done
+poweroff -f
+INIT
+{
+	for d in bin proc sys dev mods; do cpio_entry $d $((0040755)) ""; done
+	cpio_entry dev/console $((0020600)) "" 5 1
+	cpio_entry bin/busybox $((0100755)) "$cache/root/bin/busybox"
+	cpio_entry init $((0100755)) "$TMP/init"
+	for m in virtio_mmio virtio_blk; do
+		f=$(find "$mdir" -name "$m.ko" | head -1)
+		[ -n "$f" ] || fail "no $m.ko in $mdir"
+		cpio_entry mods/$m.ko $((0100644)) "$f"
+	done
+	cpio_entry TRAILER!!! 0 ""
+} >"$TMP/inner.cpio"
+printf 'cvisor-arm64-disk-marker' >"$TMP/disk.img"
+truncate -s 1M "$TMP/disk.img"
+
+cat >"$TMP/guest.qvmconf" <<'EOF2'
+arch arm64
+ram 0x80000000,64m
+cpu
+cpu
+load /work/testguest-arm64.bin
+vdev pl011 loc 0x1c090000 intr gic:37 hostdev >-
+reboot exit
+EOF2
+cat >"$TMP/linux.qvmconf" <<'EOF2'
+arch arm64
+ram 0x80000000,256m
+cpu
+cpu
+load /rig/Image
+initrd load /work/inner.cpio
+cmdline "console=ttyAMA0 loglevel=1 rdinit=/init panic=-1"
+vdev pl011 loc 0x1c090000 intr gic:37 hostdev >-
+vdev virtio-blk loc 0x1c0b0000 intr gic:40 hostdev /work/disk.img
+reboot exit
+EOF2
+cat >"$TMP/run.sh" <<'EOF2'
+timeout 60 ./cvisor @guest.qvmconf cmdline "hello pl011 smp timer"
+echo "A64-STATUS guest $?"
+timeout 60 ./cvisor @guest.qvmconf cmdline "hello exception"
+echo "A64-STATUS exception $?"
+timeout 180 ./cvisor @linux.qvmconf
+echo "A64-STATUS linux $?"
+EOF2
+t0=$SECONDS
+scripts/nested-arm64.sh -t 280 -f "$A64" -f "$AGUEST" -f "$TMP/inner.cpio" \
+	-f "$TMP/disk.img" -f "$TMP/guest.qvmconf" -f "$TMP/linux.qvmconf" \
+	-f "$TMP/run.sh" sh run.sh >"$TMP/out" 2>&1
+rc=$?
+[ -n "${ARM64_SHOW:-}" ] && cat "$TMP/out"
+[ $rc -eq 77 ] && skip "$(tail -1 "$TMP/out")"
+[ $rc -eq 0 ] || fail "the arm64 machine: status $rc: $(tail -30 "$TMP/out")"
+tr -d '\r' <"$TMP/out" >"$TMP/o"
+want() { grep -qE "$1" "$TMP/o" || fail "no /$1/ in: $(tail -40 "$TMP/o")"; }
+want '^cvisor arm64 test guest: hello from EL1$'
+want '^RESULT hello cpus=2 el=1 ok=1$'
+want '^RESULT pl011 periphid=0x141011 cellid=0xb105f00d ok=1$'
+want '^RESULT smp cpus=2 psci=0x[0-9a-f]+ ok=1$'
+want '^RESULT timer irqs=1 intid=27 ok=1$'
+want '^A64-STATUS guest 0$'
+want '^EXCEPTION kind=4 ec=0x0 '
+want '^A64-STATUS exception 34$'
+want '^CVISOR-DMESG: Booting Linux on physical CPU 0x0+ '
+want '^CVISOR-DMESG: GICv3: [0-9]+ SPIs implemented'
+want '^CVISOR-DMESG: arch_timer: cp15 timer\(s\) running at'
+want '^CVISOR-DMESG: 1c090000.pl011: ttyAMA0 at MMIO 0x1c090000 \(irq = [0-9]+'
+want '^CVISOR-INIT: busybox up, 2 CPUs$'
+want '^CVISOR-INIT: vda cvisor-arm64-disk-marker$'
+want '^A64-STATUS linux 0$'
+echo "arm64 rig: test guest (hello pl011 smp timer exception) and Linux, in $((SECONDS - t0)) s"

@@ -1,0 +1,327 @@
+/* arm64's data side (issue 15): the Linux Image and raw loaders, the
+ * initrd and device tree placement, the generated tree read back with
+ * libfdt, and the config rules for `intr gic:N`. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libfdt.h>
+
+#include "arch/arm64/arm64.h"
+#include "config/config.h"
+#include "mem/guest_mem.h"
+
+#define RAM  0x80000000ULL
+#define RAMSZ (64ULL << 20)
+
+static char dir[] = "/tmp/cvisor-a64-XXXXXX";
+/* Every file put_file makes, removed at the end. */
+static const char *const names[] = { "Image", "raw.bin", "initrd",
+				     "own.dtb" };
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *put_file(const char *name, const void *data, size_t len)
+{
+	static char path[8][128];
+	static unsigned n;
+	char *p = path[n++ % 8];
+	FILE *f;
+
+	snprintf(p, 128, "%s/%s", dir, name);
+	f = fopen(p, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+	return p;
+}
+
+static const char *image(uint64_t text, uint64_t size, bool magic)
+{
+	static uint8_t img[0x3000];
+	struct arm64_image_header h = {
+		.code0 = 0x14000010, .text_offset = text, .image_size = size,
+		.magic = magic ? ARM64_IMAGE_MAGIC : 0,
+	};
+
+	memset(img, 0x5a, sizeof(img));
+	memcpy(img, &h, sizeof(h));
+	return put_file(magic ? "Image" : "raw.bin", img, sizeof(img));
+}
+
+static int cfg_of(struct vm_config *cfg, const char *extra, const char *img,
+		  struct cfg_error *err)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "arch arm64\nram 0x80000000,64m\ncpu\ncpu\nload %s\n"
+		 "cmdline \"console=ttyAMA0 hello\"\n"
+		 "vdev pl011 loc 0x1c090000 intr gic:37 hostdev >-\n%s\n",
+		 img, extra);
+	return config_from_string(cfg, "t.qvmconf", text, err);
+}
+
+struct booted {
+	struct vm_config cfg;
+	struct guest_mem mem;
+	struct arm64_boot b;
+	struct cfg_error err;
+	int ret;
+};
+
+static void boot(struct booted *t, const char *extra, const char *img)
+{
+	memset(t, 0, sizeof(*t));
+	assert_int_equal(cfg_of(&t->cfg, extra, img, &t->err), 0);
+	guest_mem_init(&t->mem);
+	assert_non_null(guest_mem_add(&t->mem, RAM, RAMSZ, GUEST_RAM));
+	t->ret = arm64_boot_load(&t->cfg, &t->mem, NULL, NULL, &t->b, &t->err);
+}
+
+static void unboot(struct booted *t)
+{
+	guest_mem_free(&t->mem);
+	config_free(&t->cfg);
+}
+
+static const void *tree(struct booted *t)
+{
+	const void *fdt = guest_mem_ptr(&t->mem, t->b.dtb_addr, 1 << 20);
+
+	assert_non_null(fdt);
+	assert_int_equal(fdt_check_header(fdt), 0);
+	return fdt;
+}
+
+static uint32_t cell(const void *fdt, const char *path, const char *prop,
+		     int i)
+{
+	int len, off = fdt_path_offset(fdt, path);
+	const fdt32_t *v;
+
+	assert_true(off >= 0);
+	v = fdt_getprop(fdt, off, prop, &len);
+	assert_non_null(v);
+	assert_true((i + 1) * 4 <= len);
+	return fdt32_to_cpu(v[i]);
+}
+
+static void test_image(void **state)
+{
+	struct booted t;
+	const uint8_t *p;
+
+	boot(&t, "", image(0x80000, 0x10000, true));
+	assert_int_equal(t.ret, 0);
+	assert_true(t.b.linux_image);
+	assert_int_equal(t.b.pc, RAM + 0x80000);
+	assert_int_equal(t.b.image_end, RAM + 0x80000 + 0x10000);
+	/* the tree in the last 2 MiB, x0 its address */
+	assert_int_equal(t.b.dtb_addr, RAM + RAMSZ - (2 << 20));
+	assert_int_equal(t.b.x0, t.b.dtb_addr);
+	p = guest_mem_ptr(&t.mem, t.b.pc, 0x40);
+	assert_int_equal(p[0x38], 'A');
+	assert_int_equal(p[0x3b], 0x64);
+	unboot(&t);
+}
+
+static void test_raw(void **state)
+{
+	struct booted t;
+
+	boot(&t, "", image(0, 0, false));
+	assert_int_equal(t.ret, 0);
+	assert_false(t.b.linux_image);
+	assert_int_equal(t.b.pc, RAM);
+	unboot(&t);
+}
+
+static void test_bad_image(void **state)
+{
+	struct booted t;
+
+	/* text_offset must be page aligned and below 2 MiB */
+	boot(&t, "", image(0x80010, 0x10000, true));
+	assert_int_equal(t.ret, -1);
+	assert_int_equal(t.err.pos.line, 5);
+	assert_non_null(strstr(t.err.msg, "not a valid kernel"));
+	unboot(&t);
+	/* an Image bigger than its RAM */
+	boot(&t, "", image(0x80000, RAMSZ, true));
+	assert_int_equal(t.ret, -1);
+	assert_non_null(strstr(t.err.msg, "not all RAM"));
+	unboot(&t);
+}
+
+static void test_initrd(void **state)
+{
+	static uint8_t rd[5000];
+	struct booted t;
+	char extra[256];
+	const void *fdt;
+	int off, len;
+	const void *v;
+
+	memset(rd, 0xa5, sizeof(rd));
+	snprintf(extra, sizeof(extra), "initrd load %s",
+		 put_file("initrd", rd, sizeof(rd)));
+	boot(&t, extra, image(0x80000, 0x10000, true));
+	assert_int_equal(t.ret, 0);
+	assert_int_equal(t.b.initrd_start & 0xfff, 0);
+	assert_true(t.b.initrd_end <= t.b.dtb_addr);
+	assert_int_equal(t.b.initrd_end - t.b.initrd_start, sizeof(rd));
+	assert_memory_equal(guest_mem_ptr(&t.mem, t.b.initrd_start, sizeof(rd)),
+			    rd, sizeof(rd));
+	fdt = tree(&t);
+	off = fdt_path_offset(fdt, "/chosen");
+	v = fdt_getprop(fdt, off, "linux,initrd-start", &len);
+	assert_int_equal(len, 8);
+	assert_int_equal(fdt64_ld(v), t.b.initrd_start);
+	v = fdt_getprop(fdt, off, "linux,initrd-end", &len);
+	assert_int_equal(fdt64_ld(v), t.b.initrd_end);
+	unboot(&t);
+}
+
+static void test_tree(void **state)
+{
+	struct booted t;
+	const void *fdt;
+	const char *s;
+	int off, n = 0;
+
+	boot(&t, "vdev virtio-entropy loc 0x1c0b0000 intr gic:40",
+	     image(0x80000, 0x10000, true));
+	assert_int_equal(t.ret, 0);
+	fdt = tree(&t);
+	fdt_for_each_subnode(off, fdt, fdt_path_offset(fdt, "/cpus")) {
+		s = fdt_getprop(fdt, off, "enable-method", NULL);
+		assert_string_equal(s, "psci");
+		n++;
+	}
+	assert_int_equal(n, 2);
+	s = fdt_getprop(fdt, fdt_path_offset(fdt, "/psci"), "method", NULL);
+	assert_string_equal(s, "hvc");
+	/* GICv3: distributor, then two redistributor frames of 128 KiB */
+	assert_int_equal(cell(fdt, "/intc@8000000", "reg", 1), ARM64_GICD_BASE);
+	assert_int_equal(cell(fdt, "/intc@8000000", "reg", 5), ARM64_GICR_BASE);
+	assert_int_equal(cell(fdt, "/intc@8000000", "reg", 7), 0x40000);
+	/* the virtual timer is PPI 11 (INTID 27) */
+	assert_int_equal(cell(fdt, "/timer", "interrupts", 7), 11);
+	/* SPIs are INTID - 32; level for the UART, edge for virtio */
+	assert_int_equal(cell(fdt, "/pl011@1c090000", "interrupts", 0), 0);
+	assert_int_equal(cell(fdt, "/pl011@1c090000", "interrupts", 1), 5);
+	assert_int_equal(cell(fdt, "/pl011@1c090000", "interrupts", 2), 4);
+	assert_int_equal(cell(fdt, "/virtio_mmio@1c0b0000", "interrupts", 1), 8);
+	assert_int_equal(cell(fdt, "/virtio_mmio@1c0b0000", "interrupts", 2), 1);
+	assert_int_equal(cell(fdt, "/memory@80000000", "reg", 3), RAMSZ);
+	s = fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"), "bootargs", NULL);
+	assert_string_equal(s, "console=ttyAMA0 hello");
+	s = fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"), "stdout-path",
+			NULL);
+	assert_string_equal(s, "/pl011@1c090000");
+	unboot(&t);
+}
+
+/* `fdt load PATH` replaces the generated tree; garbage is refused. */
+static void test_fdt_load(void **state)
+{
+	static char own[512];
+	static const char junk[48] = "not a tree at all";
+	struct booted t;
+	char extra[256];
+	const void *fdt;
+
+	assert_int_equal(fdt_create_empty_tree(own, sizeof(own)), 0);
+	assert_int_equal(fdt_setprop_string(own, 0, "model", "mine"), 0);
+	snprintf(extra, sizeof(extra), "fdt load %s",
+		 put_file("own.dtb", own, fdt_totalsize(own)));
+	boot(&t, extra, image(0x80000, 0x10000, true));
+	assert_int_equal(t.ret, 0);
+	fdt = tree(&t);
+	assert_string_equal(fdt_getprop(fdt, 0, "model", NULL), "mine");
+	assert_true(fdt_path_offset(fdt, "/cpus") < 0);
+	unboot(&t);
+	snprintf(extra, sizeof(extra), "fdt load %s",
+		 put_file("own.dtb", junk, sizeof(junk)));
+	boot(&t, extra, image(0x80000, 0x10000, true));
+	assert_int_equal(t.ret, -1);
+	assert_int_equal(t.err.pos.line, 8);
+	assert_non_null(strstr(t.err.msg, "not a flattened device tree"));
+	unboot(&t);
+}
+
+static void expect_cfg_error(const char *extra, const char *msg, unsigned col)
+{
+	struct vm_config cfg;
+	struct cfg_error err;
+
+	assert_int_equal(cfg_of(&cfg, extra, image(0x80000, 0x10000, true),
+				&err), -1);
+	if (!strstr(err.msg, msg))
+		fail_msg("'%s' lacks '%s'", err.msg, msg);
+	assert_int_equal(err.pos.line, 8);
+	assert_int_equal(err.pos.col, col);
+}
+
+static void test_gic_rules(void **state)
+{
+	expect_cfg_error("vdev virtio-entropy loc 0x1c0b0000 intr gic:1020",
+			 "out of range for gic (SPIs: 32-1019)", 41);
+	expect_cfg_error("vdev virtio-entropy loc 0x1c0b0000 intr gic:16",
+			 "out of range", 41);
+	expect_cfg_error("vdev virtio-entropy loc 0x1c0b0000 intr gic:37",
+			 "interrupt gic:37 already used by", 41);
+	expect_cfg_error("vdev virtio-entropy loc 0x1c0b0000 intr ioapic:5",
+			 "undefined interrupt controller 'ioapic'", 41);
+	expect_cfg_error("vdev pl011 loc 0x1c0c0000",
+			 "needs 'intr gic:N' on arm64", 6);
+}
+
+static void test_gic_lines(void **state)
+{
+	struct vm_config cfg;
+	struct cfg_error err;
+
+	assert_int_equal(cfg_of(&cfg, "vdev virtio-entropy loc 0x1c0b0000 "
+				"intr gic:300", image(0x80000, 0x10000, true),
+				&err), 0);
+	assert_int_equal(arm64_gic_lines(&cfg), 320);
+	config_free(&cfg);
+	assert_int_equal(cfg_of(&cfg, "", image(0x80000, 0x10000, true), &err),
+			 0);
+	assert_int_equal(arm64_gic_lines(&cfg), 256);
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_image),
+		cmocka_unit_test(test_raw),
+		cmocka_unit_test(test_bad_image),
+		cmocka_unit_test(test_initrd),
+		cmocka_unit_test(test_tree),
+		cmocka_unit_test(test_fdt_load),
+		cmocka_unit_test(test_gic_rules),
+		cmocka_unit_test(test_gic_lines),
+	};
+	int ret;
+
+	if (!mkdtemp(dir))
+		return 1;
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	for (unsigned i = 0; i < ARRAY_LEN(names); i++) {
+		char p[128];
+
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	return ret;
+}
