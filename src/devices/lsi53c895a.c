@@ -134,6 +134,8 @@ static struct lsi *lsi_alloc(const struct dev_env *env)
 		free(s);
 		return NULL;
 	}
+	/* Commands run on vCPU threads: their buffer must never grow there. */
+	scsi_cmd_init(&s->cmd);
 	lsi_soft_reset(s);
 	return s;
 }

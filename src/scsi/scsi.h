@@ -153,6 +153,11 @@ struct scsi_lun *scsi_lun_open(const struct scsi_lun_params *p);
 void scsi_lun_close(struct scsi_lun *l);
 
 /* The command set (scsi_cmd.c). */
+/* Give c its data buffer for the largest transfer now: an adapter that
+ * runs commands on vCPU threads must (their seccomp filter has no
+ * mremap, which growing a large buffer with realloc calls). Without it
+ * the buffer grows as commands need. */
+void scsi_cmd_init(struct scsi_cmd *c);
 void scsi_cmd_prepare(struct scsi_cmd *c);
 bool scsi_cmd_exec(struct scsi_cmd *c);
 void scsi_cmd_free(struct scsi_cmd *c);

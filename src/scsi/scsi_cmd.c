@@ -38,6 +38,13 @@ static bool grow(struct scsi_cmd *c, uint32_t need)
 	return true;
 }
 
+void scsi_cmd_init(struct scsi_cmd *c)
+{
+	/* calloc: pages the guest never makes us touch stay unallocated */
+	c->buf = xcalloc(1, SCSI_MAX_XFER);
+	c->buf_cap = SCSI_MAX_XFER;
+}
+
 void scsi_cmd_free(struct scsi_cmd *c)
 {
 	free(c->buf);
