@@ -16,10 +16,111 @@
 #  - edu and QEMU's e1000e in one VM (two groups, one container): the
 #    e1000e-msix workload: two MSI-X interrupts, a masked vector's PBA bit
 #    and its delivery at unmask, the I/O BAR, the device's own ROM;
+#  - with CVISOR_PASS_LINUX=1 (a Linux boot: 1-2 minutes more), a Debian
+#    kernel with edu passed: its PCI list names 1234:11e8 and mmap of
+#    resource0 reads the identification register;
 #  - with CVISOR_PASS_QEMU=1, the same workload under QEMU's vfio-pci for the
 #    ratios (docs/passthrough.md).
 # Before the rig: `cvisor check` refuses a malformed pass at file:line:col.
 . "$(dirname "$0")/lib.sh"
+
+# A Linux guest with edu passed: its PCI list (what lspci reads) names
+# 1234:11e8, and mmap of its resource0 reads the identification register
+# (probe: a static program built here, as busybox has no lspci).
+linux_guest() {
+	local bdf=$1 bb k=${CVISOR_LINUX_KERNEL:-}
+	bb=$(scripts/fetch-linux.sh busybox) || fail "no busybox: $bb"
+	[ -r "$k" ] || fail "no kernel for the Linux guest ($k)"
+	cat >"$TMP/probe.c" <<'C'
+#include <fcntl.h>
+#include <glob.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static unsigned hex(const char *dir, const char *f)
+{
+	char p[512];
+	unsigned v = 0;
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, f);
+	fp = fopen(p, "r");
+	if (fp && fscanf(fp, "%x", &v) != 1)
+		v = 0;
+	if (fp)
+		fclose(fp);
+	return v;
+}
+
+int main(void)
+{
+	glob_t g;
+	int found = 0;
+
+	if (glob("/sys/bus/pci/devices/*", 0, NULL, &g))
+		return 1;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		const char *d = g.gl_pathv[i];
+		char p[512];
+		volatile uint32_t *r;
+		int fd;
+
+		printf("LSPCI %s %04x:%04x class %06x\n", strrchr(d, '/') + 1,
+		       hex(d, "vendor"), hex(d, "device"), hex(d, "class"));
+		if (hex(d, "vendor") != 0x1234 || hex(d, "device") != 0x11e8)
+			continue;
+		snprintf(p, sizeof(p), "%s/enable", d);
+		fd = open(p, O_WRONLY);
+		if (fd >= 0 && write(fd, "1", 1) != 1)
+			perror("enable");
+		snprintf(p, sizeof(p), "%s/resource0", d);
+		fd = open(p, O_RDWR | O_SYNC);
+		r = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					       MAP_SHARED, fd, 0);
+		if (r == MAP_FAILED) {
+			perror(p);
+			return 1;
+		}
+		r[1] = 0x5a5a0000;
+		printf("RESOURCE0 id=0x%08x live=0x%08x\n", r[0], r[1]);
+		found = 1;
+	}
+	return !found;
+}
+C
+	gcc -static -O2 -o "$TMP/probe" "$TMP/probe.c" || fail "building the probe"
+	cat >"$TMP/init" <<'I'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys
+/probe && echo "PROBE: ok"
+poweroff -f
+I
+	. scripts/cpio.sh
+	{
+		for d in bin dev proc sys; do cpio_entry $d $((0040755)) ""; done
+		cpio_entry dev/console $((0020600)) "" 5 1
+		cpio_entry bin/busybox $((0100755)) "$bb"
+		cpio_entry init $((0100755)) "$TMP/init"
+		cpio_entry probe $((0100755)) "$TMP/probe"
+		cpio_entry TRAILER!!! 0 ""
+	} >"$TMP/initrd.img"
+	timeout 240 "$CVISOR" ram 0,0xa0000 rom 0xc0000,0x40000 ram 1m,255m \
+		load "$k" initrd load "$TMP/initrd.img" \
+		cmdline "console=ttyS0 panic=-1 rdinit=/init loglevel=3" \
+		vdev ser8250 hostdev '>-' vdev pckeyboard vdev mc146818 \
+		pass loc pci:1234/11e8 </dev/null >"$TMP/out" 2>"$TMP/err"
+	STATUS=$?
+	tr -d '\r' <"$TMP/out" | grep -E '^(LSPCI|RESOURCE0|PROBE)'
+	grep -q 'LSPCI 0000:00:..\.0 1234:11e8 class 00ff00' "$TMP/out" ||
+		fail "Linux does not list edu: $(tail -20 "$TMP/out") $(tail -5 "$TMP/err")"
+	grep -q 'RESOURCE0 id=0x010000ed live=0xa5a5ffff' "$TMP/out" ||
+		fail "Linux's resource0 mmap: $(tail -20 "$TMP/out")"
+	echo "Linux guest: edu in its PCI list, resource0 reads 0x010000ed"
+}
 
 inner() {
 	local d bdf= cfg=$TMP/pass.qvmconf
@@ -89,6 +190,8 @@ inner() {
 	expect_out '^RESULT e1000e-msix vectors=5 irqs=2 masked_pending=1 unmasked=1 io=1 rom=262144 ok=1'
 	grep 'RESULT e1000e' "$TMP/out"
 
+	[ -n "${CVISOR_PASS_LINUX:-}" ] && linux_guest "$bdf"
+
 	if [ -n "${CVISOR_PASS_QEMU:-}" ]; then
 		timeout 200 qemu-system-x86_64 -M pc -accel kvm -cpu host -m 64 \
 			-nodefaults -nographic -serial stdio -no-reboot \
@@ -121,7 +224,16 @@ grep -q "bad.qvmconf:3:10: pass location 'pci:0:3' needs a function" "$TMP/err" 
 # make check's sanitizer pass runs without nested machines: this rig is one
 [ "${CVISOR_NESTED:-1}" = 0 ] &&
 	skip "nested machines are off (CVISOR_NESTED=0), and the pass-through rig is one"
-BUILD=$BUILD scripts/nested-kvm.sh -t 280 -s 120 --iommu-edu \
+if [ -n "${CVISOR_PASS_LINUX:-}" ] && [ -z "${CVISOR_LINUX_KERNEL:-}" ]; then
+	CVISOR_LINUX_KERNEL=$(BUILD=$BUILD scripts/fetch-linux.sh kernel) ||
+		skip "$(tail -1 <<<"$CVISOR_LINUX_KERNEL")"
+	export CVISOR_LINUX_KERNEL
+fi
+# a Linux boot is quiet for a minute or two: longer limits then
+limits="-t 280 -s 120"
+[ -n "${CVISOR_PASS_LINUX:-}" ] && limits="-t 700 -s 400"
+# shellcheck disable=SC2086
+BUILD=$BUILD scripts/nested-kvm.sh $limits --iommu-edu \
 	bash tests/integration/pass_edu.sh --inner >"$TMP/rig" 2>&1
 rc=$?
 cat "$TMP/rig"
