@@ -198,7 +198,7 @@ static int dry_boot_arm64(const struct vm_config *cfg, struct guest_mem *mem,
 	if (arm64_boot_load(cfg, mem, NULL, NULL, &b, err) < 0)
 		return -1;
 	pr_info("boot: %s at %#llx-%#llx, device tree at %#llx",
-		b.linux_image ? "arm64 Linux Image" : "raw image",
+		b.linux_image ? "arm64 Linux Image" : b.elf ? "ELF" : "raw image",
 		(unsigned long long)b.image_start,
 		(unsigned long long)b.image_end,
 		(unsigned long long)b.dtb_addr);

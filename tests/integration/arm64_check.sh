@@ -37,6 +37,10 @@ conf "$TMP/b.qvmconf" "arch arm64"
 "$CVISOR" check "@$TMP/b.qvmconf" 2>"$TMP/err" || fail "arch arm64: $(cat "$TMP/err")"
 "$CVISOR" check -v "@$TMP/b.qvmconf" 2>&1 | grep -q 'boot: arm64 Linux Image at 0x80080000' ||
 	fail "the test guest is not taken for an arm64 Image"
+# The same guest as an ELF file: its segment at its physical address.
+sed 's/testguest-arm64\.bin$/testguest-arm64.elf/' "$TMP/b.qvmconf" >"$TMP/elf.qvmconf"
+"$CVISOR" check -v "@$TMP/elf.qvmconf" 2>&1 |
+	grep -q 'boot: ELF at 0x80080000-' || fail "the guest's ELF file is not loaded as ELF"
 
 # The GIC's lines: SPIs only, each once; 1020 is a special INTID.
 conf "$TMP/c.qvmconf" "arch arm64" "vdev virtio-entropy loc 0x1c0b0000 intr gic:1020"

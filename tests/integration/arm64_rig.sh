@@ -5,7 +5,8 @@
 #  - the AArch64 test guest: hello, pl011 (ID registers), smp (PSCI
 #    CPU_ON), timer (the virtual timer's PPI 27 through the in-kernel
 #    vGICv3) -> PSCI SYSTEM_OFF, exit 0; exception (an undefined
-#    instruction) -> PSCI SYSTEM_RESET under `reboot exit`, exit 34;
+#    instruction) -> PSCI SYSTEM_RESET under `reboot exit`, exit 34; the
+#    same guest as an ELF file, exit 0;
 #  - the machine's own Debian kernel under cvisor, 2 vCPUs, 256 MiB: the
 #    boot lines (physical CPU, GICv3, arch_timer, ttyAMA0 on the PL011),
 #    /init with 2 CPUs, a virtio-mmio disk read, `poweroff -f` -> exit 0.
@@ -63,7 +64,6 @@ arch arm64
 ram 0x80000000,64m
 cpu
 cpu
-load /work/testguest-arm64.bin
 vdev pl011 loc 0x1c090000 intr gic:37 hostdev >-
 reboot exit
 EOF2
@@ -80,15 +80,17 @@ vdev virtio-blk loc 0x1c0b0000 intr gic:40 hostdev /work/disk.img
 reboot exit
 EOF2
 cat >"$TMP/run.sh" <<'EOF2'
-timeout 60 ./cvisor @guest.qvmconf cmdline "hello pl011 smp timer"
+timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.bin cmdline "hello pl011 smp timer"
 echo "A64-STATUS guest $?"
-timeout 60 ./cvisor @guest.qvmconf cmdline "hello exception"
+timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.bin cmdline "hello exception"
 echo "A64-STATUS exception $?"
+timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.elf cmdline "hello"
+echo "A64-STATUS elf $?"
 timeout 180 ./cvisor @linux.qvmconf
 echo "A64-STATUS linux $?"
 EOF2
 t0=$SECONDS
-scripts/nested-arm64.sh -t 280 -f "$A64" -f "$AGUEST" -f "$TMP/inner.cpio" \
+scripts/nested-arm64.sh -t 280 -f "$A64" -f "$AGUEST" -f "${AGUEST%.bin}.elf" -f "$TMP/inner.cpio" \
 	-f "$TMP/disk.img" -f "$TMP/guest.qvmconf" -f "$TMP/linux.qvmconf" \
 	-f "$TMP/run.sh" sh run.sh >"$TMP/out" 2>&1
 rc=$?
@@ -105,6 +107,9 @@ want '^RESULT timer irqs=1 intid=27 ok=1$'
 want '^A64-STATUS guest 0$'
 want '^EXCEPTION kind=4 ec=0x0 '
 want '^A64-STATUS exception 34$'
+want '^A64-STATUS elf 0$'
+[ "$(grep -c '^RESULT hello cpus=2 el=1 ok=1$' "$TMP/o")" = 3 ] ||
+	fail "not 3 hello results (Image, Image, ELF): $(grep RESULT "$TMP/o")"
 want '^CVISOR-DMESG: Booting Linux on physical CPU 0x0+ '
 want '^CVISOR-DMESG: GICv3: [0-9]+ SPIs implemented'
 want '^CVISOR-DMESG: arch_timer: cp15 timer\(s\) running at'

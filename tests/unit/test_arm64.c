@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <elf.h>
 #include <libfdt.h>
 
 #include "arch/arm64/arm64.h"
@@ -23,7 +24,7 @@
 static char dir[] = "/tmp/cvisor-a64-XXXXXX";
 /* Every file put_file makes, removed at the end. */
 static const char *const names[] = { "Image", "raw.bin", "initrd",
-				     "own.dtb" };
+				     "own.dtb", "guest.elf" };
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *put_file(const char *name, const void *data, size_t len)
@@ -139,6 +140,60 @@ static void test_raw(void **state)
 	assert_int_equal(t.ret, 0);
 	assert_false(t.b.linux_image);
 	assert_int_equal(t.b.pc, RAM);
+	unboot(&t);
+}
+
+/* An ELF64 AArch64 executable: one segment of 0x40 bytes in the file,
+ * 0x1000 in memory, at physical 0x80200000 (virtual 0xffff000000200000). */
+static const char *elf(uint16_t machine, uint64_t filesz, uint64_t paddr)
+{
+	static uint8_t f[sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + 0x40];
+	Elf64_Ehdr h = {
+		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64,
+			     ELFDATA2LSB, EV_CURRENT },
+		.e_type = ET_EXEC, .e_machine = machine, .e_version = 1,
+		.e_entry = 0xffff000000200010ULL, .e_phoff = sizeof(h),
+		.e_ehsize = sizeof(h), .e_phentsize = sizeof(Elf64_Phdr),
+		.e_phnum = 1,
+	};
+	Elf64_Phdr ph = {
+		.p_type = PT_LOAD, .p_offset = sizeof(h) + sizeof(ph),
+		.p_vaddr = 0xffff000000200000ULL, .p_paddr = paddr,
+		.p_filesz = filesz, .p_memsz = 0x1000, .p_flags = PF_R | PF_X,
+	};
+
+	memset(f, 0x77, sizeof(f));
+	memcpy(f, &h, sizeof(h));
+	memcpy(f + sizeof(h), &ph, sizeof(ph));
+	return put_file("guest.elf", f, sizeof(f));
+}
+
+static void test_elf(void **state)
+{
+	struct booted t;
+	const uint8_t *p;
+
+	boot(&t, "", elf(EM_AARCH64, 0x40, RAM + 0x200000));
+	assert_int_equal(t.ret, 0);
+	assert_true(t.b.elf);
+	assert_int_equal(t.b.pc, RAM + 0x200010);     /* entry made physical */
+	assert_int_equal(t.b.image_start, RAM + 0x200000);
+	assert_int_equal(t.b.image_end, RAM + 0x201000);
+	p = guest_mem_ptr(&t.mem, RAM + 0x200000, 0x1000);
+	assert_int_equal(p[0x3f], 0x77);
+	assert_int_equal(p[0x40], 0);                   /* the BSS zeroed */
+	unboot(&t);
+	boot(&t, "", elf(EM_X86_64, 0x40, RAM + 0x200000));
+	assert_int_equal(t.ret, -1);
+	assert_non_null(strstr(t.err.msg, "not an AArch64 ELF file"));
+	unboot(&t);
+	boot(&t, "", elf(EM_AARCH64, 0x41, RAM + 0x200000));
+	assert_int_equal(t.ret, -1);
+	assert_non_null(strstr(t.err.msg, "not within the file"));
+	unboot(&t);
+	boot(&t, "", elf(EM_AARCH64, 0x40, RAM + RAMSZ - 0x800));
+	assert_int_equal(t.ret, -1);
+	assert_non_null(strstr(t.err.msg, "not within RAM"));
 	unboot(&t);
 }
 
@@ -304,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_image),
 		cmocka_unit_test(test_raw),
+		cmocka_unit_test(test_elf),
 		cmocka_unit_test(test_bad_image),
 		cmocka_unit_test(test_initrd),
 		cmocka_unit_test(test_tree),

@@ -39,7 +39,7 @@ struct arm64_boot {
 	uint64_t image_start, image_end;
 	uint64_t dtb_addr, dtb_size;
 	uint64_t initrd_start, initrd_end;
-	bool linux_image;
+	bool linux_image, elf;
 };
 
 /* The Linux arm64 Image header (Documentation/arm64/booting.rst). */
@@ -53,6 +53,12 @@ struct arm64_image_header {
 	uint32_t res5;
 };
 #define ARM64_IMAGE_MAGIC 0x644d5241u
+
+/* ELF64 AArch64 executables (elf.c): load into mem, fill b's pc and
+ * image range; NULL, or why the file was refused. */
+bool arm64_is_elf(const void *p, size_t len);
+const char *arm64_elf_load(struct guest_mem *mem, const void *data,
+			   size_t len, struct arm64_boot *b);
 
 /* The GIC's lines a config uses, and how many lines the vGIC needs. */
 unsigned arm64_gic_lines(const struct vm_config *cfg);

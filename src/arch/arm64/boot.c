@@ -1,7 +1,8 @@
-/* arm64 boot: the guest image (a Linux arm64 Image by its header, else a
- * raw binary entered at its first byte), the initrd and the device tree
- * placed in the first RAM region; the boot vCPU starts at the image's
- * entry with x0 = the tree's address (Documentation/arm64/booting.rst).
+/* arm64 boot: the guest image (an AArch64 ELF executable, a Linux arm64
+ * Image by its header, else a raw binary entered at its first byte), the
+ * initrd and the device tree placed in the first RAM region; the boot
+ * vCPU starts at the image's entry with x0 = the tree's address
+ * (Documentation/arm64/booting.rst).
  * Pure data work, unit-testable without KVM. */
 #include <errno.h>
 #include <libfdt.h>
@@ -97,6 +98,15 @@ static int load_guest(struct a64_ctx *c, const struct load_config *l,
 	if (load_file(c, l, 0, &len, &p))
 		return -1;
 	h = p;
+	if (arm64_is_elf(p, len)) {
+		const char *why = arm64_elf_load(c->mem, p, len, b);
+
+		release(c, p);
+		if (why)
+			return a64_err(c->err, l->pos, "%s: %s", l->path, why);
+		b->elf = true;
+		return 0;
+	}
 	if (len >= sizeof(*h) && h->magic == ARM64_IMAGE_MAGIC) {
 		text = h->image_size ? h->text_offset : 0x80000;
 		size = h->image_size ? h->image_size : len;

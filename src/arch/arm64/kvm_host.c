@@ -195,7 +195,7 @@ int arch_setup_boot(struct vm *vm, int *status)
 		return -EINVAL;
 	}
 	pr_info("boot: %s at %#llx-%#llx, entry %#llx, device tree at %#llx",
-		b.linux_image ? "Linux Image" : "raw image",
+		b.linux_image ? "Linux Image" : b.elf ? "ELF" : "raw image",
 		(unsigned long long)b.image_start,
 		(unsigned long long)b.image_end, (unsigned long long)b.pc,
 		(unsigned long long)b.dtb_addr);
