@@ -4,9 +4,9 @@
 # (make arm64):
 #  - the AArch64 test guest: hello, pl011 (ID registers), smp (PSCI
 #    CPU_ON), timer (the virtual timer's PPI 27 through the in-kernel
-#    vGICv3) -> PSCI SYSTEM_OFF, exit 0; exception (an undefined
-#    instruction) -> PSCI SYSTEM_RESET under `reboot exit`, exit 34; the
-#    same guest as an ELF file, exit 0;
+#    vGICv3), rng (virtio-entropy over virtio-mmio) -> PSCI SYSTEM_OFF,
+#    exit 0; exception (an undefined instruction) -> PSCI SYSTEM_RESET
+#    under `reboot exit`, exit 34; the same guest as an ELF file, exit 0;
 #  - the machine's own Debian kernel under cvisor, 2 vCPUs, 256 MiB: the
 #    boot lines (physical CPU, GICv3, arch_timer, ttyAMA0 on the PL011),
 #    /init with 2 CPUs, a virtio-mmio disk read, `poweroff -f` -> exit 0.
@@ -65,6 +65,7 @@ ram 0x80000000,64m
 cpu
 cpu
 vdev pl011 loc 0x1c090000 intr gic:37 hostdev >-
+vdev virtio-entropy loc 0x1c0b0000 intr gic:40
 reboot exit
 EOF2
 cat >"$TMP/linux.qvmconf" <<'EOF2'
@@ -80,7 +81,7 @@ vdev virtio-blk loc 0x1c0b0000 intr gic:40 hostdev /work/disk.img
 reboot exit
 EOF2
 cat >"$TMP/run.sh" <<'EOF2'
-timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.bin cmdline "hello pl011 smp timer"
+timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.bin cmdline "hello pl011 smp timer rng"
 echo "A64-STATUS guest $?"
 timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.bin cmdline "hello exception"
 echo "A64-STATUS exception $?"
@@ -104,6 +105,7 @@ want '^RESULT hello cpus=2 el=1 ok=1$'
 want '^RESULT pl011 periphid=0x141011 cellid=0xb105f00d ok=1$'
 want '^RESULT smp cpus=2 psci=0x[0-9a-f]+ ok=1$'
 want '^RESULT timer irqs=1 intid=27 ok=1$'
+want '^RESULT rng len=64 nonzero=[0-9]+ ok=1$'
 want '^A64-STATUS guest 0$'
 want '^EXCEPTION kind=4 ec=0x0 '
 want '^A64-STATUS exception 34$'

@@ -15,6 +15,9 @@ void guest_main(const void *dtb);
 void exception_entry(uint64_t kind);
 
 void putc_(char c);
+void result(const char *name, int ok, const char *fmt, uint64_t a,
+	    uint64_t b);
+void wl_rng(void);
 void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int strcmp(const char *a, const char *b);
 size_t strlen(const char *s);
@@ -45,6 +48,9 @@ static inline void mmio_write32(uint64_t addr, uint32_t v)
 
 /* What dt_scan found in the device tree (0 / NULL: absent). */
 extern uint64_t dt_uart, dt_gic_dist, dt_gic_redist;
+#define DT_MAX_VIRTIO 32
+extern uint64_t dt_virtio[DT_MAX_VIRTIO];   /* virtio,mmio nodes' bases */
+extern unsigned dt_nr_virtio;
 extern unsigned dt_cpus;
 extern const char *dt_bootargs;
 void dt_scan(const void *dtb);

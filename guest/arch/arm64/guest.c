@@ -9,6 +9,7 @@
  *   timer      the virtual timer's PPI 27 through the vGICv3 (an IRQ)
  *   exception  an undefined instruction with only the reporting vector:
  *              the guest's "triple fault" (ends with SYSTEM_RESET)
+ *   rng        64 bytes from a virtio-entropy over virtio-mmio (virtio.c)
  * Runs with the MMU off (all memory Device-nGnRnE to data accesses): no
  * unaligned accesses (-mstrict-align) and no exclusives. */
 #include "a64.h"
@@ -41,8 +42,8 @@ static void end_vm(void)
 		__asm__ volatile("wfi");
 }
 
-static void result(const char *name, int ok, const char *fmt, uint64_t a,
-		   uint64_t b)
+void result(const char *name, int ok, const char *fmt, uint64_t a,
+	    uint64_t b)
 {
 	printf("RESULT %s ", name);
 	printf(fmt, a, b);
@@ -194,6 +195,7 @@ static const struct {
 } workloads[] = {
 	{ "hello", wl_hello }, { "pl011", wl_pl011 }, { "smp", wl_smp },
 	{ "timer", wl_timer }, { "exception", wl_exception },
+	{ "rng", wl_rng },
 };
 
 void guest_main(const void *dtb)

@@ -6,6 +6,8 @@
 #include "a64.h"
 
 uint64_t dt_uart, dt_gic_dist, dt_gic_redist;
+uint64_t dt_virtio[DT_MAX_VIRTIO];
+unsigned dt_nr_virtio;
 unsigned dt_cpus;
 const char *dt_bootargs;
 
@@ -126,7 +128,7 @@ void dt_scan(const void *dtb)
 	const uint8_t *p, *strings;
 	unsigned depth = 0;
 	bool in_cpus = false, in_chosen = false;
-	int kind = 0;          /* 1: pl011, 2: gic */
+	int kind = 0;          /* 1: pl011, 2: gic, 3: virtio,mmio */
 	uint64_t reg = 0, reg2 = 0;
 
 	if (be32(base) != 0xd00dfeed)
@@ -153,6 +155,9 @@ void dt_scan(const void *dtb)
 		} else if (tok == 2) {                /* END_NODE */
 			if (depth == 2 && kind == 1 && !dt_uart)
 				dt_uart = reg;
+			if (depth == 2 && kind == 3 &&
+			    dt_nr_virtio < DT_MAX_VIRTIO)
+				dt_virtio[dt_nr_virtio++] = reg;
 			if (depth == 2 && kind == 2 && !dt_gic_redist) {
 				dt_gic_dist = reg;
 				dt_gic_redist = reg2;
@@ -170,6 +175,9 @@ void dt_scan(const void *dtb)
 				else if (has_compat((const char *)val, len,
 						    "arm,gic-v3"))
 					kind = 2;
+				else if (has_compat((const char *)val, len,
+						    "virtio,mmio"))
+					kind = 3;
 			}
 			if (depth == 2 && !strcmp(name, "reg") && len >= 16) {
 				reg = be64(val);
