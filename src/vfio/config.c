@@ -195,7 +195,7 @@ int vfio_config_init(struct vfio_pass *p)
 		       raw[PCI_HEADER_TYPE]);
 		return -ENOTSUP;
 	}
-	class_rev = raw[8] | raw[9] << 8 | raw[10] << 16 | raw[11] << 24;
+	class_rev = raw[8] | raw[9] << 8 | raw[10] << 16 | (uint32_t)raw[11] << 24;
 	pci_func_init(f, "pass", &vfio_pass_ops, p->env,
 		      raw[0] | raw[1] << 8, raw[2] | raw[3] << 8,
 		      class_rev >> 8, class_rev & 0xff,
