@@ -9,10 +9,20 @@
 # Where /dev/kvm is missing, the tests that skipped for want of it run again
 # in one nested machine that has it (scripts/nested-kvm.sh: QEMU TCG with an
 # emulated AMD SVM CPU), and count with their result there. CVISOR_NESTED=0
-# turns that off; a machine without QEMU keeps them skipped.
+# turns that off; a machine without QEMU keeps them skipped. A test whose
+# skip reason says "runs in the nested machine" joins them too.
+#
+# CVISOR_NESTED_DEFER=FILE leaves the nested pass to the caller: the names
+# of the tests that wanted it go into FILE's first line (they count as
+# skipped here), and the caller runs `tests/run.sh BUILD --nested NAME...`
+# when it likes (scripts/check.sh: beside the sanitizer pass, which does
+# not need it). Tests whose header has a line "# ci: background" (those
+# that boot an emulated rig of their own) are not run here then: their
+# names go into FILE's second line, for the caller to run with --only.
 #
 #   tests/run.sh [BUILD]                  everything
 #   tests/run.sh BUILD --only NAME...     only these integration tests
+#   tests/run.sh BUILD --nested NAME...   only these, in the nested machine
 set -u
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +39,8 @@ run_integration() {
 	case $rc in
 	0)  pass=$((pass + 1)); printf '%-40s pass (%d s)\n' "$name" $((SECONDS - t0)) ;;
 	77) skip=$((skip + 1)); printf '%-40s SKIP: %s\n' "$name" "$(tail -1 <<<"$out")"
-	    grep -q 'needs /dev/kvm' <<<"$(tail -1 <<<"$out")" && needs_kvm+=("$name") ;;
+	    grep -qE 'needs /dev/kvm|runs in the nested machine' <<<"$(tail -1 <<<"$out")" &&
+		needs_kvm+=("$name") ;;
 	*)  fail=$((fail + 1)); failed+=("$name")
 	    printf '%-40s FAIL (status %d)\n' "$name" "$rc"
 	    printf '%s\n' "$out" | tail -30 | sed 's/^/    /' ;;
@@ -49,31 +60,6 @@ if [ "${2:-}" = --only ]; then
 	finish
 fi
 
-for t in "$build"/tests/test_*; do
-	[ -x "$t" ] || continue
-	out=$("$t" 2>&1)
-	rc=$?
-	# a binary may run several cmocka groups: add them all up
-	p=$(grep -E '^\[  PASSED  \] [0-9]+ test' <<<"$out" | awk '{n += $4} END {if (NR) print n}')
-	f=$(grep -E '^\[  FAILED  \] [0-9]+ test' <<<"$out" | awk '{n += $4} END {if (NR) print n}')
-	k=$(grep -E '^\[  SKIPPED \] [0-9]+ test' <<<"$out" | awk '{n += $4} END {if (NR) print n}')
-	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${k:-0}))
-	if [ $rc -ne 0 ] || [ -n "${f:-}" ]; then
-		[ -z "${f:-}" ] && fail=$((fail + 1))
-		failed+=("$(basename "$t")")
-		printf '%s\n' "$out" | grep -E 'FAILED|ERROR|error|Assert' | head -20
-	fi
-	printf '%-40s %s passed%s%s\n' "$(basename "$t")" "${p:-0}" \
-		"$([ -n "${k:-}" ] && echo ", $k skipped")" \
-		"$([ -n "${f:-}" ] && echo ", $f FAILED")"
-done
-
-for t in tests/integration/*.sh; do
-	[ -f "$t" ] || continue
-	[ "$(basename "$t")" = lib.sh ] && continue
-	run_integration "$(basename "$t" .sh)"
-done
-
 # The nested pass: one machine for all the tests that wanted /dev/kvm.
 # Runs the named tests there; leaves the log in $log and the status in $rc.
 nested_run() {
@@ -90,8 +76,9 @@ nested_result() {
 		sed 's/^[^ ]* *//'
 }
 
-if [ ${#needs_kvm[@]} -gt 0 ] && [ "${CVISOR_NESTED:-1}" != 0 ] &&
-   [ -z "${NESTED_KVM:-}" ]; then
+# The nested pass over needs_kvm: each test's result there replaces its
+# skip here.
+nested_pass() {
 	echo "--- ${#needs_kvm[@]} tests again, in a nested machine with /dev/kvm (scripts/nested-kvm.sh) ---"
 	nested_run "${needs_kvm[@]}"
 	if [ $rc -eq 77 ]; then
@@ -154,6 +141,59 @@ if [ ${#needs_kvm[@]} -gt 0 ] && [ "${CVISOR_NESTED:-1}" != 0 ] &&
 		[ $rc -ne 0 ] && [ $rc -ne 1 ] && { echo "nested machine: status $rc"; tail -20 "$log"; }
 	fi
 	rm -f "$log"
+}
+
+if [ "${2:-}" = --nested ]; then
+	shift 2
+	needs_kvm=("$@")
+	skip=$#
+	nested_pass
+	finish
 fi
 
+# Whether this run will give the tests that want it a nested machine
+# (tests that would start one of their own leave it to us then).
+nests=
+[ "${CVISOR_NESTED:-1}" != 0 ] && [ -z "${NESTED_KVM:-}" ] && nests=1
+export CVISOR_RUN_NESTS=$nests
+
+for t in "$build"/tests/test_*; do
+	[ -x "$t" ] || continue
+	out=$("$t" 2>&1)
+	rc=$?
+	# a binary may run several cmocka groups: add them all up
+	p=$(grep -E '^\[  PASSED  \] [0-9]+ test' <<<"$out" | awk '{n += $4} END {if (NR) print n}')
+	f=$(grep -E '^\[  FAILED  \] [0-9]+ test' <<<"$out" | awk '{n += $4} END {if (NR) print n}')
+	k=$(grep -E '^\[  SKIPPED \] [0-9]+ test' <<<"$out" | awk '{n += $4} END {if (NR) print n}')
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${k:-0}))
+	if [ $rc -ne 0 ] || [ -n "${f:-}" ]; then
+		[ -z "${f:-}" ] && fail=$((fail + 1))
+		failed+=("$(basename "$t")")
+		printf '%s\n' "$out" | grep -E 'FAILED|ERROR|error|Assert' | head -20
+	fi
+	printf '%-40s %s passed%s%s\n' "$(basename "$t")" "${p:-0}" \
+		"$([ -n "${k:-}" ] && echo ", $k skipped")" \
+		"$([ -n "${f:-}" ] && echo ", $f FAILED")"
+done
+
+background=()
+for t in tests/integration/*.sh; do
+	[ -f "$t" ] || continue
+	[ "$(basename "$t")" = lib.sh ] && continue
+	if [ -n "${CVISOR_NESTED_DEFER:-}" ] && grep -q '^# ci: background' "$t"; then
+		background+=("$(basename "$t" .sh)")
+		printf '%-40s %s\n' "$(basename "$t" .sh)" "later, in the background"
+		continue
+	fi
+	run_integration "$(basename "$t" .sh)"
+done
+
+if [ -n "${CVISOR_NESTED_DEFER:-}" ]; then
+	[ -n "$nests" ] || needs_kvm=()
+	[ ${#needs_kvm[@]} -gt 0 ] &&
+		echo "--- ${#needs_kvm[@]} tests left for the nested machine: ${needs_kvm[*]} ---"
+	printf '%s\n%s\n' "${needs_kvm[*]}" "${background[*]}" >"$CVISOR_NESTED_DEFER"
+elif [ ${#needs_kvm[@]} -gt 0 ] && [ -n "$nests" ]; then
+	nested_pass
+fi
 finish

@@ -11,6 +11,8 @@
 #    boot lines (physical CPU, GICv3, arch_timer, ttyAMA0 on the PL011),
 #    /init with 2 CPUs, a virtio-mmio disk read, `poweroff -f` -> exit 0.
 # About 40-60 s on an idle 2-core host (the Linux boot is most of it).
+# ci: background: it boots an emulated machine of its own, which make
+# check runs beside the sanitizer pass (scripts/check.sh).
 . "$(dirname "$0")/lib.sh"
 [ -z "${CVISOR_SAN_PASS:-}" ] ||
 	skip "the arm64 rig runs in the normal pass (a static cross build has no sanitizers)"

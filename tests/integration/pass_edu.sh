@@ -22,6 +22,8 @@
 #  - with CVISOR_PASS_QEMU=1, the same workload under QEMU's vfio-pci for the
 #    ratios (docs/passthrough.md).
 # Before the rig: `cvisor check` refuses a malformed pass at file:line:col.
+# ci: background: it boots an emulated machine of its own, which make
+# check runs beside the sanitizer pass (scripts/check.sh).
 . "$(dirname "$0")/lib.sh"
 
 # A Linux guest with edu passed: its PCI list (what lspci reads) names
