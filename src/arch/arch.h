@@ -54,6 +54,9 @@ uint32_t arch_line_gsi(uint32_t line);
  * returns how many were written to e (at most ARCH_IRQCHIP_ROUTES). */
 unsigned arch_irqchip_routes(struct kvm_irq_routing_entry *e);
 
+/* KVM_RUN failed with err: what it means on this architecture, to
+ * stderr (arm64: ENOSYS is an MMIO access KVM could not decode). */
+void arch_explain_run_error(struct vcpu *v, int err);
 /* Registers to stderr. */
 void arch_vcpu_dump(struct vcpu *v);
 /* A KVM internal error explained (instruction, mode, hint). */

@@ -327,7 +327,10 @@ static void *vcpu_thread(void *arg)
 				handle_exit(v, tsc_read());
 				continue;
 			}
-			pr_err("vcpu %u: KVM_RUN: %s", v->id, strerror(errno));
+			int err = errno;
+
+			pr_err("vcpu %u: KVM_RUN: %s", v->id, strerror(err));
+			arch_explain_run_error(v, err);
 			vm_request_stop(v->vm, VM_STOP_EXIT, CV_EXIT_POSTSTART);
 			break;
 		}

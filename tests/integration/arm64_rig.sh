@@ -7,6 +7,8 @@
 #    vGICv3), rng (virtio-entropy over virtio-mmio) -> PSCI SYSTEM_OFF,
 #    exit 0; exception (an undefined instruction) -> PSCI SYSTEM_RESET
 #    under `reboot exit`, exit 34; the same guest as an ELF file, exit 0;
+#    a load pair from the PL011 (KVM's ENOSYS: said, with the registers,
+#    exit 96);
 #  - the machine's own Debian kernel under cvisor, 2 vCPUs, 256 MiB: the
 #    boot lines (physical CPU, GICv3, arch_timer, ttyAMA0 on the PL011),
 #    /init with 2 CPUs, a virtio-mmio disk read, `poweroff -f` -> exit 0.
@@ -89,6 +91,8 @@ timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.bin cmdline "hello
 echo "A64-STATUS exception $?"
 timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.elf cmdline "hello"
 echo "A64-STATUS elf $?"
+timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.bin cmdline "mmio-pair"
+echo "A64-STATUS mmio-pair $?"
 timeout 180 ./cvisor @linux.qvmconf
 echo "A64-STATUS linux $?"
 EOF2
@@ -112,6 +116,10 @@ want '^A64-STATUS guest 0$'
 want '^EXCEPTION kind=4 ec=0x0 '
 want '^A64-STATUS exception 34$'
 want '^A64-STATUS elf 0$'
+want '^RESULT mmio-pair loading$'
+want "^cvisor: vcpu 0: the guest accessed an address without memory in a way KVM cannot emulate"
+want '^  pc 00000000800[0-9a-f]+ pstate'
+want '^A64-STATUS mmio-pair 96$'
 [ "$(grep -c '^RESULT hello cpus=2 el=1 ok=1$' "$TMP/o")" = 3 ] ||
 	fail "not 3 hello results (Image, Image, ELF): $(grep RESULT "$TMP/o")"
 want '^CVISOR-DMESG: Booting Linux on physical CPU 0x0+ '

@@ -10,6 +10,7 @@
  *   exception  an undefined instruction with only the reporting vector:
  *              the guest's "triple fault" (ends with SYSTEM_RESET)
  *   rng        64 bytes from a virtio-entropy over virtio-mmio (virtio.c)
+ *   mmio-pair  a load pair from the PL011, which KVM cannot emulate
  * Runs with the MMU off (all memory Device-nGnRnE to data accesses): no
  * unaligned accesses (-mstrict-align) and no exclusives. */
 #include "a64.h"
@@ -189,13 +190,25 @@ static void wl_exception(void)
 	result("exception", 0, "returned=%lu handled=%lu", 1, 0);
 }
 
+/* A load pair from the PL011: KVM gets no syndrome for it and cannot
+ * emulate it; cvisor must say so and stop (status 96). */
+static void wl_mmio_pair(void)
+{
+	uint32_t a, b;
+
+	printf("RESULT mmio-pair loading\n");
+	__asm__ volatile("ldp %w0, %w1, [%2]" : "=r"(a), "=r"(b) : "r"(uart)
+			 : "memory");
+	result("mmio-pair", 0, "a=%lu b=%lu", a, b);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } workloads[] = {
 	{ "hello", wl_hello }, { "pl011", wl_pl011 }, { "smp", wl_smp },
 	{ "timer", wl_timer }, { "exception", wl_exception },
-	{ "rng", wl_rng },
+	{ "rng", wl_rng }, { "mmio-pair", wl_mmio_pair },
 };
 
 void guest_main(const void *dtb)

@@ -272,6 +272,20 @@ void arch_vcpu_dump(struct vcpu *v)
 		(unsigned long long)x[3]);
 }
 
+/* ENOSYS: a data abort on an address no memory slot backs, without a
+ * valid syndrome (ESR.ISV = 0): a load/store pair, a writeback form or a
+ * SIMD register; KVM cannot say what to emulate. Device registers must be
+ * accessed with single plain loads and stores. */
+void arch_explain_run_error(struct vcpu *v, int err)
+{
+	if (err != ENOSYS)
+		return;
+	fprintf(stderr, "cvisor: vcpu %u: the guest accessed an address "
+		"without memory in a way KVM cannot emulate (no syndrome: a "
+		"load/store pair, writeback or SIMD access to MMIO?)\n", v->id);
+	arch_vcpu_dump(v);
+}
+
 void arch_explain_internal_error(struct vcpu *v)
 {
 }

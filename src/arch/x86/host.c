@@ -177,6 +177,10 @@ void arch_vcpu_dump(struct vcpu *v)
 	x86_vcpu_dump(v);
 }
 
+void arch_explain_run_error(struct vcpu *v, int err)
+{
+}
+
 void arch_explain_internal_error(struct vcpu *v)
 {
 	x86_explain_internal_error(v);
