@@ -4,17 +4,20 @@
 # controller, and its disk appears as /dev/sda with the image's size and
 # the CD-ROM as /dev/sr0; /init writes 1 MiB at 4 MiB through /dev/sda
 # and fsync, drops the page cache, reads it back and compares, reads the
-# CD-ROM's first block, and resets the VM. The host then checks the image.
+# CD-ROM's first block, makes a file system on a second disk (busybox's
+# mke2fs) and writes and reads back a file in it through the ext4 driver,
+# and resets the VM. The host then checks the image, runs e2fsck on the
+# file system and finds the file in it.
 # Needs KVM that runs guest kernel mode natively (the nested machine on
 # kvm_pvm hosts). Opt-in, for CI's time budget: the boot is its own (the
-# other Linux tests boot the cloud kernel), 45 s in the nested machine of
+# other Linux tests boot the cloud kernel), 45-62 s in the nested machine of
 # the 2-core development host:
 #   CVISOR_SCSI_LINUX=1 tests/run.sh BUILD --only scsi_linux    # real KVM
 #   CVISOR_SCSI_LINUX=1 tests/run.sh BUILD --nested scsi_linux  # else
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ "${CVISOR_SCSI_LINUX:-0}" = 1 ] ||
-	skip "opt-in (a Linux boot of its own, 45 s in the nested machine): CVISOR_SCSI_LINUX=1"
+	skip "opt-in (a Linux boot of its own, about a minute in the nested machine): CVISOR_SCSI_LINUX=1"
 need_kvm
 if [ -d /sys/module/kvm_pvm ]; then
 	skip "needs /dev/kvm that runs guest kernel mode natively (this one is kvm_pvm)"
@@ -38,7 +41,7 @@ for m in $(cat /mods/order); do
 	insmod /mods/$m.ko || echo "SCSI-INIT: insmod $m failed"
 done
 i=0
-while [ ! -e /sys/block/sda ] || [ ! -e /sys/block/sr0 ]; do
+while [ ! -e /sys/block/sda ] || [ ! -e /sys/block/sdb ] || [ ! -e /sys/block/sr0 ]; do
 	i=$((i + 1)); [ $i -gt 120 ] && break; sleep 0.5
 done
 for d in sda sr0; do
@@ -53,6 +56,16 @@ echo 3 >/proc/sys/vm/drop_caches
 dd if=/dev/sda bs=65536 skip=64 count=16 2>/dev/null | cmp - /p &&
 	echo "SCSI-INIT: read back ok"
 echo "SCSI-INIT: cdrom $(dd if=/dev/sr0 bs=2048 count=1 2>/dev/null | head -c 16)"
+# A file system on the second disk: made, mounted by the ext4 driver,
+# written, unmounted, mounted again from a cold cache and read back.
+mkdir -p /mnt
+mke2fs /dev/sdb >/dev/null 2>&1 && echo "SCSI-INIT: mke2fs ok"
+mount -t ext4 /dev/sdb /mnt && cp /p /mnt/pattern && umount /mnt &&
+	echo "SCSI-INIT: ext4 written"
+echo 3 >/proc/sys/vm/drop_caches
+mount -t ext4 -o ro /dev/sdb /mnt && cmp /mnt/pattern /p &&
+	echo "SCSI-INIT: ext4 read back ok"
+umount /mnt
 reboot -f
 EOF_INIT
 
@@ -65,7 +78,8 @@ EOF_INIT
 	cpio_entry init $((0100755)) "$TMP/init"
 	for m in crct10dif_common crct10dif_generic crc-t10dif crc64 \
 		 crc64_rocksoft_generic crc64-rocksoft t10-pi scsi_common \
-		 scsi_mod scsi_transport_spi sym53c8xx sd_mod cdrom sr_mod; do
+		 scsi_mod scsi_transport_spi sym53c8xx sd_mod cdrom sr_mod \
+		 crc16 crc32c_generic mbcache jbd2 ext4; do
 		f=$(find "$mods" -name "$m.ko" | head -1)
 		[ -n "$f" ] || fail "no $m.ko in $mods"
 		echo "$m" >>"$TMP/order"
@@ -76,6 +90,7 @@ EOF_INIT
 } >"$TMP/initrd.img" || fail "cannot write the initramfs"
 
 truncate -s 64M "$TMP/disk.img"
+truncate -s 64M "$TMP/fs.img"
 printf 'CVISOR-CD-MARKER' >"$TMP/cd.iso"
 truncate -s 4M "$TMP/cd.iso"
 t0=$(date +%s)
@@ -83,7 +98,8 @@ timeout -s INT 600 "$CVISOR" ram 0,0xa0000 rom 0xc0000,0x40000 ram 1m,255m cpu \
 	load "$gen" initrd load "$TMP/initrd.img" \
 	cmdline "console=ttyS0 panic=-1 rdinit=/init" reboot exit \
 	vdev ser8250 hostdev ">$TMP/console" \
-	vdev lsi53c895a hostdev "$TMP/disk.img" hostdev "<$TMP/cd.iso" target 2 cdrom \
+	vdev lsi53c895a hostdev "$TMP/disk.img" hostdev "$TMP/fs.img" \
+	hostdev "<$TMP/cd.iso" target 2 cdrom \
 	</dev/null >"$TMP/out" 2>"$TMP/err"
 STATUS=$?
 [ "$STATUS" = 34 ] || fail "status $STATUS, not 34 (reset); console: $(tail -30 "$TMP/console"); stderr: $(tail -5 "$TMP/err")"
@@ -93,7 +109,8 @@ for m in "sym0: <895a> rev 0x0 at pci 0000:00:0[0-9a-f].0" "scsi host0: sym-" \
 	 "SCSI-INIT: sda size=131072 type=0 model=VIRTUAL DISK" \
 	 "SCSI-INIT: sr0 size=8192 type=5 model=VIRTUAL CD-ROM" \
 	 "SCSI-INIT: written" "SCSI-INIT: read back ok" \
-	 "SCSI-INIT: cdrom CVISOR-CD-MARKER"; do
+	 "SCSI-INIT: cdrom CVISOR-CD-MARKER" "SCSI-INIT: mke2fs ok" \
+	 "SCSI-INIT: ext4 written" "SCSI-INIT: ext4 read back ok"; do
 	grep -qE -- "$m" "$TMP/console" || fail "no /$m/ in the console: $(grep -E 'sym|scsi|sd |sr |SCSI-INIT' "$TMP/console" | tail -40)"
 done
 ! grep -E "Oops|BUG:|sym0: .*(timeout|error|failed)|SCSI-INIT: insmod" "$TMP/console" ||
@@ -101,4 +118,9 @@ done
 want=$(yes CVISOR-SCSI-LINUX | head -c 1048576 | md5sum)
 got=$(dd if="$TMP/disk.img" bs=65536 skip=64 count=16 2>/dev/null | md5sum)
 [ "$want" = "$got" ] || fail "the image does not hold what Linux wrote"
-echo "sym53c8xx: sda and sr0, 1 MiB written and read back in $(( $(date +%s) - t0 )) s"
+if command -v debugfs >/dev/null && command -v e2fsck >/dev/null; then
+	e2fsck -fn "$TMP/fs.img" >"$TMP/fsck" 2>&1 || fail "e2fsck: $(cat "$TMP/fsck")"
+	debugfs -R "dump /pattern $TMP/pattern" "$TMP/fs.img" >/dev/null 2>&1
+	[ "$(md5sum <"$TMP/pattern")" = "$want" ] || fail "the file Linux wrote is not in the file system"
+fi
+echo "sym53c8xx: sda, sdb (ext4) and sr0, 1 MiB written and read back in $(( $(date +%s) - t0 )) s"
