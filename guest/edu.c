@@ -318,8 +318,11 @@ int wl_edu(void)
 		return fail("edu device on bus 0", 0, EDU_DEVICE);
 	edu_bar = cfg_read(0x10, 4) & ~0xfu;
 	cfg_write(0x04, 2, cfg_read(0x04, 2) | 0x6);   /* memory, master */
-	printf("edu: %02x.%x BAR0 0x%lx\n", (bdf >> 11) & 0x1f, (bdf >> 8) & 7,
-	       edu_bar);
+	const char *src;
+	u64 khz = tsc_khz(&src);
+
+	printf("edu: %02x.%x BAR0 0x%lx, TSC %lu kHz (%s)\n", (bdf >> 11) & 0x1f,
+	       (bdf >> 8) & 7, edu_bar, khz, src);
 	lapic_enable();
 	svc(SVC_IRQ, 1, 0, 0);
 	if (check_basics() || check_intx(&intx) || check_msi(&msi) ||
