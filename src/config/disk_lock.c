@@ -1,5 +1,5 @@
 /* Two VMs writing one disk image corrupt it: like QEMU, each writable
- * virtio-blk image is locked for the life of the process with an open
+ * virtio-blk image (and each lsi53c895a disk) is locked for the life of the process with an open
  * file description lock (F_OFD_SETLK: a write lock for a writable image,
  * a read lock for `<image`), so a second cvisor is refused at start (and
  * by `cvisor check`), unless the vdev says `shared`. The lock is taken on
@@ -15,6 +15,7 @@
 #include "config/cfg_internal.h"
 #include "config/host_check.h"
 #include "core/log.h"
+#include "devices/lsi53c895a.h"
 #include "devices/registry.h"
 
 /* A file system without locks (9p, some FUSE): the image is used
@@ -27,11 +28,9 @@ static int unlockable(int fd, const char *path)
 	return 0;
 }
 
-static int lock_one(const struct vdev_config *vc, bool hold,
+static int lock_one(const struct cfg_hostdev *hd, bool ro, bool hold,
 		    struct cfg_error *err)
 {
-	const struct cfg_hostdev *hd = &vc->hostdevs[0];
-	bool ro = hd->dir == HOSTDEV_IN;
 	struct flock fl = { .l_type = ro ? F_RDLCK : F_WRLCK,
 			    .l_whence = SEEK_SET };
 	int fd = open(hd->path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
@@ -58,17 +57,40 @@ static int lock_one(const struct vdev_config *vc, bool hold,
 		       ro ? " for writing" : "");
 }
 
+/* An lsi53c895a has a disk per hostdev; a `cdrom` is read-only. */
+static int lock_lsi(const struct vdev_config *vc, bool hold,
+		    struct cfg_error *err)
+{
+	for (unsigned i = 0; i < vc->nr_hostdevs; i++) {
+		const struct cfg_hostdev *hd = &vc->hostdevs[i];
+
+		if (hd->is_pipe || hd->dir == HOSTDEV_OUT || !hd->path)
+			continue;     /* refused by its check_vdev */
+		if (lock_one(hd, lsi53c895a_disk_read_only(vc, i), hold, err))
+			return -1;
+	}
+	return 0;
+}
+
 int lock_disk_images(const struct vm_config *cfg, bool hold,
 		     struct cfg_error *err)
 {
 	for (unsigned i = 0; i < cfg->nr_vdevs; i++) {
 		const struct vdev_config *vc = &cfg->vdevs[i];
 
+		if (vdev_opt(vc, "shared"))
+			continue;
+		if (vc->type == &lsi53c895a_type) {
+			if (lock_lsi(vc, hold, err))
+				return -1;
+			continue;
+		}
 		if (vc->type != &virtio_blk_type || vc->nr_hostdevs != 1 ||
-		    vdev_opt(vc, "shared") || vc->hostdevs[0].is_pipe ||
+		    vc->hostdevs[0].is_pipe ||
 		    vc->hostdevs[0].dir == HOSTDEV_OUT)
 			continue;
-		if (lock_one(vc, hold, err))
+		if (lock_one(&vc->hostdevs[0],
+			     vc->hostdevs[0].dir == HOSTDEV_IN, hold, err))
 			return -1;
 	}
 	return 0;

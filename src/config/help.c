@@ -115,7 +115,7 @@ int help_vdev(FILE *f, const char *name)
 	      "  log FILTER[,FILTER...] DEST\n", f);
 	if (t->allow_hostdev)
 		fputs("  hostdev [<|>]PATH\n", f);
-	if (t == &virtio_blk_type)
+	if (t == &virtio_blk_type || t == &lsi53c895a_type)
 		fputs("  shared              (no lock against other processes)\n",
 		      f);
 	if (t->class == VDEV_VIRTIO && !vdev_type_opt(t, "legacy"))

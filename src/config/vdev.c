@@ -339,7 +339,8 @@ static int vdev_shared(struct parser *p, const struct token *t)
 {
 	struct cfg_devopt *d;
 
-	if (p->vdev->type != &virtio_blk_type)
+	if (p->vdev->type != &virtio_blk_type &&
+	    p->vdev->type != &lsi53c895a_type)
 		return cfg_err(p->err, &t->pos, "vdev %s does not take 'shared'",
 			       p->vdev->type->name);
 	d = new_devopt(p, t, "shared", false);

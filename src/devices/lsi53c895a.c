@@ -216,7 +216,11 @@ static const char *collect(const struct vdev_config *vc,
 	for (unsigned k = 0; k < vc->nr_opts; k++) {
 		const struct cfg_devopt *o = &vc->opts[k];
 		int h = owner_of(vc, o);
-		unsigned which = !strcmp(o->key, "target") ? 0 :
+		unsigned which;
+
+		if (!strcmp(o->key, "shared"))
+			continue;     /* the vdev's, for config/disk_lock.c */
+		which = !strcmp(o->key, "target") ? 0 :
 				 !strcmp(o->key, "lun") ? 1 : 2;
 
 		*at = &o->pos;
@@ -245,6 +249,19 @@ static const char *collect(const struct vdev_config *vc,
 				       "(and lun)";
 	}
 	return NULL;
+}
+
+bool lsi53c895a_disk_read_only(const struct vdev_config *vc, unsigned i)
+{
+	if (i >= vc->nr_hostdevs)
+		return false;
+	if (vc->hostdevs[i].dir == HOSTDEV_IN)
+		return true;
+	for (unsigned k = 0; k < vc->nr_opts; k++)
+		if (!strcmp(vc->opts[k].key, "cdrom") &&
+		    owner_of(vc, &vc->opts[k]) == (int)i)
+			return true;
+	return false;
 }
 
 static const char *lsi_check(const struct vdev_config *vc,

@@ -20,6 +20,11 @@ struct lsi_disk {
 struct pci_func *lsi53c895a_new(const struct lsi_disk *disks, unsigned n,
 				const struct dev_env *env);
 
+/* Whether the config's hostdev i is opened read-only (`<FILE` or a
+ * `cdrom`): config/disk_lock.c takes a read lock on it, not a write lock. */
+struct vdev_config;
+bool lsi53c895a_disk_read_only(const struct vdev_config *vc, unsigned i);
+
 extern const struct vdev_type lsi53c895a_type;
 
 #endif
