@@ -147,6 +147,10 @@ run pc "$mb" "fw-cfg cpus=2 file=etc/e820" -smp 2
 check "pc fw-cfg smp 2" 1 '^RESULT fw-cfg .* cpus=2 max_cpus=2 .* ok=1$'
 run pc "$mb" "pc-testdev" -device pc-testdev
 check "pc pc-testdev" 1 '^RESULT pc-testdev scratch=1 ioram=1 irq=5 irqs=2 ok=1$'
+# The ACPI PM timer through SeaBIOS's FADT (PIIX4's: 24 bits at 0x608),
+# against the TSC, as tests/integration/pmtimer.sh does on cvisor's.
+run pc "$mb" "pmtimer"
+check "pc pmtimer" 1 '^RESULT pmtimer port=0x608 bits=24 .* ok=1$'
 
 # ---- virtio: the driver speaks virtio 1.x only, so PCI devices are
 # modern (disable-legacy=on, or transitional ones with the modern caps, as

@@ -205,6 +205,7 @@ int wl_pc_testdev(void);
 int wl_edu(void);
 int wl_e1000e_msix(void);
 int wl_cpuid(void);
+int wl_pmtimer(void);
 
 /* AP bring-up (boot.S). */
 extern char ap_tramp_start[], ap_tramp_end[];

@@ -271,18 +271,34 @@ int hostile_kbd_obuf_overflow(void)
 }
 
 /* ---- ACPI power registers (0x600 sleep control, 0x601 sleep status,
- * 0x602 reset) ---- */
+ * 0x602 reset; the fixed hardware: 0x604 PM1 event, 0x608 PM1 control,
+ * 0x60c PM timer, 0x610 GPE0) ---- */
+
+/* SLP_EN (0x20) with SLP_TYP 5 (S5) or 4 (S4, handled as S5): power off. */
+static bool powers_off(u32 v)
+{
+	return (v & 0x20) && (((v >> 2) & 7) == 5 || ((v >> 2) & 7) == 4);
+}
 
 int hostile_acpi_pm(void)
 {
 	for (u32 v = 0; v < 256; v++) {
-		/* SLP_EN (0x20) with SLP_TYP 5 is S5: power off. */
-		if ((v & 0x20) && ((v >> 2) & 7) == 5)
+		if (powers_off(v))
 			continue;
 		houtb(0x600, (u8)v);
 		houtb(0x601, (u8)v);
 		if (v != 0x01)   /* RESET_VALUE */
 			houtb(0x602, (u8)v);
+		for (u16 p = 0x604; p < 0x614; p++)
+			if (p != 0x609 || !powers_off(v))  /* PM1_CNT's high byte */
+				houtb(p, (u8)v);
+	}
+	/* enables off, status bits cleared: the SCI goes down again */
+	for (u16 p = 0x604; p < 0x614; p += 4) {
+		houtb(p + 2, 0);
+		houtb(p + 3, 0);
+		houtb(p, 0xff);
+		houtb(p + 1, 0xff);
 	}
 	for (u16 p = 0x600; p < 0x603; p++)
 		if (hinb(p) != 0)

@@ -394,6 +394,7 @@ static const struct {
 	{ "edu", wl_edu },
 	{ "e1000e-msix", wl_e1000e_msix },
 	{ "cpuid", wl_cpuid },
+	{ "pmtimer", wl_pmtimer },
 };
 
 void user_main(void)

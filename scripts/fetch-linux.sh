@@ -77,6 +77,11 @@ initramfs() {
 		n=${d##*/}
 		echo "CVISOR-INIT: $n $(cat $d/device/modalias) $(head -c 32 /dev/$n | tr -d '\000')"
 	done
+	# cvisor.end=reboot|panic on the command line: end that way instead
+	case " $(cat /proc/cmdline) " in
+	*" cvisor.end=reboot "*) echo "CVISOR-INIT: reboot"; reboot -f ;;
+	*" cvisor.end=panic "*) echo "CVISOR-INIT: panic"; echo c >/proc/sysrq-trigger ;;
+	esac
 	poweroff -f
 	EOF
 	: >"$cache/mods.order"

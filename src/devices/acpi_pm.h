@@ -16,5 +16,7 @@
 void acpi_pm_power_button(struct device *dev, uint32_t gsi);
 /* Events pressed and not yet read by the guest (tests). */
 uint8_t acpi_pm_pending(struct device *dev);
+/* The PM timer's count after ns nanoseconds (3.579545 MHz, 32 bits). */
+uint32_t acpi_pm_timer_ticks(uint64_t ns);
 
 #endif

@@ -148,7 +148,7 @@ static bool is_checksum(const struct acpi_table *e, size_t k)
 {
 	if (!strcmp(e->sig, "RSDP"))
 		return k == RSDP_CHECKSUM || k == RSDP_XCHECKSUM;
-	return k == SDT_CHECKSUM;
+	return k == SDT_CHECKSUM && strcmp(e->sig, "FACS");
 }
 
 /* The pointer fields of a (built at 0) that b (built at SHIFT) moved by
@@ -216,6 +216,8 @@ static int link_table(struct fw_buf *script, const struct acpi_table *a,
 	for (unsigned i = 0; i < n; i++)
 		cmd_pointer(script, file, TABLES_FILE, base + p[i].off,
 			    p[i].size);
+	if (!strcmp(a->sig, "FACS"))
+		return 0;       /* the one table without a checksum */
 	if (!rsdp) {
 		cmd_checksum(script, file, base + SDT_CHECKSUM, base,
 			     (uint32_t)a->b.len);

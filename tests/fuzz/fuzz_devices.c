@@ -141,7 +141,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			abort();
 	}
 	place(port80_create());
-	place(acpi_pm_create(&env));
+	place(acpi_pm_create(&env, 9));
 	if (event_loop_start(loop))
 		abort();
 	return 0;

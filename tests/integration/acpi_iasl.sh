@@ -47,8 +47,12 @@ run_acpiexec() {
 	local cmds=$1; shift
 	timeout 240 acpiexec -b "$cmds" "$@" >acpiexec.log 2>&1 ||
 		fail "acpiexec: $(tail -20 acpiexec.log)"
-	grep -qE "Error|Warning|AE_[A-Z_]+ *\(|Exception|Fault" acpiexec.log &&
-		fail "acpiexec: $(grep -E 'Error|Warning|Exception|Fault' acpiexec.log | head -5)"
+	# acpiexec's own self tests (aetests) assume its built-in FADT's
+	# GPE numbers and a PM2 block: with a real fixed-hardware FADT they
+	# report "Unexpected AE_BAD_... from Acpi...(aetests-N)"; not ours.
+	grep -v "(aetests-[0-9]*)$" acpiexec.log >acpiexec.ours
+	grep -qE "Error|Warning|AE_[A-Z_]+ *\(|Exception|Fault" acpiexec.ours &&
+		fail "acpiexec: $(grep -E 'Error|Warning|Exception|Fault' acpiexec.ours | head -5)"
 	return 0
 }
 
@@ -70,18 +74,26 @@ for want in 'Device (C003)' 'Device (COM0)' 'Device (COM1)' 'EisaId ("PNP0501")'
 	    'Name (\_S5, Package (0x04)'; do
 	grep -qF "$want" DSDT.dsl || fail "DSDT.dsl lacks $want"
 done
-grep -q "Hardware Reduced (V5) : 1" FACP.dsl || fail "FADT is not hardware-reduced"
+# A full PC platform (acpi_fadt.c): fixed hardware, PM timer, FACS
+grep -q "Hardware Reduced (V5) : 0" FACP.dsl || fail "FADT is hardware-reduced"
+grep -q "PM Timer Block Address : 0000060C" FACP.dsl || fail "FADT: PM timer block"
+grep -q "PM Timer Block Length : 04" FACP.dsl || fail "FADT: PM timer length"
+grep -q "32-bit PM Timer (V1) : 1" FACP.dsl || fail "FADT: 32-bit PM timer"
+# test_acpi_dump's config has a pl011 on IRQ 9: the SCI takes the next free one
+grep -q "SCI Interrupt : 000B" FACP.dsl || fail "FADT: SCI not on IRQ 11"
+grep -q "Signature : \"FACS\"" FACS.dsl || fail "no FACS"
 [ "$(grep -c 'Processor Local APIC' APIC.dsl)" -eq 4 ] || fail "MADT: not 4 local APICs"
 grep -q "Interrupt Source Override" APIC.dsl || fail "MADT: no IRQ0 override"
 # ACPICA's own interpreter (acpiexec, same package) loads the tables as a
-# kernel would, and enters S5 through the hardware-reduced sleep registers.
+# kernel would, and enters S5 through PM1a_CNT (the FADT's fixed hardware).
 if command -v acpiexec >/dev/null; then
 	run_acpiexec "Sleep 5; Resources \_SB.VR00; Resources \_SB.COM0" \
 		DSDT.dat FACP.dat APIC.dat
 	grep -q "Sleep-A: 05" acpiexec.log || fail "acpiexec: no S5 sleep type"
-	grep -q "HwExtendedSleep" acpiexec.log || fail "acpiexec: S5 did not use the sleep registers"
+	grep -q "HwLegacySleep" acpiexec.log || fail "acpiexec: S5 did not use PM1a_CNT"
+	grep -q "on interrupt 0xB (SCI)" acpiexec.log || fail "acpiexec: GPE0 not on the SCI"
 	grep -q "Dword00 : 0000000A" acpiexec.log || fail "acpiexec: VR00 interrupt"
-	echo "acpiexec: tables load, S5 via sleep control register"
+	echo "acpiexec: tables load, S5 via PM1a_CNT"
 fi
 [ -f MCFG.dat ] && fail "MCFG without PCI"
 grep -q "PNP0A08" DSDT.dsl && fail "PCI0 without PCI"

@@ -204,38 +204,69 @@ static void check_madt(uint64_t rsdp, unsigned cpus)
 	assert_int_equal(e[2], cpus);                    /* IOAPIC id */
 	assert_int_equal(le32(e + 4), 0xfec00000);
 	assert_int_equal(le32(e + 8), 0);
-	assert_int_equal(madt_count(m, 2, &e), 1);
+	assert_int_equal(madt_count(m, 2, &e), 2);
 	assert_int_equal(e[2], 0);                       /* ISA */
 	assert_int_equal(e[3], 0);                       /* IRQ0 */
 	assert_int_equal(le32(e + 4), 2);                /* GSI 2 */
+	e += e[1];                                       /* the SCI's */
+	assert_int_equal(e[0], 2);
+	assert_int_equal(e[3], x86_acpi_sci_irq(&cfg));
+	assert_int_equal(le32(e + 4), x86_acpi_sci_irq(&cfg));
+	assert_int_equal(e[8] | e[9] << 8, 0xd);         /* level, high */
 	assert_int_equal(madt_count(m, 4, &e), 1);
 	assert_int_equal(e[2], 0xff);
 	assert_int_equal(e[5], 1);                       /* LINT1 */
 }
 
+static void check_gas(const uint8_t *g, unsigned width, uint64_t port)
+{
+	assert_int_equal(g[0], 1);                       /* system I/O */
+	assert_int_equal(g[1], width);
+	assert_int_equal(le64(g + 4), port);
+}
+
+/* A full (not hardware-reduced) FADT: Linux then programs the 8259 and
+ * reboots through RESET_REG (see acpi_fadt.c). */
 static void check_fadt(uint64_t rsdp, uint16_t boot_arch)
 {
-	const uint8_t *f = find(rsdp, "FACP");
+	const uint8_t *f = find(rsdp, "FACP"), *facs;
 
 	assert_non_null(f);
 	assert_int_equal(le32(f + 4), 276);
 	assert_int_equal(f[8], 6);
-	assert_true(le32(f + 112) & (1u << 20));         /* HW_REDUCED_ACPI */
+	assert_false(le32(f + 112) & (1u << 20));        /* not HW_REDUCED */
 	assert_true(le32(f + 112) & (1u << 10));         /* RESET_REG_SUP */
+	assert_true(le32(f + 112) & (1u << 8));          /* TMR_VAL_EXT */
 	assert_int_equal(f[109] | f[110] << 8, boot_arch);
 	assert_int_equal(f[116], 1);                     /* reset: I/O */
 	assert_int_equal(f[117], 8);
 	assert_int_equal(le64(f + 120), X86_ACPI_RESET_PORT);
 	assert_int_equal(f[128], X86_ACPI_RESET_VALUE);
-	assert_int_equal(f[244], 1);                     /* sleep control */
-	assert_int_equal(le64(f + 248), X86_ACPI_SLEEP_CTL_PORT);
-	assert_int_equal(f[256], 1);                     /* sleep status */
-	assert_int_equal(le64(f + 260), X86_ACPI_SLEEP_STS_PORT);
-	assert_int_equal(le32(f + 36), 0);               /* no FACS */
+	assert_int_equal(le64(f + 248), 0);              /* no HW-reduced */
+	assert_int_equal(le64(f + 260), 0);              /* sleep registers */
 	if (boot_arch & (1u << 5))                       /* no RTC: */
 		assert_int_equal(f[108], 0);             /* no CENTURY */
-	assert_int_equal(le64(f + 132), 0);
-	assert_int_equal(le32(f + 46) & 0xffff, 0);      /* no SCI */
+	assert_int_equal(f[46] | f[47] << 8, x86_acpi_sci_irq(&cfg));
+	assert_int_equal(le32(f + 48), 0);               /* no SMI_CMD */
+	assert_int_equal(le32(f + 56), X86_ACPI_PM1A_EVT_PORT);
+	assert_int_equal(le32(f + 64), X86_ACPI_PM1A_CNT_PORT);
+	assert_int_equal(le32(f + 76), X86_ACPI_PM_TMR_PORT);
+	assert_int_equal(le32(f + 80), X86_ACPI_GPE0_PORT);
+	assert_int_equal(f[88], 4);                      /* PM1_EVT_LEN */
+	assert_int_equal(f[89], 2);                      /* PM1_CNT_LEN */
+	assert_int_equal(f[91], 4);                      /* PM_TMR_LEN */
+	assert_int_equal(f[92], 4);                      /* GPE0_BLK_LEN */
+	check_gas(f + 148, 32, X86_ACPI_PM1A_EVT_PORT);  /* X_PM1a_EVT */
+	check_gas(f + 172, 16, X86_ACPI_PM1A_CNT_PORT);  /* X_PM1a_CNT */
+	check_gas(f + 208, 32, X86_ACPI_PM_TMR_PORT);    /* X_PM_TMR */
+	check_gas(f + 220, 32, X86_ACPI_GPE0_PORT);      /* X_GPE0 */
+	/* the FACS, 64-byte aligned, both pointers the same */
+	assert_int_equal(le32(f + 36), le64(f + 132));
+	assert_int_equal(le32(f + 36) % 64, 0);
+	facs = gpa(le32(f + 36), 64);
+	assert_memory_equal(facs, "FACS", 4);
+	assert_int_equal(le32(facs + 4), 64);
+	assert_int_equal(facs[32], 2);                   /* version */
 }
 
 /* The RSDT lists what the XSDT lists, in 32 bits. */
@@ -293,6 +324,8 @@ static void test_four_cpus_pc_devices(void **state)
 	rsdp = build();
 	check_madt(rsdp, 4);
 	check_fadt(rsdp, 1u << 0 | 1u << 1 | 1u << 2 | 1u << 5);
+	/* the pl011 on IRQ 9 moves the SCI to the next free line */
+	assert_int_equal(x86_acpi_sci_irq(&cfg), 11);
 	d = dsdt(rsdp, &len);
 	assert_true(HAS(d, len, "\\_SB_"));
 	assert_true(HAS(d, len, "C003"));
@@ -352,11 +385,13 @@ static uint32_t pkglen(const uint8_t *p, unsigned *nbytes)
 	return v;
 }
 
-/* The DSDT is Scope(\_SB_){...} then Name(\_S5_, Package): the scope's
- * PkgLength must end exactly where the Name begins, and the package's
- * where the table ends. A wrong length anywhere inside would shift it. */
+/* The DSDT is Scope(\_SB_){...} then Name(\_S0_, Package) and Name(\_S5_,
+ * Package): the scope's PkgLength must end exactly where the first Name
+ * begins, and the last package's where the table ends. A wrong length
+ * anywhere inside would shift it. */
 static void test_dsdt_structure(void **state)
 {
+	static const uint8_t s0[] = { 0x08, 0x5c, '_', 'S', '0', '_', 0x12 };
 	static const uint8_t s5[] = { 0x08, 0x5c, '_', 'S', '5', '_', 0x12 };
 	const uint8_t *d, *p;
 	unsigned n;
@@ -370,6 +405,8 @@ static void test_dsdt_structure(void **state)
 	l = pkglen(d + 37, &n);
 	assert_true(n >= 2);
 	p = d + 37 + l;
+	assert_memory_equal(p, s0, sizeof(s0));
+	p += 7 + pkglen(p + 7, &n);
 	assert_memory_equal(p, s5, sizeof(s5));
 	l = pkglen(p + 7, &n);
 	assert_int_equal(p + 7 + l, d + len);

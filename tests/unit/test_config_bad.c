@@ -225,7 +225,7 @@ static const struct bad bad[] = {
 	  "identity map mem 0xfffbc000-0xfffbffff" },
 	{ "acpi-pm-ports", RL "vdev ser8250 loc io:0x600\n",
 	  "4:18: vdev ser8250 io 0x600-0x607 overlaps the acpi power registers "
-	  "io 0x600-0x603" },
+	  "io 0x600-0x613" },
 	{ "net-bad-mac", RL "vdev virtio-net mac 02:00:00:00:00\n",
 	  "4:21: invalid value '02:00:00:00:00' for 'mac': expected a MAC "
 	  "address XX:XX:XX:XX:XX:XX" },

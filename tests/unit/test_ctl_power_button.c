@@ -30,7 +30,7 @@ static uint8_t read_ged(struct device *d)
 static void test_press_and_read(void **state)
 {
 	struct dev_env env = { .irq_set = fake_irq_set, .power = fake_power };
-	struct device *d = acpi_pm_create(&env);
+	struct device *d = acpi_pm_create(&env, 9);
 
 	(void)state;
 	/* the event register is inside the device's ports */

@@ -5,6 +5,7 @@
 
 #include "unit.h"
 #include "arch/x86/firmware.h"
+#include "bus/pci.h"
 
 static uint8_t bios[0x20000];        /* backs 0xE0000-0xFFFFF */
 static struct guest_mem mem;
@@ -61,9 +62,11 @@ static const uint8_t *scan_fp(void)
 }
 
 struct counts {
-	unsigned cpus, bsp, buses, ioapics, iointr, lintr;
-	uint8_t ioapic_id;
+	unsigned cpus, bsp, buses, ioapics, iointr, lintr, pci_intr;
+	uint8_t ioapic_id, isa_bus, pci_bus;
 	uint8_t irq_pin[16];       /* 0xff: no entry */
+	uint16_t irq_flags[16];
+	uint8_t pci_pin[32][4];    /* [slot][INTx]: IOAPIC pin, 0xff: none */
 	bool extint_lint0, nmi_lint1;
 };
 
@@ -79,7 +82,12 @@ static void entry(const uint8_t *e, struct counts *c)
 		c->cpus++;
 		break;
 	case 1:
-		assert_memory_equal(e + 2, "ISA   ", 6);
+		if (!memcmp(e + 2, "PCI   ", 6))
+			c->pci_bus = e[1];
+		else if (!memcmp(e + 2, "ISA   ", 6))
+			c->isa_bus = e[1];
+		else
+			fail_msg("unknown bus type %.6s", e + 2);
 		c->buses++;
 		break;
 	case 2:
@@ -92,8 +100,17 @@ static void entry(const uint8_t *e, struct counts *c)
 	case 3:
 		assert_int_equal(e[1], 0);                 /* INT */
 		assert_int_equal(e[6], c->ioapic_id);
-		c->irq_pin[e[5]] = e[7];
-		c->iointr++;
+		if (e[4] == c->isa_bus) {
+			c->irq_pin[e[5]] = e[7];
+			c->irq_flags[e[5]] = (uint16_t)(e[2] | e[3] << 8);
+			c->iointr++;
+		} else {
+			assert_int_equal(e[4], c->pci_bus);
+			/* level, active low */
+			assert_int_equal(e[2] | e[3] << 8, 0xf);
+			c->pci_pin[(e[5] >> 2) & 31][e[5] & 3] = e[7];
+			c->pci_intr++;
+		}
 		break;
 	case 4:
 		assert_int_equal(e[6], 0xff);              /* all LAPICs */
@@ -124,6 +141,8 @@ static void walk(struct counts *c)
 	assert_memory_equal(t + 8, "CVISOR  ", 8);
 	memset(c, 0, sizeof(*c));
 	memset(c->irq_pin, 0xff, sizeof(c->irq_pin));
+	memset(c->pci_pin, 0xff, sizeof(c->pci_pin));
+	c->isa_bus = c->pci_bus = 0xff;
 	e = t + 44;
 	for (unsigned i = 0; i < n; i++) {
 		assert_true(e < t + len);
@@ -144,6 +163,8 @@ static void check(unsigned cpus)
 	assert_int_equal(c.cpus, cpus);
 	assert_int_equal(c.bsp, 1);
 	assert_int_equal(c.buses, 1);
+	assert_int_equal(c.isa_bus, 0);
+	assert_int_equal(c.pci_intr, 0);
 	assert_int_equal(c.ioapics, 1);
 	assert_int_equal(c.ioapic_id, cpus);
 	assert_int_equal(c.iointr, 15);
@@ -152,6 +173,9 @@ static void check(unsigned cpus)
 	for (unsigned irq = 1; irq < 16; irq++)
 		if (irq != 2)
 			assert_int_equal(c.irq_pin[irq], irq);
+	/* the SCI (IRQ 9): level, active high, as the MADT says */
+	assert_int_equal(c.irq_flags[9], 0xd);
+	assert_int_equal(c.irq_flags[4], 0);
 	assert_int_equal(c.lintr, 2);
 	assert_true(c.extint_lint0);
 	assert_true(c.nmi_lint1);
@@ -176,6 +200,49 @@ static void test_max_cpus(void **state)
 	check(CFG_MAX_CPUS);
 }
 
+/* With PCI: bus 0 is PCI (Linux takes the MP bus id for the PCI bus
+ * number), ISA follows, and every slot's INTA-INTD is on the IOAPIC pin
+ * the _PRT names (acpi=off guests route INTx with it). */
+static void test_pci_intx(void **state)
+{
+	struct vm_config pc;
+	struct cfg_error err;
+	struct x86_firmware fw;
+	struct counts c;
+
+	assert_int_equal(config_from_string(&pc, "t", "ram 1m\nload /dev/null\n"
+					    "vdev virtio-entropy\n", &err), 0);
+	assert_int_equal(x86_firmware_build(&pc, &mem, NULL, &fw), 0);
+	walk(&c);
+	assert_int_equal(c.buses, 2);
+	assert_int_equal(c.pci_bus, 0);
+	assert_int_equal(c.isa_bus, 1);
+	assert_int_equal(c.iointr, 15);
+	assert_int_equal(c.pci_intr, 31 * 4);
+	for (unsigned slot = 1; slot < 32; slot++)
+		for (unsigned pin = 0; pin < 4; pin++)
+			assert_int_equal(c.pci_pin[slot][pin],
+					 pci_intx_gsi(slot, pin + 1));
+	assert_int_equal(c.pci_pin[0][0], 0xff);
+	config_free(&pc);
+}
+
+/* The reset vector F000:FFF0: mov dx, 0x602; mov al, 1; out dx, al;
+ * then cli; hlt in a loop. The tables end below it. */
+static void test_reset_stub(void **state)
+{
+	static const uint8_t want[] = { 0xba, 0x02, 0x06, 0xb0, 0x01, 0xee,
+					0xfa, 0xf4, 0xeb, 0xfd };
+	struct x86_firmware fw;
+
+	cfg.nr_cpus = CFG_MAX_CPUS;
+	assert_int_equal(x86_firmware_build(&cfg, &mem, NULL, &fw), 0);
+	assert_memory_equal(gpa(0xffff0, sizeof(want)), want, sizeof(want));
+	assert_int_equal(X86_ACPI_RESET_PORT, 0x602);
+	assert_int_equal(X86_ACPI_RESET_VALUE, 1);
+	assert_int_equal(fw.end, 0x100000);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -184,6 +251,8 @@ int main(void)
 		T(test_one_cpu),
 		T(test_four_cpus),
 		T(test_max_cpus),
+		T(test_pci_intx),
+		T(test_reset_stub),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #define CPUID_MAX_ENTRIES 256
 
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
+#define LEAF1_ECX_TSC_DEADLINE (1u << 24)
 #define LEAF1_EDX_HTT        (1u << 28)
 #define KVM_LEAF_BASE        0x40000000u
 #define KVM_LEAF_TIMING      0x40000010u  /* TSC and APIC bus kHz */
@@ -126,6 +127,21 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
 	return c;
 }
 
+/* KVM emulates the LAPIC's TSC-deadline mode but leaves it out of
+ * KVM_GET_SUPPORTED_CPUID (it depends on the in-kernel LAPIC, which is
+ * userspace's choice): QEMU adds it when KVM_CAP_TSC_DEADLINE_TIMER says
+ * so, and so does cvisor. Without it Linux calibrates the LAPIC timer
+ * against the PIT and, where ticks are late (a nested machine), disables
+ * it ("APIC timer disabled due to verification failure", acpi=off). */
+static void offer_tsc_deadline(struct kvm_cpuid2 *c, int kvm_fd)
+{
+	struct kvm_cpuid_entry2 *e = find(c, 1, 0);
+
+	if (e && ioctl(kvm_fd, KVM_CHECK_EXTENSION,
+		       KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		e->ecx |= LEAF1_ECX_TSC_DEADLINE;
+}
+
 int x86_vcpu_set_cpuid(struct vcpu *v, unsigned nr_cpus)
 {
 	struct kvm_cpuid2 *c = supported_cpuid(v->vm->kvm_fd);
@@ -135,6 +151,7 @@ int x86_vcpu_set_cpuid(struct vcpu *v, unsigned nr_cpus)
 		return -EIO;
 	tsc_khz = ioctl(v->fd, KVM_GET_TSC_KHZ);
 	x86_cpuid_adjust(c, v->id, nr_cpus, tsc_khz > 0 ? tsc_khz : 0);
+	offer_tsc_deadline(c, v->vm->kvm_fd);
 	if (x86_cpuid_apply_config(c, CPUID_MAX_ENTRIES, v->vm->cfg))
 		pr_warn("cpuid: no room for every leaf the config sets");
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {

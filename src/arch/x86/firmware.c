@@ -7,9 +7,12 @@
  *   0xF0000  RSDP, revision 2, 36 bytes (16-byte aligned, as ACPI asks)
  *   0xF0030  MP floating pointer "_MP_", 16 bytes
  *   0xF0040  MP configuration table "PCMP" (44 + 20/vCPU + 8 * 19 bytes)
- *   0xF0800  DSDT, FACP, APIC, [MCFG], XSDT, RSDT, each 16-byte aligned
- *   ...      up to 0xFFFFF; a config with 64 vCPUs and 64 devices needs
+ *   0xF0040  (+ 8 * 124 bytes of PCI interrupt entries with PCI)
+ *   0xF1000  DSDT, FACS, FACP, APIC, [MCFG], XSDT, RSDT, each 16-byte
+ *            aligned (the FACS 64)
+ *   ...      up to 0xFFFEF; a config with 64 vCPUs and 64 devices needs
  *            well under 16 KiB
+ *   0xFFFF0  the reset stub (reset_stub below), 16 bytes
  *
  * 0xE0000-0xEFFFF stays free. Where the memory comes from:
  *  - the config maps RAM or ROM there (QNX's `rom 0xc0000,0x40000`): the
@@ -119,6 +122,19 @@ static int write_mptable(struct guest_mem *mem, const struct vm_config *cfg)
 	return ret;
 }
 
+/* At the reset vector F000:FFF0, in real mode: what a guest that asks the
+ * BIOS for a reset (Linux's machine_real_restart: reboot=b, and its last
+ * resort after the other methods) runs when there is no BIOS.
+ *   mov dx, X86_ACPI_RESET_PORT; mov al, X86_ACPI_RESET_VALUE; out dx, al
+ *   cli; hlt; jmp $-1 (back to the hlt)
+ * The write resets the VM (then `reboot reset|exit` decides). */
+static const uint8_t reset_stub[X86_FW_RESET_STUB_LEN] = {
+	0xba, X86_ACPI_RESET_PORT & 0xff, X86_ACPI_RESET_PORT >> 8,
+	0xb0, X86_ACPI_RESET_VALUE,
+	0xee,
+	0xfa, 0xf4, 0xeb, 0xfd,
+};
+
 void x86_firmware_pci_init(struct x86_firmware_pci *p,
 			   const struct pci_layout *l)
 {
@@ -167,11 +183,12 @@ int x86_firmware_build(const struct vm_config *cfg, struct guest_mem *mem,
 			l->pos.col, (unsigned long long)l->addr);
 		return 0;
 	}
-	if (!guest_mem_find(mem, X86_FW_RSDP_ADDR,
-			    X86_FW_END - X86_FW_RSDP_ADDR)) {
+	if (!guest_mem_find(mem, X86_FW_RSDP_ADDR, X86_FW_RESET_VECTOR +
+			    X86_FW_RESET_STUB_LEN - X86_FW_RSDP_ADDR)) {
 		pr_err("firmware tables: no guest memory covers 0x%llx-0x%llx",
 		       (unsigned long long)X86_FW_RSDP_ADDR,
-		       (unsigned long long)X86_FW_END - 1);
+		       (unsigned long long)X86_FW_RESET_VECTOR +
+		       X86_FW_RESET_STUB_LEN - 1);
 		return -ENOSPC;
 	}
 	acpi_build(&t, cfg, complete_pci(pci, &full), X86_FW_RSDP_ADDR,
@@ -179,6 +196,9 @@ int x86_firmware_build(const struct vm_config *cfg, struct guest_mem *mem,
 	ret = t.end > X86_FW_END ? -ENOSPC : write_acpi(mem, &t);
 	if (!ret)
 		ret = write_mptable(mem, cfg);
+	if (!ret)
+		ret = guest_mem_load(mem, X86_FW_RESET_VECTOR, reset_stub,
+				     sizeof(reset_stub));
 	if (ret)
 		pr_err("firmware tables do not fit in 0x%llx-0x%llx",
 		       (unsigned long long)X86_FW_RSDP_ADDR,
@@ -187,7 +207,8 @@ int x86_firmware_build(const struct vm_config *cfg, struct guest_mem *mem,
 		*out = (struct x86_firmware){ .rsdp_addr = X86_FW_RSDP_ADDR,
 					      .mp_addr = X86_FW_MP_FP_ADDR,
 					      .start = X86_FW_RSDP_ADDR,
-					      .end = t.end };
+					      .end = X86_FW_RESET_VECTOR +
+						     X86_FW_RESET_STUB_LEN };
 	acpi_tables_free(&t);
 	return ret;
 }

@@ -21,8 +21,13 @@
 #define X86_FW_RSDP_ADDR    0xf0000ULL   /* 36 bytes */
 #define X86_FW_MP_FP_ADDR   0xf0030ULL   /* "_MP_", 16 bytes */
 #define X86_FW_MP_TABLE_ADDR 0xf0040ULL  /* "PCMP", < 2 KiB for 64 vCPUs */
-#define X86_FW_TABLES_ADDR  0xf0800ULL   /* DSDT, FACP, APIC, ... */
-#define X86_FW_END          0x100000ULL
+#define X86_FW_TABLES_ADDR  0xf1000ULL   /* DSDT, FACS, FACP, APIC, ... */
+#define X86_FW_END          0xffff0ULL   /* the tables end below: */
+/* The reset vector F000:FFF0, where a guest without BIOS services that
+ * asks for a BIOS reset (Linux's machine_real_restart, reboot=b) jumps in
+ * real mode: a stub there writes the ACPI reset register (firmware.c). */
+#define X86_FW_RESET_VECTOR 0xffff0ULL
+#define X86_FW_RESET_STUB_LEN 16
 
 /* Hardware-reduced ACPI power registers (FADT), 8-bit I/O ports that the
  * acpi-pm device implements:
@@ -37,12 +42,43 @@
 #define X86_ACPI_SLEEP_STS_PORT 0x601
 #define X86_ACPI_RESET_PORT     0x602
 #define X86_ACPI_GED_PORT       0x603
-#define X86_ACPI_PM_PORTS_LEN   4
+/* The fixed-hardware blocks of the full FADT (ACPI 4.8), the same device:
+ *  - PM1a event: PM1_STS (16 bits, write 1 to clear) then PM1_EN (16);
+ *  - PM1a control (16): SCI_EN (always 1: no SMI_CMD, ACPI mode only),
+ *    SLP_TYP (bits 10-12) and SLP_EN (bit 13, write-only): a write with
+ *    SLP_EN enters SLP_TYP, numbered as the DSDT's \_Sx_ packages;
+ *  - PM timer: 32 bits at 3.579545 MHz, read-only (TMR_VAL_EXT);
+ *  - GPE0: GPE0_STS (16, write 1 to clear) then GPE0_EN (16).
+ * The SCI is level, active high, on ISA IRQ x86_acpi_sci_irq(). */
+#define X86_ACPI_PM1A_EVT_PORT  0x604
+#define X86_ACPI_PM1A_CNT_PORT  0x608
+#define X86_ACPI_PM_TMR_PORT    0x60c
+#define X86_ACPI_GPE0_PORT      0x610
+#define X86_ACPI_PM1_EVT_LEN    4
+#define X86_ACPI_PM1_CNT_LEN    2
+#define X86_ACPI_PM_TMR_LEN     4
+#define X86_ACPI_GPE0_LEN       4
+#define X86_ACPI_PM_PORTS_LEN   0x14
+#define X86_ACPI_PM_TIMER_HZ    3579545u
+/* PM1_STS/PM1_EN bits */
+#define X86_PM1_TMR             (1u << 0)
+#define X86_PM1_GBL             (1u << 5)
+#define X86_PM1_PWRBTN          (1u << 8)
+#define X86_PM1_SLPBTN          (1u << 9)
+#define X86_PM1_RTC             (1u << 10)
+#define X86_PM1_WAK_STS         (1u << 15)
+/* PM1_CNT bits */
+#define X86_PM1_SCI_EN          (1u << 0)
+#define X86_PM1_SLP_TYP_SHIFT   10
+#define X86_PM1_SLP_TYP_MASK    (7u << 10)
+#define X86_PM1_SLP_EN          (1u << 13)
 #define X86_ACPI_RESET_VALUE    0x01
 #define X86_ACPI_SLP_TYP_SHIFT  2
 #define X86_ACPI_SLP_TYP_MASK   0x1c
 #define X86_ACPI_SLP_EN         0x20
 #define X86_ACPI_WAK_STS        0x80
+#define X86_ACPI_SLP_TYP_S3     3
+#define X86_ACPI_SLP_TYP_S4     4
 #define X86_ACPI_SLP_TYP_S5     5
 
 /* The power button of a hardware-reduced platform (no fixed events, no
@@ -57,6 +93,11 @@
  * -1 when none is free (then there is no GED and no power button). */
 #define X86_ACPI_GED_PWR_BUTTON 0x01
 int x86_acpi_ged_gsi(const struct vm_config *cfg);
+/* The SCI's ISA IRQ (= GSI, level, active high: the MADT's override and
+ * the MP table say so): 9 as on QEMU's PIIX4 unless the config uses or
+ * reserves it, then the first free of 11, 10, 5, 7, 3; -1 when none is
+ * free (then the FADT still names 9, and the SCI is never raised). */
+int x86_acpi_sci_irq(const struct vm_config *cfg);
 /* Whether the guest's OS has unmasked the IOAPIC pin gsi (KVM_GET_IRQCHIP),
  * i.e. a driver listens for the GED's interrupt. */
 bool x86_gsi_unmasked(int vm_fd, uint32_t gsi);

@@ -1,11 +1,17 @@
 /* MP tables (Intel MP Specification 1.4, chapter 4). Entries, in the order
  * the spec asks (sorted by type): one processor per vCPU (the BSP flagged),
- * the ISA bus, the IOAPIC, ISA IRQs 0-15 but 2 on IOAPIC pins (IRQ0 on pin
- * 2, as the MADT's override says), then ExtINT on LINT0 and NMI on LINT1. */
+ * the buses (PCI bus 0 as bus id 0 when the VM has PCI, since Linux takes
+ * a PCI bus's id for its number; then ISA), the IOAPIC, ISA IRQs 0-15 but
+ * 2 on IOAPIC pins (IRQ0 on pin 2, as the MADT's override says; the SCI
+ * level and active high, as the MADT's), every PCI slot's INTA-INTD on
+ * the pins bus/pci.h's swizzle gives them (level, active low: what Linux
+ * needs to route INTx with acpi=off), then ExtINT on LINT0 and NMI on
+ * LINT1. */
 #include <string.h>
 
 #include "arch/x86/acpi/acpi.h"
 #include "arch/x86/mptable.h"
+#include "bus/pci.h"
 
 struct mp_floating {
 	char signature[4];         /* "_MP_" */
@@ -46,7 +52,14 @@ enum { MP_INT, MP_NMI, MP_SMI, MP_EXTINT };
 #define MP_CPU_FEATURES  0x201     /* CPUID.1 EDX: FPU, APIC */
 #define MP_LAPIC_VERSION 0x14      /* KVM's local APIC */
 #define MP_ALL_LAPICS    0xff
-#define MP_ISA_BUS       0
+#define MP_PCI_BUS       0
+#define MP_PCI_SLOTS     32
+#define MP_PCI_PINS      4
+/* I/O interrupt flags: polarity (bits 0-1) and trigger (bits 2-3);
+ * 0 = conforms to the bus (ISA: edge, high) */
+#define MP_FLAGS_BUS     0x0
+#define MP_FLAGS_LEVEL_HIGH 0xd
+#define MP_FLAGS_LEVEL_LOW  0xf
 
 static void processor(struct fw_buf *b, uint8_t id, bool bsp)
 {
@@ -75,39 +88,71 @@ static void ioapic(struct fw_buf *b, uint8_t id)
 	fw_buf_u32(b, X86_IOAPIC_BASE);
 }
 
-/* I/O (type 3) and local (type 4) interrupt entries share one layout;
- * flags 0 = polarity and trigger conform to the bus (ISA: edge, high). */
-static void intr(struct fw_buf *b, uint8_t entry, uint8_t kind, uint8_t irq,
+/* I/O (type 3) and local (type 4) interrupt entries share one layout. */
+static void intr(struct fw_buf *b, uint8_t entry, uint8_t kind,
+		 uint16_t flags, uint8_t src_bus, uint8_t src_irq,
 		 uint8_t dst_id, uint8_t dst_pin)
 {
 	fw_buf_u8(b, entry);
 	fw_buf_u8(b, kind);
-	fw_buf_u16(b, 0);
-	fw_buf_u8(b, MP_ISA_BUS);
-	fw_buf_u8(b, irq);
+	fw_buf_u16(b, flags);
+	fw_buf_u8(b, src_bus);
+	fw_buf_u8(b, src_irq);
 	fw_buf_u8(b, dst_id);
 	fw_buf_u8(b, dst_pin);
+}
+
+static uint16_t isa_irqs(struct fw_buf *b, const struct vm_config *cfg,
+			 uint8_t isa, uint8_t io_id)
+{
+	int sci = x86_acpi_sci_irq(cfg);
+	uint16_t count = 0;
+
+	for (uint8_t irq = 0; irq < 16; irq++) {
+		if (irq == 2)              /* the cascade: nothing there */
+			continue;
+		intr(b, MP_IOINTR, MP_INT, irq == sci ? MP_FLAGS_LEVEL_HIGH :
+		     MP_FLAGS_BUS, isa, irq, io_id, irq ? irq : 2);
+		count++;
+	}
+	return count;
+}
+
+/* Source bus IRQ of a PCI interrupt: slot << 2 | pin (0 = INTA). */
+static uint16_t pci_irqs(struct fw_buf *b, uint8_t io_id)
+{
+	uint16_t count = 0;
+
+	for (unsigned slot = 1; slot < MP_PCI_SLOTS; slot++)
+		for (unsigned pin = 0; pin < MP_PCI_PINS; pin++, count++)
+			intr(b, MP_IOINTR, MP_INT, MP_FLAGS_LEVEL_LOW,
+			     MP_PCI_BUS, (uint8_t)(slot << 2 | pin), io_id,
+			     (uint8_t)pci_intx_gsi(slot, pin + 1));
+	return count;
 }
 
 static uint16_t entries(struct fw_buf *b, const struct vm_config *cfg)
 {
 	unsigned n = acpi_nr_cpus(cfg);
 	uint8_t io_id = acpi_ioapic_id(cfg);
+	bool pci = vm_config_has_pci(cfg);
+	uint8_t isa = pci ? MP_PCI_BUS + 1 : 0;
 	uint16_t count = 0;
 
 	for (unsigned i = 0; i < n; i++, count++)
 		processor(b, (uint8_t)i, i == 0);
-	bus(b, MP_ISA_BUS, "ISA   ");
-	ioapic(b, io_id);
-	count += 2;
-	for (uint8_t irq = 0; irq < 16; irq++) {
-		if (irq == 2)              /* the cascade: nothing there */
-			continue;
-		intr(b, MP_IOINTR, MP_INT, irq, io_id, irq ? irq : 2);
+	if (pci) {
+		bus(b, MP_PCI_BUS, "PCI   ");
 		count++;
 	}
-	intr(b, MP_LINTR, MP_EXTINT, 0, MP_ALL_LAPICS, 0);
-	intr(b, MP_LINTR, MP_NMI, 0, MP_ALL_LAPICS, 1);
+	bus(b, isa, "ISA   ");
+	ioapic(b, io_id);
+	count += 2;
+	count += isa_irqs(b, cfg, isa, io_id);
+	if (pci)
+		count += pci_irqs(b, io_id);
+	intr(b, MP_LINTR, MP_EXTINT, MP_FLAGS_BUS, isa, 0, MP_ALL_LAPICS, 0);
+	intr(b, MP_LINTR, MP_NMI, MP_FLAGS_BUS, isa, 0, MP_ALL_LAPICS, 1);
 	return count + 2;
 }
 

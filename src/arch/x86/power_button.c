@@ -40,6 +40,16 @@ int x86_acpi_ged_gsi(const struct vm_config *cfg)
 	return -1;
 }
 
+int x86_acpi_sci_irq(const struct vm_config *cfg)
+{
+	static const uint32_t sci_candidates[] = { 9, 11, 10, 5, 7, 3 };
+
+	for (unsigned i = 0; i < ARRAY_SIZE(sci_candidates); i++)
+		if (!line_used(cfg, sci_candidates[i]))
+			return (int)sci_candidates[i];
+	return -1;
+}
+
 bool x86_gsi_unmasked(int vm_fd, uint32_t gsi)
 {
 #if defined(__x86_64__) || defined(__i386__)

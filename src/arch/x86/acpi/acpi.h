@@ -1,6 +1,6 @@
 /* ACPI tables for an x86 guest, built from the vm_config alone. Each table
  * is built into its own buffer; acpi_build() gives every table its guest
- * address, links them (RSDP -> XSDT/RSDT -> FADT -> DSDT, MADT, MCFG) and
+ * address, links them (RSDP -> XSDT/RSDT -> FADT -> DSDT, FACS, MADT, MCFG) and
  * fixes the checksums. Nothing here touches guest memory: firmware.c copies
  * the result, and the --dump-acpi path writes it to files.
  *
@@ -78,7 +78,10 @@ void acpi_dsdt_add_pci(struct fw_buf *b, const struct x86_firmware_pci *pci);
  * nothing when no interrupt line is free for it. */
 void acpi_dsdt_add_ged(struct fw_buf *b, const struct vm_config *cfg);
 void acpi_fadt_build(struct fw_buf *b, const struct vm_config *cfg,
-		     uint64_t dsdt_addr);
+		     uint64_t dsdt_addr, uint64_t facs_addr);
+/* The FACS: no header checksum; 64-byte aligned in memory. */
+#define ACPI_FACS_LEN 64
+void acpi_facs_build(struct fw_buf *b);
 void acpi_madt_build(struct fw_buf *b, const struct vm_config *cfg);
 void acpi_mcfg_build(struct fw_buf *b, uint64_t ecam_base, uint16_t segment,
 		     uint8_t bus_start, uint8_t bus_end);
@@ -93,7 +96,7 @@ bool acpi_has_vdev(const struct vm_config *cfg, const char *type_name);
 
 /* ---- the whole set ---- */
 
-#define ACPI_MAX_TABLES 8
+#define ACPI_MAX_TABLES 9
 
 struct acpi_table {
 	char sig[5];               /* "FACP", "RSDP" for the RSDP */

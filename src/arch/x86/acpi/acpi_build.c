@@ -1,5 +1,5 @@
 /* The whole set: build each table, give it an address, link and checksum.
- * Order in memory: DSDT, FACP, APIC, [MCFG], XSDT, RSDT from tables_addr
+ * Order in memory: DSDT, FACS, FACP, APIC, [MCFG], XSDT, RSDT from tables_addr
  * up; the RSDP separately (it must sit where a guest scans for it). */
 #include <string.h>
 
@@ -7,6 +7,7 @@
 #include "core/util.h"
 
 #define ACPI_TABLE_ALIGN 16
+#define ACPI_FACS_ALIGN  64
 
 static struct acpi_table *add(struct acpi_tables *t, const char *sig)
 {
@@ -25,12 +26,19 @@ static void place(struct acpi_tables *t, struct acpi_table *e)
 	t->end = ALIGN_UP(t->end + e->b.len, ACPI_TABLE_ALIGN);
 }
 
+/* The FACS must be 64-byte aligned (ACPI 5.2.10). */
+static void place_facs(struct acpi_tables *t, struct acpi_table *e)
+{
+	t->end = ALIGN_UP(t->end, ACPI_FACS_ALIGN);
+	place(t, e);
+}
+
 void acpi_build(struct acpi_tables *t, const struct vm_config *cfg,
 		const struct x86_firmware_pci *pci, uint64_t rsdp_addr,
 		uint64_t tables_addr)
 {
 	uint64_t sdt[ACPI_MAX_TABLES];
-	struct acpi_table *rsdp, *dsdt, *e, *xsdt, *rsdt;
+	struct acpi_table *rsdp, *dsdt, *facs, *e, *xsdt, *rsdt;
 	unsigned n = 0;
 
 	memset(t, 0, sizeof(*t));
@@ -42,8 +50,12 @@ void acpi_build(struct acpi_tables *t, const struct vm_config *cfg,
 	acpi_dsdt_build(&dsdt->b, cfg, pci);
 	place(t, dsdt);
 
+	facs = add(t, "FACS");
+	acpi_facs_build(&facs->b);
+	place_facs(t, facs);
+
 	e = add(t, "FACP");
-	acpi_fadt_build(&e->b, cfg, dsdt->addr);
+	acpi_fadt_build(&e->b, cfg, dsdt->addr, facs->addr);
 	place(t, e);
 	sdt[n++] = e->addr;
 

@@ -12,7 +12,9 @@
  *              the VM has PCI (acpi_pci.c)
  *   \_SB.PWRB  the power button (PNP0C0C) and \_SB.GED0 the Generic Event
  *              Device that signals it (acpi_ged.c)
- *   \_S5_      Package {5, 5, 0, 0}: SLP_TYP 5 for the sleep control reg
+ *   \_S0_      Package {0, 0, 0, 0}: working state, written on wake-up
+ *   \_S5_      Package {5, 5, 0, 0}: SLP_TYP 5, for PM1a_CNT (and the
+ *              hardware-reduced sleep control register)
  */
 #include <string.h>
 
@@ -187,17 +189,25 @@ static void add_vdev(struct fw_buf *b, const struct vdev_config *vc,
 	}
 }
 
-static void add_s5(struct fw_buf *b)
+/* \_Sx_ Package {SLP_TYPa, SLP_TYPb, 0, 0}; the value is x itself, which
+ * acpi-pm decodes. \_S0_ is what a guest writes back on wake-up. */
+static void add_sleep_state(struct fw_buf *b, const char *name, unsigned typ)
 {
 	size_t pkg;
 
-	aml_name(b, "\\_S5_");
+	aml_name(b, name);
 	pkg = aml_package_open(b, 4);
-	aml_integer(b, 5);                 /* SLP_TYPa */
-	aml_integer(b, 5);                 /* SLP_TYPb (unused: no PM1b) */
+	aml_integer(b, typ);               /* SLP_TYPa */
+	aml_integer(b, typ);               /* SLP_TYPb (unused: no PM1b) */
 	aml_integer(b, 0);
 	aml_integer(b, 0);
 	aml_close(b, pkg);
+}
+
+static void add_sleep_states(struct fw_buf *b)
+{
+	add_sleep_state(b, "\\_S0_", 0);
+	add_sleep_state(b, "\\_S5_", X86_ACPI_SLP_TYP_S5);
 }
 
 void acpi_dsdt_build(struct fw_buf *b, const struct vm_config *cfg,
@@ -216,6 +226,6 @@ void acpi_dsdt_build(struct fw_buf *b, const struct vm_config *cfg,
 		acpi_dsdt_add_pci(b, pci);
 	acpi_dsdt_add_ged(b, cfg);
 	aml_close(b, sb);
-	add_s5(b);
+	add_sleep_states(b);
 	acpi_table_finish(b);
 }
