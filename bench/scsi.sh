@@ -4,7 +4,12 @@
 # (guest/scsi_bench.c: its own SCRIPTS driver, one command at a time), with
 # cvisor's virtio-blk (blk-bench, qd 1) beside them for scale, in one run:
 #   1 MiB sequential read and write, 4 KiB random read and write.
-# Medians over N runs, interleaved so drift hits every peer alike.
+# Medians over N runs, interleaved so drift hits every peer alike, the
+# peers' order rotated each round, and the image flushed before each write
+# run: every writer starts from clean page-cache pages with no write-back
+# of the previous run's under way (without this the seqwrite numbers were
+# the host's write-back state, not the device: cvisor 0.16x QEMU one night,
+# 2.6x the next, same code).
 #   N=3 SIZE_MB=256 bench/scsi.sh
 #
 # The same image (build/bench-scsi.img, SIZE_MB MiB, written in full once)
@@ -43,6 +48,7 @@ args() {   # args CASE: the workload's parameters
 run() {
 	local peer=$1 c=$2 a out
 	a=$(args "$c")
+	case $c in *write) sync "$IMG" ;; esac
 	case $peer in
 	cvisor) out=$(timeout 600 "$CVISOR" ram 0,0xa0000 ram 1m,63m load "$GUEST" \
 		vdev ser8250 hostdev '>-' vdev debug-exit mode plain \
@@ -62,12 +68,18 @@ run() {
 
 peers="cvisor virtio"
 command -v "$QEMU" >/dev/null && peers="cvisor qemu virtio"
+rotate() {   # rotate WORD...: the list with its first word last
+	local first=$1
+	shift
+	echo "$* $first"
+}
 for i in $(seq "$N"); do
 	for c in $cases; do
 		for p in $peers; do
 			echo "$(run "$p" "$c")" >>"$tmp/$p.$c"
 		done
 	done
+	peers=$(rotate $peers)
 	echo "round $i of $N done" >&2
 done
 
