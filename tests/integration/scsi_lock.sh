@@ -52,7 +52,8 @@ run_fake "poweroff" $g vdev lsi53c895a shared hostdev "$TMP/disk.img"
 expect_status 0
 kill -INT $pid
 wait $pid
-[ $? -eq 3 ] || fail "the first cvisor: status $?, want 3"
+st=$?
+[ $st -eq 3 ] || fail "the first cvisor: status $st, want 3"
 # free again once the first one is gone
 # shellcheck disable=SC2086
 run_fake "poweroff" $g vdev lsi53c895a hostdev "$TMP/disk.img"
