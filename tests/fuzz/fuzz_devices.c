@@ -3,7 +3,10 @@
  * pc-testdev, fw_cfg (ports and DMA into the fuzzed RAM), port 0x80, the ACPI power registers, the PCI host bridge (0xCF8/0xCFC,
  * 0xCF9, ECAM), and virtio-blk, -console and -entropy on virtio-mmio and
  * on virtio-pci (common config, ISR, device config, notify, MSI-X table
- * and PBA). The machine is built once, from a fixed config, the way the
+ * and PBA), and the LSI 53C895A (00:04.0, the first free slot: register
+ * file through its I/O and memory BARs, SCRIPTS RAM; SCRIPTS fetched from
+ * the fuzzed RAM run against a disk on target 0 and a CD-ROM on target
+ * 2). The machine is built once, from a fixed config, the way the
  * builder does it (type->create, bus placement, pci_host_attach), with a
  * fake dev_env: no KVM, MSI routes are numbers, interrupts are counted,
  * and the event loop runs on its own thread as in a VM (kicks, block
@@ -50,7 +53,9 @@ static const char config_text[] =
 	"vdev virtio-console loc 0xfeb12000 intr ioapic:12 hostdev >/dev/null\n"
 	"vdev virtio-blk hostdev disk.img threads 2\n"
 	"vdev virtio-entropy\n"
-	"vdev virtio-console hostdev >/dev/null\n";
+	"vdev virtio-console hostdev >/dev/null\n"
+	"vdev lsi53c895a hostdev disk.img\n"
+	"	hostdev <cd.img target 2 cdrom\n";
 
 static struct vm_config cfg;
 static struct guest_mem mem;
@@ -109,6 +114,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz_mkdir("devices");
 	fz_write("blob.dat", "blob", 4);
 	fz_write("disk.img", disk, sizeof(disk));
+	fz_write("cd.img", disk, sizeof(disk));
 	if (config_from_string(&cfg, fz_path(name, sizeof(name), "m.qvmconf"),
 			       config_text, &err)) {
 		cfg_error_print(&err);

@@ -135,6 +135,29 @@ s += mmio(b0 + 0xa0, write=True, v=0x102000) + mmio(b0 + 0x44, write=True, v=1)
 s += mmio(b0 + 0x70, write=True, v=0xf) + mmio(b0 + 0x50, write=True, v=0) + u8(7)
 s += mmio(b0 + 0x60) + mmio(b0 + 0x64, write=True, v=1) + mmio(b0 + 0x100, size=8)
 write(dv, 'virtio-mmio', s)
+# LSI 53C895A at 00:04.0 (the first free slot): I/O BAR at 0xc100, then a SCRIPTS INQUIRY to
+# target 0 (select with ATN, IDENTIFY, CDB, data in, status, message in,
+# INT) from RAM at 0x1000, started by a DSP write; ISTAT, DSTAT, DSPS;
+# then target 2's READ CAPACITY; then a jump to itself (the budget).
+def ram(a, data): return u8(6) + u32(a) + u8(len(data)) + data
+def lsi_prog(cdb, dlen):
+    p = [0x41000000 | 0 << 16, 0x1100, 0x0e000001, 0x1200, 0x0a000000 | len(cdb), 0x1210,
+         0x09000000 | dlen, 0x1300, 0x0b000001, 0x1400, 0x0f000001, 0x1401, 0x98080000, 1]
+    return b''.join(u32(w) for w in p)
+io = 0xc100
+s = conf1(4 << 3, 0x10, write=True, v=io) + conf1(4 << 3, 0x04, size=2, write=True, v=7)
+s += port(io + 0x04, write=True, v=0x47)   # SCID: ID 7, as the drivers set it
+s += ram(0x1200, u8(0x80)) + ram(0x1210, bytes([0x12, 0, 0, 0, 36, 0]))
+s += ram(0x1000, lsi_prog(bytes([0x12, 0, 0, 0, 36, 0]), 36))
+s += port(io + 0x2c, size=4, write=True, v=0x1000) + u8(7)
+s += port(io + 0x14) + port(io + 0x0c) + port(io + 0x30, size=4)
+prog = bytearray(lsi_prog(bytes([0x25] + [0] * 9), 8))
+prog[0:4] = u32(0x41000000 | 2 << 16)
+s += ram(0x1210, bytes([0x25] + [0] * 9)) + ram(0x1000, bytes(prog))
+s += port(io + 0x2c, size=4, write=True, v=0x1000) + u8(7) + port(io + 0x14) + port(io + 0x0c)
+s += ram(0x1000, u32(0x80080000) + u32(0x1000)) + port(io + 0x2c, size=4, write=True, v=0x1000)
+s += port(io + 0x14) + port(io + 0x0c)
+write(dv, 'lsi', s)
 
 # ---- images: 7-byte header (flags, le32 address, le16 initrd size) ----
 def hdr(flags, addr=0, rd=0): return u8(flags) + u32(addr) + u16(rd)
