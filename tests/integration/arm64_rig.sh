@@ -12,7 +12,8 @@
 #  - the machine's own Debian kernel under cvisor, 2 vCPUs, 256 MiB: the
 #    boot lines (physical CPU, GICv3, arch_timer, ttyAMA0 on the PL011),
 #    /init with 2 CPUs, a virtio-mmio disk read, `poweroff -f` -> exit 0.
-# About 40-60 s on an idle 2-core host (the Linux boot is most of it).
+# About 6 s on an idle 2-core host (the rig's own boot is most of it; the
+# guest Linux takes ~2 s with loglevel=1); 30-130 s on a loaded one.
 # ci: background: it boots an emulated machine of its own, which make
 # check runs beside the sanitizer pass (scripts/check.sh).
 . "$(dirname "$0")/lib.sh"
