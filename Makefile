@@ -144,9 +144,13 @@ bench: all $(BENCH_BINS)
 # The whole suite: unit tests, then integration tests (KVM ones skip
 # clearly where /dev/kvm is missing), on the normal build and again on an
 # ASan+UBSan one (scripts/check.sh).
+# The builds use every CPU unless make was given its own -j (CI runs a
+# plain `make check`); MAKEFLAGS shows -j only in recipes.
 check: test-deps
-	@$(MAKE) --no-print-directory check-build
-	@scripts/check.sh $(BUILD)
+	@jobs=; case " $(MAKEFLAGS) " in *" -j"*) ;; \
+		*) jobs=-j$$(nproc 2>/dev/null || echo 1) ;; esac; \
+	$(MAKE) --no-print-directory $$jobs check-build && \
+	JOBS=$$jobs scripts/check.sh $(BUILD)
 
 # What the suite runs, for one BUILD (scripts/check.sh builds BUILD-san).
 check-build: cvisor guest unit example-disks $(BENCH_BINS)

@@ -60,7 +60,8 @@ fi
 
 if [ "${CHECK_SAN:-1}" != 0 ]; then
 	echo "--- the whole suite again, built with ASan and UBSan ($build-san) ---"
-	if make --no-print-directory SAN=1 BUILD="$build-san" check-build \
+	# shellcheck disable=SC2086 # JOBS: "" or "-jN" from the Makefile
+	if make --no-print-directory ${JOBS:-} SAN=1 BUILD="$build-san" check-build \
 		>"$log" 2>&1; then
 		CVISOR_NESTED=0 CVISOR_SAN_PASS=1 tests/run.sh "$build-san" 2>&1 |
 			tee "$log" | subtotal "sanitizer build" | sed -u 's/^/san: /'
