@@ -297,6 +297,18 @@ static int tx_take(struct net *n)
 	return n->tx_free[--n->ntx_free];
 }
 
+/* Hands descriptor id's chain (v[0..nv)) to the device; kicks unless
+ * batching. */
+static int tx_queue(struct net *n, u16 id, const struct vbuf *v, int nv)
+{
+	n->tx_busy[id] = true;
+	virtq_add(&n->tx, id, v, nv, NULL);
+	n->tx_frames++;
+	if (!n->batch)
+		virtq_kick(&n->tx);
+	return 0;
+}
+
 int net_send(struct net *n, const void *frame, u32 len)
 {
 	if (len > ETH_MAX_FRAME || len < ETH_HLEN)
@@ -311,13 +323,8 @@ int net_send(struct net *n, const void *frame, u32 len)
 	memcpy(b + NET_HDR_LEN, frame, len);
 	memset(b + NET_HDR_LEN + len, 0, flen - len);
 	tx_offload(n, b, b + NET_HDR_LEN, len);
-	n->tx_busy[id] = true;
 	struct vbuf v = { (u64)b, NET_HDR_LEN + flen, false };
-	virtq_add(&n->tx, id, &v, 1, NULL);
-	n->tx_frames++;
-	if (!n->batch)
-		virtq_kick(&n->tx);
-	return 0;
+	return tx_queue(n, id, &v, 1);
 }
 
 int net_send_tso(struct net *n, const u8 *hdrs, u32 hlen, const u8 *payload,
@@ -342,15 +349,10 @@ int net_send_tso(struct net *n, const u8 *hdrs, u32 hlen, const u8 *payload,
 	};
 	memcpy(b, &h, NET_HDR_LEN);
 	memcpy(b + NET_HDR_LEN, hdrs, hlen);
-	n->tx_busy[id] = true;
 	struct vbuf v[2] = { { (u64)b, NET_HDR_LEN + hlen, false },
 			     { (u64)payload, plen, false } };
-	virtq_add(&n->tx, id, v, 2, NULL);
-	n->tx_frames++;
 	n->tx_tso++;
-	if (!n->batch)
-		virtq_kick(&n->tx);
-	return 0;
+	return tx_queue(n, id, v, 2);
 }
 
 void net_flush(struct net *n)

@@ -7,12 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 need_kvm; need_guest
 command -v python3 >/dev/null || skip "needs python3 (to read the JSON answers)"
-# A UNIX socket needs a local file system: in the nested machine /tmp is
-# 9p (scripts/nested-kvm.sh) and /run a tmpfs.
-SOCKDIR=$(mktemp -d /run/cvisor-ctl.XXXXXX 2>/dev/null || mktemp -d)
-SOCK=$SOCKDIR/api.sock
-# a hang guard: a pause that never completes fails the test
-CTL() { timeout 60 "$CVISOR" ctl "$@"; }
+ctl_sockdir
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$TMP" "$SOCKDIR"' EXIT
 
@@ -22,18 +17,6 @@ mmio_count() {
 import json, sys
 r = json.load(sys.stdin)["result"]
 print(sum(v["exits_by_reason"].get("mmio", 0) for v in r["vcpus"]))'
-}
-
-# wait_for CMD...: until CMD succeeds; cvisor dying ends the wait. The
-# limit is a hang guard only.
-wait_for() {
-	local i
-	for i in $(seq 600); do
-		"$@" && return 0
-		kill -0 "$pid" 2>/dev/null || fail "cvisor ended: $(tail -5 "$TMP/err")"
-		sleep 0.1
-	done
-	fail "timed out waiting for: $*"
 }
 
 start() {

@@ -11,9 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 need_kvm; need_guest
 command -v python3 >/dev/null || skip "needs python3 (to read the JSON answers)"
-SOCKDIR=$(mktemp -d /run/cvisor-ctl.XXXXXX 2>/dev/null || mktemp -d)
-SOCK=$SOCKDIR/api.sock
-CTL() { timeout 60 "$CVISOR" ctl "$@"; }
+ctl_sockdir
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; exec 3>&-; rm -rf "$TMP" "$SOCKDIR"' EXIT
 
@@ -26,15 +24,6 @@ c = [d for d in r["virtio"] if d["type"] == "virtio-console"][0]
 print(c["bytes_to_guest"], c["requests"])'
 }
 
-wait_for() {   # a hang guard only; cvisor dying ends the wait
-	local i
-	for i in $(seq 600); do
-		"$@" && return 0
-		kill -0 "$pid" 2>/dev/null || fail "cvisor ended: $(tail -5 "$TMP/err")"
-		sleep 0.1
-	done
-	fail "timed out waiting for: $*"
-}
 echoed() { [ "$(cat "$TMP/con.out" 2>/dev/null)" = "$1" ]; }
 
 for t in pci mmio; do

@@ -68,3 +68,28 @@ run_fake() {
 expect_log() {
 	grep -qE "$1" "$TMP/log" || fail "fake KVM log lacks /$1/: $(cat "$TMP/log")"
 }
+
+# --- the control socket's tests (ctl*.sh, trace.sh) ---
+# ctl_sockdir: SOCKDIR and SOCK=$SOCKDIR/api.sock on a local file system
+# (a UNIX socket cannot live on 9p, the nested machine's /tmp; /run is a
+# tmpfs). The caller removes SOCKDIR.
+ctl_sockdir() {
+	SOCKDIR=$(mktemp -d /run/cvisor-ctl.XXXXXX 2>/dev/null || mktemp -d)
+	SOCK=$SOCKDIR/api.sock
+}
+
+# CTL ARGS...: cvisor ctl with a hang guard (a pause that never completes
+# fails the test instead of hanging it).
+CTL() { timeout 60 "$CVISOR" ctl "$@"; }
+
+# wait_for CMD...: until CMD succeeds; cvisor ($pid) dying ends the wait
+# with its last messages ($TMP/err). The limit is a hang guard only.
+wait_for() {
+	local i
+	for i in $(seq 600); do
+		"$@" && return 0
+		kill -0 "$pid" 2>/dev/null || fail "cvisor ended: $(tail -5 "$TMP/err")"
+		sleep 0.1
+	done
+	fail "timed out waiting for: $*"
+}

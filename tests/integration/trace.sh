@@ -6,8 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 need_kvm; need_guest
 command -v python3 >/dev/null || skip "needs python3 (to read the JSON answers)"
-SOCKDIR=$(mktemp -d /run/cvisor-trace.XXXXXX 2>/dev/null || mktemp -d)
-SOCK=$SOCKDIR/api.sock
+ctl_sockdir
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$TMP" "$SOCKDIR"' EXIT
 
@@ -43,20 +42,10 @@ grep -q ",io,0xf4,4,w," "$TMP/csv" || fail "no debug-exit write in the trace"
 
 # 2. trace-start / trace-stop on a running VM. Started and stopped while
 # the VM is paused, so the records are exactly the exits in between.
-CTL() { timeout 60 "$CVISOR" ctl "$@"; }
 exits() {
 	CTL --json "$SOCK" stats | python3 -c '
 import json, sys
 print(sum(v["exits"] for v in json.load(sys.stdin)["result"]["vcpus"]))'
-}
-wait_for() {
-	local i
-	for i in $(seq 600); do
-		"$@" && return 0
-		kill -0 "$pid" 2>/dev/null || fail "cvisor ended: $(tail -5 "$TMP/err")"
-		sleep 0.1
-	done
-	fail "timed out waiting for: $*"
 }
 # shellcheck disable=SC2046
 "$CVISOR" $(base_args) cmdline "mmio-latency n=1000000000000" vdev testdev \
