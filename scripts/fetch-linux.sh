@@ -80,7 +80,11 @@ initramfs() {
 	# cvisor.end=reboot|panic on the command line: end that way instead
 	case " $(cat /proc/cmdline) " in
 	*" cvisor.end=reboot "*) echo "CVISOR-INIT: reboot"; reboot -f ;;
-	*" cvisor.end=panic "*) echo "CVISOR-INIT: panic"; echo c >/proc/sysrq-trigger ;;
+	# the panic's marker through printk: a panic flushes the kernel's
+	# log to the console, not what the tty still buffers (an echo to
+	# the console was lost once in the nested machine)
+	*" cvisor.end=panic "*) echo "<2>CVISOR-INIT: panic" >/dev/kmsg
+		echo c >/proc/sysrq-trigger ;;
 	esac
 	poweroff -f
 	EOF

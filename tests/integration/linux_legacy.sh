@@ -41,7 +41,7 @@ bb=$cache/root/bin/busybox
 [ -x "$bb" ] || bb=$(fetch busybox) || skip "SKIP: no busybox-static for the initramfs"
 initrd=$cache/initrd.img
 # an initramfs whose /init knows cvisor.end= (else it is made again)
-grep -q "cvisor.end=reboot" "$cache/init.sh" 2>/dev/null && [ -r "$initrd" ] ||
+grep -q "CVISOR-INIT: panic\" >/dev/kmsg" "$cache/init.sh" 2>/dev/null && [ -r "$initrd" ] ||
 	initrd=$(fetch initramfs) || skip "SKIP: no initramfs: $(tail -1 <<<"$initrd")"
 if [ ! -e /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	skip "SKIP: needs /dev/kvm"
