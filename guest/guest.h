@@ -183,6 +183,7 @@ int wl_mmio_latency(void);
 int wl_blk_verify(void);
 int wl_scsi_verify(void);
 int wl_scsi_hostile(void);
+int wl_scsi_bench(void);
 int wl_blk_bench(void);
 int wl_blk_crash(void);
 int wl_blk_fault(void);

@@ -374,6 +374,7 @@ static const struct {
 	{ "blk-verify", wl_blk_verify },
 	{ "scsi-verify", wl_scsi_verify },
 	{ "scsi-hostile", wl_scsi_hostile },
+	{ "scsi-bench", wl_scsi_bench },
 	{ "blk-bench", wl_blk_bench },
 	{ "blk-crash", wl_blk_crash },
 	{ "blk-fault", wl_blk_fault },
