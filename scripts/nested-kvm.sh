@@ -178,7 +178,7 @@ console_filter() {
 # -s: watch the console log's size; the QEMU to stop is the one whose
 # command line names this run's command file.
 watch_stall() {
-	local last=-1 size quiet=0
+	local last=-1 size quiet=0 stuck
 	while sleep 5; do
 		size=$(stat -c %s "$log" 2>/dev/null) || return
 		if [ "$size" = "$last" ]; then
@@ -188,6 +188,14 @@ watch_stall() {
 		fi
 		if [ "$quiet" -ge "$stall_s" ]; then
 			echo "NEST: no console output for $stall_s s; stopping the nested machine" >&2
+			pkill -f "nestcmd=$cmdfile" && return
+		fi
+		# A frozen machine's own kernel may keep the console busy with
+		# soft-lockup reports: CPUs stuck that long are a stall too.
+		stuck=$(grep -ao 'soft lockup - CPU#[0-9]* stuck for [0-9]*s' "$log" |
+			tail -1 | sed 's/.* for \([0-9]*\)s/\1/')
+		if [ "${stuck:-0}" -ge "$stall_s" ]; then
+			echo "NEST: its CPUs stuck for $stuck s (soft lockup); stopping the nested machine" >&2
 			pkill -f "nestcmd=$cmdfile" && return
 		fi
 	done
