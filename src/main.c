@@ -157,13 +157,16 @@ static int run(const struct vm_config *cfg)
 		if (!vm)
 			break;
 		chardev_set_stats_hook(print_status, vm);
-		if (jail_enter(&jail) || vm_start(vm)) {
+		/* The rings before the vCPUs run: --trace holds every exit,
+		 * the guest's first one included. */
+		if (jail_enter(&jail) || trace_attach(vm, ctl != NULL) ||
+		    vm_start(vm)) {
 			chardev_set_stats_hook(NULL, NULL);
+			trace_detach(vm);
 			vm_destroy(vm);
 			status = CV_EXIT_USAGE;
 			break;
 		}
-		trace_attach(vm, ctl != NULL);    /* its thread: before this */
 		sandbox_enter(SANDBOX_CONTROL);   /* after the threads exist */
 		ctl_server_attach(ctl, vm);
 		ctl_wait_for_stop(vm, sfd);

@@ -32,6 +32,8 @@ static void sigterm(struct vm *vm)
 
 	if (vm->powering_down) {
 		pr_info("SIGTERM again: stopping the VM");
+	} else if (vm->stop == VM_STOP_RESET) {
+		pr_info("SIGTERM during a reset: stopping the VM");
 	} else if (vm->run_state == VM_STATE_RUNNING &&
 		   vm_powerdown(vm, &listening) == 0 && listening) {
 		pr_info("SIGTERM: power button pressed; the guest has %u s",

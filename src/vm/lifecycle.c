@@ -80,7 +80,12 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&vm->stop_lock);
-	if (vm->stop == VM_RUNNING) {
+	/* An exit asked for while a reset is under way wins: the run loop
+	 * reads vm->stop only once the threads are down, and a stop signal
+	 * that arrived during a reset would otherwise be lost with the old
+	 * VM (the rebuilt one would run on). */
+	if (vm->stop == VM_RUNNING ||
+	    (vm->stop == VM_STOP_RESET && why == VM_STOP_EXIT)) {
 		vm->exit_status = status;
 		vm->stop = why;
 		if (write(vm->stop_fd, &one, sizeof(one)) < 0)

@@ -414,6 +414,25 @@ static void test_stop_reset_events(void **state)
 	close(fd);
 }
 
+/* A stop signal (or `stop`) that lands while a reset is under way ends
+ * the run: the rebuilt VM must not run on (a SIGTERM between a triple
+ * fault and the rebuild was lost this way). A reset never undoes a stop. */
+static void test_stop_during_reset(void **state)
+{
+	struct vm *vm = fake_vm();
+
+	(void)state;
+	vm_request_stop(vm, VM_STOP_RESET, 0);
+	vm_request_stop(vm, VM_STOP_EXIT, CV_EXIT_TERMINATED);
+	assert_int_equal(vm->stop, VM_STOP_EXIT);
+	assert_int_equal(vm->exit_status, CV_EXIT_TERMINATED);
+	vm_request_stop(vm, VM_STOP_RESET, 0);
+	assert_int_equal(vm->stop, VM_STOP_EXIT);
+	vm_request_stop(vm, VM_STOP_EXIT, CV_EXIT_OK);   /* the first stop's */
+	assert_int_equal(vm->exit_status, CV_EXIT_TERMINATED);
+	free_vm(vm);
+}
+
 static void test_socket_file(void **state)
 {
 	struct fixture *f = *state;
@@ -489,6 +508,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stop_reset_events, setup,
 						teardown),
+		cmocka_unit_test(test_stop_during_reset),
 		cmocka_unit_test_setup_teardown(test_socket_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_exit_status, setup,
