@@ -6,7 +6,8 @@
 # -t: the whole run's limit (default 1800 s). -s: stop the machine when its
 # console has been silent that long (for callers whose command prints
 # regularly): the emulated machine has been seen to freeze, rarely, with
-# a nested guest running, and a frozen machine never reaches -t's end soon.
+# a nested guest running, and a frozen machine never reaches -t's end soon;
+# a CPU in soft lockup for 150 s (or -s) stops it too.
 # --iommu-edu: the machine also gets an emulated Intel IOMMU with interrupt
 # remapping, QEMU's edu test device and an e1000e (MSI-X, an I/O BAR, a
 # ROM), the kernel intel_iommu=on iommu=pt and the VFIO modules, and /init
@@ -178,7 +179,7 @@ console_filter() {
 # -s: watch the console log's size; the QEMU to stop is the one whose
 # command line names this run's command file.
 watch_stall() {
-	local last=-1 size quiet=0 stuck
+	local last=-1 size quiet=0 stuck lockup_s=$((stall_s < 150 ? stall_s : 150))
 	while sleep 5; do
 		size=$(stat -c %s "$log" 2>/dev/null) || return
 		if [ "$size" = "$last" ]; then
@@ -191,10 +192,12 @@ watch_stall() {
 			pkill -f "nestcmd=$cmdfile" && return
 		fi
 		# A frozen machine's own kernel may keep the console busy with
-		# soft-lockup reports: CPUs stuck that long are a stall too.
+		# soft-lockup reports, every 26 s with a growing count: a CPU
+		# stuck for 150 s (or -s, if shorter) is a stall too. A busy
+		# but healthy TCG machine reports 22 s or 48 s now and then.
 		stuck=$(grep -ao 'soft lockup - CPU#[0-9]* stuck for [0-9]*s' "$log" |
 			tail -1 | sed 's/.* for \([0-9]*\)s/\1/')
-		if [ "${stuck:-0}" -ge "$stall_s" ]; then
+		if [ "${stuck:-0}" -ge "$lockup_s" ]; then
 			echo "NEST: its CPUs stuck for $stuck s (soft lockup); stopping the nested machine" >&2
 			pkill -f "nestcmd=$cmdfile" && return
 		fi
