@@ -73,6 +73,7 @@ static void lsi_free(struct pci_func *f)
 {
 	struct lsi *s = to_lsi(f);
 
+	dev_quiesce_del(&s->quiesce);
 	for (unsigned i = 0; i < LSI_MAX_TARGETS; i++)
 		for (unsigned l = 0; l < SCSI_MAX_LUNS; l++)
 			if (s->targets[i].t.luns[l])
@@ -116,6 +117,23 @@ static int add_disk(struct lsi *s, const struct lsi_disk *d,
 	return 0;
 }
 
+/* Paused with the VM (devices/quiesce.h): the SCRIPTS hold where they
+ * are; a disk completion meanwhile is kept (lsi_cmd_done) and the
+ * resume runs them on from it. The bus has at most one command out. */
+static unsigned lsi_quiesce(struct dev_quiesce *q, bool on)
+{
+	struct lsi *s = container_of(q, struct lsi, quiesce);
+	unsigned out;
+
+	pthread_mutex_lock(&s->lock);
+	s->quiesced = on;
+	if (!on)
+		lsi_run(s);
+	out = s->io_busy;
+	pthread_mutex_unlock(&s->lock);
+	return out;
+}
+
 static struct lsi *lsi_alloc(const struct dev_env *env)
 {
 	struct lsi *s = xcalloc(1, sizeof(*s));
@@ -137,6 +155,8 @@ static struct lsi *lsi_alloc(const struct dev_env *env)
 	/* Commands run on vCPU threads: their buffer must never grow there. */
 	scsi_cmd_init(&s->cmd);
 	lsi_soft_reset(s);
+	s->quiesce.set = lsi_quiesce;
+	dev_quiesce_add(&s->quiesce);
 	return s;
 }
 

@@ -120,6 +120,8 @@ void lsi_cmd_done(struct scsi_cmd *c)
 	s->io_busy = false;
 	if (s->io_gen == s->cur_gen && s->connected)
 		cmd_finished(s);
+	/* Paused: the data waits in the command's buffer and the SCRIPTS
+	 * (the DMA and the interrupt) for the resume; lsi_run holds. */
 	if (s->waiting == LSI_WAIT_DISK || s->waiting == LSI_WAIT_BUS) {
 		s->waiting = LSI_NOWAIT;
 		lsi_run(s);

@@ -11,6 +11,10 @@
  * No path under it waits for the disk: a command in flight parks the
  * SCRIPTS (LSI_WAIT_DISK) and its completion resumes them.
  *
+ * While the VM is paused (quiesced) the SCRIPTS do not run at all: a
+ * completion meanwhile only ends the command on the bus, which touches
+ * neither guest memory nor the interrupt line; the resume runs them on.
+ *
  * The target never disconnects in the middle of a command: it keeps the
  * bus while the disk works, as a target without disconnect privilege
  * does, so there is never a reselection. WAIT RESELECT parks the SCRIPTS
@@ -25,6 +29,7 @@
 
 #include "bus/pci.h"
 #include "core/log.h"
+#include "devices/quiesce.h"
 #include "scsi/scsi.h"
 
 #define LSI_VENDOR		0x1000
@@ -190,8 +195,9 @@ struct lsi {
 	uint8_t ram[LSI_RAM_SIZE];
 	bool carry;
 
-	/* The SCRIPTS processor. */
-	bool running;
+	/* The SCRIPTS processor. quiesced: held with the paused VM. */
+	bool running, quiesced;
+	struct dev_quiesce quiesce;
 	enum lsi_wait waiting;
 	uint32_t wait_alt;            /* WAIT RESELECT's jump address */
 
@@ -227,7 +233,7 @@ void lsi_dma_irq(struct lsi *s, uint8_t dstat);
 void lsi_scsi_irq(struct lsi *s, uint8_t sist0, uint8_t sist1);
 
 /* lsi53c895a_scripts.c */
-void lsi_run(struct lsi *s);          /* with the lock held */
+void lsi_run(struct lsi *s);  /* lock held; a no-op while quiesced */
 /* Accesses from the SCRIPTS to bus addresses: guest RAM, or the chip's
  * own registers and SCRIPTS RAM where its BARs are mapped. 0 or -1 (no
  * such memory: nothing was moved). */

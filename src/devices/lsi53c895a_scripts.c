@@ -461,11 +461,14 @@ static void step(struct lsi *s, unsigned *budget)
 
 /* Run until the SCRIPTS stop or wait. A guest's endless loop ends here
  * with an unexpected-disconnect interrupt after LSI_BUDGET instructions:
- * the vCPU (or loop thread) that kicked it is never held longer. */
+ * the vCPU (or loop thread) that kicked it is never held longer. Not
+ * while the VM is paused: the resume runs them (lsi53c895a.c). */
 void lsi_run(struct lsi *s)
 {
 	unsigned budget = LSI_BUDGET;
 
+	if (s->quiesced)
+		return;
 	while (s->running && s->waiting == LSI_NOWAIT) {
 		if (!budget) {
 			pr_warn_ratelimited(&s->rl, "lsi53c895a: SCRIPTS ran "

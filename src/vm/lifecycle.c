@@ -13,6 +13,7 @@
 #include "core/watchdog.h"
 #include "devices/acpi_pm.h"
 #include "devices/device.h"
+#include "devices/quiesce.h"
 #include "event/loop.h"
 #include "vcpu/vcpu.h"
 #include "virtio/virtio.h"
@@ -214,15 +215,24 @@ static void restore_clock(struct vm *vm)
 	vm->clock_saved = false;
 }
 
+/* Every device held with the VM (on) or let go: virtio's and the others
+ * (devices/quiesce.h). The requests they still have out. */
+static unsigned quiesce_devices(bool on)
+{
+	unsigned out = virtio_quiesce_all(on);
+
+	return out + dev_quiesce_all(on);
+}
+
 /* Every vCPU is parked: the devices stop taking work from the guest
- * (virtio/quiesce.c) and the requests already out complete before the
- * VM counts as paused, so that guest memory stays as it is while paused
- * and no completion is lost. True once paused; false while waiting for
- * them (pause_fd brings us back). Event loop thread. */
+ * (virtio/quiesce.c, devices/quiesce.h) and the requests already out
+ * complete before the VM counts as paused, so that guest memory stays as
+ * it is while paused and no completion is lost. True once paused; false
+ * while waiting for them (pause_fd brings us back). Event loop thread. */
 static bool try_finish_pause(struct vm *vm)
 {
 	struct itimerspec t = { .it_value.tv_nsec = PAUSE_IO_POLL_NS };
-	unsigned out = virtio_quiesce_all(true);
+	unsigned out = quiesce_devices(true);
 	uint64_t now = now_ns();
 
 	if (!vm->pause_io_since)
@@ -297,7 +307,7 @@ int vm_resume(struct vm *vm)
 	if (vm->run_state == VM_STATE_PAUSING)
 		return -EAGAIN;
 	/* The devices first: the guest's first access finds them live. */
-	virtio_quiesce_all(false);
+	quiesce_devices(false);
 	restore_clock(vm);
 	pthread_mutex_lock(&vm->pause_lock);
 	vm->pause_req = false;

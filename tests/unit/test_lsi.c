@@ -241,6 +241,50 @@ static void test_write_read(void **state)
 	}
 }
 
+/* Paused with the VM: a read the disk completes while paused moves no
+ * data into guest memory, runs no SCRIPTS and raises no interrupt; the
+ * pause counts it in flight until then, and the resume finishes it. */
+static void test_pause_holds(void **state)
+{
+	struct lsi_fix *x = *state;
+	uint8_t *d = gp(x, DATA_GPA);
+	uint8_t zero[512] = { 0 };
+	uint64_t insns;
+
+	wr(x, DIEN, 1, 0xff);
+	memset(d, 0xaa, 512);
+	command(x, 0, 0, (const uint8_t[]){ 0x28, 0, 0, 0, 0, 7, 0, 0, 1, 0 },
+		10, 512);
+	assert_int_equal(x->s->waiting, LSI_WAIT_DISK);
+	assert_int_equal(dev_quiesce_all(true), 1);       /* in flight */
+	insns = x->s->insns;
+	lsi_drain(x);                         /* completes while paused */
+	assert_int_equal(dev_quiesce_all(true), 0);       /* pause done */
+	assert_int_equal(x->s->insns, insns);
+	assert_false(irq_level(x));
+	assert_int_equal(x->s->istat & (ISTAT_DIP | ISTAT_SIP), 0);
+	assert_int_equal(d[0], 0xaa);
+	assert_int_equal(*(uint8_t *)gp(x, ST_GPA), 0xee);
+	/* resumed: the SCRIPTS go on from the completion */
+	assert_int_equal(dev_quiesce_all(false), 0);
+	assert_true(irq_level(x));
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE | DSTAT_SIR);
+	assert_int_equal(rd(x, DSPS, 4), DONE_VEC);
+	assert_int_equal(*(uint8_t *)gp(x, ST_GPA), SCSI_GOOD);
+	assert_memory_equal(d, zero, sizeof(zero));
+	/* held with nothing in flight, a kick meanwhile (not that a parked
+	 * vCPU could make one) waits too */
+	assert_int_equal(dev_quiesce_all(true), 0);
+	insns = x->s->insns;
+	put32(x, SCRIPT_GPA + 0x800, I_INT);
+	put32(x, SCRIPT_GPA + 0x804, 0x55);
+	lsi_start(x, SCRIPT_GPA + 0x800);
+	assert_int_equal(x->s->insns, insns);
+	dev_quiesce_all(false);
+	assert_int_equal(x->s->insns, insns + 1);
+	assert_int_equal(rd(x, DSPS, 4), 0x55);
+}
+
 static void test_check_condition(void **state)
 {
 	struct lsi_fix *x = *state;
@@ -374,6 +418,7 @@ int main(void)
 		T(test_interrupt_line),
 		T(test_inquiry),
 		T(test_write_read),
+		T(test_pause_holds),
 		T(test_check_condition),
 		T(test_selection_timeout),
 		T(test_phase_mismatch),
