@@ -2,9 +2,11 @@
  * followed by a reset and an INQUIRY that must still work: SCRIPTS that
  * jump to themselves (the device's budget stops them), a block move from
  * outside RAM, a table-indirect entry outside RAM (DSA pointing there), a
- * fetch from outside RAM, a storm of reselection waits ended by SIGP, and
- * a SIGP write storm while they wait. cvisor only (QEMU handles some of
- * these by aborting). */
+ * fetch from outside RAM, a storm of reselection waits ended by SIGP, a
+ * SIGP write storm while they wait, SCRIPTS that signal themselves and
+ * wait again, a driver's idle loop under a SIGP storm (each SIGP must run
+ * it exactly once) and an interrupt-on-the-fly storm. cvisor only (QEMU
+ * handles some of these by aborting). */
 #include "lsi.h"
 
 #define OUTSIDE		0x20000000u   /* past the test machine's RAM */
@@ -40,12 +42,74 @@ static bool report(const char *what, u32 r, u32 want_mask)
 	return ok;
 }
 
+#define SIGP		0x20
+#define I_WAIT_RESEL	0x50000000u
+#define I_JUMP		0x80080000u
+#define I_SIGP_SELF	0x7a142000u   /* ISTAT |= SIGP */
+#define I_CTEST2	0x721a0000u   /* SFBR = CTEST2 | 0: SIGP off */
+#define I_SCRATCHA_INC	0x7e340100u   /* SCRATCHA0 += 1 */
+#define I_INTFLY	0x98180000u
+#define I_INTF_CLEAR	0x78140400u   /* ISTAT = INTF: write 1 to clear */
+
+/* More reselection storms: SCRIPTS that set SIGP themselves and wait
+ * again (a loop the budget ends), and a driver's idle loop (wait; on
+ * SIGP clear it, count, wait again) under 200 SIGP writes: each must
+ * run the loop once and leave it parked, nothing raised. */
+static bool reselect_more(struct lsi_hba *h)
+{
+	u32 *p = prog(3), dsps;
+	u8 istat, count;
+	bool ok;
+
+	p[0] = I_SIGP_SELF;
+	p[1] = 0;
+	p[2] = I_WAIT_RESEL;
+	p[3] = (u32)(u64)p;
+	ok = report("reselect self-signalled", run(h, p, &dsps), 0x0400);
+	lsi_reset(h);
+
+	p = prog(4);
+	p[0] = I_WAIT_RESEL;
+	p[1] = (u32)(u64)(p + 2);
+	p[2] = I_CTEST2;
+	p[3] = 0;
+	p[4] = I_SCRATCHA_INC;
+	p[5] = 0;
+	p[6] = I_JUMP;
+	p[7] = (u32)(u64)p;
+	lsi_write32(h, LSI_DSP, (u32)(u64)p);
+	for (int i = 0; i < 200; i++)
+		lsi_write8(h, LSI_ISTAT, SIGP);
+	istat = lsi_read8(h, LSI_ISTAT);
+	count = lsi_read8(h, 0x34);            /* SCRATCHA */
+	printf("scsi-hostile: idle loop under 200 SIGPs: ran %u times, "
+	       "istat=%02x\n", count, istat);
+	lsi_write8(h, LSI_ISTAT, 0x80);        /* ABRT: stop the loop */
+	lsi_reset(h);
+	return ok && count == 200 && !(istat & 0x03);
+}
+
+/* INTFLY and clear it, in a loop: the budget ends it, and the host sets
+ * the interrupt line once for the run, not twice per loop. */
+static bool intfly_storm(struct lsi_hba *h)
+{
+	u32 *p = prog(3), dsps;
+
+	p[0] = I_INTFLY;
+	p[1] = 0;
+	p[2] = I_INTF_CLEAR;
+	p[3] = 0;
+	p[4] = I_JUMP;
+	p[5] = (u32)(u64)p;
+	return report("intfly storm", run(h, p, &dsps), 0x0400);
+}
+
 int wl_scsi_hostile(void)
 {
 	struct lsi_hba h;
 	u8 *buf = heap_alloc(4096, 4096);
 	u32 *p, dsps, r;
-	bool loop, dma, table, fetch, resel, all_alive = true;
+	bool loop, dma, table, fetch, resel, intf, all_alive = true;
 
 	if (!buf || lsi_open(&h))
 		return 1;
@@ -105,8 +169,14 @@ int wl_scsi_hostile(void)
 	resel = report("reselect storm", r, 0x04) && dsps == 0x5150 && resel;
 	all_alive = alive(&h, buf) && all_alive;
 
+	resel = reselect_more(&h) && resel;
+	all_alive = alive(&h, buf) && all_alive;
+	intf = intfly_storm(&h);
+	all_alive = alive(&h, buf) && all_alive;
+
 	printf("RESULT scsi-hostile loop=%d dma=%d table=%d fetch=%d "
-	       "reselect=%d alive=%d\n", loop, dma, table, fetch, resel,
-	       all_alive);
-	return loop && dma && table && fetch && resel && all_alive ? 0 : 1;
+	       "reselect=%d intfly=%d alive=%d\n", loop, dma, table, fetch,
+	       resel, intf, all_alive);
+	return loop && dma && table && fetch && resel && intf && all_alive ?
+	       0 : 1;
 }

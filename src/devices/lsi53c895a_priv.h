@@ -195,8 +195,10 @@ struct lsi {
 	uint8_t ram[LSI_RAM_SIZE];
 	bool carry;
 
-	/* The SCRIPTS processor. quiesced: held with the paused VM. */
-	bool running, quiesced;
+	/* The SCRIPTS processor. quiesced: held with the paused VM.
+	 * in_run: lsi_run is on; the INTx line (irq_level) is set when it
+	 * ends. */
+	bool running, quiesced, in_run, irq_level;
 	struct dev_quiesce quiesce;
 	enum lsi_wait waiting;
 	uint32_t wait_alt;            /* WAIT RESELECT's jump address */

@@ -8,6 +8,10 @@
 
 #include "devices/lsi53c895a_priv.h"
 
+/* Inside lsi_run the line is set once, when the SCRIPTS stop: a loop
+ * raising and clearing INTF (or toggling DIEN, IRQD) would otherwise
+ * cost the host a KVM_IRQ_LINE per instruction, thousands per kick. No
+ * vCPU sees the line between two instructions of one run anyway. */
 void lsi_update_irq(struct lsi *s)
 {
 	bool level = false;
@@ -28,7 +32,9 @@ void lsi_update_irq(struct lsi *s)
 		level = true;
 	if (s->dcntl & DCNTL_IRQD)
 		level = false;
-	pci_func_set_irq(&s->f, level);
+	s->irq_level = level;
+	if (!s->in_run)
+		pci_func_set_irq(&s->f, level);
 }
 
 /* Both kinds of interrupt halt the SCRIPTS; the driver restarts them by

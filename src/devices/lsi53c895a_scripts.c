@@ -467,8 +467,9 @@ void lsi_run(struct lsi *s)
 {
 	unsigned budget = LSI_BUDGET;
 
-	if (s->quiesced)
+	if (s->quiesced || !s->running || s->waiting != LSI_NOWAIT)
 		return;
+	s->in_run = true;
 	while (s->running && s->waiting == LSI_NOWAIT) {
 		if (!budget) {
 			pr_warn_ratelimited(&s->rl, "lsi53c895a: SCRIPTS ran "
@@ -484,4 +485,6 @@ void lsi_run(struct lsi *s)
 		if (s->running && (s->dcntl & DCNTL_SSM))
 			lsi_dma_irq(s, DSTAT_SSI);
 	}
+	s->in_run = false;
+	pci_func_set_irq(&s->f, s->irq_level);
 }

@@ -4,8 +4,9 @@
  * addresses), memory move (guest RAM, the chip's registers, SCRIPTS RAM),
  * load/store (absolute and DSA-relative), indirect block moves, WAIT
  * RESELECT and SIGP, ABRT, single step; then what a hostile guest does:
- * a loop (the budget), fetches, tables and data outside RAM, a reset
- * while the disk has a command. */
+ * a loop (the budget), reselection and SIGP storms, an interrupt storm,
+ * fetches, tables and data outside RAM, a reset while the disk has a
+ * command. */
 #include "test_lsi.h"
 
 #define DSTAT_BF	0x20
@@ -267,6 +268,95 @@ static void test_budget(void **state)
 	assert_done(x);
 }
 
+/* Reselection storms cost the guest, never the host: every way of
+ * looping through WAIT RESELECT is a bounded run per kick. */
+static void test_reselect_storm(void **state)
+{
+	struct lsi_fix *x = *state;
+	uint64_t before;
+
+	/* WAIT RESELECT with SIGP set, its alternate address itself: the
+	 * budget stops it (SIGP stays set until CTEST2 is read) */
+	asm_at(x, SCRIPT_GPA);
+	emit(x, I_WAIT_RESEL, SCRIPT_GPA);
+	wr(x, ISTAT, 1, ISTAT_SIGP);
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(x->s->insns, LSI_BUDGET);
+	assert_int_equal(rd(x, SIST0, 1), SIST0_UDC);
+	assert_false(x->s->running);
+	rd(x, CTEST2, 1);
+	/* the SCRIPTS set SIGP themselves, then wait: the same */
+	asm_at(x, SCRIPT_GPA);
+	emit(x, I_REG(7, 2, ISTAT, ISTAT_SIGP), 0);
+	emit(x, I_WAIT_RESEL, SCRIPT_GPA);
+	x->s->insns = 0;
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(x->s->insns, LSI_BUDGET);
+	assert_int_equal(rd(x, SIST0, 1), SIST0_UDC);
+	rd(x, CTEST2, 1);
+	/* a driver's idle loop (wait; on SIGP read CTEST2, wait again)
+	 * under a storm of SIGP writes: three instructions each, parked
+	 * again after every one, nothing raised */
+	asm_at(x, SCRIPT_GPA);
+	emit(x, I_WAIT_RESEL, SCRIPT_GPA + 8);
+	emit(x, I_REG(6, 2, CTEST2, 0), 0);              /* SIGP off */
+	emit(x, I_JUMP, SCRIPT_GPA);
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(x->s->waiting, LSI_WAIT_RESELECT);
+	before = x->s->insns;
+	for (unsigned i = 0; i < 1000; i++)
+		wr(x, ISTAT, 1, ISTAT_SIGP);
+	assert_int_equal(x->s->insns - before, 3 * 1000);
+	assert_int_equal(x->s->waiting, LSI_WAIT_RESELECT);
+	assert_int_equal(rd(x, ISTAT, 1) & (ISTAT_DIP | ISTAT_SIP), 0);
+	/* and a storm of DSP writes restarting the wait: one each */
+	before = x->s->insns;
+	for (unsigned i = 0; i < 1000; i++)
+		lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(x->s->insns - before, 1000);
+	assert_int_equal(x->s->waiting, LSI_WAIT_RESELECT);
+}
+
+static void count_irq(void *ctx, uint32_t gsi, int level)
+{
+	(void)gsi;
+	(void)level;
+	(*(unsigned *)ctx)++;
+}
+
+/* A loop raising and clearing INTF sets the INTx line once per kick,
+ * not twice per iteration (a KVM_IRQ_LINE each: host work the guest
+ * could multiply by the budget). */
+static void test_irq_storm(void **state)
+{
+	struct lsi_fix *x = *state;
+	unsigned calls = 0;
+
+	x->s->env.irq_set = count_irq;
+	x->s->env.ctx = &calls;
+	x->f->host = (struct pci_host *)x;   /* "attached": the line is set */
+	asm_at(x, SCRIPT_GPA);
+	emit(x, I_INTFLY, 0);
+	emit(x, I_REG(7, 0, ISTAT, ISTAT_INTF), 0);      /* w1c */
+	emit(x, I_JUMP, SCRIPT_GPA);
+	lsi_start(x, SCRIPT_GPA);
+	assert_int_equal(x->s->insns, LSI_BUDGET);
+	assert_int_equal(rd(x, SIST0, 1), SIST0_UDC);
+	assert_in_range(calls, 0, 1);
+	/* outside a run the line follows at once */
+	wr(x, ISTAT, 1, ISTAT_INTF);
+	assert_false(irq_level(x));
+	calls = 0;
+	wr(x, DIEN, 1, DSTAT_SIR);
+	asm_at(x, SCRIPT_GPA);
+	go(x);
+	assert_true(irq_level(x));
+	assert_done(x);
+	assert_false(irq_level(x));
+	assert_int_equal(calls, 2);                      /* up, down */
+	x->f->host = NULL;
+}
+
 static void test_bad_addresses(void **state)
 {
 	struct lsi_fix *x = *state;
@@ -398,6 +488,8 @@ int main(void)
 		T(test_wait_reselect),
 		T(test_single_step),
 		T(test_budget),
+		T(test_reselect_storm),
+		T(test_irq_storm),
 		T(test_bad_addresses),
 		T(test_data_outside_ram),
 		T(test_reset_with_io),
