@@ -106,12 +106,19 @@ static unsigned collect_regions(struct arena *a, const struct vm_config *cfg,
 	unsigned n = 0;
 
 	if (cfg->arch == CFG_ARCH_ARM64) {
-		/* The vGICv3's distributor and redistributors. */
+		/* The vGIC's distributor, and the GICv3's redistributors or
+		 * the GICv2's CPU interface. */
 		add_region(r, &n, LOC_MEM, ARM64_GICD_BASE, ARM64_GICD_SIZE,
 			   "the gic distributor", NULL);
-		add_region(r, &n, LOC_MEM, ARM64_GICR_BASE, ARM64_GICR_STRIDE *
-			   (cfg->nr_cpus ? cfg->nr_cpus : 1),
-			   "the gic redistributors", NULL);
+		if (arm64_gic_version(cfg) == 2)
+			add_region(r, &n, LOC_MEM, ARM64_GICC_BASE,
+				   ARM64_GICV2_CPU_LEN, "the gic cpu interface",
+				   NULL);
+		else
+			add_region(r, &n, LOC_MEM, ARM64_GICR_BASE,
+				   ARM64_GICR_STRIDE *
+				   (cfg->nr_cpus ? cfg->nr_cpus : 1),
+				   "the gic redistributors", NULL);
 		goto config;
 	}
 	/* KVM's LAPIC and IOAPIC windows are there whether declared or not;

@@ -222,6 +222,33 @@ static int resolve_pci(struct vdev_config *vc, struct cfg_error *err)
 	return vc->nr_locs ? check_pci_slot(&vc->locs[0], err) : 0;
 }
 
+/* arm64's implicit GIC declared (`vdev gic version 2|3`): its frames are
+ * at fixed addresses, it has no line of its own, and a GICv2 serves at
+ * most 8 CPUs. */
+static int resolve_gic(struct vm_config *cfg, struct vdev_config *vc,
+		       struct cfg_error *err)
+{
+	const struct cfg_devopt *v = vdev_opt(vc, "version");
+
+	if (cfg->arch != CFG_ARCH_ARM64)
+		return cfg_err(err, &vc->pos, "vdev gic is arm64's interrupt "
+			       "controller (add 'arch arm64', or check with "
+			       "--arch arm64)");
+	if (vc->nr_locs)
+		return cfg_err(err, &vc->locs[0].pos, "the gic's frames are at "
+			       "fixed addresses: vdev gic takes no 'loc'");
+	if (vc->nr_intrs)
+		return cfg_err(err, &vc->intrs[0].pos, "vdev gic takes no "
+			       "'intr'");
+	if (vc->name[0] && strcmp(vc->name, "gic"))
+		return cfg_err(err, &vc->pos, "the gic is named 'gic', not "
+			       "'%s'", vc->name);
+	if (v && v->num == 2 && cfg->nr_cpus > 8)
+		return cfg_err(err, &v->pos, "a GICv2 serves at most 8 CPUs, "
+			       "not %u", cfg->nr_cpus);
+	return 0;
+}
+
 static int resolve_vdev(struct vm_config *cfg, struct vdev_config *vc,
 			struct cfg_error *err)
 {
@@ -233,6 +260,8 @@ static int resolve_vdev(struct vm_config *cfg, struct vdev_config *vc,
 			return cfg_err(err, at, "vdev %s: %s", vc->type->name,
 				       why);
 	}
+	if (vc->type == &gic_type)
+		return resolve_gic(cfg, vc, err);
 	if (vc->type->class == VDEV_VIRTIO)
 		return resolve_virtio(cfg, vc, err);
 	if (vc->type->class == VDEV_PCI)

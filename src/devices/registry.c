@@ -12,7 +12,6 @@
 
 UNSUPPORTED(hpet, VDEV_PLATFORM);
 UNSUPPORTED(shmem, VDEV_PLATFORM);
-UNSUPPORTED(gic, VDEV_IRQCHIP);
 UNSUPPORTED_NAMED(wdt_ib700_u, "wdt-ib700", VDEV_PLATFORM, NULL);
 UNSUPPORTED_NAMED(wdt_sp805_u, "wdt-sp805", VDEV_PLATFORM, NULL);
 UNSUPPORTED_NAMED(pci_dummy_u, "pci-dummy", VDEV_PLATFORM, NULL);
@@ -31,7 +30,7 @@ const struct vdev_type *const vdev_types[] = {
 	&hpet_unsupported,
 	&mc146818_type,
 	&shmem_unsupported,
-	&gic_unsupported,
+	&gic_type,
 	&virtio_blk_type,
 	&virtio_net_type,
 	&virtio_console_type,

@@ -85,6 +85,8 @@ extern const struct vdev_type ser8250_type, pl011_type, debug_exit_type,
 extern const struct vdev_type virtio_blk_type, virtio_console_type,
 	virtio_entropy_type, virtio_net_type;
 extern const struct vdev_type mc146818_type;
+/* arm64's implicit interrupt controller (src/arch/arm64/gic.c) */
+extern const struct vdev_type gic_type;
 /* QEMU's fw_cfg (fw_cfg_user.c) and ISA test device (pc_testdev.c) */
 extern const struct vdev_type fw_cfg_type, pc_testdev_type;
 /* the LSI 53C895A SCSI controller (lsi53c895a.c) */

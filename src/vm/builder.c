@@ -377,7 +377,7 @@ struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
 
 	*status = CV_EXIT_USAGE;
 	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->irqchip_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	vm->stop = VM_RUNNING;
 	guest_mem_init(&vm->mem);

@@ -163,6 +163,8 @@ void vm_destroy(struct vm *vm)
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
 	if (!vm->leave_to_exit) {
+		if (vm->irqchip_fd >= 0)
+			close(vm->irqchip_fd);
 		if (vm->vm_fd >= 0)
 			close(vm->vm_fd);
 		if (vm->kvm_fd >= 0 && !vm->kvm_fd_kept)

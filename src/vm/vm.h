@@ -39,6 +39,8 @@ enum vm_run_state {
 struct vm {
 	const struct vm_config *cfg;
 	int kvm_fd, vm_fd;
+	int irqchip_fd;    /* a KVM device fd for the interrupt controller
+			      (arm64: the vGIC), -1: none; this VM's own */
 	bool kvm_fd_kept;  /* kvm_fd belongs to the persist table */
 	bool leave_to_exit; /* vm_destroy_at_exit: KVM fds, memory stay */
 	int vcpu_mmap_size;

@@ -74,6 +74,24 @@ for want in 'compatible = "arm,gic-v3";' \
 	grep -qF "$want" "$TMP/t.dts" || fail "the tree lacks '$want': $(cat "$TMP/t.dts")"
 done
 [ "$(grep -c 'device_type = "cpu";' "$TMP/t.dts")" = 2 ] || fail "not 2 cpus in the tree"
+# vdev gic version 2: the GICv2's distributor and CPU interface, the
+# timer's PPIs with the two CPUs' mask; the CPU interface's window taken.
+conf "$TMP/v2.qvmconf" "arch arm64" "vdev gic version 2"
+"$CVISOR" --dump-dtb "$TMP/v2.dtb" "@$TMP/v2.qvmconf" 2>"$TMP/err" ||
+	fail "--dump-dtb (GICv2): $(cat "$TMP/err")"
+dtc -I dtb -O dts -o "$TMP/v2.dts" "$TMP/v2.dtb" 2>"$TMP/dtc" || fail "dtc: $(cat "$TMP/dtc")"
+[ -s "$TMP/dtc" ] && fail "dtc warns (GICv2): $(cat "$TMP/dtc")"
+for want in 'compatible = "arm,cortex-a15-gic";' \
+	'reg = <0x00 0x8000000 0x00 0x1000 0x00 0x8010000 0x00 0x2000>;' \
+	'interrupts = <0x01 0x0d 0x304 0x01 0x0e 0x304 0x01 0x0b 0x304 0x01 0x0a 0x304>;'; do
+	grep -qF "$want" "$TMP/v2.dts" || fail "the GICv2 tree lacks '$want': $(cat "$TMP/v2.dts")"
+done
+conf "$TMP/v2c.qvmconf" "arch arm64" "vdev gic version 2" \
+	"vdev virtio-entropy loc 0x08011000 intr gic:41"
+expect_err "$TMP/v2c.qvmconf" 9:25 "gic cpu interface"
+printf 'ram 64m\nload %s\nvdev gic version 2\n' "$PWD/$GUEST" >"$TMP/v2x.qvmconf"
+expect_err "$TMP/v2x.qvmconf" 3:6 "vdev gic is arm64's interrupt controller"
+
 # An x86 config has no device tree to dump.
 "$CVISOR" --dump-dtb "$TMP/x.dtb" ram 64m load "$PWD/$GUEST" 2>"$TMP/err" &&
 	fail "--dump-dtb of an x86 config succeeded"

@@ -283,6 +283,37 @@ static void test_tree(void **state)
 	unboot(&t);
 }
 
+/* `vdev gic version 2`: the GICv2's node (distributor, CPU interface)
+ * and the timer's PPIs with the CPU mask; version 3 is the default. */
+static void test_gicv2_tree(void **state)
+{
+	struct booted t;
+	const void *fdt;
+	const char *s;
+
+	boot(&t, "vdev gic version 2", image(0x80000, 0x10000, true));
+	assert_int_equal(t.ret, 0);
+	assert_int_equal(arm64_gic_version(&t.cfg), 2);
+	fdt = tree(&t);
+	s = fdt_getprop(fdt, fdt_path_offset(fdt, "/intc@8000000"),
+			"compatible", NULL);
+	assert_string_equal(s, "arm,cortex-a15-gic");
+	assert_int_equal(cell(fdt, "/intc@8000000", "reg", 1), ARM64_GICD_BASE);
+	assert_int_equal(cell(fdt, "/intc@8000000", "reg", 3), 0x1000);
+	assert_int_equal(cell(fdt, "/intc@8000000", "reg", 5), ARM64_GICC_BASE);
+	assert_int_equal(cell(fdt, "/intc@8000000", "reg", 7), 0x2000);
+	/* two CPUs: mask 0b11 in bits 8-15, level high */
+	assert_int_equal(cell(fdt, "/timer", "interrupts", 8), 0x304);
+	unboot(&t);
+	boot(&t, "vdev gic version 3", image(0x80000, 0x10000, true));
+	assert_int_equal(t.ret, 0);
+	assert_int_equal(arm64_gic_version(&t.cfg), 3);
+	s = fdt_getprop(tree(&t), fdt_path_offset(tree(&t), "/intc@8000000"),
+			"compatible", NULL);
+	assert_string_equal(s, "arm,gic-v3");
+	unboot(&t);
+}
+
 /* `fdt load PATH` replaces the generated tree; garbage is refused. */
 static void test_fdt_load(void **state)
 {
@@ -336,6 +367,35 @@ static void test_gic_rules(void **state)
 			 "undefined interrupt controller 'ioapic'", 41);
 	expect_cfg_error("vdev pl011 loc 0x1c0c0000",
 			 "needs 'intr gic:N' on arm64", 6);
+	expect_cfg_error("vdev gic version 4", "version", 18);
+	expect_cfg_error("vdev gic loc 0x8000000", "takes no 'loc'", 14);
+	expect_cfg_error("vdev gic intr gic:40", "takes no 'intr'", 15);
+	expect_cfg_error("vdev gic name intc", "named 'gic'", 6);
+	/* the GICv2's CPU interface is in the map: a device there clashes */
+	expect_cfg_error("vdev gic version 2 vdev virtio-entropy loc 0x8010000 "
+			 "intr gic:40", "cpu interface", 44);
+}
+
+/* The GIC is arm64's: an x86 config declaring it is refused; GICv2
+ * serves at most 8 CPUs. */
+static void test_gic_vdev_arch(void **state)
+{
+	struct vm_config cfg;
+	struct cfg_error err;
+	char text[512];
+
+	assert_int_equal(config_from_string(&cfg, "x.qvmconf", "arch x86\n"
+					    "ram 64m\nload /dev/null\n"
+					    "vdev gic version 3\n", &err), -1);
+	assert_non_null(strstr(err.msg, "arm64's interrupt controller"));
+	assert_int_equal(err.pos.line, 4);
+	snprintf(text, sizeof(text), "arch arm64\nram 0x80000000,64m\n"
+		 "cpu\ncpu\ncpu\ncpu\ncpu\ncpu\ncpu\ncpu\ncpu\n"
+		 "load /dev/null\nvdev gic version 2\n");
+	assert_int_equal(config_from_string(&cfg, "y.qvmconf", text, &err), -1);
+	assert_non_null(strstr(err.msg, "at most 8 CPUs"));
+	assert_int_equal(err.pos.line, 13);
+	assert_int_equal(err.pos.col, 10);
 }
 
 static void test_gic_lines(void **state)
@@ -366,6 +426,8 @@ int main(void)
 		cmocka_unit_test(test_fdt_load),
 		cmocka_unit_test(test_gic_rules),
 		cmocka_unit_test(test_gic_lines),
+		cmocka_unit_test(test_gicv2_tree),
+		cmocka_unit_test(test_gic_vdev_arch),
 	};
 	int ret;
 

@@ -47,7 +47,10 @@ static inline void mmio_write32(uint64_t addr, uint32_t v)
 }
 
 /* What dt_scan found in the device tree (0 / NULL: absent). */
+/* dt_gic_redist: a GICv3's redistributors, or a GICv2's CPU interface
+ * (dt_gic_v2). */
 extern uint64_t dt_uart, dt_gic_dist, dt_gic_redist;
+extern bool dt_gic_v2;
 #define DT_MAX_VIRTIO 32
 extern uint64_t dt_virtio[DT_MAX_VIRTIO];   /* virtio,mmio nodes' bases */
 extern unsigned dt_nr_virtio;

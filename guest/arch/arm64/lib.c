@@ -1,11 +1,13 @@
 /* printf to the PL011, string helpers, and a reader of the flattened
  * device tree (the structure block, walked once): the first arm,pl011's
- * and arm,gic-v3's reg, the cpu@N nodes, /chosen/bootargs. */
+ * and the GIC's reg (arm,gic-v3, or a GICv2's arm,cortex-a15-gic), the
+ * cpu@N nodes, /chosen/bootargs. */
 #include <stdarg.h>
 
 #include "a64.h"
 
 uint64_t dt_uart, dt_gic_dist, dt_gic_redist;
+bool dt_gic_v2;
 uint64_t dt_virtio[DT_MAX_VIRTIO];
 unsigned dt_nr_virtio;
 unsigned dt_cpus;
@@ -175,6 +177,9 @@ void dt_scan(const void *dtb)
 				else if (has_compat((const char *)val, len,
 						    "arm,gic-v3"))
 					kind = 2;
+				else if (has_compat((const char *)val, len,
+						    "arm,cortex-a15-gic"))
+					kind = 2, dt_gic_v2 = true;
 				else if (has_compat((const char *)val, len,
 						    "virtio,mmio"))
 					kind = 3;

@@ -24,6 +24,12 @@
 /* INTIDs: SGIs 0-15, PPIs 16-31, SPIs from 32; 1020-1023 are special. */
 #define ARM64_GIC_FIRST_SPI  32
 #define ARM64_GIC_MAX_INTID  1019
+/* GICv2 (`vdev gic version 2`): the distributor at the same base, the
+ * CPU interface right after it; at most 8 CPUs. */
+#define ARM64_GICC_BASE      0x08010000ULL
+#define ARM64_GICV2_DIST_LEN 0x1000ULL
+#define ARM64_GICV2_CPU_LEN  0x2000ULL
+#define ARM64_GICV2_MAX_CPUS 8
 /* KVM's vGIC has at most 992 lines (a multiple of 32 below 1024). */
 #define ARM64_GIC_KVM_LINES  992
 
@@ -59,6 +65,9 @@ struct arm64_image_header {
 bool arm64_is_elf(const void *p, size_t len);
 const char *arm64_elf_load(struct guest_mem *mem, const void *data,
 			   size_t len, struct arm64_boot *b);
+
+/* The GIC's architecture: 2 or 3 (`vdev gic version N`, default 3). */
+unsigned arm64_gic_version(const struct vm_config *cfg);
 
 /* The GIC's lines a config uses, and how many lines the vGIC needs. */
 unsigned arm64_gic_lines(const struct vm_config *cfg);

@@ -1,7 +1,7 @@
 /* The arm64 VM's device tree, generated with libfdt from the config:
- * memory, the cpus with PSCI, the GICv3, the architected timer, chosen,
- * and each MMIO vdev (PL011, 16550, virtio-mmio). Linux and the test
- * guest read it; `--dump-dtb` writes it for dtc. */
+ * memory, the cpus with PSCI, the GIC (v3 or v2), the architected timer,
+ * chosen, and each MMIO vdev (PL011, 16550, virtio-mmio). Linux and the
+ * test guest read it; `--dump-dtb` writes it for dtc. */
 #include <errno.h>
 #include <libfdt.h>
 #include <stdio.h>
@@ -73,27 +73,45 @@ static int add_cpus(void *f, unsigned n)
 	return fdt_end_node(f);
 }
 
-static int add_gic_timer(void *f, unsigned ncpus)
+/* GICv3: the distributor and the redistributors' frames; GICv2: the
+ * distributor and the CPU interface (Linux's binding names the GICv2 by
+ * its first implementation, the Cortex-A15's). */
+static int add_gic(void *f, unsigned version, unsigned ncpus)
 {
 	fdt64_t reg[4] = {
 		cpu_to_fdt64(ARM64_GICD_BASE), cpu_to_fdt64(ARM64_GICD_SIZE),
 		cpu_to_fdt64(ARM64_GICR_BASE),
 		cpu_to_fdt64(ARM64_GICR_STRIDE * ncpus),
 	};
-	/* PPI numbers count from 16; 0xf04: all CPUs, level high. */
-	const uint32_t timer[] = {
-		1, ARM64_PPI_SEC_PHYS - 16, 0xf04, 1, ARM64_PPI_PHYS - 16, 0xf04,
-		1, ARM64_PPI_VIRT - 16, 0xf04, 1, ARM64_PPI_HYP - 16, 0xf04,
-	};
 
+	if (version == 2) {
+		reg[1] = cpu_to_fdt64(ARM64_GICV2_DIST_LEN);
+		reg[2] = cpu_to_fdt64(ARM64_GICC_BASE);
+		reg[3] = cpu_to_fdt64(ARM64_GICV2_CPU_LEN);
+	}
 	TRY(fdt_begin_node(f, "intc@8000000"));
-	TRY(fdt_property_string(f, "compatible", "arm,gic-v3"));
+	TRY(fdt_property_string(f, "compatible", version == 2 ?
+				"arm,cortex-a15-gic" : "arm,gic-v3"));
 	TRY(fdt_property_u32(f, "#interrupt-cells", 3));
 	TRY(fdt_property(f, "interrupt-controller", NULL, 0));
 	TRY(fdt_property_u32(f, "#address-cells", 0));   /* no children */
 	TRY(fdt_property(f, "reg", reg, sizeof(reg)));
 	TRY(fdt_property_u32(f, "phandle", PH_GIC));
-	TRY(fdt_end_node(f));
+	return fdt_end_node(f);
+}
+
+static int add_gic_timer(void *f, unsigned version, unsigned ncpus)
+{
+	/* PPI numbers count from 16; 4: level high. A GICv2's PPI cells
+	 * also name the CPUs that have it (bits 8-15); a GICv3's have no
+	 * such mask, 0xf04 is the customary value there. */
+	uint32_t fl = version == 2 ? ((1u << ncpus) - 1) << 8 | 4 : 0xf04;
+	const uint32_t timer[] = {
+		1, ARM64_PPI_SEC_PHYS - 16, fl, 1, ARM64_PPI_PHYS - 16, fl,
+		1, ARM64_PPI_VIRT - 16, fl, 1, ARM64_PPI_HYP - 16, fl,
+	};
+
+	TRY(add_gic(f, version, ncpus));
 	TRY(fdt_begin_node(f, "timer"));
 	TRY(fdt_property_string(f, "compatible", "arm,armv8-timer"));
 	TRY(prop_cells(f, "interrupts", timer, 12));
@@ -196,7 +214,7 @@ int arm64_fdt_build(const struct vm_config *cfg, const struct arm64_boot *b,
 	TRY(fdt_property_u32(buf, "interrupt-parent", PH_GIC));
 	TRY(add_memory(buf, cfg));
 	TRY(add_cpus(buf, ncpus));
-	TRY(add_gic_timer(buf, ncpus));
+	TRY(add_gic_timer(buf, arm64_gic_version(cfg), ncpus));
 	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
 		TRY(add_vdev(buf, &cfg->vdevs[i], console, sizeof(console)));
 	TRY(add_chosen(buf, cfg, b, console));

@@ -1,6 +1,7 @@
 /* arm64's side of the architecture interface (arch/arch.h), on AArch64
  * KVM: the VM's IPA size, the in-kernel vGICv3 (distributor and
- * redistributors in the memory map, initialised once every vCPU exists),
+ * redistributors in the memory map, initialised once every vCPU exists)
+ * or vGICv2 (distributor and CPU interface),
  * vCPUs made with KVM_ARM_VCPU_INIT and PSCI 0.2 (secondaries powered off
  * until the guest's CPU_ON; SYSTEM_OFF and SYSTEM_RESET come back as
  * KVM_EXIT_SYSTEM_EVENT, which the vCPU layer handles), the boot vCPU's
@@ -34,10 +35,6 @@ const struct arch_cap arch_required_caps[] = {
 const unsigned arch_nr_required_caps = ARRAY_SIZE(arch_required_caps);
 /* GSIs below are the SPIs' (KVM's default routing: GSI n = SPI n). */
 const unsigned arch_first_msi_gsi = ARM64_GIC_KVM_LINES;
-
-/* The vGIC's device fd, kept for CTRL_INIT after the vCPUs exist. One VM
- * per process at a time (a reset destroys the old one first). */
-static int gic_fd = -1;
 
 #define CORE_REG(x) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
 		     (offsetof(struct kvm_regs, x) / sizeof(uint32_t)))
@@ -79,18 +76,46 @@ static int gic_attr(int fd, uint32_t group, uint64_t attr, void *val)
 	return ioctl(fd, KVM_SET_DEVICE_ATTR, &a) < 0 ? -errno : 0;
 }
 
-/* The vGICv3: its frames in the memory map and its number of lines. */
+/* The vGIC device, kept in the VM (its fd is needed for CTRL_INIT once
+ * the vCPUs exist, and closed with the VM: a reset's rebuilt VM makes
+ * its own). ENODEV for a GICv2 is the usual case on GICv3 hosts: KVM
+ * emulates a GICv2 only on a host GICv3 with the GICv2 compatible CPU
+ * interface (GICV), which many (and QEMU's TCG GICv3) lack. */
+static int gic_create(struct vm *vm, unsigned version)
+{
+	struct kvm_create_device d = {
+		.type = version == 2 ? KVM_DEV_TYPE_ARM_VGIC_V2
+				     : KVM_DEV_TYPE_ARM_VGIC_V3 };
+
+	if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &d) < 0) {
+		int e = errno;
+
+		if (version == 2 && e == ENODEV)
+			pr_err("KVM cannot make a vGICv2 on this host (its GIC "
+			       "has no GICv2 compatible CPU interface): use "
+			       "'vdev gic version 3'");
+		else
+			pr_err("KVM_CREATE_DEVICE (vGICv%u): %s", version,
+			       strerror(e));
+		return -e;
+	}
+	vm->irqchip_fd = (int)d.fd;
+	return 0;
+}
+
+/* The vGIC: its frames in the memory map and its number of lines. */
 int arch_vm_init(struct vm *vm)
 {
-	struct kvm_create_device d = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	unsigned version = arm64_gic_version(vm->cfg);
 	uint64_t dist = ARM64_GICD_BASE, redist = ARM64_GICR_BASE;
+	uint64_t cpuif = ARM64_GICC_BASE;
 	uint32_t lines = arm64_gic_lines(vm->cfg);
 	unsigned n = vm->cfg->nr_cpus ? vm->cfg->nr_cpus : 1;
-	int ret;
+	unsigned max = version == 2 ? ARM64_GICV2_MAX_CPUS : ARM64_GICR_MAX_CPUS;
+	int fd, ret;
 
-	if (n > ARM64_GICR_MAX_CPUS) {
-		pr_err("%u vCPUs: the redistributors' window holds %u", n,
-		       ARM64_GICR_MAX_CPUS);
+	if (n > max) {
+		pr_err("%u vCPUs: a vGICv%u serves at most %u", n, version, max);
 		return -ERANGE;
 	}
 	if (lines > ARM64_GIC_KVM_LINES) {
@@ -98,23 +123,27 @@ int arch_vm_init(struct vm *vm)
 		       ARM64_GIC_KVM_LINES - 1);
 		return -ERANGE;
 	}
-	if (gic_fd >= 0)
-		close(gic_fd);     /* the VM before a reset's */
-	gic_fd = -1;
-	if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &d) < 0) {
-		pr_err("KVM_CREATE_DEVICE (vGICv3): %s", strerror(errno));
-		return -errno;
-	}
-	gic_fd = (int)d.fd;
-	ret = gic_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
-		       KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
-	if (!ret)
-		ret = gic_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
-			       KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
-	if (!ret)
-		ret = gic_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &lines);
+	ret = gic_create(vm, version);
 	if (ret)
-		pr_err("vGICv3 set-up: %s", strerror(-ret));
+		return ret;
+	fd = vm->irqchip_fd;
+	if (version == 2) {
+		ret = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			       KVM_VGIC_V2_ADDR_TYPE_DIST, &dist);
+		if (!ret)
+			ret = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+				       KVM_VGIC_V2_ADDR_TYPE_CPU, &cpuif);
+	} else {
+		ret = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			       KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
+		if (!ret)
+			ret = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+				       KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+	}
+	if (!ret)
+		ret = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &lines);
+	if (ret)
+		pr_err("vGICv%u set-up: %s", version, strerror(-ret));
 	return ret;
 }
 
@@ -213,11 +242,11 @@ int arch_setup_boot(struct vm *vm, int *status)
 /* The redistributors are per vCPU: the vGIC is initialised last. */
 int arch_vm_finish(struct vm *vm)
 {
-	int ret = gic_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+	int ret = gic_attr(vm->irqchip_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
 			   KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 
 	if (ret)
-		pr_err("vGICv3 init: %s", strerror(-ret));
+		pr_err("vGIC init: %s", strerror(-ret));
 	return ret;
 }
 
