@@ -492,7 +492,7 @@ static int take_late_options(struct cli *c, int *argc, char **argv)
 
 static int run_config(struct cli *c, int argc, char **argv)
 {
-	struct vm_config cfg;
+	struct vm_config *cfg;
 	struct cfg_error err;
 	int status, rc = take_late_options(c, &argc, argv);
 
@@ -503,17 +503,18 @@ static int run_config(struct cli *c, int argc, char **argv)
 		usage(stderr);
 		return CV_EXIT_USAGE;
 	}
-	if (config_from_args(&cfg, argc, argv, &err) < 0) {
+	cfg = config_new_from_args(argc, argv, &err);
+	if (!cfg) {
 		cfg_error_print(&err);
 		return CV_EXIT_CONFIG;
 	}
 	if (!c->check && !c->acpi_dir && !c->dtb_path)
-		config_apply_logging(&cfg);    /* `logger`, vdev `log` */
+		config_apply_logging(cfg);    /* `logger`, vdev `log` */
 	if (c->acpi_dir) {
-		status = dump_acpi(&cfg, c->acpi_dir);
+		status = dump_acpi(cfg, c->acpi_dir);
 	} else if (c->dtb_path) {
-		status = dump_dtb(&cfg, c->dtb_path);
-	} else if (config_check_host(&cfg, c->check ? HOST_CHECK_DEVICES |
+		status = dump_dtb(cfg, c->dtb_path);
+	} else if (config_check_host(cfg, c->check ? HOST_CHECK_DEVICES |
 				     HOST_CHECK_BOOT : HOST_CHECK_LOCK |
 				     (log_enabled(LOG_INFO) ? HOST_CHECK_BOOT : 0),
 				     &err)) {
@@ -527,9 +528,9 @@ static int run_config(struct cli *c, int argc, char **argv)
 		status = CV_EXIT_USAGE;
 	} else {
 		sandbox_configure(c->seccomp, chardev_restore_terminals);
-		status = run(&cfg);
+		status = run(cfg);
 	}
-	config_free(&cfg);
+	config_destroy(cfg);
 	return status;
 }
 

@@ -260,6 +260,12 @@ struct cfg_error {
  * "<command line>":1:N with N the element's index in argv, from 1. */
 int config_from_args(struct vm_config *cfg, int argc, char **argv,
 		     struct cfg_error *err);
+/* The same into a new config from calloc, freed with config_destroy: the
+ * struct is ~200 KiB of fixed slots, and pages the parser never writes
+ * stay untouched (not resident) this way. NULL with err filled. */
+struct vm_config *config_new_from_args(int argc, char **argv,
+				       struct cfg_error *err);
+void config_destroy(struct vm_config *cfg);
 /* Parse a string as if it were a file called `name` (unit tests). */
 int config_from_string(struct vm_config *cfg, const char *name,
 		       const char *text, struct cfg_error *err);

@@ -321,6 +321,31 @@ void *guest_mem_ptr_rw(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 	return r->host + (gpa - r->gpa);
 }
 
+/* Whole pages of a private anonymous mapping are zeroed by giving them
+ * back: they read as zeros again, and a loader clearing a guest's bss (or
+ * any other large range) leaves them unallocated until the guest writes
+ * there. Prealloc'd memory stays populated, and shared (hugetlb) or
+ * caller-owned memory would not read zeros after MADV_DONTNEED: memset. */
+int guest_mem_zero(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	const struct guest_region *r = guest_mem_find(m, gpa, len);
+	uint8_t *p, *lo, *hi;
+
+	if (!r || r->kind != GUEST_RAM)
+		return -EFAULT;
+	p = r->host + (gpa - r->gpa);
+	lo = (uint8_t *)ALIGN_UP((uintptr_t)p, 4096);
+	hi = (uint8_t *)ALIGN_DOWN((uintptr_t)p + len, 4096);
+	if (!r->owned || r->backing || hi <= lo ||
+	    madvise(lo, (size_t)(hi - lo), MADV_DONTNEED)) {
+		memset(p, 0, len);
+		return 0;
+	}
+	memset(p, 0, (size_t)(lo - p));
+	memset(hi, 0, (size_t)(p + len - hi));
+	return 0;
+}
+
 int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf,
 		   size_t len)
 {

@@ -9,12 +9,15 @@
  * needs a call of its own to die, and cannot be talked out of it.
  */
 #include <errno.h>
-#include <execinfo.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -35,6 +38,9 @@ static gid_t jail_gid;
  * the SIGSYS handler may not allocate. */
 static const char *sc_names[SC_NAMES];
 static __thread int thread_kind = -1;
+/* sandbox_configure's compiled filters (or why one could not be built) */
+static struct sock_fprog progs[SANDBOX_NR_KINDS];
+static int prog_err[SANDBOX_NR_KINDS];
 
 static const char *const kind_names[SANDBOX_NR_KINDS] = {
 	[SANDBOX_CONTROL] = "control", [SANDBOX_VCPU] = "vcpu",
@@ -70,10 +76,23 @@ void sandbox_allow_setid(uid_t uid, gid_t gid)
 }
 
 /* Async-signal-safe string building for the handler. */
-static size_t put(char *buf, size_t at, size_t cap, const char *s)
+size_t sandbox_put(char *buf, size_t at, size_t cap, const char *s)
 {
 	while (*s && at + 1 < cap)
 		buf[at++] = *s++;
+	return at;
+}
+
+size_t sandbox_put_hex(char *buf, size_t at, size_t cap, uintptr_t v)
+{
+	char tmp[2 * sizeof(v)];
+	int n = 0;
+
+	do
+		tmp[n++] = "0123456789abcdef"[v & 15];
+	while ((v >>= 4) && n < (int)sizeof(tmp));
+	while (n && at + 1 < cap)
+		buf[at++] = tmp[--n];
 	return at;
 }
 
@@ -98,36 +117,39 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 	ucontext_t *uc = ctx;
 	int nr = si->si_syscall;
 	char line[256];
-	void *frames[24];
 	size_t n = 0;
 
 	(void)sig;
-	n = put(line, n, sizeof(line), "cvisor: seccomp: ");
+	n = sandbox_put(line, n, sizeof(line), "cvisor: seccomp: ");
 	if (thread_kind < 0) {
-		n = put(line, n, sizeof(line), "a new thread (under its "
+		n = sandbox_put(line, n, sizeof(line), "a new thread (under its "
 			"creator's filter)");
 	} else {
-		n = put(line, n, sizeof(line), "the ");
-		n = put(line, n, sizeof(line), sandbox_kind_name(
+		n = sandbox_put(line, n, sizeof(line), "the ");
+		n = sandbox_put(line, n, sizeof(line), sandbox_kind_name(
 			(enum sandbox_kind)thread_kind));
-		n = put(line, n, sizeof(line), " thread");
+		n = sandbox_put(line, n, sizeof(line), " thread");
 	}
-	n = put(line, n, sizeof(line), " made system call ");
+	n = sandbox_put(line, n, sizeof(line), " made system call ");
 	n = put_num(line, n, sizeof(line), nr);
 	if (nr >= 0 && nr < SC_NAMES && sc_names[nr]) {
-		n = put(line, n, sizeof(line), " (");
-		n = put(line, n, sizeof(line), sc_names[nr]);
-		n = put(line, n, sizeof(line), ")");
+		n = sandbox_put(line, n, sizeof(line), " (");
+		n = sandbox_put(line, n, sizeof(line), sc_names[nr]);
+		n = sandbox_put(line, n, sizeof(line), ")");
 	}
-	n = put(line, n, sizeof(line), ", which its filter does not allow: "
+	n = sandbox_put(line, n, sizeof(line), ", which its filter does not allow: "
 		"killing the process (--seccomp log to find all such calls)\n");
 	if (write(STDERR_FILENO, line, n) < 0)
 		n = 0;            /* nothing better to do */
-	/* Where it came from (often a library: libslirp, glibc): exported
-	 * symbols only, which is usually enough. Neither call allocates once
-	 * backtrace() has been warmed up (sandbox_configure). */
-	n = (size_t)backtrace(frames, ARRAY_SIZE(frames));
-	backtrace_symbols_fd(frames, (int)n, STDERR_FILENO);
+	/* Where it came from (often a library: libslirp, glibc). */
+#if defined(__aarch64__)
+	sandbox_where_print(STDERR_FILENO, uc->uc_mcontext.pc,
+			    (const uintptr_t *)uc->uc_mcontext.sp);
+#else
+	sandbox_where_print(STDERR_FILENO,
+			    (uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
+			    (const uintptr_t *)uc->uc_mcontext.gregs[REG_RSP]);
+#endif
 	if (kill_hook)
 		kill_hook();
 	/* Refused again with SIGSYS blocked: the kernel kills us. */
@@ -147,6 +169,8 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 #endif
 	_exit(CV_EXIT_UNEXPECTED);  /* not reached */
 }
+
+static void compile_all(void);
 
 static void resolve_names(void)
 {
@@ -182,6 +206,9 @@ void sandbox_configure(enum sandbox_mode m, void (*on_kill)(void))
 		mode = SANDBOX_OFF;
 		return;
 	}
+	if (m == SANDBOX_OFF)
+		return;
+	compile_all();
 	if (m != SANDBOX_ON)
 		return;
 	/* The first time glibc shrinks a thread arena's heap (a free() on
@@ -192,15 +219,39 @@ void sandbox_configure(enum sandbox_mode m, void (*on_kill)(void))
 	 * large blocks are still mmap'd and given back on free. */
 	mallopt(M_TRIM_THRESHOLD, 1 << 30);
 	resolve_names();
-	/* backtrace() loads libgcc_s (open, mmap) on its first use: now,
-	 * not in the SIGSYS handler under a filter. */
-	{
-		void *f[2];
-
-		backtrace(f, 2);
-	}
+	sandbox_where_snapshot();
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSYS, &sa, NULL);
+}
+
+/* The compiled filter, through a memfd: libseccomp 2.5.4 exports BPF only
+ * to a file descriptor. */
+static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *out)
+{
+	int fd = memfd_create("cvisor-seccomp", MFD_CLOEXEC), rc;
+	struct stat st;
+	void *insns = NULL;
+
+	if (fd < 0)
+		return -errno;
+	rc = seccomp_export_bpf(ctx, fd);
+	if (!rc && fstat(fd, &st) < 0)
+		rc = -errno;
+	if (!rc && (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) ||
+		    st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS))
+		rc = -E2BIG;
+	if (!rc && !(insns = malloc((size_t)st.st_size)))
+		rc = -ENOMEM;
+	if (!rc && pread(fd, insns, (size_t)st.st_size, 0) != st.st_size)
+		rc = -EIO;
+	close(fd);
+	if (rc) {
+		free(insns);
+		return rc;
+	}
+	out->filter = insns;
+	out->len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
+	return 0;
 }
 
 static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *r)
@@ -267,7 +318,7 @@ static int add_open_errno_rules(scmp_filter_ctx ctx,
 	return rc;
 }
 
-static int build_and_load(enum sandbox_kind kind)
+static int compile(enum sandbox_kind kind)
 {
 	const struct sc_list *const *lists = sc_lists_for(kind);
 	uint32_t def = mode == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP;
@@ -290,9 +341,33 @@ static int build_and_load(enum sandbox_kind kind)
 	if (!rc && mode == SANDBOX_ON)
 		rc = add_open_errno_rules(ctx, sc_lists_for(kind));
 	if (!rc)
-		rc = seccomp_load(ctx);
+		rc = export_bpf(ctx, &progs[kind]);
 	seccomp_release(ctx);
 	return rc;
+}
+
+/* Every kind's filter, built and compiled to BPF on the main thread before
+ * any filter exists: libseccomp's work (a few hundred KiB of allocations
+ * per filter) is done once, not again in each new thread, where it would
+ * leave a malloc arena of its own resident behind; a thread then makes
+ * just the two calls that install its filter. */
+static void compile_all(void)
+{
+	for (int k = 0; k < SANDBOX_NR_KINDS; k++) {
+		free(progs[k].filter);
+		progs[k] = (struct sock_fprog){ 0 };
+		prog_err[k] = compile((enum sandbox_kind)k);
+	}
+}
+
+static int load(enum sandbox_kind kind)
+{
+	if (prog_err[kind])
+		return prog_err[kind];
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &progs[kind]))
+		return -errno;
+	return 0;
 }
 
 void sandbox_enter(enum sandbox_kind kind)
@@ -301,7 +376,8 @@ void sandbox_enter(enum sandbox_kind kind)
 
 	if (mode == SANDBOX_OFF || thread_kind >= 0)
 		return;
-	rc = build_and_load(kind);
+	sandbox_where_snapshot();      /* objects dlopen'd since */
+	rc = load(kind);
 	if (rc) {
 		pr_err("seccomp: cannot load the %s thread's filter: %s "
 		       "(--seccomp off runs without)", sandbox_kind_name(kind),

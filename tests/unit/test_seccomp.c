@@ -218,6 +218,9 @@ static void test_vcpu_refused(void **state)
 	(void)state;
 	expect_refused(SANDBOX_VCPU, do_socket,
 		       "the vcpu thread made system call 41 (socket)");
+	/* where: the call in libc's wrapper, this program's code above it */
+	expect_refused(SANDBOX_VCPU, do_socket, "\n  at libc.so.6+0x");
+	expect_refused(SANDBOX_VCPU, do_socket, "\n  ? test_seccomp+0x");
 	expect_refused(SANDBOX_VCPU, do_create_vm, "(ioctl)");
 	expect_refused(SANDBOX_VCPU, do_exec_mmap, "(mmap)");
 }

@@ -280,8 +280,10 @@ static int load_segment(struct boot_ctx *c, const struct elf_file *ef,
 	 * undefined (found by tests/fuzz, target images). */
 	if (s->filesz)
 		memcpy(dst, f->data + s->offset, s->filesz);
-	memset(dst + s->filesz, 0, s->memsz - s->filesz);
-	return 0;
+	if (s->memsz == s->filesz)
+		return 0;
+	return guest_mem_zero(c->mem, s->paddr + s->filesz,
+			      s->memsz - s->filesz);
 }
 
 int elf_load_segments(struct boot_ctx *c, const struct elf_file *ef)

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,7 +108,10 @@ int mb_load_by_address(struct boot_ctx *c, const struct multiboot_header *h,
 				     h->load_addr,
 				     (unsigned long long)(mem_end - h->load_addr));
 	memcpy(dst, f->data + start, text);
-	memset(dst + text, 0, mem_end - h->load_addr - text);
+	if (mem_end - h->load_addr > text &&
+	    guest_mem_zero(c->mem, h->load_addr + text,
+			   mem_end - h->load_addr - text))
+		return -EFAULT;      /* not reached: the range was checked */
 	c->image_start = h->load_addr;
 	c->image_end = mem_end;
 	c->entry = h->entry_addr;
