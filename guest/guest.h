@@ -72,6 +72,11 @@ enum svc_nr {
  * reg, i.e. CONFIG_ADDRESS without the enable bit. */
 #define PCI_BDF(bus, dev, fn) ((u32)(bus) << 16 | (u32)(dev) << 11 | (u32)(fn) << 8)
 
+#ifdef __aarch64__
+/* The AArch64 test guest builds the arch-independent workloads (virtio,
+ * blk, console, mmio-latency) with its own counter and MMIO accessors. */
+#include "arch/arm64/guest_arch.h"
+#else
 static inline long svc(long nr, long a, long b, long c)
 {
 	long ret;
@@ -135,6 +140,7 @@ static inline void mmio_write8(u64 pa, u8 v)
 {
 	*(volatile u8 *)phys(pa) = v;
 }
+#endif /* !__aarch64__ */
 
 /* lib.c: freestanding helpers usable from both rings. */
 void *memcpy(void *d, const void *s, size_t n);
@@ -207,6 +213,7 @@ int wl_edu(void);
 int wl_e1000e_msix(void);
 int wl_cpuid(void);
 int wl_pmtimer(void);
+int wl_s3(void);
 
 /* AP bring-up (boot.S). */
 extern char ap_tramp_start[], ap_tramp_end[];

@@ -42,9 +42,16 @@
 #define PCI_QUEUE_DRIVER  0x28
 #define PCI_QUEUE_DEVICE  0x30
 
+#ifdef __aarch64__
+/* The AArch64 guest: the device tree's virtio,mmio nodes. */
+#define MMIO_PROBE_SLOTS dt_nr_virtio
+#define MMIO_SLOT(n)     dt_virtio[n]
+#else
 /* microvm's virtio-mmio slots: 0xfeb00000 + n * 512. */
 #define MMIO_PROBE_BASE  0xfeb00000ull
 #define MMIO_PROBE_SLOTS 32
+#define MMIO_SLOT(n)     (MMIO_PROBE_BASE + (u64)(n) * 0x200)
+#endif
 
 static const char *type_name(u32 id)
 {
@@ -84,13 +91,13 @@ static int mmio_find(struct vdev *d, u32 id)
 		}
 		d->base = base;
 	} else {
-		int n;
+		unsigned n;
 		for (n = 0; n < MMIO_PROBE_SLOTS; n++)
-			if (mmio_probe(MMIO_PROBE_BASE + (u64)n * 0x200, id, true))
+			if (mmio_probe(MMIO_SLOT(n), id, true))
 				break;
 		if (n == MMIO_PROBE_SLOTS)
 			return -1;
-		d->base = MMIO_PROBE_BASE + (u64)n * 0x200;
+		d->base = MMIO_SLOT(n);
 	}
 	d->transport = VIRTIO_MMIO;
 	d->id = id;

@@ -1,12 +1,18 @@
-/* The AArch64 test guest's own small library (lib.c) and tree reader. */
+/* The AArch64 test guest's own declarations: its entry and PSCI, the
+ * device tree reader (lib.c). The runtime it shares with the x86 guest's
+ * arch-independent workloads is guest/guest.h's (runtime.c; the MMIO
+ * accessors and the counter: guest_arch.h). */
 #ifndef GUEST_A64_H
 #define GUEST_A64_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "guest.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define PSCI_VERSION      0x84000000u
+#define PSCI_CPU_ON       0xc4000003u
+#define PSCI_SYSTEM_OFF   0x84000008u
+#define PSCI_SYSTEM_RESET 0x84000009u
 
 uint64_t psci_call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
 void secondary_entry(void);
@@ -17,10 +23,6 @@ void exception_entry(uint64_t kind);
 void putc_(char c);
 void result(const char *name, int ok, const char *fmt, uint64_t a,
 	    uint64_t b);
-void wl_rng(void);
-void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int strcmp(const char *a, const char *b);
-size_t strlen(const char *s);
 
 static inline uint64_t read_currentel(void)
 {
@@ -30,24 +32,8 @@ static inline uint64_t read_currentel(void)
 	return v;
 }
 
-/* MMIO through single ldr/str: KVM cannot emulate an access it is not
- * given decoded (ESR.ISV: no load/store pairs, no writeback), which the
- * compiler would otherwise pick for adjacent registers. */
-static inline uint32_t mmio_read32(uint64_t addr)
-{
-	uint32_t v;
-
-	__asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(addr) : "memory");
-	return v;
-}
-
-static inline void mmio_write32(uint64_t addr, uint32_t v)
-{
-	__asm__ volatile("str %w0, [%1]" :: "r"(v), "r"(addr) : "memory");
-}
-
-/* What dt_scan found in the device tree (0 / NULL: absent). */
-/* dt_gic_redist: a GICv3's redistributors, or a GICv2's CPU interface
+/* What dt_scan found in the device tree (0 / NULL: absent).
+ * dt_gic_redist: a GICv3's redistributors, or a GICv2's CPU interface
  * (dt_gic_v2). */
 extern uint64_t dt_uart, dt_gic_dist, dt_gic_redist;
 extern bool dt_gic_v2;

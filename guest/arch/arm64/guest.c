@@ -9,8 +9,10 @@
  *   timer      the virtual timer's PPI 27 through the vGICv3 (an IRQ)
  *   exception  an undefined instruction with only the reporting vector:
  *              the guest's "triple fault" (ends with SYSTEM_RESET)
- *   rng        64 bytes from a virtio-entropy over virtio-mmio (virtio.c)
  *   mmio-pair  a load pair from the PL011, which KVM cannot emulate
+ * and the x86 guest's arch-independent ones over the tree's virtio-mmio
+ * devices (guest/virtio.c's driver, runtime.c): rng, blk-verify,
+ * console-echo, mmio-latency (addr=, n=), with key=value parameters.
  * Runs with the MMU off (all memory Device-nGnRnE to data accesses): no
  * unaligned accesses (-mstrict-align) and no exclusives. */
 #include "a64.h"
@@ -22,10 +24,6 @@ static volatile unsigned irq_count, irq_last;
 static unsigned failures;
 static char stacks[7][4096] __attribute__((aligned(16)));
 
-#define PSCI_VERSION      0x84000000u
-#define PSCI_CPU_ON       0xc4000003u
-#define PSCI_SYSTEM_OFF   0x84000008u
-#define PSCI_SYSTEM_RESET 0x84000009u
 
 void putc_(char c)
 {
@@ -89,7 +87,7 @@ void exception_entry(uint64_t kind)
 	__asm__ volatile("mrs %0, esr_el1" : "=r"(esr));
 	__asm__ volatile("mrs %0, elr_el1" : "=r"(elr));
 	__asm__ volatile("mrs %0, far_el1" : "=r"(far));
-	printf("EXCEPTION kind=%lu ec=%#lx esr=%#lx elr=%#lx far=%#lx\n",
+	printf("EXCEPTION kind=%lu ec=0x%lx esr=0x%lx elr=0x%lx far=0x%lx\n",
 	       kind, (esr >> 26) & 0x3f, esr, elr, far);
 	failures++;
 	end_vm();
@@ -97,7 +95,7 @@ void exception_entry(uint64_t kind)
 
 /* ---- workloads ---------------------------------------------------------- */
 
-static void wl_hello(void)
+static void a64_hello(void)
 {
 	printf("cvisor arm64 test guest: hello from EL%lu\n",
 	       (read_currentel() >> 2) & 3);
@@ -105,7 +103,7 @@ static void wl_hello(void)
 	       (read_currentel() >> 2) & 3);
 }
 
-static void wl_pl011(void)
+static void a64_pl011(void)
 {
 	uint32_t periph = 0, cell = 0;
 
@@ -114,7 +112,7 @@ static void wl_pl011(void)
 		cell |= (mmio_read32(uart + 0xff0 + 4 * i) & 0xff) << (8 * i);
 	}
 	result("pl011", (periph & 0xfffff) == 0x41011 && cell == 0xb105f00d,
-	       "periphid=%#lx cellid=%#lx", periph, cell);
+	       "periphid=0x%lx cellid=0x%lx", periph, cell);
 }
 
 void secondary_main(void)
@@ -126,7 +124,7 @@ void secondary_main(void)
 		cpu_seen[mpidr & 0xff] = 1;
 }
 
-static void wl_smp(void)
+static void a64_smp(void)
 {
 	uint64_t ver = psci_call(PSCI_VERSION, 0, 0, 0);
 	unsigned up = 1;
@@ -145,12 +143,12 @@ static void wl_smp(void)
 		up += cpu_seen[i];
 	}
 	result("smp", nr_cpus > 1 && up == nr_cpus,
-	       "cpus=%lu psci=%#lx", up, ver);
+	       "cpus=%lu psci=0x%lx", up, ver);
 }
 
 /* GICv3 through the system registers, the redistributor of CPU 0 from the
  * tree; the virtual timer fires once and its PPI must arrive. */
-static void wl_timer(void)
+static void a64_timer(void)
 {
 	uint64_t rd = dt_gic_redist, sgi = dt_gic_redist + 0x10000;
 	uint64_t freq;
@@ -187,7 +185,7 @@ static void wl_timer(void)
 	       "irqs=%lu intid=%lu", irq_count, irq_last);
 }
 
-static void wl_exception(void)
+static void a64_exception(void)
 {
 	printf("RESULT exception raising\n");
 	__asm__ volatile(".inst 0x00000000");      /* udf #0 */
@@ -196,7 +194,7 @@ static void wl_exception(void)
 
 /* A load pair from the PL011: KVM gets no syndrome for it and cannot
  * emulate it; cvisor must say so and stop (status 96). */
-static void wl_mmio_pair(void)
+static void a64_mmio_pair(void)
 {
 	uint32_t a, b;
 
@@ -206,14 +204,46 @@ static void wl_mmio_pair(void)
 	result("mmio-pair", 0, "a=%lu b=%lu", a, b);
 }
 
+/* The x86 guest's arch-independent workloads (guest/), over the
+ * tree's virtio-mmio devices; they print their own RESULT lines and
+ * return an exit status. */
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} shared[] = {
+	{ "rng", wl_rng }, { "blk-verify", wl_blk_verify },
+	{ "console-echo", wl_console_echo },
+	{ "mmio-latency", wl_mmio_latency },
+};
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } workloads[] = {
-	{ "hello", wl_hello }, { "pl011", wl_pl011 }, { "smp", wl_smp },
-	{ "timer", wl_timer }, { "exception", wl_exception },
-	{ "rng", wl_rng }, { "mmio-pair", wl_mmio_pair },
+	{ "hello", a64_hello }, { "pl011", a64_pl011 }, { "smp", a64_smp },
+	{ "timer", a64_timer }, { "exception", a64_exception },
+	{ "mmio-pair", a64_mmio_pair },
 };
+
+static bool run_workload(const char *word)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(workloads); i++)
+		if (!strcmp(word, workloads[i].name)) {
+			workloads[i].fn();
+			return true;
+		}
+	for (unsigned i = 0; i < ARRAY_SIZE(shared); i++)
+		if (!strcmp(word, shared[i].name)) {
+			int st = shared[i].fn();
+
+			if (st) {
+				printf("workload %s: status %d\n", word, st);
+				failures++;
+			}
+			return true;
+		}
+	return false;
+}
 
 void guest_main(const void *dtb)
 {
@@ -228,21 +258,18 @@ void guest_main(const void *dtb)
 		failures++;          /* the tree lacks them: nothing to say it with */
 	while (*args && uart) {
 		unsigned n = 0;
-		bool found = false;
+		bool param = false;
 
 		while (*args == ' ')
 			args++;
-		while (*args && *args != ' ' && n + 1 < sizeof(word))
+		while (*args && *args != ' ' && n + 1 < sizeof(word)) {
+			param |= *args == '=';     /* key=value: a parameter */
 			word[n++] = *args++;
+		}
 		word[n] = 0;
 		if (!n)
 			break;
-		for (unsigned i = 0; i < ARRAY_SIZE(workloads); i++)
-			if (!strcmp(word, workloads[i].name)) {
-				workloads[i].fn();
-				found = true;
-			}
-		if (!found) {
+		if (!param && !run_workload(word)) {
 			printf("unknown workload '%s'\n", word);
 			failures++;
 		}

@@ -1,9 +1,7 @@
-/* printf to the PL011, string helpers, and a reader of the flattened
- * device tree (the structure block, walked once): the first arm,pl011's
- * and the GIC's reg (arm,gic-v3, or a GICv2's arm,cortex-a15-gic), the
- * cpu@N nodes, /chosen/bootargs. */
-#include <stdarg.h>
-
+/* A reader of the flattened device tree (the structure block, walked
+ * once): the first arm,pl011's and the GIC's reg (arm,gic-v3, or a
+ * GICv2's arm,cortex-a15-gic), the virtio,mmio nodes, the cpu@N nodes,
+ * /chosen/bootargs. */
 #include "a64.h"
 
 uint64_t dt_uart, dt_gic_dist, dt_gic_redist;
@@ -12,93 +10,6 @@ uint64_t dt_virtio[DT_MAX_VIRTIO];
 unsigned dt_nr_virtio;
 unsigned dt_cpus;
 const char *dt_bootargs;
-
-size_t strlen(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n])
-		n++;
-	return n;
-}
-
-int strcmp(const char *a, const char *b)
-{
-	while (*a && *a == *b)
-		a++, b++;
-	return (unsigned char)*a - (unsigned char)*b;
-}
-
-static void put_num(uint64_t v, unsigned base, bool neg, bool alt)
-{
-	char buf[24];
-	unsigned n = 0;
-
-	if (neg)
-		putc_('-');
-	if (alt && base == 16) {
-		putc_('0');
-		putc_('x');
-	}
-	do {
-		buf[n++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	while (n)
-		putc_(buf[--n]);
-}
-
-void printf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	for (; *fmt; fmt++) {
-		bool alt = false, lng = false;
-
-		if (*fmt != '%') {
-			if (*fmt == '\n')
-				putc_('\r');
-			putc_(*fmt);
-			continue;
-		}
-		fmt++;
-		if (*fmt == '#')
-			alt = true, fmt++;
-		if (*fmt == 'l')
-			lng = true, fmt++;
-		switch (*fmt) {
-		case 's': {
-			const char *s = va_arg(ap, const char *);
-
-			while (s && *s)
-				putc_(*s++);
-			break;
-		}
-		case 'd': {
-			int64_t v = lng ? va_arg(ap, long) : va_arg(ap, int);
-
-			put_num(v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0,
-				false);
-			break;
-		}
-		case 'u':
-			put_num(lng ? va_arg(ap, unsigned long) :
-				va_arg(ap, unsigned), 10, false, false);
-			break;
-		case 'x':
-			put_num(lng ? va_arg(ap, unsigned long) :
-				va_arg(ap, unsigned), 16, false, alt);
-			break;
-		case '%':
-			putc_('%');
-			break;
-		default:
-			putc_('?');
-		}
-	}
-	va_end(ap);
-}
 
 /* The tree is big-endian; the guest runs little-endian. */
 static uint32_t be32(const void *p)
