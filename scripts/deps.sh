@@ -9,7 +9,8 @@ build_pkgs="gcc make libc6-dev binutils libcmocka-dev pkg-config liburing-dev li
 # (not libfdt-dev:arm64, which would replace the native one: the Makefile
 # unpacks its libfdt.a instead).
 arm64_pkgs="gcc-aarch64-linux-gnu qemu-system-arm device-tree-compiler liburing-dev:arm64 libseccomp-dev:arm64 libjson-c-dev:arm64"
-test_pkgs="$build_pkgs qemu-system-x86 valgrind acpica-tools clang libclang-rt-14-dev iproute2 ethtool genisoimage $arm64_pkgs"
+# seabios, grub-pc-bin: firmware boot from a GRUB disk (seabios_*.sh)
+test_pkgs="$build_pkgs qemu-system-x86 valgrind acpica-tools clang libclang-rt-14-dev iproute2 ethtool genisoimage seabios grub-pc-bin $arm64_pkgs"
 bench_pkgs="$build_pkgs qemu-system-x86 fio"
 case "${1:-build}" in
 build) want=$build_pkgs ;;

@@ -142,6 +142,11 @@ int parse_log_spec(struct parser *p, const struct token *kw,
 int st_logger(struct parser *p, const struct token *kw);
 /* `cpuid ITEM{,ITEM}` (cpuid_stmt.c). */
 int st_cpuid(struct parser *p, const struct token *kw);
+/* `firmware seabios|PATH` (firmware_stmt.c). */
+int st_firmware(struct parser *p, const struct token *kw);
+/* A `firmware` config boots no kernel of cvisor's: no guest or initrd
+ * load, no cmdline; x86 only. */
+int validate_firmware(const struct vm_config *cfg, struct cfg_error *err);
 /* `ram SIZE` regions placed, split around the device window below 4 GiB
  * (ram_split.c); needs on_pci resolved. */
 int place_implicit_ram(struct vm_config *cfg, struct cfg_error *err);

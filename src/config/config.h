@@ -241,6 +241,11 @@ struct vm_config {
 	unsigned nr_cpuid;
 	char cpuid_vendor[13];
 	struct cfg_pos cpuid_vendor_pos;
+	/* `firmware seabios|PATH` (cvisor extension): a BIOS image mapped
+	 * as ROM that ends at 4 GiB (addr = 4 GiB - firmware_size), the boot
+	 * vCPU started at its reset vector; path NULL: none */
+	struct load_config firmware;
+	uint64_t firmware_size;
 	/* internal: strings and included file names owned by the config */
 	void *arena;
 };

@@ -18,6 +18,7 @@
 #include "arch/arm64/arm64.h"
 #include "arch/x86/boot.h"
 #include "arch/x86/firmware.h"
+#include "arch/x86/firmware_boot.h"
 #include "bus/pci.h"
 #include "config/cfg_internal.h"
 #include "config/host_check.h"
@@ -172,6 +173,10 @@ static int add_memory(const struct vm_config *cfg, struct guest_mem *mem,
 				   GUEST_ROM))
 			return cfg_err(err, &cfg->rom[i].pos, "rom: %s",
 				       strerror(errno));
+	if (cfg->arch == CFG_ARCH_X86 && x86_fwboot_setup_memory(cfg, mem))
+		return cfg_err(err, x86_fwboot_image(cfg) ?
+			       &x86_fwboot_image(cfg)->pos : &nowhere,
+			       "firmware memory: %s", strerror(errno));
 	if (cfg->arch == CFG_ARCH_X86 && x86_firmware_needs_bios_area(cfg) &&
 	    !guest_mem_add(mem, X86_BIOS_AREA_START, X86_BIOS_AREA_LEN,
 			   GUEST_ROM))
@@ -182,11 +187,13 @@ static int add_memory(const struct vm_config *cfg, struct guest_mem *mem,
 static const char *const proto_name[] = {
 	[BOOT_PVH] = "PVH", [BOOT_MULTIBOOT] = "multiboot",
 	[BOOT_RAW] = "raw", [BOOT_LINUX] = "Linux boot protocol",
+	[BOOT_FIRMWARE] = "firmware",
 };
 
 static const char *const mode_name[] = {
 	[X86_MODE_REAL] = "real mode", [X86_MODE_PROT32] = "32-bit protected "
 	"mode", [X86_MODE_LONG64] = "64-bit long mode",
+	[X86_MODE_RESET] = "real mode at the reset vector",
 };
 
 /* arm64: the image, initrd and device tree, as arch/arm64 places them. */

@@ -449,6 +449,7 @@ static const struct {
 	{ "reboot", st_reboot }, { "triplefault", st_triplefault },
 	{ "arch", st_arch },
 	{ "api", st_api }, { "memory", st_memory }, { "cpuid", st_cpuid },
+	{ "firmware", st_firmware },
 	{ "guest", st_blob }, { "initrd", st_blob }, { "data", st_blob },
 	{ "acpi", st_blob }, { "fdt", st_blob },
 	{ "multiboot-module", st_unsupported }, { "logger", st_logger },

@@ -375,7 +375,9 @@ int validate_config(struct vm_config *cfg, const struct cfg_pos *start,
 {
 	if (!cfg->nr_ram)
 		return cfg_err(err, start, "no ram: add `ram SIZE`");
-	if (!has_guest(cfg))
+	if (validate_firmware(cfg, err))
+		return -1;
+	if (!has_guest(cfg) && !cfg->firmware.path)
 		return cfg_err(err, start, "no guest image: add `load PATH`");
 	resolve_ioapic_name(cfg);
 	for (unsigned i = 0; i < cfg->nr_vdevs; i++)

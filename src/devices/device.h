@@ -102,6 +102,7 @@ struct dev_region {
 struct device {
 	const struct device_ops *ops;
 	const char *name;          /* type name, for messages */
+	const struct vdev_config *vdev; /* the vdev it was made from, or NULL */
 	struct dev_region regions[DEV_MAX_REGIONS];
 	unsigned nr_regions;
 };

@@ -112,9 +112,12 @@ int fw_cfg_add_user_items(struct fw_cfg *s, const struct vdev_config *vc,
 bool fw_cfg_implicit(const struct vm_config *cfg);
 /* RAM size, CPU counts, etc/e820, bootorder, etc/sercon-port and the ACPI
  * tables with their loader script, from the config. pci: the host
- * bridge's layout as ACPI describes it, or NULL. 0 or -errno (logged). */
+ * bridge's layout as ACPI describes it, or NULL. bootorder: the file's
+ * text (firmware device paths, one a line), or NULL for an empty one.
+ * 0 or -errno (logged). */
 int fw_cfg_add_pc_items(struct fw_cfg *s, const struct vm_config *cfg,
-			const struct x86_firmware_pci *pci);
+			const struct x86_firmware_pci *pci,
+			const char *bootorder);
 /* QEMU's FW_CFG_RAM_SIZE for this config: the end of RAM below 4 GiB plus
  * the RAM above it (what -m says for the same layout). */
 uint64_t fw_cfg_ram_size(const struct vm_config *cfg);

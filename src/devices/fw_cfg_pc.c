@@ -109,7 +109,8 @@ static int add_sercon(struct fw_cfg *s, const struct vm_config *cfg)
 }
 
 int fw_cfg_add_pc_items(struct fw_cfg *s, const struct vm_config *cfg,
-			const struct x86_firmware_pci *pci)
+			const struct x86_firmware_pci *pci,
+			const char *bootorder)
 {
 	unsigned cpus = cfg->nr_cpus ? cfg->nr_cpus : 1;
 	int ret;
@@ -124,10 +125,11 @@ int fw_cfg_add_pc_items(struct fw_cfg *s, const struct vm_config *cfg,
 		ret = fw_cfg_add_u16(s, FW_CFG_NOGRAPHIC, 1);
 	if (!ret)
 		ret = add_e820(s, cfg);
-	/* Empty until a device asks to be booted first; QEMU always has
-	 * the file, and firmware then boots in its own order. */
+	/* Empty unless a device has a bootindex; QEMU always has the
+	 * file, and firmware then boots in its own order. */
 	if (!ret)
-		ret = fw_cfg_add_file(s, "bootorder", "", 0);
+		ret = fw_cfg_add_file(s, "bootorder", bootorder ? bootorder : "",
+				      bootorder ? strlen(bootorder) : 0);
 	if (!ret)
 		ret = add_sercon(s, cfg);
 	if (ret) {

@@ -236,6 +236,8 @@ static const struct devopt_spec blk_opts[] = {
 	{ .key = "legacy", .kind = DEVOPT_FLAG },
 	{ .key = "poll-us", .kind = DEVOPT_NUM, .min = 0,
 	  .max = VIRTIO_BLK_MAX_POLL_US },
+	/* firmware's boot order, lowest first (fw_cfg `bootorder`) */
+	{ .key = "bootindex", .kind = DEVOPT_NUM, .min = 0, .max = 0xffff },
 	{ 0 },
 };
 

@@ -289,6 +289,7 @@ static int setup_devices(struct vm *vm)
 			       strerror(ret ? -ret : EINVAL));
 			return ret ? ret : -EINVAL;
 		}
+		dev->vdev = vc;
 		ret = vm_place_device(vm, dev);
 		f = pci_func_of(dev);
 		if (!ret && f)

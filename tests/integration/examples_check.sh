@@ -16,6 +16,15 @@ for f in examples/*.qvmconf; do
 		n=$((n + 1))
 		continue
 	fi
+	# seabios-disk.qvmconf: the disk image tests/integration/seabios_disk.sh
+	# makes there (in the nested pass where KVM cannot run it here).
+	if [ "$f" = examples/seabios-disk.qvmconf ] &&
+	   [ ! -f build/linux-cache/seabios-disk.img ]; then
+		"$CVISOR" check "@$f" 2>"$TMP/err"
+		grep -q 'linux-cache/seabios-disk\.img' "$TMP/err" || fail "$f: $(cat "$TMP/err")"
+		n=$((n + 1))
+		continue
+	fi
 	"$CVISOR" check "@$f" 2>"$TMP/err" || fail "$f: $(cat "$TMP/err")"
 	n=$((n + 1))
 done

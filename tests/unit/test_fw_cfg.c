@@ -328,7 +328,7 @@ static void test_pc_items(void **state)
 	int n;
 
 	pc_config();
-	assert_int_equal(fw_cfg_add_pc_items(s, &cfg, NULL), 0);
+	assert_int_equal(fw_cfg_add_pc_items(s, &cfg, NULL, NULL), 0);
 	assert_int_equal(item_u64(FW_CFG_RAM_SIZE, 8), 64 * MiB);
 	assert_int_equal(item_u64(FW_CFG_NB_CPUS, 2), 3);
 	assert_int_equal(item_u64(FW_CFG_MAX_CPUS, 2), 3);
@@ -368,7 +368,7 @@ static void test_pc_items(void **state)
 	dev = fw_cfg_device(s);
 	cfg.nr_vdevs = 0;
 	cfg.nr_cpus = 0;
-	assert_int_equal(fw_cfg_add_pc_items(s, &cfg, NULL), 0);
+	assert_int_equal(fw_cfg_add_pc_items(s, &cfg, NULL, NULL), 0);
 	assert_null(fw_cfg_file_data(s, "etc/sercon-port", &len));
 	assert_int_equal(item_u64(FW_CFG_NB_CPUS, 2), 1);
 }

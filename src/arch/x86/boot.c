@@ -15,6 +15,7 @@
 
 #include "arch/x86/boot_priv.h"
 #include "arch/x86/elf_load.h"
+#include "arch/x86/firmware_boot.h"
 #include "arch/x86/linux.h"
 #include "arch/x86/multiboot.h"
 #include "arch/x86/pvh.h"
@@ -523,9 +524,12 @@ int x86_boot_load(const struct vm_config *cfg, struct guest_mem *mem,
 		  const struct boot_platform *plat, struct boot_result *res,
 		  struct cfg_error *err)
 {
-	struct boot_ctx *c = xcalloc(1, sizeof(*c));
+	struct boot_ctx *c;
 	int r;
 
+	if (x86_fwboot_image(cfg))
+		return x86_fwboot_load(cfg, mem, plat, res, err);
+	c = xcalloc(1, sizeof(*c));
 	c->cfg = cfg;
 	if (plat)
 		c->plat = *plat;

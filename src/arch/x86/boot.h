@@ -13,12 +13,14 @@
 #include "config/config.h"
 #include "mem/guest_mem.h"
 
-enum boot_proto { BOOT_PVH, BOOT_MULTIBOOT, BOOT_RAW, BOOT_LINUX };
+enum boot_proto { BOOT_PVH, BOOT_MULTIBOOT, BOOT_RAW, BOOT_LINUX,
+		  BOOT_FIRMWARE };
 
 enum x86_cpu_mode {
 	X86_MODE_REAL,     /* CS:IP = rip >> 4 : rip & 0xf */
 	X86_MODE_PROT32,   /* flat 4 GiB segments, paging off */
 	X86_MODE_LONG64,   /* identity-mapped by tables at cr3 */
+	X86_MODE_RESET,    /* power-on state: CS=F000 base FFFF0000, IP=rip */
 };
 
 /* The state of the boot vCPU when the guest starts. */

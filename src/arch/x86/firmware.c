@@ -35,6 +35,7 @@
 
 #include "arch/x86/acpi/acpi.h"
 #include "arch/x86/firmware.h"
+#include "arch/x86/firmware_boot.h"
 #include "arch/x86/mptable.h"
 #include "bus/pci.h"
 #include "core/log.h"
@@ -72,6 +73,9 @@ static bool vdevs_in_area(const struct vm_config *cfg)
 
 bool x86_firmware_needs_bios_area(const struct vm_config *cfg)
 {
+	/* A BIOS gets RAM there instead (firmware_boot.c). */
+	if (x86_fwboot_image(cfg))
+		return false;
 	for (unsigned i = 0; i < cfg->nr_ram; i++)
 		if (in_area(cfg->ram[i].start, cfg->ram[i].size))
 			return false;

@@ -9,7 +9,9 @@
 
 #include "arch/arch.h"
 #include "arch/x86/arch.h"
+#include "arch/x86/bootorder.h"
 #include "arch/x86/firmware.h"
+#include "arch/x86/firmware_boot.h"
 #include "arch/x86/internal_error.h"
 #include "bus/pci.h"
 #include "core/exit_codes.h"
@@ -54,6 +56,10 @@ int arch_vm_init(struct vm *vm)
  * the config left it empty (e820 says reserved). */
 int arch_setup_memory(struct vm *vm)
 {
+	if (x86_fwboot_setup_memory(vm->cfg, &vm->mem)) {
+		pr_err("firmware memory: %s", strerror(errno));
+		return -errno;
+	}
 	if (x86_firmware_needs_bios_area(vm->cfg) &&
 	    !guest_mem_add(&vm->mem, X86_BIOS_AREA_START, X86_BIOS_AREA_LEN,
 			   GUEST_ROM)) {
@@ -71,6 +77,7 @@ static int setup_fw_cfg(struct vm *vm)
 {
 	struct x86_firmware_pci fw_pci;
 	struct fw_cfg *s = NULL;
+	char *order;
 	int ret;
 
 	for (unsigned i = 0; i < vm->nr_devices && !s; i++)
@@ -85,7 +92,10 @@ static int setup_fw_cfg(struct vm *vm)
 		return 0;
 	if (vm->pci)
 		x86_firmware_pci_init(&fw_pci, &vm->pci->layout);
-	return fw_cfg_add_pc_items(s, vm->cfg, vm->pci ? &fw_pci : NULL);
+	order = x86_bootorder(vm->devices, vm->nr_devices);
+	ret = fw_cfg_add_pc_items(s, vm->cfg, vm->pci ? &fw_pci : NULL, order);
+	free(order);
+	return ret;
 }
 
 int arch_setup_devices(struct vm *vm)

@@ -117,6 +117,26 @@ static void set_real(struct kvm_sregs *s, __u64 *rip)
 	s->efer = 0;
 }
 
+/* The power-on state a BIOS expects (Intel SDM 9.1.4): CS F000 with base
+ * FFFF0000, so that IP FFF0 fetches from the top of 4 GiB; the other
+ * segments 0; caching off in CR0, as a PC comes up. */
+static void set_reset(struct kvm_sregs *s)
+{
+	struct kvm_segment data = { .limit = 0xffff, .type = 0x3, .s = 1,
+				    .present = 1 };
+
+	s->cs = data;
+	s->cs.type = 0xb;
+	s->cs.selector = 0xf000;
+	s->cs.base = 0xffff0000;
+	s->ds = s->es = s->fs = s->gs = s->ss = data;
+	s->gdt.base = s->idt.base = 0;
+	s->gdt.limit = s->idt.limit = 0xffff;
+	s->cr0 = 0x60000010;	/* CD, NW, ET */
+	s->cr4 = 0;
+	s->efer = 0;
+}
+
 int x86_vcpu_set_boot_state(struct vcpu *v, const struct x86_boot_state *b)
 {
 	struct kvm_sregs sregs;
@@ -138,6 +158,9 @@ int x86_vcpu_set_boot_state(struct vcpu *v, const struct x86_boot_state *b)
 		break;
 	case X86_MODE_LONG64:
 		set_long64(&sregs, b);
+		break;
+	case X86_MODE_RESET:
+		set_reset(&sregs);
 		break;
 	}
 	regs.rsp = b->rsp;
