@@ -83,9 +83,12 @@ static void vdev_regions(struct arena *a, const struct vm_config *cfg,
 		const struct vdev_config *vc = &cfg->vdevs[i];
 		const char *what = arena_printf(a, "vdev %s", vc->type->name);
 		uint64_t len = vc->type->region_len;
+		const struct cfg_devopt *rs = vdev_opt(vc, "regshift");
 
 		if (!vc->nr_locs)
 			continue;
+		if (rs)             /* an MMIO 16550's registers spread out */
+			len <<= rs->num;
 		if (vc->type->class == VDEV_VIRTIO)
 			len = VIRTIO_MMIO_SIZE;
 		add_loc(r, n, &vc->locs[0], len, what);

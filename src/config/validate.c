@@ -105,11 +105,25 @@ static int check_fixed_loc(struct vdev_config *vc, struct cfg_error *err)
 		       (unsigned long long)l->addr);
 }
 
-static int resolve_loc(struct vdev_config *vc, struct cfg_error *err)
+static int resolve_loc(struct vm_config *cfg, struct vdev_config *vc,
+		       struct cfg_error *err)
 {
 	const struct vdev_type *t = vc->type;
 	const struct cfg_loc *l = &vc->locs[0];
 
+	/* arm64 has no port I/O: its PC defaults do not apply, and a device
+	 * that has an MMIO form takes that one */
+	if (cfg->arch == CFG_ARCH_ARM64 && t->mem_loc_too) {
+		if (!vc->nr_locs)
+			return cfg_err(err, &vc->pos, "vdev %s needs 'loc ADDR' "
+				       "on arm64 (a mem loc: it has no port "
+				       "I/O)", t->name);
+		if (l->space != LOC_MEM)
+			return cfg_err(err, &l->pos, "vdev %s needs a mem "
+				       "location on arm64 (it has no port "
+				       "I/O)", t->name);
+		return 0;
+	}
 	if (!vc->nr_locs)
 		return default_loc(vc, err);
 	if (l->space != t->loc_space)
@@ -266,7 +280,7 @@ static int resolve_vdev(struct vm_config *cfg, struct vdev_config *vc,
 		return resolve_virtio(cfg, vc, err);
 	if (vc->type->class == VDEV_PCI)
 		return resolve_pci(vc, err);
-	if (resolve_loc(vc, err))
+	if (resolve_loc(cfg, vc, err))
 		return -1;
 	return resolve_intr(cfg, vc, err);
 }

@@ -92,6 +92,10 @@ static int vdev_loc(struct parser *p, const struct token *t)
 	 * 0x20` is an io port); mem for devices that have none. */
 	if (bare == LOC_NONE || vc->type->class == VDEV_VIRTIO)
 		bare = LOC_MEM;
+	/* arm64 has no port I/O: a 16550 there sits in memory */
+	if (bare == LOC_IO && vc->type->mem_loc_too &&
+	    p->cfg->arch == CFG_ARCH_ARM64)
+		bare = LOC_MEM;
 	if (!text || parse_loc(text, bare, &vc->locs[0], &a->pos, p->err))
 		return -1;
 	vc->nr_locs = 1;

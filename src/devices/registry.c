@@ -19,6 +19,7 @@ UNSUPPORTED_NAMED(pci_dummy_u, "pci-dummy", VDEV_PLATFORM, NULL);
 const struct vdev_type *const vdev_types[] = {
 	&ser8250_type,
 	&pl011_type,
+	&pl031_type,
 	&debug_exit_type,
 	&pckeyboard_type,
 	&testdev_type,

@@ -58,6 +58,10 @@ struct vdev_type {
 				  const struct cfg_pos **at);
 	unsigned max_instances;    /* 0 = unlimited */
 	enum cfg_space loc_space;  /* LOC_IO or LOC_MEM for platform devices */
+	/* a LOC_IO device that has an MMIO form too (the 16550 of
+	 * device-tree machines): on arm64, which has no port I/O, its loc
+	 * is required and mem (a bare one too) */
+	bool mem_loc_too;
 	uint64_t region_len;       /* bytes the device decodes at its loc */
 	/* Default loc/intr for the nth instance when not given; return false
 	 * when there is none (then `loc`/`intr` are required). */
@@ -85,6 +89,8 @@ extern const struct vdev_type ser8250_type, pl011_type, debug_exit_type,
 extern const struct vdev_type virtio_blk_type, virtio_console_type,
 	virtio_entropy_type, virtio_net_type;
 extern const struct vdev_type mc146818_type;
+/* the ARM PL031 RTC (pl031.c) */
+extern const struct vdev_type pl031_type;
 /* arm64's implicit interrupt controller (src/arch/arm64/gic.c) */
 extern const struct vdev_type gic_type;
 /* QEMU's fw_cfg (fw_cfg_user.c) and ISA test device (pc_testdev.c) */

@@ -73,6 +73,7 @@ struct ser8250 {
 	struct dev_env env;
 	uint32_t gsi;
 	struct chardev *cd;
+	unsigned shift;             /* MMIO: register n at n << shift */
 
 	uint8_t ier, lcr, mcr, lsr, msr, scr, fcr;
 	uint16_t div;
@@ -344,7 +345,10 @@ static uint8_t reg_read(struct ser8250 *s, unsigned off)
 	}
 }
 
-/* Wider accesses are taken as consecutive byte registers. */
+/* Wider accesses are taken as consecutive byte registers. With a
+ * register shift (MMIO, the tree's reg-shift) each register is a word of
+ * its own: the access at its start reaches it, with the register in the
+ * low byte; the rest of the word reads 0 and ignores writes. */
 static uint64_t ser_read(struct device *dev, unsigned region, uint64_t off,
 			 unsigned size)
 {
@@ -352,8 +356,13 @@ static uint64_t ser_read(struct device *dev, unsigned region, uint64_t off,
 	uint64_t v = 0;
 
 	pthread_mutex_lock(&s->lock);
-	for (unsigned i = 0; i < size && off + i < 8; i++)
-		v |= (uint64_t)reg_read(s, off + i) << (8 * i);
+	if (s->shift) {
+		if (!(off & ((1u << s->shift) - 1)))
+			v = reg_read(s, off >> s->shift);
+	} else {
+		for (unsigned i = 0; i < size && off + i < 8; i++)
+			v |= (uint64_t)reg_read(s, off + i) << (8 * i);
+	}
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	return v;
@@ -365,8 +374,13 @@ static void ser_write(struct device *dev, unsigned region, uint64_t off,
 	struct ser8250 *s = to_ser(dev);
 
 	pthread_mutex_lock(&s->lock);
-	for (unsigned i = 0; i < size && off + i < 8; i++)
-		reg_write(s, off + i, value >> (8 * i));
+	if (s->shift) {
+		if (!(off & ((1u << s->shift) - 1)))
+			reg_write(s, off >> s->shift, (uint8_t)value);
+	} else {
+		for (unsigned i = 0; i < size && off + i < 8; i++)
+			reg_write(s, off + i, value >> (8 * i));
+	}
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -439,8 +453,31 @@ static const struct devopt_spec ser8250_opts[] = {
 	{ .key = "batch", .kind = DEVOPT_NUM, .min = 0, .max = 1000000 },
 	{ .key = "delayed", .kind = DEVOPT_STR },
 	{ .key = "sched", .kind = DEVOPT_NUM, .min = 1, .max = 99 },
+	/* cvisor extension: at a mem loc, register n is at n << regshift
+	 * (the device tree's reg-shift; reg-io-width 1 << regshift) */
+	{ .key = "regshift", .kind = DEVOPT_NUM, .min = 0, .max = 2 },
 	{ 0 },
 };
+
+static const char *ser8250_check(const struct vdev_config *vc,
+				 const struct cfg_pos **at)
+{
+	const struct cfg_devopt *rs = vdev_opt(vc, "regshift");
+
+	if (rs && (!vc->nr_locs || vc->locs[0].space != LOC_MEM)) {
+		*at = &rs->pos;
+		return "regshift needs a mem loc (an MMIO 16550)";
+	}
+	return NULL;
+}
+
+unsigned ser8250_reg_shift(const struct vdev_config *vc)
+{
+	const struct cfg_devopt *rs = vdev_opt(vc, "regshift");
+
+	return rs && vc->nr_locs && vc->locs[0].space == LOC_MEM ?
+	       (unsigned)rs->num : 0;
+}
 
 static int ser8250_create(const struct vdev_config *vc,
 			  const struct dev_env *env, struct device **out)
@@ -458,7 +495,10 @@ static int ser8250_create(const struct vdev_config *vc,
 	s->gsi = vc->nr_intrs ? vc->intrs[0].line : 4;
 	s->dev.ops = &ser8250_ops;
 	s->dev.name = "ser8250";
-	device_add_region(&s->dev, BUS_PIO, vc->locs[0].addr, 8);
+	s->shift = ser8250_reg_shift(vc);
+	/* at a mem loc: the 16550 of device-tree machines (ns16550a) */
+	device_add_region(&s->dev, vc->locs[0].space == LOC_MEM ? BUS_MMIO
+				   : BUS_PIO, vc->locs[0].addr, 8u << s->shift);
 	ser_reset_locked(s);
 	chardev_set_quit(s->cd, quit_hook, s);
 	chardev_set_rx(s->cd, rx_hook, &s->dev);
@@ -474,8 +514,10 @@ const struct vdev_type ser8250_type = {
 	.needs_intr = true,
 	.allow_hostdev = true,
 	.loc_space = LOC_IO,
+	.mem_loc_too = true,
 	.region_len = 8,
 	.default_loc = ser8250_default_loc,
+	.check_vdev = ser8250_check,
 	.default_intr = ser8250_default_intr,
 	.opts = ser8250_opts,
 	.create = ser8250_create,

@@ -86,6 +86,21 @@ for want in 'compatible = "arm,cortex-a15-gic";' \
 	'interrupts = <0x01 0x0d 0x304 0x01 0x0e 0x304 0x01 0x0b 0x304 0x01 0x0a 0x304>;'; do
 	grep -qF "$want" "$TMP/v2.dts" || fail "the GICv2 tree lacks '$want': $(cat "$TMP/v2.dts")"
 done
+# The MMIO 16550 (regshift 2) and the PL031 RTC in the tree.
+conf "$TMP/u.qvmconf" "arch arm64" "vdev ser8250 loc 0x1c0a0000 intr gic:43 regshift 2" \
+	"vdev pl031 loc 0x1c170000 intr gic:44"
+"$CVISOR" --dump-dtb "$TMP/u.dtb" "@$TMP/u.qvmconf" 2>"$TMP/err" ||
+	fail "--dump-dtb (16550, PL031): $(cat "$TMP/err")"
+dtc -I dtb -O dts -o "$TMP/u.dts" "$TMP/u.dtb" 2>"$TMP/dtc" || fail "dtc: $(cat "$TMP/dtc")"
+[ -s "$TMP/dtc" ] && fail "dtc warns (16550, PL031): $(cat "$TMP/dtc")"
+for want in 'serial@1c0a0000 {' 'compatible = "ns16550a";' \
+	'reg = <0x00 0x1c0a0000 0x00 0x20>;' 'reg-shift = <0x02>;' 'reg-io-width = <0x04>;' \
+	'pl031@1c170000 {' 'compatible = "arm,pl031\0arm,primecell";' \
+	'interrupts = <0x00 0x0c 0x04>;'; do
+	grep -qF "$want" "$TMP/u.dts" || fail "the tree lacks '$want': $(cat "$TMP/u.dts")"
+done
+conf "$TMP/u2.qvmconf" "arch arm64" "vdev ser8250 intr gic:43"
+expect_err "$TMP/u2.qvmconf" 8:6 "vdev ser8250 needs 'loc ADDR' on arm64"
 conf "$TMP/v2c.qvmconf" "arch arm64" "vdev gic version 2" \
 	"vdev virtio-entropy loc 0x08011000 intr gic:41"
 expect_err "$TMP/v2c.qvmconf" 9:25 "gic cpu interface"

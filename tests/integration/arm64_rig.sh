@@ -7,7 +7,9 @@
 #    vGICv3), and the x86 guest's virtio workloads over virtio-mmio
 #    (guest/virtio.c in the AArch64 build): rng, blk-verify (written,
 #    flushed, read back), console-echo (a file in, a file out),
-#    mmio-latency (the testdev) -> PSCI SYSTEM_OFF,
+#    mmio-latency (the testdev), ns16550 (an MMIO 16550 with reg-shift 2:
+#    SCR, LSR, a line out), pl031 (IDs, the host's date, RTCLR, the match
+#    interrupt's status) -> PSCI SYSTEM_OFF,
 #    exit 0; exception (an undefined instruction) -> PSCI SYSTEM_RESET
 #    under `reboot exit`, exit 34; the same guest as an ELF file, exit 0;
 #    a load pair from the PL011 (KVM's ENOSYS: said, with the registers,
@@ -16,7 +18,9 @@
 #    CPU interface), else hello and smp on it;
 #  - the machine's own Debian kernel under cvisor, 2 vCPUs, 256 MiB: the
 #    boot lines (physical CPU, GICv3, arch_timer, ttyAMA0 on the PL011),
-#    /init with 2 CPUs, a virtio-mmio disk read, `poweroff -f` -> exit 0.
+#    /init with 2 CPUs, a virtio-mmio disk read, ttyS0 on the MMIO 16550
+#    (written to), /dev/rtc0 from the PL031 with the host's date,
+#    `poweroff -f` -> exit 0.
 # About 6 s on an idle 2-core host (the rig's own boot is most of it; the
 # guest Linux takes ~2 s with loglevel=1); 30-130 s on a loaded one.
 # ci: background: it boots an emulated machine of its own, which make
@@ -46,12 +50,14 @@ for m in virtio_mmio virtio_blk; do
 	insmod /mods/$m.ko || echo "CVISOR-INIT: insmod $m failed"
 done
 echo "CVISOR-INIT: busybox up, $(nproc) CPUs"
-dmesg | grep -E 'Booting Linux on physical CPU|GICv3: [0-9]+ SPIs|arch_timer: cp15|ttyAMA0' |
+dmesg | grep -E 'Booting Linux on physical CPU|GICv3: [0-9]+ SPIs|arch_timer: cp15|ttyAMA0|ttyS0|rtc-pl031' |
 	sed 's/^\[[^]]*\] /CVISOR-DMESG: /'
 for d in /sys/block/vd*; do
 	[ -e "$d" ] || continue
 	echo "CVISOR-INIT: ${d##*/} $(head -c 24 /dev/${d##*/})"
 done
+[ -c /dev/rtc0 ] && echo "CVISOR-INIT: rtc0 $(cat /sys/class/rtc/rtc0/name) since_epoch=$(cat /sys/class/rtc/rtc0/since_epoch)"
+echo "linux on ttyS0" >/dev/ttyS0 && echo "CVISOR-INIT: ttyS0 written"
 poweroff -f
 INIT
 {
@@ -85,6 +91,8 @@ cat >"$TMP/virtio.qvmconf" <<'EOF2'
 vdev virtio-blk loc 0x1c0c0000 intr gic:41 hostdev /work/gdisk.img
 vdev virtio-console loc 0x1c0d0000 intr gic:42 hostdev </work/con.in hostdev >/work/con.out
 vdev testdev loc 0x1c0f0000
+vdev ser8250 loc 0x1c0a0000 intr gic:43 regshift 2 hostdev >/work/uart.out
+vdev pl031 loc 0x1c170000 intr gic:44
 EOF2
 printf 'hello virtio console.trailing' >"$TMP/con.in"
 truncate -s 4M "$TMP/gdisk.img"
@@ -98,13 +106,16 @@ initrd load /work/inner.cpio
 cmdline "console=ttyAMA0 loglevel=1 rdinit=/init panic=-1"
 vdev pl011 loc 0x1c090000 intr gic:37 hostdev >-
 vdev virtio-blk loc 0x1c0b0000 intr gic:40 hostdev /work/disk.img
+vdev ser8250 loc 0x1c0a0000 intr gic:43 regshift 2 hostdev >/work/linux-uart.out
+vdev pl031 loc 0x1c170000 intr gic:44
 reboot exit
 EOF2
 cat >"$TMP/run.sh" <<'EOF2'
 timeout 60 ./cvisor @guest.qvmconf @virtio.qvmconf load /work/testguest-arm64.bin \
-	cmdline "hello pl011 smp timer rng blk-verify console-echo mmio-latency addr=0x1c0f0000 n=2000"
+	cmdline "hello pl011 smp timer rng blk-verify console-echo mmio-latency addr=0x1c0f0000 n=2000 ns16550 pl031"
 echo "A64-STATUS guest $?"
 echo "A64-ECHO $(cat /work/con.out)"
+echo "A64-UART $(cat /work/uart.out)"
 timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.bin cmdline "hello exception"
 echo "A64-STATUS exception $?"
 timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.elf cmdline "hello"
@@ -117,6 +128,7 @@ timeout 60 ./cvisor @guest.qvmconf vdev gic version 2 load /work/testguest-arm64
 echo "A64-STATUS gicv2 $?"
 timeout 180 ./cvisor @linux.qvmconf
 echo "A64-STATUS linux $?"
+echo "A64-LUART $(cat /work/linux-uart.out)"
 EOF2
 t0=$SECONDS
 scripts/nested-arm64.sh -t 280 -f "$A64" -f "$AGUEST" -f "${AGUEST%.bin}.elf" -f "$TMP/inner.cpio" \
@@ -140,6 +152,10 @@ want '^RESULT blk-verify sectors=128 capacity=8192 flush=1 ok=1$'
 want '^RESULT console-echo bytes=21$'
 want '^A64-ECHO hello virtio console\.$'
 want '^RESULT mmio-latency n=2000 ns_per_exit=[0-9]+ cycles_per_exit=[0-9]+$'
+want '^RESULT ns16550 scr=0x5a lsr=0x60 ok=1$'
+want '^A64-UART ns16550 over mmio'
+want '^pl031: periphid=0x141031 date=[0-9]+ loaded=100[0-2] match_now=1 match_later=1 mis=1 cleared=1$'
+want '^RESULT pl031 date=[0-9]+ loaded=100[0-2] ok=1$'
 want '^DONE failures=0$'
 want '^A64-STATUS guest 0$'
 want '^EXCEPTION kind=4 ec=0x0 '
@@ -169,4 +185,9 @@ want '^CVISOR-DMESG: 1c090000.pl011: ttyAMA0 at MMIO 0x1c090000 \(irq = [0-9]+'
 want '^CVISOR-INIT: busybox up, 2 CPUs$'
 want '^CVISOR-INIT: vda cvisor-arm64-disk-marker$'
 want '^A64-STATUS linux 0$'
-echo "arm64 rig: test guest (hello pl011 smp timer rng blk-verify console-echo mmio-latency exception), $gicv2, and Linux, in $((SECONDS - t0)) s"
+want '^CVISOR-DMESG: 1c0a0000.serial: ttyS0 at MMIO 0x1c0a0000 \(irq = [0-9]+, base_baud = [0-9]+\) is a 16550A$'
+want '^CVISOR-DMESG: rtc-pl031 1c170000.pl031: registered as rtc0$'
+want '^CVISOR-INIT: rtc0 rtc-pl031 1c170000.pl031 since_epoch=1[6-9][0-9]{8}$'
+want '^CVISOR-INIT: ttyS0 written$'
+want '^A64-LUART linux on ttyS0'
+echo "arm64 rig: test guest (hello pl011 smp timer rng blk-verify console-echo mmio-latency ns16550 pl031 exception), $gicv2, and Linux, in $((SECONDS - t0)) s"

@@ -314,6 +314,42 @@ static void test_gicv2_tree(void **state)
 	unboot(&t);
 }
 
+/* The MMIO 16550 (a bare loc is mem on arm64; regshift spreads its
+ * registers, said by reg-shift and reg-io-width) and the PL031 RTC. */
+static void test_uart_rtc_tree(void **state)
+{
+	struct booted t;
+	const void *fdt;
+	const char *s;
+	int len;
+
+	boot(&t, "vdev ser8250 loc 0x1c0a0000 intr gic:43 regshift 2\n"
+	     "vdev pl031 loc 0x1c170000 intr gic:44",
+	     image(0x80000, 0x10000, true));
+	assert_int_equal(t.ret, 0);
+	fdt = tree(&t);
+	assert_int_equal(t.cfg.vdevs[1].locs[0].space, LOC_MEM);
+	s = fdt_getprop(fdt, fdt_path_offset(fdt, "/serial@1c0a0000"),
+			"compatible", NULL);
+	assert_string_equal(s, "ns16550a");
+	assert_int_equal(cell(fdt, "/serial@1c0a0000", "reg", 3), 32);
+	assert_int_equal(cell(fdt, "/serial@1c0a0000", "reg-shift", 0), 2);
+	assert_int_equal(cell(fdt, "/serial@1c0a0000", "reg-io-width", 0), 4);
+	assert_int_equal(cell(fdt, "/serial@1c0a0000", "interrupts", 1), 11);
+	s = fdt_getprop(fdt, fdt_path_offset(fdt, "/pl031@1c170000"),
+			"compatible", &len);
+	assert_string_equal(s, "arm,pl031");
+	assert_string_equal(s + strlen(s) + 1, "arm,primecell");
+	assert_int_equal(cell(fdt, "/pl031@1c170000", "reg", 3), 0x1000);
+	assert_int_equal(cell(fdt, "/pl031@1c170000", "interrupts", 1), 12);
+	assert_int_equal(cell(fdt, "/pl031@1c170000", "interrupts", 2), 4);
+	/* the console stays the first UART: the PL011 */
+	s = fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"), "stdout-path",
+			NULL);
+	assert_string_equal(s, "/pl011@1c090000");
+	unboot(&t);
+}
+
 /* `fdt load PATH` replaces the generated tree; garbage is refused. */
 static void test_fdt_load(void **state)
 {
@@ -368,6 +404,13 @@ static void test_gic_rules(void **state)
 	expect_cfg_error("vdev pl011 loc 0x1c0c0000",
 			 "needs 'intr gic:N' on arm64", 6);
 	expect_cfg_error("vdev gic version 4", "version", 18);
+	expect_cfg_error("vdev ser8250 intr gic:43", "needs 'loc ADDR' on arm64",
+			 6);
+	expect_cfg_error("vdev pl031 loc 0x1c170000", "needs 'intr gic:N'", 6);
+	expect_cfg_error("vdev ser8250 loc io:0x3f8 intr gic:43",
+			 "needs a mem location on arm64", 18);
+	expect_cfg_error("vdev ser8250 loc 0x1c0a0000 intr gic:43 regshift 3",
+			 "regshift", 50);
 	expect_cfg_error("vdev gic loc 0x8000000", "takes no 'loc'", 14);
 	expect_cfg_error("vdev gic intr gic:40", "takes no 'intr'", 15);
 	expect_cfg_error("vdev gic name intc", "named 'gic'", 6);
@@ -427,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_gic_rules),
 		cmocka_unit_test(test_gic_lines),
 		cmocka_unit_test(test_gicv2_tree),
+		cmocka_unit_test(test_uart_rtc_tree),
 		cmocka_unit_test(test_gic_vdev_arch),
 	};
 	int ret;

@@ -365,6 +365,38 @@ static void test_host_flow_control(void **state)
 	make(f, NULL, 0, NULL);         /* for teardown */
 }
 
+/* At a mem loc with `regshift 2` (an MMIO 16550, the tree's reg-shift
+ * 2 / reg-io-width 4): an MMIO region of 32 bytes, register n at 4n
+ * reached by a 32-bit access, the rest of each word inert. */
+static void test_mmio_regshift(void **state)
+{
+	struct fake *f = *state;
+	struct vdev_config vc = { .type = &ser8250_type, .nr_locs = 1,
+				  .nr_intrs = 1, .nr_opts = 1 };
+	struct device *d;
+
+	f->dev->ops->free(f->dev);
+	vc.locs[0] = (struct cfg_loc){ .space = LOC_MEM, .addr = 0x1c0a0000 };
+	vc.intrs[0].line = 4;
+	vc.opts[0] = (struct cfg_devopt){ .key = "regshift", .num = 2 };
+	assert_int_equal(ser8250_reg_shift(&vc), 2);
+	assert_int_equal(ser8250_type.create(&vc, &f->env, &f->dev), 0);
+	d = f->dev;
+	assert_int_equal(d->regions[0].space, BUS_MMIO);
+	assert_int_equal(d->regions[0].base, 0x1c0a0000);
+	assert_int_equal(d->regions[0].len, 32);
+	d->ops->write(d, 0, 4 * SCR, 4, 0xa5);
+	assert_int_equal(d->ops->read(d, 0, 4 * SCR, 4), 0xa5);
+	assert_int_equal(rd(d, SCR), 0);            /* byte 7 is inert */
+	d->ops->write(d, 0, 4 * SCR + 1, 1, 0x11);
+	assert_int_equal(d->ops->read(d, 0, 4 * SCR, 4), 0xa5);
+	/* LSR: THR empty, transmitter empty, as after reset */
+	assert_int_equal(d->ops->read(d, 0, 4 * LSR, 4), 0x60);
+	/* an io loc has no shift */
+	vc.locs[0].space = LOC_IO;
+	assert_int_equal(ser8250_reg_shift(&vc), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +414,7 @@ int main(void)
 		T(test_loopback_msr),
 		T(test_irq_transitions),
 		T(test_host_flow_control),
+		T(test_mmio_regshift),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -10,6 +10,8 @@
  *   exception  an undefined instruction with only the reporting vector:
  *              the guest's "triple fault" (ends with SYSTEM_RESET)
  *   mmio-pair  a load pair from the PL011, which KVM cannot emulate
+ *   ns16550    an MMIO 16550 of the tree (reg-shift): SCR, LSR, a line
+ *   pl031      the PL031 RTC: IDs, the date, RTCLR, the match status
  * and the x86 guest's arch-independent ones over the tree's virtio-mmio
  * devices (guest/virtio.c's driver, runtime.c): rng, blk-verify,
  * console-echo, mmio-latency (addr=, n=), with key=value parameters.
@@ -185,6 +187,79 @@ static void a64_timer(void)
 	       "irqs=%lu intid=%lu", irq_count, irq_last);
 }
 
+/* An MMIO 16550 from the tree (reg-shift honoured): the scratch
+ * register, the idle line status, a line sent through THR. */
+static void a64_ns16550(void)
+{
+	uint64_t b = dt_ns16550;
+	unsigned sh = dt_ns16550_shift;
+	const char *msg = "ns16550 over mmio\n";
+	uint32_t scr, lsr;
+
+	if (!b) {
+		result("ns16550", 0, "found=%lu shift=%lu", 0, 0);
+		return;
+	}
+	mmio_write32(b + (7u << sh), 0x5a);              /* SCR */
+	scr = mmio_read32(b + (7u << sh)) & 0xff;
+	lsr = mmio_read32(b + (5u << sh)) & 0xff;        /* LSR */
+	for (const char *p = msg; *p; p++) {
+		while (!(mmio_read32(b + (5u << sh)) & 0x20))   /* THRE */
+			;
+		mmio_write32(b, (uint8_t)*p);                  /* THR */
+	}
+	result("ns16550", scr == 0x5a && (lsr & 0x60) == 0x60,
+	       "scr=0x%lx lsr=0x%lx", scr, lsr);
+}
+
+#define RTC_DR   0x00
+#define RTC_MR   0x04
+#define RTC_LR   0x08
+#define RTC_IMSC 0x10
+#define RTC_RIS  0x14
+#define RTC_MIS  0x18
+#define RTC_ICR  0x1c
+
+/* The PL031 RTC from the tree: its IDs, the host's date in RTCDR, RTCLR,
+ * and the match interrupt's status (polled: RIS, MIS, cleared by ICR),
+ * once at once and once a second later. */
+static void a64_pl031(void)
+{
+	uint64_t b = dt_pl031, freq, end;
+	uint32_t periph = 0, date, dr, ris_now, ris_later, mis, cleared;
+
+	if (!b) {
+		result("pl031", 0, "found=%lu date=%lu", 0, 0);
+		return;
+	}
+	for (unsigned i = 0; i < 4; i++)
+		periph |= (mmio_read32(b + 0xfe0 + 4 * i) & 0xff) << (8 * i);
+	date = mmio_read32(b + RTC_DR);
+	mmio_write32(b + RTC_LR, 1000);
+	dr = mmio_read32(b + RTC_DR);
+	mmio_write32(b + RTC_IMSC, 1);
+	mmio_write32(b + RTC_MR, dr);                   /* matches now */
+	ris_now = mmio_read32(b + RTC_RIS);
+	mmio_write32(b + RTC_ICR, 1);
+	mmio_write32(b + RTC_MR, mmio_read32(b + RTC_DR) + 1);
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(freq));
+	end = rdtsc() + 3 * freq;                       /* 3 s at most */
+	while (!(mmio_read32(b + RTC_RIS) & 1) && rdtsc() < end)
+		;
+	ris_later = mmio_read32(b + RTC_RIS);
+	mis = mmio_read32(b + RTC_MIS);
+	mmio_write32(b + RTC_ICR, 1);
+	cleared = mmio_read32(b + RTC_RIS) == 0;
+	mmio_write32(b + RTC_IMSC, 0);
+	printf("pl031: periphid=0x%x date=%u loaded=%u match_now=%u "
+	       "match_later=%u mis=%u cleared=%u\n", periph, date, dr,
+	       ris_now, ris_later, mis, cleared);
+	/* a date after 2020: the host's clock, not 0 */
+	result("pl031", (periph & 0xfffff) == 0x41031 && date > 1577836800u &&
+	       dr >= 1000 && dr <= 1002 && ris_now == 1 && ris_later == 1 &&
+	       mis == 1 && cleared, "date=%lu loaded=%lu", date, dr);
+}
+
 static void a64_exception(void)
 {
 	printf("RESULT exception raising\n");
@@ -222,7 +297,8 @@ static const struct {
 } workloads[] = {
 	{ "hello", a64_hello }, { "pl011", a64_pl011 }, { "smp", a64_smp },
 	{ "timer", a64_timer }, { "exception", a64_exception },
-	{ "mmio-pair", a64_mmio_pair },
+	{ "mmio-pair", a64_mmio_pair }, { "ns16550", a64_ns16550 },
+	{ "pl031", a64_pl031 },
 };
 
 static bool run_workload(const char *word)

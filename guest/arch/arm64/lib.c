@@ -1,10 +1,13 @@
 /* A reader of the flattened device tree (the structure block, walked
  * once): the first arm,pl011's and the GIC's reg (arm,gic-v3, or a
- * GICv2's arm,cortex-a15-gic), the virtio,mmio nodes, the cpu@N nodes,
+ * GICv2's arm,cortex-a15-gic), the virtio,mmio nodes, the first
+ * ns16550a (with its reg-shift) and arm,pl031, the cpu@N nodes,
  * /chosen/bootargs. */
 #include "a64.h"
 
 uint64_t dt_uart, dt_gic_dist, dt_gic_redist;
+uint64_t dt_ns16550, dt_pl031;
+unsigned dt_ns16550_shift;
 bool dt_gic_v2;
 uint64_t dt_virtio[DT_MAX_VIRTIO];
 unsigned dt_nr_virtio;
@@ -41,7 +44,9 @@ void dt_scan(const void *dtb)
 	const uint8_t *p, *strings;
 	unsigned depth = 0;
 	bool in_cpus = false, in_chosen = false;
-	int kind = 0;          /* 1: pl011, 2: gic, 3: virtio,mmio */
+	/* 1: pl011, 2: gic, 3: virtio,mmio, 4: ns16550a, 5: pl031 */
+	int kind = 0;
+	unsigned shift = 0;
 	uint64_t reg = 0, reg2 = 0;
 
 	if (be32(base) != 0xd00dfeed)
@@ -60,6 +65,7 @@ void dt_scan(const void *dtb)
 				in_cpus = !strcmp(name, "cpus");
 				in_chosen = !strcmp(name, "chosen");
 				kind = 0;
+				shift = 0;
 			}
 			if (depth == 3 && in_cpus && name[0] == 'c' &&
 			    name[1] == 'p' && name[2] == 'u' && name[3] == '@')
@@ -71,6 +77,12 @@ void dt_scan(const void *dtb)
 			if (depth == 2 && kind == 3 &&
 			    dt_nr_virtio < DT_MAX_VIRTIO)
 				dt_virtio[dt_nr_virtio++] = reg;
+			if (depth == 2 && kind == 4 && !dt_ns16550) {
+				dt_ns16550 = reg;
+				dt_ns16550_shift = shift;
+			}
+			if (depth == 2 && kind == 5 && !dt_pl031)
+				dt_pl031 = reg;
 			if (depth == 2 && kind == 2 && !dt_gic_redist) {
 				dt_gic_dist = reg;
 				dt_gic_redist = reg2;
@@ -94,12 +106,21 @@ void dt_scan(const void *dtb)
 				else if (has_compat((const char *)val, len,
 						    "virtio,mmio"))
 					kind = 3;
+				else if (has_compat((const char *)val, len,
+						    "ns16550a"))
+					kind = 4;
+				else if (has_compat((const char *)val, len,
+						    "arm,pl031"))
+					kind = 5;
 			}
 			if (depth == 2 && !strcmp(name, "reg") && len >= 16) {
 				reg = be64(val);
 				if (len >= 32)
 					reg2 = be64(val + 16);
 			}
+			if (depth == 2 && !strcmp(name, "reg-shift") &&
+			    len == 4)
+				shift = be32(val);
 			if (in_chosen && depth == 2 &&
 			    !strcmp(name, "bootargs"))
 				dt_bootargs = (const char *)val;

@@ -1,7 +1,7 @@
 /* The arm64 VM's device tree, generated with libfdt from the config:
  * memory, the cpus with PSCI, the GIC (v3 or v2), the architected timer,
- * chosen, and each MMIO vdev (PL011, 16550, virtio-mmio). Linux and the
- * test guest read it; `--dump-dtb` writes it for dtc. */
+ * chosen, and each MMIO vdev (PL011, 16550, PL031, virtio-mmio). Linux
+ * and the test guest read it; `--dump-dtb` writes it for dtc. */
 #include <errno.h>
 #include <libfdt.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 
 #include "arch/arm64/arm64.h"
 #include "devices/registry.h"
+#include "devices/serial8250.h"
 #include "virtio/mmio.h"
 
 #define PH_GIC 1
@@ -145,7 +146,10 @@ static int add_vdev(void *f, const struct vdev_config *vc, char *console,
 		clen = sizeof("arm,pl011\0arm,primecell"); len = 0x1000;
 	} else if (!strcmp(t, "ser8250")) {
 		node = "serial"; compat = "ns16550a"; clen = sizeof("ns16550a");
-		len = 8;
+		len = 8u << ser8250_reg_shift(vc);
+	} else if (!strcmp(t, "pl031")) {
+		node = "pl031"; compat = "arm,pl031\0arm,primecell";
+		clen = sizeof("arm,pl031\0arm,primecell"); len = 0x1000;
 	} else if (!strncmp(t, "virtio-", 7)) {
 		node = "virtio_mmio"; compat = "virtio,mmio";
 		clen = sizeof("virtio,mmio"); len = VIRTIO_MMIO_REGION_LEN;
@@ -170,13 +174,22 @@ static int add_vdev(void *f, const struct vdev_config *vc, char *console,
 		TRY(prop_cells(f, "clocks", clk, 2));
 		TRY(fdt_property(f, "clock-names", "uartclk\0apb_pclk",
 				 sizeof("uartclk\0apb_pclk")));
+	} else if (!strcmp(node, "pl031")) {
+		TRY(fdt_property_u32(f, "clocks", PH_CLK));
+		TRY(fdt_property_string(f, "clock-names", "apb_pclk"));
 	} else if (!strcmp(node, "serial")) {
+		unsigned shift = ser8250_reg_shift(vc);
+
 		TRY(fdt_property_u32(f, "clock-frequency", 1843200));
+		if (shift) {
+			TRY(fdt_property_u32(f, "reg-shift", shift));
+			TRY(fdt_property_u32(f, "reg-io-width", 1u << shift));
+		}
 	} else {
 		TRY(fdt_property(f, "dma-coherent", NULL, 0));
 	}
 	TRY(fdt_end_node(f));
-	if (!console[0] && strcmp(node, "virtio_mmio"))
+	if (!console[0] && (!strcmp(node, "pl011") || !strcmp(node, "serial")))
 		snprintf(console, cap, "/%s", name);
 	return 0;
 }
