@@ -213,6 +213,7 @@ int wl_edu(void);
 int wl_e1000e_msix(void);
 int wl_cpuid(void);
 int wl_pmtimer(void);
+int wl_s3(void);
 
 /* AP bring-up (boot.S). */
 extern char ap_tramp_start[], ap_tramp_end[];

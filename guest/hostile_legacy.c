@@ -274,23 +274,27 @@ int hostile_kbd_obuf_overflow(void)
  * 0x602 reset; the fixed hardware: 0x604 PM1 event, 0x608 PM1 control,
  * 0x60c PM timer, 0x610 GPE0) ---- */
 
-/* SLP_EN (0x20) with SLP_TYP 5 (S5) or 4 (S4, handled as S5): power off. */
-static bool powers_off(u32 v)
+/* SLP_EN (0x20) with SLP_TYP 5 (S5) or 4 (S4, handled as S5): power off;
+ * with SLP_TYP 3: suspend to RAM (S3, the s3 workload's: no wake source
+ * here, the VM would sleep for good). */
+static bool sleeps(u32 v)
 {
-	return (v & 0x20) && (((v >> 2) & 7) == 5 || ((v >> 2) & 7) == 4);
+	u32 typ = (v >> 2) & 7;
+
+	return (v & 0x20) && (typ == 5 || typ == 4 || typ == 3);
 }
 
 int hostile_acpi_pm(void)
 {
 	for (u32 v = 0; v < 256; v++) {
-		if (powers_off(v))
+		if (sleeps(v))
 			continue;
 		houtb(0x600, (u8)v);
 		houtb(0x601, (u8)v);
 		if (v != 0x01)   /* RESET_VALUE */
 			houtb(0x602, (u8)v);
 		for (u16 p = 0x604; p < 0x614; p++)
-			if (p != 0x609 || !powers_off(v))  /* PM1_CNT's high byte */
+			if (p != 0x609 || !sleeps(v))  /* PM1_CNT's high byte */
 				houtb(p, (u8)v);
 	}
 	/* enables off, status bits cleared: the SCI goes down again */
@@ -303,6 +307,7 @@ int hostile_acpi_pm(void)
 	for (u16 p = 0x600; p < 0x603; p++)
 		if (hinb(p) != 0)
 			return hfail("acpi pm port 0x%x reads 0x%x", p, hinb(p));
-	write_str("hostile: still running after every sleep request but S5\n");
+	write_str("hostile: still running after every sleep request but S3 "
+		  "and S5\n");
 	return 0;
 }

@@ -396,6 +396,7 @@ static const struct {
 	{ "e1000e-msix", wl_e1000e_msix },
 	{ "cpuid", wl_cpuid },
 	{ "pmtimer", wl_pmtimer },
+	{ "s3", wl_s3 },
 };
 
 void user_main(void)

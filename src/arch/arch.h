@@ -62,6 +62,13 @@ void arch_vcpu_dump(struct vcpu *v);
 /* A KVM internal error explained (instruction, mode, hint). */
 void arch_explain_internal_error(struct vcpu *v);
 
+/* Leaving ACPI S3 (vm/suspend.c), on the vCPU's own thread before it
+ * runs again: the vCPU's state as the platform's wake-up leaves it (x86:
+ * the boot vCPU at the FACS waking vector, the others waiting for
+ * INIT/SIPI). 0, or -errno when the guest left nothing to wake up to
+ * (the vCPU then counts as triple-faulted). */
+int arch_vcpu_s3_wake(struct vcpu *v);
+
 /* The power button's line, or -ENODEV when the platform has none;
  * *listening: the guest has enabled its interrupt. */
 int arch_power_button(struct vm *vm, bool *listening);

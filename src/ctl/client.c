@@ -32,7 +32,7 @@ static int usage(void)
 {
 	fputs("usage: cvisor ctl [--json] SOCKET COMMAND [ARG...]\n"
 	      "commands: status, stats, pause, resume, reset, powerdown, "
-	      "stop, subscribe, help\n(docs/control.md)\n", stderr);
+	      "wakeup, stop, subscribe, help\n(docs/control.md)\n", stderr);
 	return EXIT_USAGE;
 }
 

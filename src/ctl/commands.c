@@ -162,6 +162,20 @@ static json_object *cmd_powerdown(struct ctl_client *c, json_object *req)
 	return result(r);
 }
 
+/* QEMU's system_wakeup: a guest in ACPI S3 wakes (vm/suspend.c). */
+static json_object *cmd_wakeup(struct ctl_client *c, json_object *req)
+{
+	struct vm *vm = c->srv->vm;
+	int ret = vm_wakeup(vm);
+
+	if (ret == -ENODEV)
+		return ctl_error(CTL_E_NODEV, "this VM has no ACPI power "
+				 "management (no sleep states)");
+	if (ret < 0)
+		return busy(vm, "wake up");
+	return state_result(vm);
+}
+
 static json_object *cmd_subscribe(struct ctl_client *c, json_object *req)
 {
 	json_object *r = json_object_new_object();
@@ -188,7 +202,9 @@ static const struct {
 	{ "pause", cmd_pause, "park every vCPU (the guest clock stops)" },
 	{ "resume", cmd_resume, "run a paused VM again" },
 	{ "reset", cmd_reset, "reset the VM (as the guest's reset would)" },
-	{ "powerdown", cmd_powerdown, "press the ACPI power button" },
+	{ "powerdown", cmd_powerdown, "press the ACPI power button (it wakes "
+	  "a suspended guest)" },
+	{ "wakeup", cmd_wakeup, "wake a guest suspended to RAM (ACPI S3)" },
 	{ "stop", cmd_stop, "stop the VM now; cvisor exits with status 0" },
 	{ "subscribe", cmd_subscribe, "push events to this connection" },
 	{ "help", cmd_help, "the commands" },
@@ -287,8 +303,11 @@ void ctl_state_changed(void *opaque)
 
 	if (!s->vm)
 		return;
+	/* Not while still pausing: S3's changes (suspended, woken) come
+	 * here too, and a pause answers only once it is complete. */
 	for (unsigned i = 0; i < CTL_MAX_CLIENTS; i++)
-		if (s->clients[i] && s->clients[i]->pause_waiting)
+		if (s->clients[i] && s->clients[i]->pause_waiting &&
+		    s->vm->run_state != VM_STATE_PAUSING)
 			answer_pause(s->clients[i], state_result(s->vm));
 	broadcast_state(s);
 }

@@ -5,7 +5,7 @@
  * timer and GPE0, with the SCI a level line that is up while any enabled
  * status bit is set. SLP_EN with SLP_TYP 5 (S5) or 4 (S4, which a VM
  * without a disk image of its memory can only treat as off) powers the VM
- * off; S3 is acpi_pm_sleep.c's.
+ * off; SLP_TYP 3 suspends it to RAM (S3, acpi_pm_sleep.c).
  *
  * The hardware-reduced registers of earlier cvisor versions stay at
  * 0x600-0x602 (sleep control and status, reset) and work the same way;
@@ -113,8 +113,11 @@ static uint64_t pm_read(struct device *dev, unsigned region, uint64_t off,
 {
 	struct acpi_pm *pm = to_pm(dev);
 	uint64_t port = X86_ACPI_SLEEP_CTL_PORT + off, v = 0;
-	uint32_t tmr = timer_now(pm);   /* one sample for a wide read */
+	uint32_t tmr;
 
+	if (region == ACPI_PM_FACS_REGION)
+		return acpi_pm_facs_read(pm, off, size);
+	tmr = timer_now(pm);   /* one sample for a wide read */
 	pthread_mutex_lock(&pm->lock);
 	for (unsigned i = 0; i < size && i < 8; i++)
 		v |= (uint64_t)read_byte(pm, port + i, tmr) << (8 * i);
@@ -134,8 +137,8 @@ void acpi_pm_power_button(struct device *dev, uint32_t gsi)
 	 * enabled it (and the S3 wake-up) */
 	pm->pm1_sts |= X86_PM1_PWRBTN;
 	acpi_pm_update_sci(pm);
+	acpi_pm_wake_locked(pm, X86_PM1_PWRBTN);
 	pthread_mutex_unlock(&pm->lock);
-	acpi_pm_wake(pm);
 }
 
 uint8_t acpi_pm_pending(struct device *dev)
@@ -154,13 +157,21 @@ static void sleep_request(struct acpi_pm *pm, unsigned typ)
 {
 	static struct ratelimit rl = RATELIMIT_INIT(5, 3);
 
-	if (typ == X86_ACPI_SLP_TYP_S5 || typ == X86_ACPI_SLP_TYP_S4)
-		pm->env.power(pm->env.ctx, POWER_OFF, 0);
-	else if (typ == X86_ACPI_SLP_TYP_S3 && !acpi_pm_suspend(pm))
+	switch (acpi_pm_sleep_action(typ)) {
+	case ACPI_SLEEP_NONE:
 		return;
-	else
-		pr_warn_ratelimited(&rl, "guest asked for sleep state S%u, "
-				    "which is not supported", typ);
+	case ACPI_SLEEP_OFF:
+		pm->env.power(pm->env.ctx, POWER_OFF, 0);
+		return;
+	case ACPI_SLEEP_SUSPEND:
+		if (!acpi_pm_suspend(pm))
+			return;
+		break;
+	case ACPI_SLEEP_UNSUPPORTED:
+		break;
+	}
+	pr_warn_ratelimited(&rl, "guest asked for sleep state S%u, which is "
+			    "not supported", typ);
 }
 
 static void write16(uint16_t *reg, unsigned byte, uint8_t v, bool w1c)
@@ -210,6 +221,10 @@ static void pm_write(struct device *dev, unsigned region, uint64_t off,
 	uint64_t port = X86_ACPI_SLEEP_CTL_PORT + off;
 	unsigned slp = 0;
 
+	if (region == ACPI_PM_FACS_REGION) {
+		acpi_pm_facs_write(pm, off, size, value);
+		return;
+	}
 	if (port == X86_ACPI_SLEEP_CTL_PORT) {
 		if (value & X86_ACPI_SLP_EN)
 			sleep_request(pm, (value & X86_ACPI_SLP_TYP_MASK) >>
@@ -242,6 +257,7 @@ static void pm_reset(struct device *dev)
 	set_line(pm, false);
 	pm->pm1_sts = pm->pm1_en = pm->gpe0_sts = pm->gpe0_en = 0;
 	pm->pm1_cnt = X86_PM1_SCI_EN;
+	pm->suspended = false;
 	acpi_pm_update_sci(pm);
 	pthread_mutex_unlock(&pm->lock);
 }
@@ -279,5 +295,7 @@ struct device *acpi_pm_create(const struct dev_env *env, int sci_gsi)
 	pm->dev.name = ACPI_PM_NAME;
 	device_add_region(&pm->dev, BUS_PIO, X86_ACPI_SLEEP_CTL_PORT,
 			  X86_ACPI_PM_PORTS_LEN);
+	device_add_region(&pm->dev, BUS_MMIO, X86_FW_FACS_ADDR,
+			  X86_FW_FACS_LEN);
 	return &pm->dev;
 }

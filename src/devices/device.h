@@ -34,6 +34,9 @@ enum power_request {
 	POWER_OFF,        /* orderly power off, status given */
 	POWER_RESET,      /* guest asked for a reset */
 	POWER_EXIT,       /* exit with a status now (debug-exit) */
+	POWER_SUSPEND,    /* the guest entered S3: stop the vCPUs */
+	POWER_WAKE,       /* leave S3 through the FACS waking vector */
+	POWER_RTC_ALARM,  /* the RTC's interrupt rose: an S3 wake source */
 };
 
 /* What the VM lends a device. The builder fills it; unit tests fake it. */

@@ -474,15 +474,24 @@ static void timer_fired(void *opaque, uint32_t events)
 	struct rtc *r = opaque;
 	struct rtc_time now;
 	uint64_t n;
+	bool was_up, rose;
 
 	if (read(r->tfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		pr_warn("mc146818: timerfd read: %s", strerror(errno));
 	pthread_mutex_lock(&r->lock);
+	was_up = r->irq_level;
 	now = host_now();
 	catch_up(r, now);
 	update_irq(r);
 	arm_timer(r, now);
+	rose = !was_up && r->irq_level;
 	pthread_mutex_unlock(&r->lock);
+	/* A PC's chipset sets PM1 RTC_STS from IRQ 8 (AIE + AF for rtcwake):
+	 * a wake source for a guest in S3 (vm/suspend.c), where no vCPU runs
+	 * to read register C. Outside the lock: the VM's wake-up takes the
+	 * acpi-pm device's and the pause locks. */
+	if (rose && r->env.power)
+		r->env.power(r->env.ctx, POWER_RTC_ALARM, 0);
 }
 
 /* --- register access ------------------------------------------------ */

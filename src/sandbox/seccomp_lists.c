@@ -96,6 +96,11 @@ static const struct sc_rule vcpu_only[] = {
 	ALLOW_IOCTL(KVM_TRANSLATE),       /* an internal error's insn bytes */
 #if defined(__aarch64__)
 	ALLOW_IOCTL(KVM_GET_ONE_REG),     /* arm64's register dump */
+#else
+	/* leaving ACPI S3 (arch/x86/s3_wake.c): each vCPU sets its own
+	 * wake-up state on its thread */
+	ALLOW_IOCTL(KVM_SET_SREGS), ALLOW_IOCTL(KVM_SET_REGS),
+	ALLOW_IOCTL(KVM_SET_VCPU_EVENTS), ALLOW_IOCTL(KVM_SET_MP_STATE),
 #endif
 	/* `pass` (src/vfio/): the guest's config and trapped BAR accesses
 	 * forwarded to the device fd, MSI/INTx switched as it enables

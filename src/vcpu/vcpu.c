@@ -282,11 +282,23 @@ static void park(struct vcpu *v)
 	v->parked = true;
 	if (++vm->nr_parked == vm->nr_vcpus)
 		vm_all_parked(vm);
-	while (vm->pause_req && vm->stop == VM_RUNNING)
+	while ((vm->pause_req || vm->suspended) && vm->stop == VM_RUNNING)
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 	vm->nr_parked--;
 	v->parked = false;
 	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+/* Leaving ACPI S3 (vm/suspend.c): the vCPU starts over as the platform's
+ * wake-up leaves it. Nothing to wake up to (no usable waking vector) is
+ * what real firmware would crash on: a triple fault, with its rule. */
+static bool s3_wake(struct vcpu *v)
+{
+	v->s3_wake = false;
+	if (!arch_vcpu_s3_wake(v))
+		return true;
+	handle_triple_fault(v);
+	return false;
 }
 
 /* Handle one exit and account for it: the counters always, the trace
@@ -314,10 +326,12 @@ static void *vcpu_thread(void *arg)
 	bus_cache_init(&v->mmio_cache);
 	unblock_kick(v);
 	while (v->vm->stop == VM_RUNNING) {
-		if (v->vm->pause_req) {
+		if (v->vm->pause_req || v->vm->suspended) {
 			park(v);
 			continue;
 		}
+		if (v->s3_wake && !s3_wake(v))
+			break;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				/* Cleared before the stop check: a kick

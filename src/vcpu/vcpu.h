@@ -31,6 +31,7 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	bool _Atomic parked;     /* out of KVM_RUN, waiting for a resume */
+	bool _Atomic s3_wake;    /* restart as after ACPI S3 (vm/suspend.c) */
 	struct bus_cache pio_cache, mmio_cache;  /* vCPU thread only */
 	/* Written by the vCPU thread only (stats/stats.h). */
 	struct vcpu_stats stats;

@@ -315,6 +315,15 @@ static void vm_power(void *ctx, enum power_request req, int status)
 		else
 			vm_request_stop(vm, VM_STOP_RESET, 0);
 		break;
+	case POWER_SUSPEND:
+		vm_s3_suspend(vm);
+		break;
+	case POWER_WAKE:
+		vm_s3_wake(vm);
+		break;
+	case POWER_RTC_ALARM:
+		vm_s3_rtc_alarm(vm);
+		break;
 	}
 }
 

@@ -334,6 +334,8 @@ int vm_powerdown(struct vm *vm, bool *listening)
 	int gsi;
 
 	*listening = false;
+	/* Suspended (S3) counts as running: the press wakes the guest, as
+	 * on a PC (acpi_pm_sleep.c), and the deadline runs from it. */
 	if (vm->stop != VM_RUNNING || !vm->pause_ready ||
 	    vm->run_state != VM_STATE_RUNNING)
 		return -EBUSY;
@@ -367,6 +369,8 @@ const char *vm_state_name(const struct vm *vm)
 	case VM_STATE_PAUSED:
 		return "paused";
 	default:
+		if (vm->suspended)
+			return "suspended";
 		return vm->powering_down ? "powering-down" : "running";
 	}
 }

@@ -95,6 +95,10 @@ struct vm {
 	int shutdown_fd;
 	unsigned shutdown_timeout_s;
 	bool _Atomic powering_down;
+
+	/* ACPI S3 (suspend.c): the guest suspended to RAM. The vCPUs park
+	 * as for a pause (under pause_lock) until a wake event clears it. */
+	bool _Atomic suspended;
 };
 
 /* Build everything; on failure returns NULL with a message logged and
@@ -136,6 +140,16 @@ uint64_t vm_irq_count(const struct vm *vm, uint32_t line);
  * paused already; 0: pausing, on_state is called once all are parked and
  * the devices' requests out have completed; -EBUSY: the VM is stopping. */
 int vm_pause(struct vm *vm);
+/* ACPI S3 (suspend.c), from any thread. suspend: the guest entered S3;
+ * every vCPU parks outside KVM_RUN, memory and devices stay. wake: the
+ * acpi-pm device saw a wake event; each vCPU restarts as after S3
+ * (arch_vcpu_s3_wake) when it next runs. rtc_alarm: the RTC's interrupt
+ * rose, a wake source. wakeup: the operator's `wakeup`; -EBUSY when
+ * the guest is not suspended, -ENODEV without the acpi-pm device. */
+void vm_s3_suspend(struct vm *vm);
+void vm_s3_wake(struct vm *vm);
+void vm_s3_rtc_alarm(struct vm *vm);
+int vm_wakeup(struct vm *vm);
 /* Resume a paused VM (event loop thread). 0, or -EAGAIN while a pause is
  * still in progress, -EBUSY when stopping. Running already is 0. */
 int vm_resume(struct vm *vm);

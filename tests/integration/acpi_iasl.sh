@@ -71,7 +71,7 @@ disassemble_all
 for want in 'Device (C003)' 'Device (COM0)' 'Device (COM1)' 'EisaId ("PNP0501")' \
 	    'Device (PS2K)' 'EisaId ("PNP0303")' 'Device (URT0)' '"ARMH0011"' \
 	    'Device (RTC)' 'EisaId ("PNP0B00")' 'Device (VR00)' '"LNRO0005"' \
-	    'Name (\_S5, Package (0x04)'; do
+	    'Name (\_S3, Package (0x04)' 'Name (\_S5, Package (0x04)'; do
 	grep -qF "$want" DSDT.dsl || fail "DSDT.dsl lacks $want"
 done
 # A full PC platform (acpi_fadt.c): fixed hardware, PM timer, FACS

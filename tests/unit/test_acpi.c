@@ -385,13 +385,14 @@ static uint32_t pkglen(const uint8_t *p, unsigned *nbytes)
 	return v;
 }
 
-/* The DSDT is Scope(\_SB_){...} then Name(\_S0_, Package) and Name(\_S5_,
- * Package): the scope's PkgLength must end exactly where the first Name
+/* The DSDT is Scope(\_SB_){...} then Name(\_S0_, Package), Name(\_S3_,
+ * Package) and Name(\_S5_, Package): the scope's PkgLength must end exactly where the first Name
  * begins, and the last package's where the table ends. A wrong length
  * anywhere inside would shift it. */
 static void test_dsdt_structure(void **state)
 {
 	static const uint8_t s0[] = { 0x08, 0x5c, '_', 'S', '0', '_', 0x12 };
+	static const uint8_t s3[] = { 0x08, 0x5c, '_', 'S', '3', '_', 0x12 };
 	static const uint8_t s5[] = { 0x08, 0x5c, '_', 'S', '5', '_', 0x12 };
 	const uint8_t *d, *p;
 	unsigned n;
@@ -406,6 +407,9 @@ static void test_dsdt_structure(void **state)
 	assert_true(n >= 2);
 	p = d + 37 + l;
 	assert_memory_equal(p, s0, sizeof(s0));
+	p += 7 + pkglen(p + 7, &n);
+	assert_memory_equal(p, s3, sizeof(s3));
+	assert_int_equal(p[7 + n + 2], 3);                /* SLP_TYPa 3 */
 	p += 7 + pkglen(p + 7, &n);
 	assert_memory_equal(p, s5, sizeof(s5));
 	l = pkglen(p + 7, &n);

@@ -21,7 +21,12 @@
 #define X86_FW_RSDP_ADDR    0xf0000ULL   /* 36 bytes */
 #define X86_FW_MP_FP_ADDR   0xf0030ULL   /* "_MP_", 16 bytes */
 #define X86_FW_MP_TABLE_ADDR 0xf0040ULL  /* "PCMP", < 2 KiB for 64 vCPUs */
-#define X86_FW_TABLES_ADDR  0xf1000ULL   /* DSDT, FACS, FACP, APIC, ... */
+#define X86_FW_TABLES_ADDR  0xf1000ULL   /* FACS, DSDT, FACP, APIC, ... */
+/* The FACS comes first (64-byte aligned), at a fixed address: the OS
+ * writes its waking vector there, which the acpi-pm device takes over
+ * while the BIOS area is read-only memory (acpi_pm.c). */
+#define X86_FW_FACS_ADDR    X86_FW_TABLES_ADDR
+#define X86_FW_FACS_LEN     64
 #define X86_FW_END          0xffff0ULL   /* the tables end below: */
 /* The reset vector F000:FFF0, where a guest without BIOS services that
  * asks for a BIOS reset (Linux's machine_real_restart, reboot=b) jumps in

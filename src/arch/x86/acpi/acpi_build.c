@@ -1,5 +1,5 @@
 /* The whole set: build each table, give it an address, link and checksum.
- * Order in memory: DSDT, FACS, FACP, APIC, [MCFG], XSDT, RSDT from tables_addr
+ * Order in memory: FACS, DSDT, FACP, APIC, [MCFG], XSDT, RSDT from tables_addr
  * up; the RSDP separately (it must sit where a guest scans for it). */
 #include <string.h>
 
@@ -46,13 +46,16 @@ void acpi_build(struct acpi_tables *t, const struct vm_config *cfg,
 	rsdp = add(t, "RSDP");
 	rsdp->addr = rsdp_addr;
 
-	dsdt = add(t, "DSDT");
-	acpi_dsdt_build(&dsdt->b, cfg, pci);
-	place(t, dsdt);
-
+	/* The FACS first, at tables_addr itself: the acpi-pm device needs
+	 * its address before the tables exist (the OS writes its waking
+	 * vector there, into the BIOS area's read-only memory). */
 	facs = add(t, "FACS");
 	acpi_facs_build(&facs->b);
 	place_facs(t, facs);
+
+	dsdt = add(t, "DSDT");
+	acpi_dsdt_build(&dsdt->b, cfg, pci);
+	place(t, dsdt);
 
 	e = add(t, "FACP");
 	acpi_fadt_build(&e->b, cfg, dsdt->addr, facs->addr);

@@ -1,5 +1,6 @@
 /* DSDT (ACPI 5.2.11.1): the devices the configuration declares, so a guest
- * finds them without command-line hints, and \_S5_ for power-off.
+ * finds them without command-line hints, \_S3_ for suspend to RAM and
+ * \_S5_ for power-off.
  *
  *   \_SB.Cnnn  processor (ACPI0007), _UID = MADT processor UID, per vCPU
  *   \_SB.COMn  ser8250 (PNP0501): IO base,8 + its IRQ
@@ -13,6 +14,7 @@
  *   \_SB.PWRB  the power button (PNP0C0C) and \_SB.GED0 the Generic Event
  *              Device that signals it (acpi_ged.c)
  *   \_S0_      Package {0, 0, 0, 0}: working state, written on wake-up
+ *   \_S3_      Package {3, 3, 0, 0}: suspend to RAM (acpi_pm_sleep.c)
  *   \_S5_      Package {5, 5, 0, 0}: SLP_TYP 5, for PM1a_CNT (and the
  *              hardware-reduced sleep control register)
  */
@@ -207,6 +209,7 @@ static void add_sleep_state(struct fw_buf *b, const char *name, unsigned typ)
 static void add_sleep_states(struct fw_buf *b)
 {
 	add_sleep_state(b, "\\_S0_", 0);
+	add_sleep_state(b, "\\_S3_", X86_ACPI_SLP_TYP_S3);
 	add_sleep_state(b, "\\_S5_", X86_ACPI_SLP_TYP_S5);
 }
 
