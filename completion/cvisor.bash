@@ -45,7 +45,7 @@ _cvisor()
 			break
 		fi
 	done
-	local stmts="system ram rom reserve cpu load cmdline vdev logger reboot triplefault api memory guest initrd data"
+	local stmts="system ram rom reserve cpu load cmdline vdev logger reboot triplefault api memory firmware guest initrd data"
 	local vopts=""
 	[ -n "$type" ] && vopts=$("$cvisor" help vdev "$type" 2>/dev/null |
 		awk '/^options:/ { on = 1; next } on && NF { print $1 }')
