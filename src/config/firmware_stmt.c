@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/x86/firmware_boot.h"
 #include "config/cfg_internal.h"
 #include "core/util.h"
 
@@ -97,10 +98,38 @@ int st_firmware(struct parser *p, const struct token *kw)
 	return 0;
 }
 
+/* The BIOS copy below 1 MiB (arch/x86/firmware_boot.h) must be RAM:
+ * SeaBIOS keeps its data there, and a `rom` would silently stop it. */
+static int check_shadow(const struct vm_config *cfg, struct cfg_error *err)
+{
+	const struct load_config *fw = x86_fwboot_image(cfg);
+	uint64_t size, start;
+
+	if (!fw)
+		return 0;
+	size = fw == &cfg->firmware ? cfg->firmware_size :
+	       X86_FWBOOT_FOUR_GIB - fw->addr;
+	start = X86_FWBOOT_SHADOW_END - MIN(size, X86_FWBOOT_SHADOW_MAX);
+	for (unsigned i = 0; i < cfg->nr_rom; i++) {
+		const struct rom_config *r = &cfg->rom[i];
+
+		if (r->start < X86_FWBOOT_SHADOW_END &&
+		    r->start + r->size > start)
+			return cfg_err(err, &r->pos, "rom: firmware boot copies "
+				       "the BIOS into RAM at %#llx-0xfffff, "
+				       "where it keeps its data: leave that "
+				       "range out of any rom",
+				       (unsigned long long)start);
+	}
+	return 0;
+}
+
 int validate_firmware(const struct vm_config *cfg, struct cfg_error *err)
 {
 	const struct load_config *fw = &cfg->firmware;
 
+	if (cfg->arch == CFG_ARCH_X86 && check_shadow(cfg, err))
+		return -1;
 	if (!fw->path)
 		return 0;
 	if (cfg->arch != CFG_ARCH_X86)

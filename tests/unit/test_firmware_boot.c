@@ -104,6 +104,16 @@ static void test_statement(void **state)
 	parse_bad(LOW "firmware %s\n", "/nonexistent/bios.bin", 3, 10,
 		  "cannot read");
 	parse_bad(LOW "firmware\n", "", 3, 1, "expected 'seabios'");
+	/* the BIOS copy below 1 MiB is RAM: no rom there */
+	parse_bad("ram 0,0xa0000\nrom 0xc0000,0x40000\nram 1m,63m\n"
+		  "firmware %s\n", img256, 2, 5, "copies the BIOS into RAM at "
+		  "0xc0000-0xfffff");
+	parse_bad("ram 0,0xa0000\nrom 0xe0000,0x20000\nram 1m,63m\n"
+		  "rom 0xfffe0000,128k load 0xfffe0000,%s\n", img128, 2, 5,
+		  "at 0xe0000-0xfffff");
+	assert_int_equal(parse(&cfg, &err, "ram 0,0xa0000\nrom 0xc0000,"
+			       "0x20000\nram 1m,63m\nfirmware %s\n", img128), 0);
+	config_free(&cfg);
 }
 
 static void test_seabios_name(void **state)

@@ -23,6 +23,7 @@
  * 256 KiB build links its POST code below 0xE0000 and copies it down
  * itself after unlocking the i440FX's or Q35's PAM registers, which
  * cvisor's host bridge does not have, so the copy is made beforehand. */
+#define X86_FWBOOT_FOUR_GIB     0x100000000ULL
 #define X86_FWBOOT_SHADOW_END   0x100000ULL
 #define X86_FWBOOT_SHADOW_MAX   0x40000ULL
 
