@@ -8,8 +8,9 @@
 #    (guest/virtio.c in the AArch64 build): rng, blk-verify (written,
 #    flushed, read back), console-echo (a file in, a file out),
 #    mmio-latency (the testdev), ns16550 (an MMIO 16550 with reg-shift 2:
-#    SCR, LSR, a line out), pl031 (IDs, the host's date, RTCLR, the match
-#    interrupt's status) -> PSCI SYSTEM_OFF,
+#    SCR, LSR, a line out), pl031 (IDs, the host's date, RTCLR, a masked
+#    match, then the match interrupt taken as INTID 44 through the vGICv3)
+#    -> PSCI SYSTEM_OFF,
 #    exit 0; exception (an undefined instruction) -> PSCI SYSTEM_RESET
 #    under `reboot exit`, exit 34; the same guest as an ELF file, exit 0;
 #    a load pair from the PL011 (KVM's ENOSYS: said, with the registers,
@@ -154,8 +155,8 @@ want '^A64-ECHO hello virtio console\.$'
 want '^RESULT mmio-latency n=2000 ns_per_exit=[0-9]+ cycles_per_exit=[0-9]+$'
 want '^RESULT ns16550 scr=0x5a lsr=0x60 ok=1$'
 want '^A64-UART ns16550 over mmio'
-want '^pl031: periphid=0x141031 date=[0-9]+ loaded=100[0-2] match_now=1 match_later=1 mis=1 cleared=1$'
-want '^RESULT pl031 date=[0-9]+ loaded=100[0-2] ok=1$'
+want '^pl031: periphid=0x141031 date=[0-9]+ loaded=100[0-2] match_now=1/0 cleared=1 irqs=1 intid=44 ris=1$'
+want '^RESULT pl031 loaded=100[0-2] irqs=1 ok=1$'
 want '^DONE failures=0$'
 want '^A64-STATUS guest 0$'
 want '^EXCEPTION kind=4 ec=0x0 '

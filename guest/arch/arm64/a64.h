@@ -37,6 +37,7 @@ static inline uint64_t read_currentel(void)
  * (dt_gic_v2). */
 extern uint64_t dt_uart, dt_gic_dist, dt_gic_redist;
 extern uint64_t dt_ns16550, dt_pl031;
+extern unsigned dt_pl031_intid;        /* its SPI's INTID */
 extern unsigned dt_ns16550_shift;
 extern bool dt_gic_v2;
 #define DT_MAX_VIRTIO 32

@@ -11,7 +11,7 @@
  *              the guest's "triple fault" (ends with SYSTEM_RESET)
  *   mmio-pair  a load pair from the PL011, which KVM cannot emulate
  *   ns16550    an MMIO 16550 of the tree (reg-shift): SCR, LSR, a line
- *   pl031      the PL031 RTC: IDs, the date, RTCLR, the match status
+ *   pl031      the PL031 RTC: IDs, the date, RTCLR, the match (its SPI)
  * and the x86 guest's arch-independent ones over the tree's virtio-mmio
  * devices (guest/virtio.c's driver, runtime.c): rng, blk-verify,
  * console-echo, mmio-latency (addr=, n=), with key=value parameters.
@@ -23,6 +23,7 @@ static uint64_t uart;
 static unsigned nr_cpus = 1;
 static volatile uint32_t cpu_seen[8];
 static volatile unsigned irq_count, irq_last;
+static volatile uint32_t rtc_ris_in_irq;
 static unsigned failures;
 static char stacks[7][4096] __attribute__((aligned(16)));
 
@@ -82,6 +83,11 @@ void exception_entry(uint64_t kind)
 			if (id == 27)     /* the timer: quiet it */
 				__asm__ volatile("msr cntv_ctl_el0, %0" ::
 						 "r"((uint64_t)2));
+			if (dt_pl031 && id == dt_pl031_intid) {
+				/* the RTC's level line: cleared by RTCICR */
+				rtc_ris_in_irq = mmio_read32(dt_pl031 + 0x14);
+				mmio_write32(dt_pl031 + 0x1c, 1);
+			}
 			gic_eoi(id);
 		}
 		return;
@@ -148,17 +154,17 @@ static void a64_smp(void)
 	       "cpus=%lu psci=0x%lx", up, ver);
 }
 
-/* GICv3 through the system registers, the redistributor of CPU 0 from the
- * tree; the virtual timer fires once and its PPI must arrive. */
-static void a64_timer(void)
+/* GICv3 through the system registers, the redistributor of CPU 0 from
+ * the tree: the distributor with affinity routing, this CPU awake, every
+ * priority let through, group 1 on. Once. */
+static void gic_init(void)
 {
-	uint64_t rd = dt_gic_redist, sgi = dt_gic_redist + 0x10000;
-	uint64_t freq;
+	static bool done;
+	uint64_t rd = dt_gic_redist;
 
-	if (dt_gic_v2) {        /* this workload speaks GICv3 only */
-		result("timer", 0, "gicv2=%lu irqs=%lu", 1, 0);
+	if (done)
 		return;
-	}
+	done = true;
 	/* GICD_CTLR: affinity routing, both groups on (no EL3: one
 	 * security state); RWP clears when the write has taken effect. */
 	mmio_write32(dt_gic_dist, (1u << 4) | (1u << 1) | 1u);
@@ -170,12 +176,26 @@ static void a64_timer(void)
 	mmio_write32(rd + 0x14, mmio_read32(rd + 0x14) & ~2u);
 	while (mmio_read32(rd + 0x14) & 4u)
 		;
-	/* PPI 27: group 1 (IGROUPR0), enabled (ISENABLER0) */
-	mmio_write32(sgi + 0x80, mmio_read32(sgi + 0x80) | 1u << 27);
-	mmio_write32(sgi + 0x100, 1u << 27);
 	__asm__ volatile("msr S3_0_C4_C6_0, %0" :: "r"((uint64_t)0xff)); /* ICC_PMR_EL1 */
 	__asm__ volatile("msr S3_0_C12_C12_7, %0" :: "r"((uint64_t)1));  /* ICC_IGRPEN1_EL1 */
 	__asm__ volatile("isb");
+}
+
+/* The virtual timer fires once and its PPI must arrive. */
+static void a64_timer(void)
+{
+	uint64_t sgi = dt_gic_redist + 0x10000;
+	uint64_t freq;
+
+	if (dt_gic_v2) {        /* this workload speaks GICv3 only */
+		result("timer", 0, "gicv2=%lu irqs=%lu", 1, 0);
+		return;
+	}
+	gic_init();
+	/* PPI 27: group 1 (IGROUPR0), enabled (ISENABLER0) */
+	mmio_write32(sgi + 0x80, mmio_read32(sgi + 0x80) | 1u << 27);
+	mmio_write32(sgi + 0x100, 1u << 27);
+	irq_count = 0;
 	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(freq));
 	__asm__ volatile("msr cntv_tval_el0, %0" :: "r"(freq / 100)); /* 10 ms */
 	__asm__ volatile("msr cntv_ctl_el0, %0" :: "r"((uint64_t)1));
@@ -221,15 +241,17 @@ static void a64_ns16550(void)
 #define RTC_ICR  0x1c
 
 /* The PL031 RTC from the tree: its IDs, the host's date in RTCDR, RTCLR,
- * and the match interrupt's status (polled: RIS, MIS, cleared by ICR),
- * once at once and once a second later. */
+ * a match at once (masked: RIS without MIS, cleared by ICR), then a match
+ * a second later taken as its SPI through the vGICv3 (the handler clears
+ * it by ICR). */
 static void a64_pl031(void)
 {
 	uint64_t b = dt_pl031, freq, end;
-	uint32_t periph = 0, date, dr, ris_now, ris_later, mis, cleared;
+	uint32_t periph = 0, date, dr, id = dt_pl031_intid, ris_now, mis_now;
+	uint32_t cleared;
 
-	if (!b) {
-		result("pl031", 0, "found=%lu date=%lu", 0, 0);
+	if (!b || !id || dt_gic_v2) {
+		result("pl031", 0, "found=%lu intid=%lu", b != 0, id);
 		return;
 	}
 	for (unsigned i = 0; i < 4; i++)
@@ -237,27 +259,37 @@ static void a64_pl031(void)
 	date = mmio_read32(b + RTC_DR);
 	mmio_write32(b + RTC_LR, 1000);
 	dr = mmio_read32(b + RTC_DR);
-	mmio_write32(b + RTC_IMSC, 1);
+	mmio_write32(b + RTC_IMSC, 0);
 	mmio_write32(b + RTC_MR, dr);                   /* matches now */
 	ris_now = mmio_read32(b + RTC_RIS);
+	mis_now = mmio_read32(b + RTC_MIS);
 	mmio_write32(b + RTC_ICR, 1);
+	cleared = mmio_read32(b + RTC_RIS) == 0;
+	/* the SPI: group 1, enabled; KVM routes it to CPU 0 (IROUTER 0) */
+	gic_init();
+	mmio_write32(dt_gic_dist + 0x80 + 4 * (id / 32),
+		     mmio_read32(dt_gic_dist + 0x80 + 4 * (id / 32)) |
+		     1u << (id % 32));
+	mmio_write32(dt_gic_dist + 0x100 + 4 * (id / 32), 1u << (id % 32));
+	irq_count = 0;
+	mmio_write32(b + RTC_IMSC, 1);
 	mmio_write32(b + RTC_MR, mmio_read32(b + RTC_DR) + 1);
 	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(freq));
 	end = rdtsc() + 3 * freq;                       /* 3 s at most */
-	while (!(mmio_read32(b + RTC_RIS) & 1) && rdtsc() < end)
-		;
-	ris_later = mmio_read32(b + RTC_RIS);
-	mis = mmio_read32(b + RTC_MIS);
-	mmio_write32(b + RTC_ICR, 1);
-	cleared = mmio_read32(b + RTC_RIS) == 0;
+	__asm__ volatile("msr daifclr, #2");
+	while (!irq_count && rdtsc() < end)
+		__asm__ volatile("wfi");
+	__asm__ volatile("msr daifset, #2");
 	mmio_write32(b + RTC_IMSC, 0);
-	printf("pl031: periphid=0x%x date=%u loaded=%u match_now=%u "
-	       "match_later=%u mis=%u cleared=%u\n", periph, date, dr,
-	       ris_now, ris_later, mis, cleared);
+	printf("pl031: periphid=0x%x date=%u loaded=%u match_now=%u/%u "
+	       "cleared=%u irqs=%u intid=%u ris=%u\n", periph, date, dr,
+	       ris_now, mis_now, cleared, irq_count, irq_last,
+	       rtc_ris_in_irq);
 	/* a date after 2020: the host's clock, not 0 */
 	result("pl031", (periph & 0xfffff) == 0x41031 && date > 1577836800u &&
-	       dr >= 1000 && dr <= 1002 && ris_now == 1 && ris_later == 1 &&
-	       mis == 1 && cleared, "date=%lu loaded=%lu", date, dr);
+	       dr >= 1000 && dr <= 1002 && ris_now == 1 && mis_now == 0 &&
+	       cleared && irq_count == 1 && irq_last == id &&
+	       rtc_ris_in_irq == 1, "loaded=%lu irqs=%lu", dr, irq_count);
 }
 
 static void a64_exception(void)

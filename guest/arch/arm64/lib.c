@@ -7,6 +7,7 @@
 
 uint64_t dt_uart, dt_gic_dist, dt_gic_redist;
 uint64_t dt_ns16550, dt_pl031;
+unsigned dt_pl031_intid;
 unsigned dt_ns16550_shift;
 bool dt_gic_v2;
 uint64_t dt_virtio[DT_MAX_VIRTIO];
@@ -46,7 +47,7 @@ void dt_scan(const void *dtb)
 	bool in_cpus = false, in_chosen = false;
 	/* 1: pl011, 2: gic, 3: virtio,mmio, 4: ns16550a, 5: pl031 */
 	int kind = 0;
-	unsigned shift = 0;
+	unsigned shift = 0, spi = 0;
 	uint64_t reg = 0, reg2 = 0;
 
 	if (be32(base) != 0xd00dfeed)
@@ -66,6 +67,7 @@ void dt_scan(const void *dtb)
 				in_chosen = !strcmp(name, "chosen");
 				kind = 0;
 				shift = 0;
+				spi = 0;
 			}
 			if (depth == 3 && in_cpus && name[0] == 'c' &&
 			    name[1] == 'p' && name[2] == 'u' && name[3] == '@')
@@ -81,8 +83,10 @@ void dt_scan(const void *dtb)
 				dt_ns16550 = reg;
 				dt_ns16550_shift = shift;
 			}
-			if (depth == 2 && kind == 5 && !dt_pl031)
+			if (depth == 2 && kind == 5 && !dt_pl031) {
 				dt_pl031 = reg;
+				dt_pl031_intid = spi;
+			}
 			if (depth == 2 && kind == 2 && !dt_gic_redist) {
 				dt_gic_dist = reg;
 				dt_gic_redist = reg2;
@@ -118,6 +122,10 @@ void dt_scan(const void *dtb)
 				if (len >= 32)
 					reg2 = be64(val + 16);
 			}
+			/* interrupts = <GIC_SPI n flags>: INTID 32 + n */
+			if (depth == 2 && !strcmp(name, "interrupts") &&
+			    len >= 12 && be32(val) == 0)
+				spi = 32 + be32(val + 4);
 			if (depth == 2 && !strcmp(name, "reg-shift") &&
 			    len == 4)
 				shift = be32(val);
