@@ -6,8 +6,8 @@
  *                            (status 0 if it does, 3 if the time runs
  *                            out); at once, status 3, when the guest
  *                            cannot hear the button (no ACPI OS enabled
- *                            its interrupt), when it is paused, or on a
- *                            second SIGTERM
+ *                            its interrupt), when it is paused or
+ *                            suspended to RAM, or on a second SIGTERM
  *   SIGUSR1                  the status summary on stderr (QNX qvm too)
  */
 #include <errno.h>
@@ -34,6 +34,10 @@ static void sigterm(struct vm *vm)
 		pr_info("SIGTERM again: stopping the VM");
 	} else if (vm->stop == VM_STOP_RESET) {
 		pr_info("SIGTERM during a reset: stopping the VM");
+	} else if (vm->suspended) {
+		/* A press would only wake it (the wake consumes it): the OS
+		 * would not power off, and the deadline would run out. */
+		pr_info("SIGTERM: stopping the VM (it is suspended to RAM)");
 	} else if (vm->run_state == VM_STATE_RUNNING &&
 		   vm_powerdown(vm, &listening) == 0 && listening) {
 		pr_info("SIGTERM: power button pressed; the guest has %u s",

@@ -113,6 +113,13 @@ bool acpi_pm_wake_event(struct device *dev, enum acpi_pm_wake_source src)
 	bool woke;
 
 	pthread_mutex_lock(&pm->lock);
+	/* The RTC's status is latched awake too, as a PIIX4's RTC_STS: an
+	 * alarm just before SLP_EN then wakes the suspend at once instead
+	 * of being lost (the RTC's IRQ 8 stays up, no later alarm comes). */
+	if (src == ACPI_PM_WAKE_RTC) {
+		pm->pm1_sts |= X86_PM1_RTC;
+		acpi_pm_update_sci(pm);
+	}
 	woke = acpi_pm_wake_locked(pm, source_bit(src));
 	pthread_mutex_unlock(&pm->lock);
 	return woke;

@@ -280,8 +280,10 @@ static void park(struct vcpu *v)
 
 	pthread_mutex_lock(&vm->pause_lock);
 	v->parked = true;
-	if (++vm->nr_parked == vm->nr_vcpus)
+	if (++vm->nr_parked == vm->nr_vcpus) {
 		vm_all_parked(vm);
+		vm_s3_parked(vm);
+	}
 	while ((vm->pause_req || vm->suspended) && vm->stop == VM_RUNNING)
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 	vm->nr_parked--;

@@ -63,6 +63,7 @@ static void kick_all(void *opaque)
 {
 	struct vm *vm = opaque;
 
+	/* (a wake pending is still suspended: its vCPUs must park first) */
 	if (vm->suspended)
 		for (unsigned i = 0; i < vm->nr_vcpus; i++)
 			vcpu_kick(vm->vcpus[i]);
@@ -82,6 +83,22 @@ void vm_s3_suspend(struct vm *vm)
 		pr_warn("S3: cannot reach the event loop");
 }
 
+/* pause_lock held, every vCPU parked. The wake flags are set before any
+ * vCPU can run: each applies its own on its thread (KVM's vCPU ioctls
+ * belong there). */
+static void finish_wake_locked(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i]->s3_wake = true;
+	vm->suspended = false;
+	vm->s3_wake_pending = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+}
+
+/* A wake takes effect only once every vCPU has parked: one still in
+ * KVM_RUN (kick_all has not reached it yet, or the event came at
+ * SLP_EN) would otherwise run on from before the suspend, or keep its
+ * wake flag and be reset long after, in the middle of the resumed OS. */
 void vm_s3_wake(struct vm *vm)
 {
 	bool woke = false;
@@ -89,14 +106,13 @@ void vm_s3_wake(struct vm *vm)
 	if (!vm->pause_ready)
 		return;
 	pthread_mutex_lock(&vm->pause_lock);
-	if (vm->suspended) {
-		/* Set before the vCPUs can run: each applies its own on its
-		 * thread (KVM's vCPU ioctls belong there). */
-		for (unsigned i = 0; i < vm->nr_vcpus; i++)
-			vm->vcpus[i]->s3_wake = true;
-		vm->suspended = false;
-		pthread_cond_broadcast(&vm->pause_cond);
-		woke = true;
+	if (vm->suspended && !vm->s3_wake_pending) {
+		if (vm->nr_parked == vm->nr_vcpus) {
+			finish_wake_locked(vm);
+			woke = true;
+		} else {
+			vm->s3_wake_pending = true;
+		}
 	}
 	pthread_mutex_unlock(&vm->pause_lock);
 	if (woke) {
@@ -105,12 +121,21 @@ void vm_s3_wake(struct vm *vm)
 	}
 }
 
+void vm_s3_parked(struct vm *vm)
+{
+	if (!vm->suspended || !vm->s3_wake_pending)
+		return;
+	finish_wake_locked(vm);
+	pr_info("the guest wakes from S3");
+	notify(vm);
+}
+
 void vm_s3_rtc_alarm(struct vm *vm)
 {
 	struct device *pm;
 
-	if (!vm->suspended)
-		return;         /* in S0 the alarm is only the RTC's IRQ 8 */
+	/* Awake too: acpi-pm latches RTC_STS, a wake source for a suspend
+	 * that follows (checked under its lock, not here). */
 	pm = pm_device(vm);
 	if (pm)
 		acpi_pm_wake_event(pm, ACPI_PM_WAKE_RTC);

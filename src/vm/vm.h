@@ -99,6 +99,10 @@ struct vm {
 	/* ACPI S3 (suspend.c): the guest suspended to RAM. The vCPUs park
 	 * as for a pause (under pause_lock) until a wake event clears it. */
 	bool _Atomic suspended;
+	/* A wake event came while some vCPU had not parked yet: the last
+	 * one to park finishes the wake (vm_s3_parked), so that no vCPU runs
+	 * on from before the suspend and none keeps a stale wake. */
+	bool s3_wake_pending;
 };
 
 /* Build everything; on failure returns NULL with a message logged and
@@ -149,6 +153,8 @@ int vm_pause(struct vm *vm);
 void vm_s3_suspend(struct vm *vm);
 void vm_s3_wake(struct vm *vm);
 void vm_s3_rtc_alarm(struct vm *vm);
+/* vcpu.c's park, pause_lock held, when the last vCPU parked. */
+void vm_s3_parked(struct vm *vm);
 int vm_wakeup(struct vm *vm);
 /* Resume a paused VM (event loop thread). 0, or -EAGAIN while a pause is
  * still in progress, -EBUSY when stopping. Running already is 0. */

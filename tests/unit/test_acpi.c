@@ -300,6 +300,22 @@ static void test_one_cpu(void **state)
 	assert_false(HAS(d, len, "C001"));
 	assert_false(HAS(d, len, "COM0"));
 	assert_true(HAS(d, len, "\\_S5_"));
+	assert_true(HAS(d, len, "\\_S3_"));
+}
+
+/* Under firmware (SeaBIOS installs these tables through fw_cfg) no S3:
+ * cvisor's wake-up would not find the firmware's copy of the FACS, and a
+ * guest offered S3 died on its first wake. */
+static void test_no_s3_under_firmware(void **state)
+{
+	uint32_t len;
+	const uint8_t *d;
+
+	cfg.firmware.path = "bios.bin";
+	d = dsdt(build(), &len);
+	assert_true(HAS(d, len, "\\_S5_"));
+	assert_false(HAS(d, len, "\\_S3_"));
+	cfg.firmware.path = NULL;
 }
 
 /* nr_cpus 0 (nothing validated yet) means one vCPU, like the validator. */
@@ -546,6 +562,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_one_cpu),
+		T(test_no_s3_under_firmware),
 		T(test_zero_cpus_is_one),
 		T(test_four_cpus_pc_devices),
 		T(test_rtc_and_virtio_mmio),

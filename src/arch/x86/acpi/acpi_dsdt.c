@@ -22,6 +22,7 @@
 
 #include "arch/x86/acpi/acpi.h"
 #include "arch/x86/acpi/aml.h"
+#include "arch/x86/firmware_boot.h"
 #include "core/log.h"
 #include "devices/registry.h"
 
@@ -206,10 +207,14 @@ static void add_sleep_state(struct fw_buf *b, const char *name, unsigned typ)
 	aml_close(b, pkg);
 }
 
-static void add_sleep_states(struct fw_buf *b)
+/* No \_S3_ under firmware (SeaBIOS): its copy of the tables is not
+ * where cvisor's wake-up looks for the FACS, so a guest offered S3 there
+ * would die on the wake (the boot vCPU's triple fault). */
+static void add_sleep_states(struct fw_buf *b, const struct vm_config *cfg)
 {
 	add_sleep_state(b, "\\_S0_", 0);
-	add_sleep_state(b, "\\_S3_", X86_ACPI_SLP_TYP_S3);
+	if (!x86_fwboot_image(cfg))
+		add_sleep_state(b, "\\_S3_", X86_ACPI_SLP_TYP_S3);
 	add_sleep_state(b, "\\_S5_", X86_ACPI_SLP_TYP_S5);
 }
 
@@ -229,6 +234,6 @@ void acpi_dsdt_build(struct fw_buf *b, const struct vm_config *cfg,
 		acpi_dsdt_add_pci(b, pci);
 	acpi_dsdt_add_ged(b, cfg);
 	aml_close(b, sb);
-	add_sleep_states(b);
+	add_sleep_states(b, cfg);
 	acpi_table_finish(b);
 }
