@@ -104,7 +104,7 @@ struct tcb {
 	    bad_segs, probes;
 	u32 dup_run;
 	u64 mismatch;       /* rx: bytes not matching the pattern */
-	u64 loss, loss_ctr, lost;   /* loss=N: drop every Nth data segment */
+	u64 loss, loss_ctr, lost;   /* loss=N: drop every Nth new data segment */
 	u32 rcv_high;       /* rx: highest sequence number seen */
 	u64 rx_expect;      /* rx: bytes= (for the simulated loss) */
 	bool rx;            /* dir=rx */
@@ -150,8 +150,13 @@ static int tcp_output(struct tcb *t, u32 seq, u8 flags, u32 dlen)
 		pat_fill(seg + hlen, seq_off(t, seq), dlen);
 	u32 tot = hlen + dlen;
 	put16(seg + 16, ip_csum(seg, tot, pseudo_sum(t->nif->ip, t->dst, tot)));
-	/* Simulated loss (tx): the segment counts as sent, but is not. */
-	if (dlen && t->loss && !t->rx && ++t->loss_ctr % t->loss == 0) {
+	/* Simulated loss (tx): the segment counts as sent, but is not. Only
+	 * first transmissions, as on the rx side: a counter that dropped
+	 * retransmissions too could lock onto the hole (a go-back-N round
+	 * of a multiple of N segments drops the same first one every time)
+	 * and stall the stream for good; it did, once, on a loaded host. */
+	if (dlen && t->loss && !t->rx && !seq_lt(seq, t->snd_max) &&
+	    ++t->loss_ctr % t->loss == 0) {
 		t->lost++;
 		return 0;
 	}
