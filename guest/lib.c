@@ -187,3 +187,19 @@ int fmt(char *buf, size_t size, const char *f, ...)
 	va_end(ap);
 	return n;
 }
+
+/* key=N from the command line (both architectures' param()), or dflt; a
+ * value that is not a number ends the run with status 2. */
+u64 param_u64(const char *key, u64 dflt)
+{
+	const char *v = param(key);
+	u64 x;
+
+	if (!v)
+		return dflt;
+	if (!parse_u64(v, &x)) {
+		printf("testguest: bad number %s=%s\n", key, v);
+		exit(2);
+	}
+	return x;
+}

@@ -178,19 +178,6 @@ const char *param(const char *key)
 	return NULL;
 }
 
-u64 param_u64(const char *key, u64 dflt)
-{
-	const char *v = param(key);
-	u64 x;
-	if (!v)
-		return dflt;
-	if (!parse_u64(v, &x)) {
-		printf("testguest: bad number %s=%s\n", key, v);
-		exit(2);
-	}
-	return x;
-}
-
 /* TSC frequency: tsc_khz= param, CPUID 0x15/0x16, the KVM/VMware timing
  * leaf 0x40000010, then PIT channel 2 in ring 0; 0 if none works. */
 u64 tsc_khz(const char **source)

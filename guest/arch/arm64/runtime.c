@@ -72,20 +72,6 @@ const char *param(const char *key)
 	return NULL;
 }
 
-u64 param_u64(const char *key, u64 dflt)
-{
-	const char *v = param(key);
-	u64 x;
-
-	if (!v)
-		return dflt;
-	if (!parse_u64(v, &x)) {
-		printf("testguest: bad number %s=%s\n", key, v);
-		exit(2);
-	}
-	return x;
-}
-
 /* The virtual counter's frequency stands for the TSC's. */
 u64 tsc_khz(const char **source)
 {
