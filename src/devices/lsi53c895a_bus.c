@@ -74,7 +74,10 @@ int lsi_bus_select(struct lsi *s, unsigned id, bool atn)
 	s->disconnect_after_msg = false;
 	if (atn)
 		s->socl |= SOCL_ATN;
-	lsi_bus_set_phase(s, atn ? PHASE_MO : PHASE_CMD);
+	/* MESSAGE OUT even without ATN, as QEMU's targets: SeaBIOS's
+	 * driver selects without ATN and sends its IDENTIFY all the same
+	 * (a target of the SCSI-2 book would go to COMMAND). */
+	lsi_bus_set_phase(s, PHASE_MO);
 	return 0;
 }
 

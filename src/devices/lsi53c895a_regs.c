@@ -63,7 +63,12 @@ void lsi_soft_reset(struct lsi *s)
 	lsi_bus_reset(s);
 	s->scntl0 = 0xc0;
 	s->scntl1 = s->scntl2 = s->scntl3 = 0;
-	s->scid = s->sxfer = s->sdid = 0;
+	/* The host's own ID 7, as QEMU's reset, not the manual's 0 (on a
+	 * real card its BIOS sets it from NVRAM): SeaBIOS's driver, written
+	 * for QEMU's chip, never programs SCID and looks for its first disk
+	 * at target 0, which it would find busy as itself. */
+	s->scid = LSI_HOST_ID;
+	s->sxfer = s->sdid = 0;
 	s->gpreg = 0;
 	s->sfbr = s->socl = s->ssid = s->sbcl = 0;
 	s->dstat = s->sstat0 = s->sstat1 = s->sstat2 = 0;

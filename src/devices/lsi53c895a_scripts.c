@@ -154,12 +154,15 @@ static void block_move(struct lsi *s, uint32_t insn)
 		illegal(s);
 		return;
 	}
+	/* Nothing to move: no phase to wait for either. SeaBIOS's driver
+	 * puts its data move, count 0, in every command's SCRIPTS, also
+	 * where the target goes from COMMAND straight to STATUS. */
+	if (!count)
+		return;
 	if (phase != s->phase) {
 		lsi_scsi_irq(s, SIST0_MA, 0);
 		return;
 	}
-	if (!count)
-		return;
 	moved = lsi_bus_move(s, addr, count, &stall);
 	if (moved < 0)
 		return;

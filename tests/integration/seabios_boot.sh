@@ -7,10 +7,13 @@
 #    disks, the second with `bootindex 1` (fw_cfg bootorder): disk b
 #    (SeaBIOS's own order boots the first disk, a);
 #  - a reset (`cvisor ctl reset`) re-enters the firmware: a second banner
-#    and a second boot of b.
+#    and a second boot of b;
+#  - a second, short run: the only disk on an LSI 53C895A (`vdev
+#    lsi53c895a`, target 0), which SeaBIOS's own SCSI driver (SCRIPTS
+#    written for QEMU's chip) finds and boots.
 # (`firmware seabios` itself: seabios_disk.sh.) A SeaBIOS start costs
 # 5-15 s on kvm_pvm (its 32-bit code is emulated there), under a second
-# under a native KVM: two starts here.
+# under a native KVM: three starts here.
 . "$(dirname "$0")/lib.sh"
 [ -x "$CVISOR" ] || fail "$CVISOR not built"
 bios=/usr/share/seabios/bios-256k.bin
@@ -38,6 +41,7 @@ mbr() {
 }
 mbr "$TMP/a.img" 80 0a cvisor-mbr-a
 mbr "$TMP/b.img" 80 0b cvisor-mbr-b
+mbr "$TMP/s.img" 80 0c cvisor-mbr-scsi
 
 # One run, two firmware starts (each costs seconds on kvm_pvm): QNX's way
 # to give the BIOS, the second disk first by its bootindex, then a reset.
@@ -67,3 +71,21 @@ STATUS=$?
 pid=
 expect_status 0
 echo "a reset re-entered SeaBIOS, which booted the same disk again"
+
+# The LSI: SeaBIOS resets the chip, scans targets 0-6 (REPORT LUNS,
+# TEST UNIT READY, INQUIRY, READ CAPACITY) and reads the boot sector
+# through it. No other disk, so the boot sector can only come from there.
+con=$TMP/console-scsi
+"$CVISOR" ram 0,0xa0000 ram 1m,127m rom 0xfffc0000,0x40000 \
+	load "0xfffc0000,$bios" \
+	vdev lsi53c895a hostdev "$TMP/s.img" \
+	vdev ser8250 hostdev ">$con" --api "$SOCK" </dev/null >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+wait_for booted 1
+grep -qa "cvisor-mbr-scsi" "$con" || fail "SeaBIOS did not boot the LSI disk"
+CTL "$SOCK" stop >/dev/null
+wait "$pid"
+STATUS=$?
+pid=
+expect_status 0
+echo "SeaBIOS booted the disk on the LSI 53C895A"

@@ -137,6 +137,8 @@ static void test_registers_rw(void **state)
 	wr(x, ISTAT, 1, ISTAT_SRST);
 	assert_int_equal(rd(x, SCRATCHA, 4), 0);
 	assert_int_equal(rd(x, DMODE, 1), 0);
+	/* but the host's own ID is 7, which SeaBIOS never programs */
+	assert_int_equal(rd(x, SCID, 1), LSI_HOST_ID);
 }
 
 static void test_interrupt_line(void **state)
@@ -365,6 +367,52 @@ static void test_phase_mismatch(void **state)
 	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE | DSTAT_IID);
 }
 
+/* SeaBIOS's driver (src/hw/lsi-scsi.c), written for QEMU's chip: after a
+ * soft reset it never sets SCID, selects without ATN yet sends IDENTIFY
+ * in MESSAGE OUT, and its data move (count 0 for a command without data)
+ * comes whatever phase the target is in; then status, COMMAND COMPLETE
+ * (no CLEAR ACK, no WAIT DISCONNECT) and INT, polled in DSTAT. Its
+ * SCRIPTS shape, for TEST UNIT READY and INQUIRY, one after the other. */
+static void bios_cmd(struct lsi_fix *x, const uint8_t *cdb, uint32_t dma)
+{
+	*(uint8_t *)gp(x, MSGO_GPA) = 0x80;              /* IDENTIFY, LUN 0 */
+	memcpy(gp(x, CDB_GPA), cdb, 16);
+	*(uint8_t *)gp(x, ST_GPA) = 0xee;
+	*(uint8_t *)gp(x, MSGI_GPA) = 0xee;
+	asm_at(x, SCRIPT_GPA);
+	emit(x, 0x40000000, 0);                          /* SELECT 0, no ATN */
+	emit(x, I_MOVE(PHASE_MO, 1), MSGO_GPA);
+	emit(x, I_MOVE(PHASE_CMD, 16), CDB_GPA);
+	emit(x, 0x87820000, 0x18);        /* JUMP REL if not MSG IN: skip 3 */
+	emit(x, I_MOVE(PHASE_MI, 2), BUF_GPA + 0x60);
+	emit(x, I_WAIT_RESEL, 0);
+	emit(x, I_MOVE(PHASE_MI, 2), BUF_GPA + 0x60);
+	emit(x, dma, DATA_GPA);
+	emit(x, I_MOVE(PHASE_ST, 1), ST_GPA);
+	emit(x, I_MOVE(PHASE_MI, 1), MSGI_GPA);
+	emit(x, I_INT, DONE_VEC);
+	lsi_start(x, SCRIPT_GPA);
+	lsi_drain(x);
+	assert_int_equal(rd(x, SIST0, 1), 0);
+	assert_int_equal(rd(x, SIST1, 1), 0);
+	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE | DSTAT_SIR);
+	assert_int_equal(rd(x, DSPS, 4), DONE_VEC);
+	assert_int_equal(*(uint8_t *)gp(x, ST_GPA), SCSI_GOOD);
+	assert_int_equal(*(uint8_t *)gp(x, MSGI_GPA), 0x00);
+	assert_false(rd(x, ISTAT, 1) & ISTAT_CON);
+}
+
+static void test_seabios_driver(void **state)
+{
+	struct lsi_fix *x = *state;
+	static const uint8_t tur[16], inq[16] = { 0x12, 0, 0, 0, 36 };
+
+	wr(x, ISTAT, 1, ISTAT_SRST);
+	bios_cmd(x, tur, I_MOVE(PHASE_DO, 0));
+	bios_cmd(x, inq, I_MOVE(PHASE_DI, 36));
+	assert_int_equal(*(uint8_t *)gp(x, DATA_GPA + 8), 'C');  /* vendor */
+}
+
 static void test_messages(void **state)
 {
 	struct lsi_fix *x = *state;
@@ -423,6 +471,7 @@ int main(void)
 		T(test_selection_timeout),
 		T(test_phase_mismatch),
 		T(test_messages),
+		T(test_seabios_driver),
 	};
 
 	setenv("CVISOR_BLOCK_ENGINE", "sync", 1);
