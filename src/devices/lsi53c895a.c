@@ -1,7 +1,7 @@
 /* LSI 53C895A: the PCI function (0x1000:0x0012, an I/O BAR and a memory
  * BAR onto the register file, and 8 KiB of SCRIPTS RAM), and `vdev
  * lsi53c895a` with a `hostdev FILE` per disk, each followed by its
- * `target N`, `lun N` and `cdrom`. */
+ * `target N`, `lun N`, `cdrom` and `bootindex N`. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -198,6 +198,8 @@ static const struct devopt_spec lsi_opts[] = {
 	{ .key = "lun", .kind = DEVOPT_NUM, .min = 0, .max = SCSI_MAX_LUNS - 1,
 	  .repeatable = true },
 	{ .key = "cdrom", .kind = DEVOPT_FLAG, .repeatable = true },
+	{ .key = "bootindex", .kind = DEVOPT_NUM, .min = 0, .max = 0xffff,
+	  .repeatable = true },
 	{ 0 },
 };
 
@@ -218,7 +220,7 @@ static const char *collect(const struct vdev_config *vc,
 			   struct lsi_disk *d, const struct cfg_pos **at)
 {
 	const struct cfg_pos *tpos[CFG_MAX_HOSTDEVS];
-	bool seen[CFG_MAX_HOSTDEVS][3] = { { false } };
+	bool seen[CFG_MAX_HOSTDEVS][4] = { { false } };
 
 	if (!vc->nr_hostdevs)
 		return "needs a `hostdev FILE` per disk";
@@ -241,12 +243,13 @@ static const char *collect(const struct vdev_config *vc,
 		if (!strcmp(o->key, "shared"))
 			continue;     /* the vdev's, for config/disk_lock.c */
 		which = !strcmp(o->key, "target") ? 0 :
-				 !strcmp(o->key, "lun") ? 1 : 2;
+			!strcmp(o->key, "lun") ? 1 :
+			!strcmp(o->key, "cdrom") ? 2 : 3;
 
 		*at = &o->pos;
 		if (h < 0)
-			return "`target`, `lun` and `cdrom` follow the "
-			       "`hostdev` they describe";
+			return "`target`, `lun`, `cdrom` and `bootindex` "
+			       "follow the `hostdev` they describe";
 		if (seen[h][which])
 			return "given twice for one hostdev";
 		seen[h][which] = true;
@@ -255,7 +258,7 @@ static const char *collect(const struct vdev_config *vc,
 			tpos[h] = &o->pos;
 		} else if (which == 1) {
 			d[h].lun = (unsigned)o->num;
-		} else {
+		} else if (which == 2) {
 			d[h].cdrom = true;
 		}
 	}
@@ -269,6 +272,26 @@ static const char *collect(const struct vdev_config *vc,
 				       "(and lun)";
 	}
 	return NULL;
+}
+
+unsigned lsi53c895a_boot_disks(const struct vdev_config *vc,
+			       struct lsi_boot_disk *out)
+{
+	struct lsi_disk d[CFG_MAX_HOSTDEVS];
+	const struct cfg_pos *at;
+	unsigned n = 0;
+
+	if (collect(vc, d, &at))
+		return 0;
+	for (unsigned k = 0; k < vc->nr_opts && n < LSI_MAX_DISKS; k++) {
+		const struct cfg_devopt *o = &vc->opts[k];
+		int h = owner_of(vc, o);
+
+		if (!strcmp(o->key, "bootindex") && h >= 0)
+			out[n++] = (struct lsi_boot_disk){
+				o->num, d[h].target, d[h].lun };
+	}
+	return n;
 }
 
 bool lsi53c895a_disk_read_only(const struct vdev_config *vc, unsigned i)

@@ -8,9 +8,10 @@
 #    (SeaBIOS's own order boots the first disk, a);
 #  - a reset (`cvisor ctl reset`) re-enters the firmware: a second banner
 #    and a second boot of b;
-#  - a second, short run: the only disk on an LSI 53C895A (`vdev
-#    lsi53c895a`, target 0), which SeaBIOS's own SCSI driver (SCRIPTS
-#    written for QEMU's chip) finds and boots.
+#  - a second, short run: SeaBIOS's own LSI 53C895A driver (SCRIPTS
+#    written for QEMU's chip) finds two disks on `vdev lsi53c895a`, and
+#    boots the one at target 3 whose `bootindex 1` comes before a
+#    virtio-blk disk's 2 (SeaBIOS's own order boots another).
 # (`firmware seabios` itself: seabios_disk.sh.) A SeaBIOS start costs
 # 5-15 s on kvm_pvm (its 32-bit code is emulated there), under a second
 # under a native KVM: three starts here.
@@ -74,18 +75,22 @@ echo "a reset re-entered SeaBIOS, which booted the same disk again"
 
 # The LSI: SeaBIOS resets the chip, scans targets 0-6 (REPORT LUNS,
 # TEST UNIT READY, INQUIRY, READ CAPACITY) and reads the boot sector
-# through it. No other disk, so the boot sector can only come from there.
+# through it, from the disk at target 3 that bootorder names first
+# (/pci@i0cf8/scsi@SLOT/channel@0/disk@3,0).
 con=$TMP/console-scsi
 "$CVISOR" ram 0,0xa0000 ram 1m,127m rom 0xfffc0000,0x40000 \
 	load "0xfffc0000,$bios" \
-	vdev lsi53c895a hostdev "$TMP/s.img" \
+	vdev virtio-blk hostdev "$TMP/a.img" bootindex 2 \
+	vdev lsi53c895a hostdev "$TMP/b.img" \
+		hostdev "$TMP/s.img" target 3 bootindex 1 \
 	vdev ser8250 hostdev ">$con" --api "$SOCK" </dev/null >"$TMP/out" 2>"$TMP/err" &
 pid=$!
 wait_for booted 1
-grep -qa "cvisor-mbr-scsi" "$con" || fail "SeaBIOS did not boot the LSI disk"
+grep -qa "cvisor-mbr-scsi" "$con" ||
+	fail "SeaBIOS booted $(grep -ao "cvisor-mbr-." "$con"), not the LSI disk with bootindex 1"
 CTL "$SOCK" stop >/dev/null
 wait "$pid"
 STATUS=$?
 pid=
 expect_status 0
-echo "SeaBIOS booted the disk on the LSI 53C895A"
+echo "SeaBIOS booted the LSI 53C895A's disk at target 3, by its bootindex"

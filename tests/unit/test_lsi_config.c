@@ -1,14 +1,16 @@
 /* `vdev lsi53c895a` in the configuration: a hostdev per disk with its
  * target, lun and cdrom; what `cvisor check` refuses (two disks on one
  * target and lun, the controller's own ID, options before any hostdev,
- * an MMIO or I/O loc, an intr) with the position of the culprit; and the
- * device the type creates from a valid one. */
+ * an MMIO or I/O loc, an intr) with the position of the culprit; the
+ * device the type creates from a valid one; and the disks' `bootindex`
+ * in fw_cfg's bootorder, with their target and LUN. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "unit.h"
+#include "arch/x86/bootorder.h"
 #include "config/config.h"
 #include "core/util.h"
 #include "devices/lsi53c895a_priv.h"
@@ -98,6 +100,12 @@ static void test_bad(void **state)
 	/* an option before any hostdev */
 	snprintf(b, sizeof(b), "vdev lsi53c895a cdrom hostdev %s\n", img);
 	expect_error(b, "cdrom", "follow the `hostdev`");
+	snprintf(b, sizeof(b), "vdev lsi53c895a bootindex 1 hostdev %s\n",
+		 img);
+	expect_error(b, "bootindex", "follow the `hostdev`");
+	snprintf(b, sizeof(b), "vdev lsi53c895a hostdev %s bootindex 1 "
+		 "bootindex 2\n", img);
+	expect_error(b, "bootindex 2", "given twice");
 	/* one option twice for one disk */
 	snprintf(b, sizeof(b), "vdev lsi53c895a hostdev %s lun 1 lun 2\n",
 		 img);
@@ -166,11 +174,44 @@ static void test_good(void **state)
 	config_free(&cfg);
 }
 
+/* SeaBIOS's path for a disk of its LSI driver:
+ * /pci@i0cf8/ANY@SLOT/ANY@0/ANY@TARGET,LUN (hex), lowest index first; a
+ * disk without bootindex is not listed. */
+static void test_bootorder(void **state)
+{
+	static struct vm_config cfg;
+	struct cfg_error err;
+	struct guest_mem mem;
+	struct dev_env env = { .mem = &mem };
+	struct device *dev = NULL;
+	char b[512], *order;
+
+	snprintf(b, sizeof(b), "vdev lsi53c895a loc pci:0:5.0 hostdev %s\n"
+		 "  hostdev %s target 12 bootindex 3\n"
+		 "  hostdev <%s target 2 lun 1 cdrom bootindex 0\n",
+		 img, img, img);
+	if (parse(&cfg, b, &err))
+		fail_msg("%u:%u: %s", err.pos.line, err.pos.col, err.msg);
+	guest_mem_init(&mem);
+	assert_int_equal(cfg.vdevs[0].type->create(&cfg.vdevs[0], &env, &dev),
+			 0);
+	dev->vdev = &cfg.vdevs[0];
+	pci_func_of(dev)->slot = 5;
+	order = x86_bootorder(&dev, 1);
+	assert_non_null(order);
+	assert_string_equal(order, "/pci@i0cf8/scsi@5/channel@0/disk@2,1\n"
+			    "/pci@i0cf8/scsi@5/channel@0/disk@c,0\n");
+	free(order);
+	dev->ops->free(dev);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_bootorder),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -2,7 +2,8 @@
  * index first, as firmware device paths that SeaBIOS matches its drives
  * against (its boot.c: "/pci@i0cf8/ANY@SLOT[,FN]" for a PCI device, ANY
  * a wildcard; QEMU's
- * "/pci@i0cf8/scsi@4/disk@0,0" for a virtio-blk in slot 4). */
+ * "/pci@i0cf8/scsi@4/disk@0,0" for a virtio-blk in slot 4, and
+ * ".../channel@0/disk@TARGET,LUN" below it for an lsi53c895a's disk). */
 #ifndef CVISOR_ARCH_X86_BOOTORDER_H
 #define CVISOR_ARCH_X86_BOOTORDER_H
 
