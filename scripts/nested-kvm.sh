@@ -4,10 +4,11 @@
 #   scripts/nested-kvm.sh [-t SECONDS] [-s SECONDS] [--iommu-edu] COMMAND [ARGS...]
 #
 # -t: the whole run's limit (default 1800 s). -s: stop the machine when its
-# console has been silent that long (for callers whose command prints
-# regularly): the emulated machine has been seen to freeze, rarely, with
-# a nested guest running, and a frozen machine never reaches -t's end soon;
-# a CPU in soft lockup for 150 s (or -s) stops it too.
+# console has been silent that long (the machine's /init prints a
+# heartbeat every 20 s, hidden from the output): the emulated machine has
+# been seen to freeze, rarely, with a nested guest running, and a frozen
+# machine never reaches -t's end soon; a CPU in soft lockup for 150 s (or
+# -s) stops it too.
 # --iommu-edu: the machine also gets an emulated Intel IOMMU with interrupt
 # remapping, QEMU's edu test device and an e1000e (MSI-X, an I/O BAR, a
 # ROM), the kernel intel_iommu=on iommu=pt and the VFIO modules, and /init
@@ -116,9 +117,15 @@ write_init() {
 	mkdir -p /host$top
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none work /host$top
 	echo "NEST: ready, $(nproc) CPUs, $(ls /dev/kvm)"
+	# A heartbeat for -s: a command may be silent for minutes (a test
+	# prints its line when it ends), a frozen machine is silent for good
+	( while sleep 20; do echo "NEST-HB"; done ) >/dev/console 2>&1 &
+	hb=$!
 	chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/tmp TERM=dumb NESTED_KVM=1 /bin/bash "$cmd" </dev/console >/dev/console 2>&1
-	echo "NEST-EXIT: $?"
+	st=$?
+	kill $hb
+	echo "NEST-EXIT: $st"
 	sync
 	poweroff -f
 	EOF
@@ -170,7 +177,8 @@ trap 'rm -rf "$cmdfile" "$tmpd"' EXIT
 # around it (NEST_VERBOSE=1 shows the whole console).
 console_filter() {
 	if [ -n "${NEST_VERBOSE:-}" ]; then cat; return; fi
-	tr -d '\r' | awk '/NEST-EXIT: /{ on = 0; next }
+	tr -d '\r' | awk '/NEST-HB/ { next }
+		/NEST-EXIT: /{ on = 0; next }
 		on { print; fflush(); next }
 		/NEST: ready/ { on = 1; next }
 		/NEST: / { sub(/.*NEST: /, "NEST: "); print; fflush() }'

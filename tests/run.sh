@@ -64,7 +64,7 @@ fi
 # Runs the named tests there; leaves the log in $log and the status in $rc.
 nested_run() {
 	log=$(mktemp)
-	scripts/nested-kvm.sh -t 1500 -s 360 bash tests/run.sh "$build" --only "$@" \
+	scripts/nested-kvm.sh -t 1500 -s 120 bash tests/run.sh "$build" --only "$@" \
 		>"$log" 2>&1
 	rc=$?
 }
