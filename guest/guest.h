@@ -163,6 +163,7 @@ u64 param_u64(const char *key, u64 dflt);
 u64 tsc_khz(const char **source);
 void delay_us(u64 us);
 u64 ms_to_tsc(u64 ms);
+u8 byte_sum(const void *p, u64 n);
 void lapic_enable(void);
 struct hvm_start_info;
 const struct hvm_start_info *pvh_info(void);

@@ -203,3 +203,27 @@ u64 param_u64(const char *key, u64 dflt)
 	}
 	return x;
 }
+
+u64 ms_to_tsc(u64 ms)
+{
+	return tsc_khz(NULL) * ms;
+}
+
+void delay_us(u64 us)
+{
+	u64 end = rdtsc() + tsc_khz(NULL) * us / 1000;
+
+	while (rdtsc() < end)
+		cpu_relax();
+}
+
+/* The 8-bit sum of n bytes (ACPI and MP tables check to 0). */
+u8 byte_sum(const void *p, u64 n)
+{
+	const u8 *b = p;
+	u8 s = 0;
+
+	while (n--)
+		s += *b++;
+	return s;
+}

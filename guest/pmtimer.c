@@ -21,20 +21,10 @@ struct sdt {
 	u32 oem_rev, creator, creator_rev;
 } __attribute__((packed));
 
-static u8 sum(const void *p, u64 n)
-{
-	const u8 *b = p;
-	u8 s = 0;
-
-	while (n--)
-		s += *b++;
-	return s;
-}
-
 static u64 scan(u64 start, u64 len)
 {
 	for (u64 a = start; a + 20 <= start + len; a += 16)
-		if (!memcmp(phys(a), "RSD PTR ", 8) && !sum(phys(a), 20))
+		if (!memcmp(phys(a), "RSD PTR ", 8) && !byte_sum(phys(a), 20))
 			return a;
 	return 0;
 }
@@ -57,7 +47,7 @@ static bool table_ok(u64 a, const char *sig)
 
 	return a && a < (4ull << 30) && !memcmp(h->sig, sig, 4) &&
 	       h->length >= sizeof(*h) && h->length < (1u << 20) &&
-	       !sum(h, h->length);
+	       !byte_sum(h, h->length);
 }
 
 static u64 find_table(u64 r, const char *sig)

@@ -80,21 +80,11 @@ static const u8 stub[] = {
 };
 _Static_assert(sizeof(stub) == STUB_MSG + 25, "the stub's layout");
 
-static u8 sum(const void *p, u64 n)
-{
-	const u8 *b = p;
-	u8 s = 0;
-
-	while (n--)
-		s += *b++;
-	return s;
-}
-
 /* The FADT through the RSDP in the BIOS area and the RSDT, or 0. */
 static u64 find_fadt(void)
 {
 	for (u64 a = 0xe0000; a < 0x100000; a += 16) {
-		if (memcmp(phys(a), "RSD PTR ", 8) || sum(phys(a), 20))
+		if (memcmp(phys(a), "RSD PTR ", 8) || byte_sum(phys(a), 20))
 			continue;
 		u64 rsdt = mmio_read32(a + 16);
 		if (!rsdt || rsdt >= 0x100000 || memcmp(phys(rsdt), "RSDT", 4))

@@ -13,22 +13,13 @@
 #define ICR_ASSERT  0x00004000
 #define ICR_ALL_BUT_SELF 0x000c0000
 
-static u8 checksum(const void *p, size_t n)
-{
-	const u8 *b = p;
-	u8 s = 0;
-	while (n--)
-		s += *b++;
-	return s;
-}
-
 /* 16-byte aligned scan of [start, start+len) for sig with a valid sum. */
 static u64 scan(u64 start, u64 len, const char *sig, size_t siglen,
 		size_t sumlen)
 {
 	for (u64 a = start; a + sumlen <= start + len; a += 16) {
 		const u8 *p = phys(a);
-		if (!memcmp(p, sig, siglen) && checksum(p, sumlen) == 0)
+		if (!memcmp(p, sig, siglen) && byte_sum(p, sumlen) == 0)
 			return a;
 	}
 	return 0;
@@ -68,7 +59,7 @@ static bool table_ok(u64 a, const char *sig)
 		return false;
 	const struct acpi_header *h = phys(a);
 	return !memcmp(h->sig, sig, 4) && h->length >= sizeof(*h) &&
-	       h->length < (1u << 20) && checksum(h, h->length) == 0;
+	       h->length < (1u << 20) && byte_sum(h, h->length) == 0;
 }
 
 /* Enabled processors in the MADT, or -1 without one. */
@@ -132,7 +123,7 @@ static int mp_cpus(void)
 		return -1;
 	const u8 *c = phys(ct);
 	u16 len = *(const u16 *)(c + 4);
-	if (memcmp(c, "PCMP", 4) || len < 44 || checksum(c, len))
+	if (memcmp(c, "PCMP", 4) || len < 44 || byte_sum(c, len))
 		return -1;
 	u16 count = *(const u16 *)(c + 34);
 	int cpus = 0;

@@ -241,18 +241,6 @@ out:
 	return khz;
 }
 
-u64 ms_to_tsc(u64 ms)
-{
-	return tsc_khz(NULL) * ms;
-}
-
-void delay_us(u64 us)
-{
-	u64 end = rdtsc() + tsc_khz(NULL) * us / 1000;
-	while (rdtsc() < end)
-		cpu_relax();
-}
-
 /* Software-enable the local APIC (SVR bit 8, spurious vector 0xff) and
  * accept every priority. Plain MMIO, fine from ring 3. */
 void lapic_enable(void)

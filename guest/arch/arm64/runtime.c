@@ -83,19 +83,6 @@ u64 tsc_khz(const char **source)
 	return f / 1000;
 }
 
-u64 ms_to_tsc(u64 ms)
-{
-	return tsc_khz(NULL) * ms;
-}
-
-void delay_us(u64 us)
-{
-	u64 end = rdtsc() + tsc_khz(NULL) * us / 1000;
-
-	while (rdtsc() < end)
-		cpu_relax();
-}
-
 void *heap_alloc(u64 size, u64 align)
 {
 	u64 p;
