@@ -83,6 +83,14 @@ struct pci_layout {
 	uint64_t mmio32_base, mmio32_size;  /* BAR window below 4 GiB */
 	uint64_t mmio64_base, mmio64_size;  /* above RAM; size 0 = none */
 	uint64_t io_base, io_size;          /* IO BAR window */
+	/* The wired INTx lines: pin INTA-INTD of slot s goes to line
+	 * intx_base + (s + pin - 1) % 4 (the standard swizzle): the PC's
+	 * IOAPIC inputs 16-19, arm64's GIC INTIDs. */
+	uint32_t intx_base;
+	/* Where MSI-X messages may go (x86: the local APICs' 0xFEExxxxx,
+	 * arm64: the ITS's GITS_TRANSLATER frame); size 0: nowhere (arm64
+	 * with a GICv2, which has no ITS: INTx only). */
+	uint64_t msi_base, msi_size;
 };
 
 #define PCI_ECAM_BASE_DEFAULT   0xb0000000ULL
@@ -104,6 +112,11 @@ void pci_layout_default(struct pci_layout *l, uint64_t ram_end,
 #define PCI_INTX_GSI_BASE 16
 #define PCI_INTX_GSI_NR   4
 uint32_t pci_intx_gsi(unsigned slot, unsigned pin);
+/* The same for the layout's lines (l->intx_base). */
+uint32_t pci_layout_intx(const struct pci_layout *l, unsigned slot,
+			 unsigned pin);
+/* addr is in the layout's MSI window (l may be NULL: x86's). */
+bool pci_layout_msi_ok(const struct pci_layout *l, uint64_t addr);
 
 struct pci_func;
 struct pci_host;
@@ -211,6 +224,12 @@ void pci_func_cfg_write(struct pci_func *f, unsigned off, unsigned size,
 
 /* Drive the function's INTx line (level-triggered). Any thread. */
 void pci_func_set_irq(struct pci_func *f, bool level);
+
+/* The function's requester ID on bus 0 (devfn), for MSI routing. */
+static inline uint32_t pci_devid(const struct pci_func *f)
+{
+	return (uint32_t)f->slot << 3 | f->fn;
+}
 
 /* The PCI function behind a device, or NULL when dev is not one. */
 struct pci_func *pci_func_of(struct device *dev);

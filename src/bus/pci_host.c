@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/pci_msix.h"
 #include "bus/pci_priv.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -25,6 +26,9 @@ void pci_layout_default(struct pci_layout *l, uint64_t ram_end,
 	l->mmio64_size = mmio64_size;
 	l->io_base = PCI_IO_BASE_DEFAULT;
 	l->io_size = PCI_IO_END_DEFAULT - PCI_IO_BASE_DEFAULT;
+	l->intx_base = PCI_INTX_GSI_BASE;
+	l->msi_base = MSI_ADDR_BASE;
+	l->msi_size = 1 * MiB;
 }
 
 uint32_t pci_intx_gsi(unsigned slot, unsigned pin)
@@ -32,6 +36,19 @@ uint32_t pci_intx_gsi(unsigned slot, unsigned pin)
 	if (pin < 1 || pin > 4)
 		pin = PCI_INTX_PIN_A;
 	return PCI_INTX_GSI_BASE + (slot + pin - 1) % PCI_INTX_GSI_NR;
+}
+
+uint32_t pci_layout_intx(const struct pci_layout *l, unsigned slot,
+			 unsigned pin)
+{
+	return pci_intx_gsi(slot, pin) - PCI_INTX_GSI_BASE + l->intx_base;
+}
+
+bool pci_layout_msi_ok(const struct pci_layout *l, uint64_t addr)
+{
+	if (!l)
+		return (addr & ~0xfffffull) == MSI_ADDR_BASE;
+	return addr >= l->msi_base && addr - l->msi_base < l->msi_size;
 }
 
 static struct pci_host *to_host(struct device *dev)
@@ -251,13 +268,15 @@ static void update_multifunction(struct pci_host *h, unsigned slot)
 	f0->cfg_reset[PCI_HEADER_TYPE] |= PCI_HEADER_MULTIFUNCTION;
 }
 
-/* Like firmware: the interrupt line register names the IOAPIC input. */
-static void wire_intx(struct pci_func *f)
+/* Like firmware: the interrupt line register names the IOAPIC input
+ * (arm64: the GIC's INTID, which a device tree guest does not read). */
+static void wire_intx(struct pci_host *h, struct pci_func *f)
 {
 	unsigned pin = pci_cfg_get(f, PCI_INTERRUPT_PIN, 1);
 
-	f->intx.gsi = pin ? pci_intx_gsi(f->slot, pin) : 0;
-	pci_cfg_put(f, PCI_INTERRUPT_LINE, 1, pin ? f->intx.gsi : 0xff);
+	f->intx.gsi = pin ? pci_layout_intx(&h->layout, f->slot, pin) : 0;
+	pci_cfg_put(f, PCI_INTERRUPT_LINE, 1,
+		    pin && f->intx.gsi < 0xff ? f->intx.gsi : 0xff);
 	f->intx.disabled = pci_cfg_get(f, PCI_COMMAND, 2) &
 			   PCI_COMMAND_INTX_DISABLE;
 }
@@ -282,7 +301,7 @@ static int attach_locked(struct pci_host *h, struct pci_func *f, int slot,
 	ret = pci_bars_place(h, f);
 	if (ret)
 		return ret;
-	wire_intx(f);
+	wire_intx(h, f);
 	memcpy(f->cfg_reset, f->cfg, sizeof(f->cfg));
 	f->host = h;
 	h->fns[slot][fn] = f;

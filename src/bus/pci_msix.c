@@ -58,10 +58,11 @@ static uint64_t vec_addr(const struct pci_msix *m, unsigned i)
 
 static bool addr_ok(struct pci_msix *m, unsigned i, uint64_t addr)
 {
-	if ((addr & ~0xfffffull) == MSI_ADDR_BASE)
+	if (pci_layout_msi_ok(m->f->host ? &m->f->host->layout : NULL, addr))
 		return true;
 	pr_warn_ratelimited(&msix_rl, "pci 00:%02x.%x: MSI-X vector %u has "
-			    "address %#llx, not an APIC's; not delivered",
+			    "address %#llx, not an MSI controller's; not "
+			    "delivered",
 			    m->f->slot, m->f->fn, i, (unsigned long long)addr);
 	return false;
 }
@@ -95,7 +96,7 @@ static bool route_sync(struct pci_msix *m, unsigned i, uint64_t addr,
 
 	if (v->route >= 0 && v->route_addr == addr && v->route_data == data)
 		return true;
-	r = env->msi_route(env->ctx, v->route, addr, data);
+	r = env->msi_route(env->ctx, v->route, addr, data, pci_devid(m->f));
 	if (r < 0) {
 		pr_warn_ratelimited(&msix_rl, "pci 00:%02x.%x: MSI-X vector "
 				    "%u: no route (%d)", m->f->slot, m->f->fn,
@@ -114,7 +115,8 @@ static void signal_slow(struct pci_msix *m, unsigned i)
 	uint64_t addr = vec_addr(m, i);
 
 	if (addr_ok(m, i, addr) && env && env->msi_signal)
-		env->msi_signal(env->ctx, addr, m->table[4 * i + E_DATA]);
+		env->msi_signal(env->ctx, addr, m->table[4 * i + E_DATA],
+				pci_devid(m->f));
 }
 
 /* Bring vector i in line with the table and the masks: bound when live,

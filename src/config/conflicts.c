@@ -29,7 +29,7 @@
 
 #define MAX_REGIONS (CFG_MAX_RAM + CFG_MAX_ROM + CFG_MAX_RESERVE + \
 		     CFG_MAX_VDEVS + CFG_MAX_PASS + 5)
-#define MAX_IRQS    (CFG_MAX_RESERVE + CFG_MAX_VDEVS * CFG_MAX_INTRS)
+#define MAX_IRQS    (CFG_MAX_RESERVE + CFG_MAX_VDEVS * CFG_MAX_INTRS + 4)
 
 struct region {
 	enum cfg_space space;
@@ -122,6 +122,18 @@ static unsigned collect_regions(struct arena *a, const struct vm_config *cfg,
 				   ARM64_GICR_STRIDE *
 				   (cfg->nr_cpus ? cfg->nr_cpus : 1),
 				   "the gic redistributors", NULL);
+		/* With PCI: the bridge's windows and the GICv3's ITS. */
+		if (arm64_has_its(cfg))
+			add_region(r, &n, LOC_MEM, ARM64_ITS_BASE,
+				   ARM64_ITS_SIZE, "the gic its", NULL);
+		if (vm_config_has_pci(cfg)) {
+			add_region(r, &n, LOC_MEM, ARM64_PCI_ECAM_BASE,
+				   ARM64_PCI_ECAM_SIZE, "the pci ecam window",
+				   NULL);
+			add_region(r, &n, LOC_MEM, ARM64_PCI_MMIO32_BASE,
+				   ARM64_PCI_MMIO32_SIZE,
+				   "the pci memory window", NULL);
+		}
 		goto config;
 	}
 	/* KVM's LAPIC and IOAPIC windows are there whether declared or not;
@@ -205,7 +217,8 @@ static int check_pci_hole(const struct vm_config *cfg, const struct region *r,
 	const char *by_name = vc ? vc->type->name : "pass";
 	char a[128], p[POS_STR_MAX];
 
-	if (!by)
+	/* arm64's windows are regions of their own (collect_regions) */
+	if (!by || cfg->arch == CFG_ARCH_ARM64)
 		return 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (r[i].space != LOC_MEM || !r[i].pos ||
@@ -244,10 +257,22 @@ static int check_regions(struct vm_config *cfg, struct cfg_error *err)
 	return ret;
 }
 
+/* arm64's PCI INTx lines, taken when some device is on PCI. */
+static const struct cfg_intr arm64_intx[4] = {
+	{ .pic = "gic", .line = ARM64_PCI_INTX_BASE },
+	{ .pic = "gic", .line = ARM64_PCI_INTX_BASE + 1 },
+	{ .pic = "gic", .line = ARM64_PCI_INTX_BASE + 2 },
+	{ .pic = "gic", .line = ARM64_PCI_INTX_BASE + 3 },
+};
+
 static unsigned collect_irqs(const struct vm_config *cfg, struct irq_use *u)
 {
 	unsigned n = 0;
 
+	if (cfg->arch == CFG_ARCH_ARM64 && vm_config_has_pci(cfg))
+		for (unsigned i = 0; i < 4; i++)
+			u[n++] = (struct irq_use){ &arm64_intx[i],
+						   "the pci intx lines", true };
 	for (unsigned i = 0; i < cfg->nr_reserve; i++)
 		if (cfg->reserve[i].kind == RESERVE_INTR)
 			u[n++] = (struct irq_use){ &cfg->reserve[i].intr,
@@ -279,6 +304,10 @@ static int irq_error(const struct irq_use *old, const struct irq_use *new,
 	char p[POS_STR_MAX];
 
 	pos_str(&old->intr->pos, p, sizeof(p));
+	if (!old->intr->pos.file)        /* implicit: no position */
+		return cfg_err(err, &new->intr->pos, "interrupt %s:%u is one "
+			       "of %s", new->intr->pic, new->intr->line,
+			       old->what);
 	if (old->reserved)
 		return cfg_err(err, &new->intr->pos, "interrupt %s:%u already "
 			       "reserved at %s", new->intr->pic,

@@ -57,11 +57,14 @@ struct dev_env {
 			 unsigned len, int fd, bool datamatch, uint64_t match,
 			 bool assign);
 	/* MSI delivery for PCI MSI-X (src/bus/pci_msix.c); NULL where the VM
-	 * has none. msi_route: program a route carrying message (addr, data);
-	 * route < 0 allocates one, otherwise that route is updated in place.
+	 * has none. msi_route: program a route carrying message (addr, data)
+	 * from the function whose requester ID is devid (bus << 8 | devfn:
+	 * arm64's ITS translates by it; x86 ignores it); route < 0 allocates
+	 * one, otherwise that route is updated in place.
 	 * Returns the route id (>= 0; a GSI on KVM) or -errno. Called from
 	 * vCPU threads (guest table writes) under the function's MSI-X lock. */
-	int (*msi_route)(void *ctx, int route, uint64_t addr, uint32_t data);
+	int (*msi_route)(void *ctx, int route, uint64_t addr, uint32_t data,
+			 uint32_t devid);
 	/* Bind (assign) or unbind eventfd efd to route (KVM_IRQFD): while
 	 * bound, a write to efd delivers the route's message. Unbinding is
 	 * synchronous: once it returns, writes no longer reach the guest.
@@ -74,7 +77,8 @@ struct dev_env {
 	int (*line_irqfd)(void *ctx, uint32_t gsi, int efd, int rfd,
 			  bool assign);
 	/* Deliver one message now (KVM_SIGNAL_MSI); the slow path. */
-	int (*msi_signal)(void *ctx, uint64_t addr, uint32_t data);
+	int (*msi_signal)(void *ctx, uint64_t addr, uint32_t data,
+			  uint32_t devid);
 	void *ctx;
 	/* Backends and state that outlive a guest reset (core/persist.h);
 	 * NULL: the device owns everything it opens (unit tests). */

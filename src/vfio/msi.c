@@ -98,7 +98,8 @@ static int enable(struct vfio_pass *p, const struct msi_regs *r, unsigned n)
 	for (unsigned i = 0; i < n && !ret; i++) {
 		s->efd[i] = eventfd(0, EFD_CLOEXEC);
 		s->route[i] = env->msi_route(env->ctx, -1, r->addr,
-					     vec_data(r->data, n, i));
+					     vec_data(r->data, n, i),
+					     pci_devid(&p->f));
 		if (s->efd[i] < 0 || s->route[i] < 0)
 			ret = s->efd[i] < 0 ? -errno : s->route[i];
 		else
@@ -165,7 +166,8 @@ void vfio_msi_cfg_written(struct vfio_pass *p)
 		/* Re-targeted or (un)masked while on. */
 		for (unsigned i = 0; i < n; i++) {
 			env->msi_route(env->ctx, s->route[i], r.addr,
-				       vec_data(r.data, n, i));
+				       vec_data(r.data, n, i),
+				       pci_devid(&p->f));
 			sync_mask(p, i, r.mask & (1u << i));
 		}
 	}

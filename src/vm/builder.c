@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "arch/arch.h"
+#include "arch/arm64/arm64.h"
 #include "bus/pci.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
@@ -208,7 +209,10 @@ static int setup_pci_host(struct vm *vm)
 
 	if (!vm_config_has_pci(vm->cfg))
 		return 0;
-	pci_layout_default(&l, guest_mem_ram_end(&vm->mem), 0);
+	if (vm->cfg->arch == CFG_ARCH_ARM64)
+		arm64_pci_layout(vm->cfg, &l);
+	else
+		pci_layout_default(&l, guest_mem_ram_end(&vm->mem), 0);
 	vm->pci = pci_host_create(&vm->env, &l, &vm->pio, &vm->mmio);
 	return vm->pci ? vm_place_device(vm, &vm->pci->dev) : -ENOMEM;
 }

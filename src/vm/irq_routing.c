@@ -6,6 +6,9 @@
  * 0-15, IOAPIC on 0-23) plus one MSI route per live vector, from
  * arch_first_msi_gsi (x86: 24) up. The table only changes when
  * the guest programs MSI-X (a handful of times per boot), never per I/O.
+ * Where KVM translates messages by the sender (arm64's ITS: the VM says
+ * KVM_CAP_MSI_DEVID once an ITS exists, and the architecture sets
+ * need_devid), routes and KVM_SIGNAL_MSI carry the requester ID.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -44,6 +47,7 @@ static int commit(struct vm *vm)
 	struct kvm_irq_routing *t = xcalloc(1, sizeof(*t) +
 					    max * sizeof(t->entries[0]));
 	unsigned n = arch_irqchip_routes(t->entries);
+	bool devid = rt->need_devid;
 	int ret = 0;
 
 	for (unsigned i = 0; i < VM_MAX_MSI_ROUTES; i++) {
@@ -51,9 +55,11 @@ static int commit(struct vm *vm)
 			continue;
 		t->entries[n++] = (struct kvm_irq_routing_entry){
 			.gsi = FIRST_MSI_GSI + i, .type = KVM_IRQ_ROUTING_MSI,
+			.flags = devid ? KVM_MSI_VALID_DEVID : 0,
 			.u.msi = { .address_lo = (uint32_t)rt->addr[i],
 				   .address_hi = rt->addr[i] >> 32,
-				   .data = rt->data[i] } };
+				   .data = rt->data[i],
+				   .devid = devid ? rt->devid[i] : 0 } };
 	}
 	t->nr = n;
 	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, t) < 0)
@@ -62,7 +68,8 @@ static int commit(struct vm *vm)
 	return ret;
 }
 
-int vm_msi_route(void *ctx, int route, uint64_t addr, uint32_t data)
+int vm_msi_route(void *ctx, int route, uint64_t addr, uint32_t data,
+		 uint32_t devid)
 {
 	struct vm *vm = ctx;
 	struct irq_routing *rt = &vm->routing;
@@ -84,6 +91,7 @@ int vm_msi_route(void *ctx, int route, uint64_t addr, uint32_t data)
 	rt->used[slot] = true;
 	rt->addr[slot] = addr;
 	rt->data[slot] = data;
+	rt->devid[slot] = devid;
 	ret = commit(vm);
 	if (ret && route < 0)
 		rt->used[slot] = false;
@@ -131,11 +139,16 @@ int vm_line_irqfd(void *ctx, uint32_t gsi, int efd, int rfd, bool assign)
 	return ioctl(vm->vm_fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
 }
 
-int vm_msi_signal(void *ctx, uint64_t addr, uint32_t data)
+int vm_msi_signal(void *ctx, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	struct vm *vm = ctx;
 	struct kvm_msi m = { .address_lo = (uint32_t)addr,
 			     .address_hi = addr >> 32, .data = data };
+
+	if (vm->routing.need_devid) {
+		m.flags = KVM_MSI_VALID_DEVID;
+		m.devid = devid;
+	}
 
 	/* 1: delivered, 0: blocked by the guest; both are not errors */
 	return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &m) < 0 ? -errno : 0;

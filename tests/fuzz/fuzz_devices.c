@@ -71,12 +71,13 @@ static int next_route;
 static void irq_set(void *ctx, uint32_t gsi, int level) { irq_changes++; }
 static void power(void *ctx, enum power_request req, int status) { }
 
-static int msi_route(void *ctx, int route, uint64_t addr, uint32_t data)
+static int msi_route(void *ctx, int route, uint64_t addr, uint32_t data,
+		     uint32_t devid)
 {
 	return route >= 0 ? route : next_route++;
 }
 
-static int msi_signal(void *ctx, uint64_t addr, uint32_t data)
+static int msi_signal(void *ctx, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	msi_sent++;
 	return 0;

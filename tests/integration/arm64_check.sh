@@ -107,8 +107,35 @@ expect_err "$TMP/v2c.qvmconf" 9:25 "gic cpu interface"
 printf 'ram 64m\nload %s\nvdev gic version 2\n' "$PWD/$GUEST" >"$TMP/v2x.qvmconf"
 expect_err "$TMP/v2x.qvmconf" 3:6 "vdev gic is arm64's interrupt controller"
 
+# virtio-pci: the ECAM host bridge with its interrupt-map and msi-map,
+# the ITS under the GICv3 (GICv2: INTx only, no ITS); its windows taken.
+conf "$TMP/p.qvmconf" "arch arm64" "vdev virtio-blk hostdev $TMP/disk.img" \
+	"vdev virtio-entropy loc pci:0:5.0"
+"$CVISOR" check "@$TMP/p.qvmconf" 2>"$TMP/err" || fail "check (PCI): $(cat "$TMP/err")"
+"$CVISOR" --dump-dtb "$TMP/p.dtb" "@$TMP/p.qvmconf" 2>"$TMP/err" ||
+	fail "--dump-dtb (PCI): $(cat "$TMP/err")"
+dtc -I dtb -O dts -o "$TMP/p.dts" "$TMP/p.dtb" 2>"$TMP/dtc" || fail "dtc: $(cat "$TMP/dtc")"
+[ -s "$TMP/dtc" ] && fail "dtc warns (PCI): $(cat "$TMP/dtc")"
+for want in 'pcie@3f000000 {' 'compatible = "pci-host-ecam-generic";' \
+	'device_type = "pci";' 'bus-range = <0x00 0x00>;' \
+	'reg = <0x00 0x3f000000 0x00 0x100000>;' \
+	'ranges = <0x2000000 0x00 0x20000000 0x00 0x20000000 0x00 0x1f000000>;' \
+	'interrupt-map-mask = <0x1800 0x00 0x00 0x07>;' 'msi-map = <0x00 0x03 0x00 0x10000>;' \
+	'its@8080000 {' 'compatible = "arm,gic-v3-its";' 'msi-controller;' 'dma-coherent;'; do
+	grep -qF "$want" "$TMP/p.dts" || fail "the PCI tree lacks '$want': $(cat "$TMP/p.dts")"
+done
+conf "$TMP/p2.qvmconf" "arch arm64" "vdev gic version 2" "vdev virtio-entropy"
+"$CVISOR" --dump-dtb "$TMP/p2.dtb" "@$TMP/p2.qvmconf" 2>"$TMP/err" ||
+	fail "--dump-dtb (PCI, GICv2): $(cat "$TMP/err")"
+dtc -I dtb -O dts -o "$TMP/p2.dts" "$TMP/p2.dtb" 2>"$TMP/dtc" || fail "dtc: $(cat "$TMP/dtc")"
+[ -s "$TMP/dtc" ] && fail "dtc warns (PCI, GICv2): $(cat "$TMP/dtc")"
+grep -qF 'interrupt-map-mask' "$TMP/p2.dts" || fail "GICv2: no INTx map"
+grep -qE 'msi-map|its@' "$TMP/p2.dts" && fail "GICv2: an ITS or msi-map: $(cat "$TMP/p2.dts")"
+conf "$TMP/pw.qvmconf" "arch arm64" "vdev virtio-entropy" "vdev testdev loc 0x3f000000"
+expect_err "$TMP/pw.qvmconf" 9:18 "overlaps the pci ecam window"
+
 # An x86 config has no device tree to dump.
 "$CVISOR" --dump-dtb "$TMP/x.dtb" ram 64m load "$PWD/$GUEST" 2>"$TMP/err" &&
 	fail "--dump-dtb of an x86 config succeeded"
 grep -q 'not an arm64 config' "$TMP/err" || fail "--dump-dtb x86: $(cat "$TMP/err")"
-echo "arm64 check: rules, errors at file:line:col, the device tree through dtc"
+echo "arm64 check: rules, errors at file:line:col, the device tree through dtc (with PCI and the ITS)"

@@ -20,8 +20,10 @@
 #  - the machine's own Debian kernel under cvisor, 2 vCPUs, 256 MiB: the
 #    boot lines (physical CPU, GICv3, arch_timer, ttyAMA0 on the PL011),
 #    /init with 2 CPUs, a virtio-mmio disk read, ttyS0 on the MMIO 16550
-#    (written to), /dev/rtc0 from the PL031 with the host's date,
-#    `poweroff -f` -> exit 0.
+#    (written to), /dev/rtc0 from the PL031 with the host's date, a
+#    virtio-pci disk on the ECAM host bridge (pci-host-generic) read
+#    with MSI-X through the in-kernel ITS (ITS-MSI in /proc/interrupts,
+#    with deliveries), `poweroff -f` -> exit 0.
 # About 6 s on an idle 2-core host (the rig's own boot is most of it; the
 # guest Linux takes ~2 s with loglevel=1); 30-130 s on a loaded one.
 # ci: background: it boots an emulated machine of its own, which make
@@ -47,16 +49,21 @@ cat >"$TMP/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-for m in virtio_mmio virtio_blk; do
+for m in virtio_mmio virtio_blk virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci; do
 	insmod /mods/$m.ko || echo "CVISOR-INIT: insmod $m failed"
 done
 echo "CVISOR-INIT: busybox up, $(nproc) CPUs"
-dmesg | grep -E 'Booting Linux on physical CPU|GICv3: [0-9]+ SPIs|arch_timer: cp15|ttyAMA0|ttyS0|rtc-pl031' |
+dmesg | grep -E 'Booting Linux on physical CPU|GICv3: [0-9]+ SPIs|arch_timer: cp15|ttyAMA0|ttyS0|rtc-pl031|ITS@|pci-host-generic|PCI host bridge' |
 	sed 's/^\[[^]]*\] /CVISOR-DMESG: /'
 for d in /sys/block/vd*; do
 	[ -e "$d" ] || continue
 	echo "CVISOR-INIT: ${d##*/} $(head -c 24 /dev/${d##*/})"
 done
+for d in /sys/bus/pci/devices/*; do
+	[ -e "$d" ] || continue
+	echo "CVISOR-PCI: ${d##*/} $(cat $d/vendor):$(cat $d/device) irq=$(cat $d/irq) msi_irqs=$(ls $d/msi_irqs 2>/dev/null | wc -l)"
+done
+grep virtio /proc/interrupts | sed 's/^ */CVISOR-IRQ: /'
 [ -c /dev/rtc0 ] && echo "CVISOR-INIT: rtc0 $(cat /sys/class/rtc/rtc0/name) since_epoch=$(cat /sys/class/rtc/rtc0/since_epoch)"
 echo "linux on ttyS0" >/dev/ttyS0 && echo "CVISOR-INIT: ttyS0 written"
 poweroff -f
@@ -66,7 +73,7 @@ INIT
 	cpio_entry dev/console $((0020600)) "" 5 1
 	cpio_entry bin/busybox $((0100755)) "$cache/root/bin/busybox"
 	cpio_entry init $((0100755)) "$TMP/init"
-	for m in virtio_mmio virtio_blk; do
+	for m in virtio_mmio virtio_blk virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci; do
 		f=$(find "$mdir" -name "$m.ko" | head -1)
 		[ -n "$f" ] || fail "no $m.ko in $mdir"
 		cpio_entry mods/$m.ko $((0100644)) "$f"
@@ -75,6 +82,8 @@ INIT
 } >"$TMP/inner.cpio"
 printf 'cvisor-arm64-disk-marker' >"$TMP/disk.img"
 truncate -s 1M "$TMP/disk.img"
+printf 'cvisor-arm64-pci-disk-marker' >"$TMP/pdisk.img"
+truncate -s 1M "$TMP/pdisk.img"
 
 cat >"$TMP/guest.qvmconf" <<'EOF2'
 arch arm64
@@ -109,6 +118,7 @@ vdev pl011 loc 0x1c090000 intr gic:37 hostdev >-
 vdev virtio-blk loc 0x1c0b0000 intr gic:40 hostdev /work/disk.img
 vdev ser8250 loc 0x1c0a0000 intr gic:43 regshift 2 hostdev >/work/linux-uart.out
 vdev pl031 loc 0x1c170000 intr gic:44
+vdev virtio-blk loc pci:0:3.0 hostdev /work/pdisk.img
 reboot exit
 EOF2
 cat >"$TMP/run.sh" <<'EOF2'
@@ -133,11 +143,12 @@ echo "A64-LUART $(cat /work/linux-uart.out)"
 EOF2
 t0=$SECONDS
 scripts/nested-arm64.sh -t 280 -f "$A64" -f "$AGUEST" -f "${AGUEST%.bin}.elf" -f "$TMP/inner.cpio" \
-	-f "$TMP/disk.img" -f "$TMP/guest.qvmconf" -f "$TMP/linux.qvmconf" \
+	-f "$TMP/disk.img" -f "$TMP/pdisk.img" -f "$TMP/guest.qvmconf" -f "$TMP/linux.qvmconf" \
 	-f "$TMP/virtio.qvmconf" -f "$TMP/con.in" -f "$TMP/gdisk.img" \
 	-f "$TMP/run.sh" sh run.sh >"$TMP/out" 2>&1
 rc=$?
 [ -n "${ARM64_SHOW:-}" ] && cat "$TMP/out"
+[ -n "${ARM64_SAVE:-}" ] && cp "$TMP/out" "$ARM64_SAVE"
 [ $rc -eq 77 ] && skip "$(tail -1 "$TMP/out")"
 [ $rc -eq 0 ] || fail "the arm64 machine: status $rc: $(tail -30 "$TMP/out")"
 tr -d '\r' <"$TMP/out" >"$TMP/o"
@@ -191,4 +202,12 @@ want '^CVISOR-DMESG: rtc-pl031 1c170000.pl031: registered as rtc0$'
 want '^CVISOR-INIT: rtc0 rtc-pl031 1c170000.pl031 since_epoch=1[6-9][0-9]{8}$'
 want '^CVISOR-INIT: ttyS0 written$'
 want '^A64-LUART linux on ttyS0'
+# The PCI host bridge from the tree, the ITS, and the virtio-pci disk at
+# 00:03.0 read with its MSI-X vectors taken through the ITS as LPIs.
+want '^CVISOR-DMESG: pci-host-generic 3f000000.pcie: ECAM at \[mem 0x3f000000-0x3f0fffff\] for \[bus 00\]$'
+want '^CVISOR-DMESG: pci-host-generic 3f000000.pcie: +MEM 0x0020000000\.\.0x003effffff -> 0x0020000000$'
+want '^CVISOR-DMESG: ITS@0x0000000008080000: allocated [0-9]+ Devices'
+want '^CVISOR-PCI: 0000:00:03.0 0x1af4:0x1042 irq=[0-9]+ msi_irqs=[1-9]'
+want '^CVISOR-INIT: vd[a-z] cvisor-arm64-pci-disk-ma$'
+want '^CVISOR-IRQ: [0-9]+: +([1-9][0-9]* +[0-9]+|[0-9]+ +[1-9][0-9]*) +ITS-MSI [0-9]+ Edge +virtio[0-9]+-req\.0$'
 echo "arm64 rig: test guest (hello pl011 smp timer rng blk-verify console-echo mmio-latency ns16550 pl031 exception), $gicv2, and Linux, in $((SECONDS - t0)) s"

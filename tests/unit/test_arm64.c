@@ -15,6 +15,7 @@
 #include <libfdt.h>
 
 #include "arch/arm64/arm64.h"
+#include "bus/pci.h"
 #include "config/config.h"
 #include "mem/guest_mem.h"
 
@@ -441,6 +442,110 @@ static void test_gic_vdev_arch(void **state)
 	assert_int_equal(err.pos.col, 10);
 }
 
+/* A virtio device on PCI: the ECAM host bridge's node (bus 0, the 32-bit
+ * window, INTx swizzled onto INTIDs 200-203, msi-map to the ITS), the
+ * ITS under the GICv3; the bridge's layout as the builder gets it. */
+static void test_pci_tree(void **state)
+{
+	struct booted t;
+	struct pci_layout l;
+	const void *fdt;
+	const char *s;
+	const char *pci = "/pcie@3f000000";
+	int len;
+
+	boot(&t, "vdev virtio-entropy", image(0x80000, 0x10000, true));
+	assert_int_equal(t.ret, 0);
+	fdt = tree(&t);
+	s = fdt_getprop(fdt, fdt_path_offset(fdt, pci), "compatible", NULL);
+	assert_string_equal(s, "pci-host-ecam-generic");
+	s = fdt_getprop(fdt, fdt_path_offset(fdt, pci), "device_type", NULL);
+	assert_string_equal(s, "pci");
+	assert_int_equal(cell(fdt, pci, "#address-cells", 0), 3);
+	assert_int_equal(cell(fdt, pci, "#size-cells", 0), 2);
+	assert_int_equal(cell(fdt, pci, "bus-range", 1), 0);
+	assert_int_equal(cell(fdt, pci, "reg", 1), ARM64_PCI_ECAM_BASE);
+	assert_int_equal(cell(fdt, pci, "reg", 3), 1 << 20);
+	/* 32-bit memory, identity-mapped */
+	assert_int_equal(cell(fdt, pci, "ranges", 0), 0x02000000);
+	assert_int_equal(cell(fdt, pci, "ranges", 2), ARM64_PCI_MMIO32_BASE);
+	assert_int_equal(cell(fdt, pci, "ranges", 4), ARM64_PCI_MMIO32_BASE);
+	assert_int_equal(cell(fdt, pci, "ranges", 6), ARM64_PCI_MMIO32_SIZE);
+	assert_non_null(fdt_getprop(fdt, fdt_path_offset(fdt, pci),
+				    "dma-coherent", NULL));
+	/* 16 entries of 10 cells; slot 1 INTA -> INTID 201 (SPI 169),
+	 * slot 3 INTD -> INTID 202: (slot + pin - 1) % 4 */
+	fdt_getprop(fdt, fdt_path_offset(fdt, pci), "interrupt-map", &len);
+	assert_int_equal(len, 16 * 10 * 4);
+	assert_int_equal(cell(fdt, pci, "interrupt-map", 40), 1 << 11);
+	assert_int_equal(cell(fdt, pci, "interrupt-map", 43), 1);
+	assert_int_equal(cell(fdt, pci, "interrupt-map", 44), 1);  /* gic */
+	assert_int_equal(cell(fdt, pci, "interrupt-map", 48), 169);
+	assert_int_equal(cell(fdt, pci, "interrupt-map", 49), 4);
+	assert_int_equal(cell(fdt, pci, "interrupt-map", 150), 3 << 11);
+	assert_int_equal(cell(fdt, pci, "interrupt-map", 153), 4);
+	assert_int_equal(cell(fdt, pci, "interrupt-map", 158), 170);
+	assert_int_equal(cell(fdt, pci, "interrupt-map-mask", 0), 0x1800);
+	assert_int_equal(cell(fdt, pci, "interrupt-map-mask", 3), 7);
+	/* requester IDs are the ITS's device IDs */
+	assert_int_equal(cell(fdt, pci, "msi-map", 1),
+			 cell(fdt, "/intc@8000000/its@8080000", "phandle", 0));
+	assert_int_equal(cell(fdt, pci, "msi-map", 3), 0x10000);
+	s = fdt_getprop(fdt, fdt_path_offset(fdt, "/intc@8000000/its@8080000"),
+			"compatible", NULL);
+	assert_string_equal(s, "arm,gic-v3-its");
+	assert_non_null(fdt_getprop(fdt, fdt_path_offset(fdt,
+				    "/intc@8000000/its@8080000"),
+				    "msi-controller", NULL));
+	assert_int_equal(cell(fdt, "/intc@8000000", "#address-cells", 0), 2);
+	assert_true(arm64_has_its(&t.cfg));
+	arm64_pci_layout(&t.cfg, &l);
+	assert_int_equal(l.ecam_base, ARM64_PCI_ECAM_BASE);
+	assert_int_equal(l.io_size, 0);
+	assert_int_equal(pci_layout_intx(&l, 1, 1), 201);
+	assert_int_equal(pci_layout_intx(&l, 3, 4), 202);
+	assert_true(pci_layout_msi_ok(&l, ARM64_ITS_BASE + 0x10040));
+	assert_false(pci_layout_msi_ok(&l, 0xfee00000));
+	unboot(&t);
+
+	/* GICv2: no ITS, INTx only; the GIC's unit address has no cells */
+	boot(&t, "vdev gic version 2 vdev virtio-entropy",
+	     image(0x80000, 0x10000, true));
+	assert_int_equal(t.ret, 0);
+	fdt = tree(&t);
+	assert_false(arm64_has_its(&t.cfg));
+	assert_true(fdt_path_offset(fdt, "/intc@8000000/its@8080000") < 0);
+	assert_null(fdt_getprop(fdt, fdt_path_offset(fdt, pci), "msi-map",
+				NULL));
+	fdt_getprop(fdt, fdt_path_offset(fdt, pci), "interrupt-map", &len);
+	assert_int_equal(len, 16 * 8 * 4);
+	assert_int_equal(cell(fdt, pci, "interrupt-map", 8 + 6), 169);
+	arm64_pci_layout(&t.cfg, &l);
+	assert_false(pci_layout_msi_ok(&l, ARM64_ITS_BASE + 0x10040));
+	unboot(&t);
+
+	/* without PCI devices: neither the bridge nor the ITS */
+	boot(&t, "", image(0x80000, 0x10000, true));
+	fdt = tree(&t);
+	assert_true(fdt_path_offset(fdt, pci) < 0);
+	assert_true(fdt_path_offset(fdt, "/intc@8000000/its@8080000") < 0);
+	unboot(&t);
+}
+
+/* With PCI, its windows, the ITS and the INTx lines are taken. */
+static void test_pci_rules(void **state)
+{
+	expect_cfg_error("vdev virtio-entropy vdev testdev loc 0x3f000000",
+			 "the pci ecam window", 38);
+	expect_cfg_error("vdev virtio-entropy vdev testdev loc 0x20001000",
+			 "the pci memory window", 38);
+	expect_cfg_error("vdev virtio-entropy vdev testdev loc 0x8090000",
+			 "the gic its", 38);
+	expect_cfg_error("vdev virtio-entropy vdev pl031 loc 0x1c170000 "
+			 "intr gic:201", "gic:201 is one of the pci intx lines",
+			 52);
+}
+
 static void test_gic_lines(void **state)
 {
 	struct vm_config cfg;
@@ -472,6 +577,8 @@ int main(void)
 		cmocka_unit_test(test_gicv2_tree),
 		cmocka_unit_test(test_uart_rtc_tree),
 		cmocka_unit_test(test_gic_vdev_arch),
+		cmocka_unit_test(test_pci_tree),
+		cmocka_unit_test(test_pci_rules),
 	};
 	int ret;
 

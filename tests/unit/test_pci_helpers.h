@@ -24,7 +24,7 @@ struct fake_vm {
 	struct pci_host *host;
 	int irq[32];                 /* last level per GSI */
 	unsigned irq_calls, resets;
-	struct { uint64_t addr; uint32_t data; int efd; bool bound;
+	struct { uint64_t addr; uint32_t data, devid; int efd; bool bound;
 		 bool freed; } route[FAKE_ROUTES];
 	unsigned nr_routes, route_calls, bind_calls, unbind_calls;
 	struct { uint64_t addr; uint32_t data; } sig[16];
@@ -51,7 +51,7 @@ static inline void fake_power(void *ctx, enum power_request req, int status)
 }
 
 static inline int fake_msi_route(void *ctx, int route, uint64_t addr,
-				 uint32_t data)
+				 uint32_t data, uint32_t devid)
 {
 	struct fake_vm *vm = ctx;
 
@@ -66,6 +66,7 @@ static inline int fake_msi_route(void *ctx, int route, uint64_t addr,
 	assert_true(route < (int)vm->nr_routes);
 	vm->route[route].addr = addr;
 	vm->route[route].data = data;
+	vm->route[route].devid = devid;
 	return route;
 }
 
@@ -91,10 +92,12 @@ static inline void fake_msi_route_free(void *ctx, int route)
 	vm->route[route].freed = true;
 }
 
-static inline int fake_msi_signal(void *ctx, uint64_t addr, uint32_t data)
+static inline int fake_msi_signal(void *ctx, uint64_t addr, uint32_t data,
+				  uint32_t devid)
 {
 	struct fake_vm *vm = ctx;
 
+	(void)devid;
 	if (vm->nr_sig < 16) {
 		vm->sig[vm->nr_sig].addr = addr;
 		vm->sig[vm->nr_sig].data = data;

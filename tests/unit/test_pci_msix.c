@@ -80,6 +80,8 @@ static void test_table_routes(void **state)
 	assert_int_equal(vm->nr_routes, 1);
 	assert_int_equal(vm->route[0].addr, APIC | 0x1000);
 	assert_int_equal(vm->route[0].data, 0x4041);
+	/* from 00:03.0: requester ID 0x18 (arm64's ITS translates by it) */
+	assert_int_equal(vm->route[0].devid, SLOT << 3);
 	assert_true(vm->route[0].bound);
 	assert_int_equal(vm->route[0].efd, pci_msix_fd(&t->f, 0));
 	/* The fast path: a write to the eventfd is a delivery. */

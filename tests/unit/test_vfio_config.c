@@ -18,7 +18,8 @@
 static struct vfio_pass *p;
 static int routes, irqfds, lines;
 
-static int fake_route(void *ctx, int route, uint64_t addr, uint32_t data)
+static int fake_route(void *ctx, int route, uint64_t addr, uint32_t data,
+		      uint32_t devid)
 {
 	return route >= 0 ? route : 100 + routes++;
 }

@@ -30,6 +30,22 @@
 #define ARM64_GICV2_DIST_LEN 0x1000ULL
 #define ARM64_GICV2_CPU_LEN  0x2000ULL
 #define ARM64_GICV2_MAX_CPUS 8
+/* The GICv3's ITS (MSI-X for PCI; none with a GICv2): QEMU virt's
+ * frame, between the distributor and the redistributors. Devices write
+ * GITS_TRANSLATER in its second 64 KiB page. */
+#define ARM64_ITS_BASE       0x08080000ULL
+#define ARM64_ITS_SIZE       0x20000ULL
+#define ARM64_ITS_TRANSLATER_PAGE (ARM64_ITS_BASE + 0x10000)
+#define ARM64_ITS_TRANSLATER_LEN  0x10000ULL
+/* The PCI host bridge (when some device is on PCI): ECAM for bus 0 and
+ * the 32-bit BAR window below the 1 GiB line (QNX's examples put RAM at
+ * 0x80000000 and devices around 0x1c000000), no I/O space; INTA-INTD
+ * swizzled onto INTIDs 200-203. */
+#define ARM64_PCI_MMIO32_BASE 0x20000000ULL
+#define ARM64_PCI_MMIO32_SIZE 0x1f000000ULL
+#define ARM64_PCI_ECAM_BASE   0x3f000000ULL
+#define ARM64_PCI_ECAM_SIZE   0x100000ULL    /* 1 MiB: bus 0 */
+#define ARM64_PCI_INTX_BASE   200
 /* KVM's vGIC has at most 992 lines (a multiple of 32 below 1024). */
 #define ARM64_GIC_KVM_LINES  992
 
@@ -68,6 +84,15 @@ const char *arm64_elf_load(struct guest_mem *mem, const void *data,
 
 /* The GIC's architecture: 2 or 3 (`vdev gic version N`, default 3). */
 unsigned arm64_gic_version(const struct vm_config *cfg);
+
+/* The VM has an ITS (a GICv3 and PCI devices): their MSI-X goes there. */
+bool arm64_has_its(const struct vm_config *cfg);
+/* pci.c: where the PCI host bridge sits, its INTx lines and MSI window;
+ * its device-tree node under the root (nothing without PCI devices). */
+struct pci_layout;
+void arm64_pci_layout(const struct vm_config *cfg, struct pci_layout *l);
+int arm64_fdt_pci(void *fdt, const struct vm_config *cfg, uint32_t ph_gic,
+		  uint32_t ph_its);
 
 /* The GIC's lines a config uses, and how many lines the vGIC needs. */
 unsigned arm64_gic_lines(const struct vm_config *cfg);

@@ -1,6 +1,7 @@
 /* The arm64 VM's device tree, generated with libfdt from the config:
  * memory, the cpus with PSCI, the GIC (v3 or v2), the architected timer,
- * chosen, and each MMIO vdev (PL011, 16550, PL031, virtio-mmio). Linux
+ * chosen, each MMIO vdev (PL011, 16550, PL031, virtio-mmio) and the PCI
+ * host bridge with the GICv3's ITS (pci.c). Linux
  * and the test guest read it; `--dump-dtb` writes it for dtc. */
 #include <errno.h>
 #include <libfdt.h>
@@ -14,6 +15,7 @@
 
 #define PH_GIC 1
 #define PH_CLK 2
+#define PH_ITS 3
 
 /* An error of libfdt ends the build: FDT_ERR_NOSPACE is the likely one. */
 #define TRY(x) do { int r_ = (x); if (r_ < 0) return r_ == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL; } while (0)
@@ -77,7 +79,23 @@ static int add_cpus(void *f, unsigned n)
 /* GICv3: the distributor and the redistributors' frames; GICv2: the
  * distributor and the CPU interface (Linux's binding names the GICv2 by
  * its first implementation, the Cortex-A15's). */
-static int add_gic(void *f, unsigned version, unsigned ncpus)
+/* The ITS, the GICv3's child: PCI's MSI controller. */
+static int add_its(void *f)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "its@%llx",
+		 (unsigned long long)ARM64_ITS_BASE);
+	TRY(fdt_begin_node(f, name));
+	TRY(fdt_property_string(f, "compatible", "arm,gic-v3-its"));
+	TRY(fdt_property(f, "msi-controller", NULL, 0));
+	TRY(fdt_property_u32(f, "#msi-cells", 1));
+	TRY(prop_u64x2(f, "reg", ARM64_ITS_BASE, ARM64_ITS_SIZE));
+	TRY(fdt_property_u32(f, "phandle", PH_ITS));
+	return fdt_end_node(f);
+}
+
+static int add_gic(void *f, unsigned version, unsigned ncpus, bool its)
 {
 	fdt64_t reg[4] = {
 		cpu_to_fdt64(ARM64_GICD_BASE), cpu_to_fdt64(ARM64_GICD_SIZE),
@@ -95,13 +113,22 @@ static int add_gic(void *f, unsigned version, unsigned ncpus)
 				"arm,cortex-a15-gic" : "arm,gic-v3"));
 	TRY(fdt_property_u32(f, "#interrupt-cells", 3));
 	TRY(fdt_property(f, "interrupt-controller", NULL, 0));
-	TRY(fdt_property_u32(f, "#address-cells", 0));   /* no children */
+	if (its) {
+		TRY(fdt_property_u32(f, "#address-cells", 2));
+		TRY(fdt_property_u32(f, "#size-cells", 2));
+		TRY(fdt_property(f, "ranges", NULL, 0));
+	} else {
+		TRY(fdt_property_u32(f, "#address-cells", 0)); /* no children */
+	}
 	TRY(fdt_property(f, "reg", reg, sizeof(reg)));
 	TRY(fdt_property_u32(f, "phandle", PH_GIC));
+	if (its)
+		TRY(add_its(f));
 	return fdt_end_node(f);
 }
 
-static int add_gic_timer(void *f, unsigned version, unsigned ncpus)
+static int add_gic_timer(void *f, unsigned version, unsigned ncpus,
+			 bool its)
 {
 	/* PPI numbers count from 16; 4: level high. A GICv2's PPI cells
 	 * also name the CPUs that have it (bits 8-15); a GICv3's have no
@@ -112,7 +139,7 @@ static int add_gic_timer(void *f, unsigned version, unsigned ncpus)
 		1, ARM64_PPI_VIRT - 16, fl, 1, ARM64_PPI_HYP - 16, fl,
 	};
 
-	TRY(add_gic(f, version, ncpus));
+	TRY(add_gic(f, version, ncpus, its));
 	TRY(fdt_begin_node(f, "timer"));
 	TRY(fdt_property_string(f, "compatible", "arm,armv8-timer"));
 	TRY(prop_cells(f, "interrupts", timer, 12));
@@ -227,9 +254,11 @@ int arm64_fdt_build(const struct vm_config *cfg, const struct arm64_boot *b,
 	TRY(fdt_property_u32(buf, "interrupt-parent", PH_GIC));
 	TRY(add_memory(buf, cfg));
 	TRY(add_cpus(buf, ncpus));
-	TRY(add_gic_timer(buf, arm64_gic_version(cfg), ncpus));
+	TRY(add_gic_timer(buf, arm64_gic_version(cfg), ncpus,
+			  arm64_has_its(cfg)));
 	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
 		TRY(add_vdev(buf, &cfg->vdevs[i], console, sizeof(console)));
+	TRY(arm64_fdt_pci(buf, cfg, PH_GIC, PH_ITS));
 	TRY(add_chosen(buf, cfg, b, console));
 	TRY(fdt_end_node(buf));
 	TRY(fdt_finish(buf));

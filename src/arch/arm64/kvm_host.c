@@ -103,6 +103,40 @@ static int gic_create(struct vm *vm, unsigned version)
 	return 0;
 }
 
+/* The ITS beside a vGICv3 when the VM has PCI: MSI-X messages written to
+ * its GITS_TRANSLATER become LPIs (KVM's routes and KVM_SIGNAL_MSI carry
+ * the requester ID from then on: KVM_CAP_MSI_DEVID, vm/irq_routing.c).
+ * KVM keeps the device until the VM goes, so its fd is not kept (the
+ * ITS's CTRL_INIT has nothing to wait for: it needs no vCPU). */
+static int its_create(struct vm *vm)
+{
+	struct kvm_create_device d = { .type = KVM_DEV_TYPE_ARM_VGIC_ITS };
+	uint64_t base = ARM64_ITS_BASE;
+	int ret;
+
+	if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &d) < 0) {
+		pr_err("KVM_CREATE_DEVICE (ITS, for PCI's MSI-X): %s",
+		       strerror(errno));
+		return -errno;
+	}
+	ret = gic_attr((int)d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+		       KVM_VGIC_ITS_ADDR_TYPE, &base);
+	if (!ret)
+		ret = gic_attr((int)d.fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+			       KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	if (ret)
+		pr_err("ITS set-up: %s", strerror(-ret));
+	close((int)d.fd);
+	/* Asked here: the vCPU threads' seccomp filter would not let them. */
+	if (!ret && ioctl(vm->vm_fd, KVM_CHECK_EXTENSION,
+			  KVM_CAP_MSI_DEVID) <= 0) {
+		pr_err("KVM has an ITS but no KVM_CAP_MSI_DEVID");
+		ret = -ENOTSUP;
+	}
+	vm->routing.need_devid = !ret;
+	return ret;
+}
+
 /* The vGIC: its frames in the memory map and its number of lines. */
 int arch_vm_init(struct vm *vm)
 {
@@ -142,9 +176,11 @@ int arch_vm_init(struct vm *vm)
 	}
 	if (!ret)
 		ret = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &lines);
-	if (ret)
+	if (ret) {
 		pr_err("vGICv%u set-up: %s", version, strerror(-ret));
-	return ret;
+		return ret;
+	}
+	return arm64_has_its(vm->cfg) ? its_create(vm) : 0;
 }
 
 int arch_setup_memory(struct vm *vm)
