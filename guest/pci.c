@@ -2,6 +2,9 @@
  * mechanism #1 (ports 0xCF8/0xCFC, which works on QEMU pc, q35 and cvisor).
  * The port accesses are ring-0 service calls (ring 3 cannot do port I/O
  * here); the scan, the capability walk and the BAR logic are ring 3.
+ * The AArch64 guest reaches the same registers through the tree's ECAM
+ * window (guest_arch.h's pci_cfg_read/write) and gives its devices an
+ * MSI-X vector where it has an MSI controller (pci_arch_msi).
  */
 #include "virtio.h"
 
@@ -22,10 +25,14 @@
  * our page tables do not map). Inside cvisor's 32-bit window
  * (0xC0000000-0xFBFFFFFF, filled from the bottom) and above what SeaBIOS
  * uses on pc (from 0xE0000000 up); override with pcimem=. */
+#ifdef PCI_BAR_WINDOW_BASE
+#define BAR_FALLBACK_BASE PCI_BAR_WINDOW_BASE
+#define BAR_FALLBACK_END  PCI_BAR_WINDOW_END
+#define cfg_read  pci_cfg_read
+#define cfg_write pci_cfg_write
+#else
 #define BAR_FALLBACK_BASE 0xF0000000ull
 #define BAR_FALLBACK_END  0xFB000000ull
-
-static u64 bar_next;
 
 static u32 cfg_read(u32 bdf, u32 reg, u32 size)
 {
@@ -35,6 +42,21 @@ static u32 cfg_read(u32 bdf, u32 reg, u32 size)
 static void cfg_write(u32 bdf, u32 reg, u32 size, u32 val)
 {
 	svc(SVC_PCI_WRITE, bdf | reg, size, val);
+}
+#endif
+
+#define PCI_CAP_ID_MSIX 0x11
+
+static u64 bar_next;
+
+/* Where the architecture has an MSI controller for this function: the
+ * message (address, data) of its vector 0. The x86 guest polls. */
+__attribute__((weak)) bool pci_arch_msi(u32 bdf, u64 *addr, u32 *data)
+{
+	(void)bdf;
+	(void)addr;
+	(void)data;
+	return false;
 }
 
 static void print_bdf(u32 bdf)
@@ -170,6 +192,34 @@ next:
 	return d->common && d->notify ? 0 : -1;
 }
 
+/* MSI-X vector 0 of the function gets (addr, data), unmasked, and MSI-X
+ * is enabled (INTx then stays quiet). 0, or -1 without the capability. */
+static int msix_setup(u32 bdf, u64 addr, u32 data)
+{
+	u32 p = cfg_read(bdf, 0x34, 1) & 0xfc;
+
+	for (int guard = 0; p >= 0x40 && guard < 48; guard++) {
+		u32 hdr = cfg_read(bdf, p, 4);
+		if ((hdr & 0xff) != PCI_CAP_ID_MSIX) {
+			p = (hdr >> 8) & 0xfc;
+			continue;
+		}
+		u32 table = cfg_read(bdf, p + 4, 4);
+		u64 base = bar_address(bdf, (int)(table & 7));
+		if (!base)
+			return -1;
+		base += table & ~7u;
+		mmio_write32(base, (u32)addr);
+		mmio_write32(base + 4, (u32)(addr >> 32));
+		mmio_write32(base + 8, data);
+		mmio_write32(base + 12, 0);                 /* unmasked */
+		u16 ctrl = (u16)cfg_read(bdf, p + 2, 2);
+		cfg_write(bdf, p + 2, 2, (ctrl | 0x8000) & ~0x4000);
+		return 0;
+	}
+	return -1;
+}
+
 int pci_find_virtio(struct vdev *d, u32 id)
 {
 	for (u32 dev = 0; dev < 32; dev++) {
@@ -198,6 +248,13 @@ int pci_find_virtio(struct vdev *d, u32 id)
 			d->transport = VIRTIO_PCI;
 			d->id = id;
 			d->bdf = bdf;
+			u64 maddr;
+			u32 mdata;
+			d->msix = pci_arch_msi(bdf, &maddr, &mdata) &&
+				  msix_setup(bdf, maddr, mdata) == 0;
+			if (d->msix)
+				printf("virtio: pci msix vector 0: 0x%lx data "
+				       "0x%x\n", maddr, mdata);
 			printf("virtio: pci ");
 			print_bdf(bdf);
 			printf(" %04x:%04x type %u common=0x%lx notify=0x%lx "

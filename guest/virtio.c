@@ -264,13 +264,14 @@ int virtio_queue_setup(struct vdev *d, struct virtq *q, u16 index, u16 want)
 	q->index = index;
 	q->size = (u16)size;
 	/* We poll; interrupts are masked anyway, but spare the device the
-	 * work of raising them. */
-	q->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	 * work of raising them (unless they go to an MSI-X vector: the
+	 * AArch64 guest counts them). */
+	q->avail->flags = d->msix ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
 
 	u64 desc = (u64)q->desc, avail = (u64)q->avail, used = (u64)q->used;
 	if (d->transport == VIRTIO_PCI) {
 		mmio_write16(d->common + PCI_QUEUE_SIZE, (u16)size);
-		mmio_write16(d->common + PCI_QUEUE_MSIX, 0xffff);   /* none */
+		mmio_write16(d->common + PCI_QUEUE_MSIX, d->msix ? 0 : 0xffff);
 		write64(d->common + PCI_QUEUE_DESC, desc);
 		write64(d->common + PCI_QUEUE_DRIVER, avail);
 		write64(d->common + PCI_QUEUE_DEVICE, used);

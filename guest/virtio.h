@@ -76,6 +76,7 @@ struct vdev {
 	u32 bdf;
 	u64 common, notify, isr, devcfg;
 	u32 notify_mult;
+	bool msix;           /* its queues raise MSI-X vector 0 */
 };
 
 /* A buffer of a chain: device-writable when write is set. */
@@ -115,5 +116,8 @@ bool virtq_wait(struct virtq *q, u32 *id, u32 *len, u64 deadline);
 /* pci.c: modern virtio functions on bus 0 of type id; fills the PCI
  * fields of d, assigning BARs that are missing or above 4 GiB. */
 int pci_find_virtio(struct vdev *d, u32 id);
+/* The architecture's MSI controller: vector 0's message for the function
+ * bdf (then its queues use the vector), or false (polling only). */
+bool pci_arch_msi(u32 bdf, u64 *addr, u32 *data);
 
 #endif

@@ -11,7 +11,9 @@
 #    SCR, LSR, a line out), pl031 (IDs, the host's date, RTCLR, a masked
 #    match, then the match interrupt taken as INTID 44 through the vGICv3)
 #    -> PSCI SYSTEM_OFF,
-#    exit 0; exception (an undefined instruction) -> PSCI SYSTEM_RESET
+#    exit 0; rng and blk-verify over virtio-pci (ECAM from the tree) with
+#    each function's MSI-X vector mapped by the guest's ITS driver and
+#    its LPIs taken (its), exit 0; exception (an undefined instruction) -> PSCI SYSTEM_RESET
 #    under `reboot exit`, exit 34; the same guest as an ELF file, exit 0;
 #    a load pair from the PL011 (KVM's ENOSYS: said, with the registers,
 #    exit 96); `vdev gic version 2`: refused with the reason where KVM
@@ -127,6 +129,12 @@ timeout 60 ./cvisor @guest.qvmconf @virtio.qvmconf load /work/testguest-arm64.bi
 echo "A64-STATUS guest $?"
 echo "A64-ECHO $(cat /work/con.out)"
 echo "A64-UART $(cat /work/uart.out)"
+# virtio-pci: a disk and an entropy source on the ECAM bridge, each
+# with an MSI-X vector the guest maps through the ITS (its.c)
+timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.bin \
+	vdev virtio-blk hostdev /work/gdisk.img vdev virtio-entropy loc pci:0:4.0 \
+	cmdline "hello rng blk-verify its"
+echo "A64-STATUS pci $?"
 timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.bin cmdline "hello exception"
 echo "A64-STATUS exception $?"
 timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.elf cmdline "hello"
@@ -177,8 +185,23 @@ want '^RESULT mmio-pair loading$'
 want "^cvisor: vcpu 0: the guest accessed an address without memory in a way KVM cannot emulate"
 want '^  pc 00000000800[0-9a-f]+ pstate'
 want '^A64-STATUS mmio-pair 96$'
-[ "$(grep -c '^RESULT hello cpus=2 el=1 ok=1$' "$TMP/o")" = 3 ] ||
-	fail "not 3 hello results (Image, Image, ELF): $(grep RESULT "$TMP/o")"
+# virtio-pci with MSI-X through the ITS: the guest found both functions
+# over ECAM, mapped requester IDs 0x08 (00:01.0) and 0x20 (00:04.0) to
+# LPIs, and took LPIs while the workloads ran
+want '^virtio: pci 00:04\.0 1af4:1044 type 4 '
+want '^virtio: pci 00:01\.0 1af4:1042 type 2 '
+[ "$(grep -c '^RESULT blk-verify sectors=128 capacity=8192 flush=1 ok=1$' "$TMP/o")" = 2 ] ||
+	fail "not 2 blk-verify results (virtio-mmio, virtio-pci): $(grep RESULT "$TMP/o")"
+[ "$(grep -c '^RESULT rng bytes=4096 ok=1$' "$TMP/o")" = 2 ] ||
+	fail "not 2 rng results (virtio-mmio, virtio-pci): $(grep RESULT "$TMP/o")"
+want '^its: devid 0x20 event 0 -> LPI 819[23]$'
+want '^its: devid 0x8 event 0 -> LPI 819[23]$'
+want '^virtio: pci msix vector 0: 0x8090040 data 0x0$'
+want '^its: devices=2 lpis=[1-9][0-9]* last=819[23]$'
+want '^RESULT its devices=2 lpis_seen=1 ok=1$'
+want '^A64-STATUS pci 0$'
+[ "$(grep -c '^RESULT hello cpus=2 el=1 ok=1$' "$TMP/o")" = 4 ] ||
+	fail "not 4 hello results (Image, Image, Image, ELF): $(grep RESULT "$TMP/o")"
 # vdev gic version 2: KVM makes a vGICv2 only on a host GICv3 with the
 # GICv2 compatible CPU interface, which QEMU's TCG GICv3 lacks: there it
 # must be refused with the reason; elsewhere the guest runs on it.

@@ -46,5 +46,10 @@ extern unsigned dt_nr_virtio;
 extern unsigned dt_cpus;
 extern const char *dt_bootargs;
 void dt_scan(const void *dtb);
+/* guest.c: the GICv3's distributor and CPU 0's interface, once. */
+void gic_setup(void);
+/* its.c: the ITS's LPIs taken so far (the IRQ handler counts them). */
+extern volatile unsigned its_lpis, its_lpi_last;
+extern unsigned its_devices;
 
 #endif

@@ -49,4 +49,34 @@ A64_MMIO_RW(32, u32, "")
 extern u64 dt_virtio[];
 extern unsigned dt_nr_virtio;
 
+/* pci.c's configuration space: the tree's ECAM window (bdf as
+ * PCI_BDF's, bus << 16 | dev << 11 | fn << 8: ECAM offset bdf << 4), BARs
+ * the firmware left unassigned (QEMU's virt) go in its memory range. */
+extern u64 dt_pci_ecam, dt_pci_mem, dt_pci_mem_end, dt_its;
+static inline u32 pci_cfg_read(u32 bdf, u32 reg, u32 size)
+{
+	u64 a = dt_pci_ecam + ((u64)bdf << 4) + reg;
+
+	if (!dt_pci_ecam)
+		return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+	return size == 1 ? mmio_read8(a) : size == 2 ? mmio_read16(a)
+						      : mmio_read32(a);
+}
+
+static inline void pci_cfg_write(u32 bdf, u32 reg, u32 size, u32 v)
+{
+	u64 a = dt_pci_ecam + ((u64)bdf << 4) + reg;
+
+	if (!dt_pci_ecam)
+		return;
+	if (size == 1)
+		mmio_write8(a, (u8)v);
+	else if (size == 2)
+		mmio_write16(a, (u16)v);
+	else
+		mmio_write32(a, v);
+}
+#define PCI_BAR_WINDOW_BASE dt_pci_mem
+#define PCI_BAR_WINDOW_END  dt_pci_mem_end
+
 #endif

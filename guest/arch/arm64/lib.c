@@ -2,7 +2,8 @@
  * once): the first arm,pl011's and the GIC's reg (arm,gic-v3, or a
  * GICv2's arm,cortex-a15-gic), the virtio,mmio nodes, the first
  * ns16550a (with its reg-shift) and arm,pl031, the cpu@N nodes,
- * /chosen/bootargs. */
+ * /chosen/bootargs, the ECAM PCI host bridge (reg and its 32-bit memory
+ * range) and the GICv3's ITS (a child of the GIC's node). */
 #include "a64.h"
 
 uint64_t dt_uart, dt_gic_dist, dt_gic_redist;
@@ -14,6 +15,7 @@ uint64_t dt_virtio[DT_MAX_VIRTIO];
 unsigned dt_nr_virtio;
 unsigned dt_cpus;
 const char *dt_bootargs;
+uint64_t dt_pci_ecam, dt_pci_mem, dt_pci_mem_end, dt_its;
 
 /* The tree is big-endian; the guest runs little-endian. */
 static uint32_t be32(const void *p)
@@ -45,8 +47,11 @@ void dt_scan(const void *dtb)
 	const uint8_t *p, *strings;
 	unsigned depth = 0;
 	bool in_cpus = false, in_chosen = false;
-	/* 1: pl011, 2: gic, 3: virtio,mmio, 4: ns16550a, 5: pl031 */
+	/* 1: pl011, 2: gic, 3: virtio,mmio, 4: ns16550a, 5: pl031,
+	 * 6: pci-host-ecam-generic; its: a depth-3 arm,gic-v3-its */
 	int kind = 0;
+	bool its = false;
+	uint64_t its_reg = 0, mem = 0, mem_end = 0;
 	unsigned shift = 0, spi = 0;
 	uint64_t reg = 0, reg2 = 0;
 
@@ -68,7 +73,9 @@ void dt_scan(const void *dtb)
 				kind = 0;
 				shift = 0;
 				spi = 0;
+				mem = mem_end = 0;
 			}
+			its = false;
 			if (depth == 3 && in_cpus && name[0] == 'c' &&
 			    name[1] == 'p' && name[2] == 'u' && name[3] == '@')
 				dt_cpus++;
@@ -87,6 +94,13 @@ void dt_scan(const void *dtb)
 				dt_pl031 = reg;
 				dt_pl031_intid = spi;
 			}
+			if (depth == 2 && kind == 6 && !dt_pci_ecam) {
+				dt_pci_ecam = reg;
+				dt_pci_mem = mem;
+				dt_pci_mem_end = mem_end;
+			}
+			if (depth == 3 && its && !dt_its)
+				dt_its = its_reg;
 			if (depth == 2 && kind == 2 && !dt_gic_redist) {
 				dt_gic_dist = reg;
 				dt_gic_redist = reg2;
@@ -116,7 +130,26 @@ void dt_scan(const void *dtb)
 				else if (has_compat((const char *)val, len,
 						    "arm,pl031"))
 					kind = 5;
+				else if (has_compat((const char *)val, len,
+						    "pci-host-ecam-generic"))
+					kind = 6;
 			}
+			if (depth == 3 && !strcmp(name, "compatible"))
+				its = has_compat((const char *)val, len,
+						 "arm,gic-v3-its");
+			/* (QEMU writes a node's properties in reverse:
+			 * what a node is is known at its end) */
+			if (depth == 3 && !strcmp(name, "reg") && len >= 16)
+				its_reg = be64(val);
+			/* ranges: <phys.hi mid lo, cpu hi lo, size hi lo>;
+			 * the first 32-bit memory one (space code 2) */
+			if (depth == 2 && !strcmp(name, "ranges"))
+				for (uint32_t i = 0; i + 28 <= len && !mem;
+				     i += 28)
+					if (((be32(val + i) >> 24) & 3) == 2) {
+						mem = be64(val + i + 12);
+						mem_end = mem + be64(val + i + 20);
+					}
 			if (depth == 2 && !strcmp(name, "reg") && len >= 16) {
 				reg = be64(val);
 				if (len >= 32)
