@@ -116,11 +116,9 @@ static json_object *region_json(const struct region_sum *rs)
 {
 	const struct stats_region *k = &rs->key;
 	json_object *o = json_object_new_object();
-	char base[24] = "?";
+	char base[24];
 
-	if (k->region < k->dev->nr_regions)
-		snprintf(base, sizeof(base), "0x%" PRIx64,
-			 k->dev->regions[k->region].base);
+	snprintf(base, sizeof(base), "0x%" PRIx64, k->base);
 	json_object_object_add(o, "space", json_object_new_string(
 		k->space == BUS_MMIO ? "mmio" : "io"));
 	json_object_object_add(o, "region", json_object_new_int((int)k->region));

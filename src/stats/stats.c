@@ -33,6 +33,7 @@ void stats_region_slow(struct vcpu_stats *s, enum bus_space space,
 	sr->dev = r->dev;
 	sr->region = r->region;
 	sr->space = space;
+	sr->base = r->base;
 	stats_add(is_write ? &sr->writes : &sr->reads, n);
 	s->last = nr;
 	/* the slot's identity before readers may look at it */

@@ -29,6 +29,8 @@ struct stats_region {
 	const struct device *dev;
 	unsigned region;
 	enum bus_space space;
+	uint64_t base;              /* where it was first touched (a PCI
+	                             * BAR is not in dev->regions) */
 	uint64_t reads, writes;
 };
 
