@@ -38,8 +38,11 @@ terminal_input serial
 terminal_output serial
 set timeout=1
 menuentry 'cvisor: Linux from the GRUB disk' {
+	echo 'cvisor-grub: loading the kernel'
 	linux /boot/vmlinuz $cmdline
+	echo 'cvisor-grub: loading the initrd'
 	initrd /boot/initrd.img
+	echo 'cvisor-grub: starting Linux'
 }
 EOF
 

@@ -20,6 +20,10 @@
 # that boot an emulated rig of their own) are not run here then: their
 # names go into FILE's second line, for the caller to run with --only.
 #
+# An integration test may take 300 s; one whose header has a line
+# "# time limit: N" (a firmware boot in the emulated machine, whose speed
+# follows the host's load) N seconds.
+#
 #   tests/run.sh [BUILD]                  everything
 #   tests/run.sh BUILD --only NAME...     only these integration tests
 #   tests/run.sh BUILD --nested NAME...   only these, in the nested machine
@@ -33,8 +37,9 @@ needs_kvm=()
 
 # run_integration NAME: runs tests/integration/NAME.sh, prints one line.
 run_integration() {
-	local name=$1 out rc t0=$SECONDS
-	out=$(BUILD="$build" timeout 300 bash "tests/integration/$name.sh" 2>&1)
+	local name=$1 out rc t0=$SECONDS limit
+	limit=$(sed -n 's/^# time limit: \([0-9]*\)$/\1/p' "tests/integration/$name.sh" | head -1)
+	out=$(BUILD="$build" timeout "${limit:-300}" bash "tests/integration/$name.sh" 2>&1)
 	rc=$?
 	case $rc in
 	0)  pass=$((pass + 1)); printf '%-40s pass (%d s)\n' "$name" $((SECONDS - t0)) ;;
@@ -138,7 +143,13 @@ nested_pass() {
 		done
 		# The failures' details.
 		tr -d '\r' <"$log" | awk '/ FAIL \(status/{p=1; print; next} /^[a-z_0-9]+ +(pass|SKIP)/{p=0} p && /^    /' 
-		[ $rc -ne 0 ] && [ $rc -ne 1 ] && { echo "nested machine: status $rc"; tail -20 "$log"; }
+		if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
+			echo "nested machine: status $rc"
+			# its own kernel's last words, if it died (a panic's
+			# reason is far above the stack dump's tail)
+			tr -d '\r' <"$log" | grep -a -m 4 -A 3 -E 'Kernel panic|BUG:|Oops|general protection|RIP:'
+			tail -20 "$log"
+		fi
 	fi
 	rm -f "$log"
 }
