@@ -5,7 +5,10 @@
  * The match is found two ways: on every register access (so a guest that
  * polls sees it, and unit tests need no loop) and by a timerfd on the
  * event loop armed for the second it falls due (so an idle guest gets its
- * interrupt). The lock covers vCPU threads against the loop's timer. */
+ * interrupt). The lock covers vCPU threads against the loop's timer.
+ * The time the guest set (RTCLR's offset) outlives a guest reset, which
+ * rebuilds the VM: it is kept in the VM's persist store, as a battery
+ * would keep it. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -16,10 +19,17 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/persist.h"
 #include "core/util.h"
 #include "devices/pl031.h"
 #include "devices/registry.h"
 #include "event/loop.h"
+
+/* What a guest reset keeps: the offset and the clock it is taken from. */
+struct pl031_kept {
+	int64_t offset;
+	int64_t (*now)(void);
+};
 
 struct pl031 {
 	struct device dev;
@@ -34,6 +44,7 @@ struct pl031 {
 	int64_t due;
 	bool line;
 	int tfd;                 /* -1 without an event loop */
+	struct pl031_kept *kept; /* NULL without env->persist */
 };
 
 static struct pl031 *to_rtc(struct device *d)
@@ -138,6 +149,8 @@ static void reg_write(struct pl031 *r, uint64_t off, uint32_t v,
 		break;
 	case PL031_LR:
 		r->offset = (int64_t)v - now;
+		if (r->kept)
+			r->kept->offset = r->offset;
 		arm_match(r, now);
 		break;
 	case PL031_CR:
@@ -238,7 +251,31 @@ void pl031_set_clock(struct device *dev, int64_t (*now)(void))
 	pthread_mutex_lock(&r->lock);
 	r->offset += r->now() - now();     /* the counter does not jump */
 	r->now = now;
+	if (r->kept)
+		*r->kept = (struct pl031_kept){ r->offset, now };
 	pthread_mutex_unlock(&r->lock);
+}
+
+/* The clock as the last VM of this config left it, or a new record. */
+static void keep(struct pl031 *r, const struct vdev_config *vc)
+{
+	struct pl031_kept *k;
+
+	if (!r->env.persist)
+		return;
+	k = persist_get(r->env.persist, vc, PERSIST_RTC);
+	if (k) {
+		r->offset = k->offset;
+		r->now = k->now;
+		r->kept = k;
+		return;
+	}
+	k = xcalloc(1, sizeof(*k));
+	*k = (struct pl031_kept){ r->offset, r->now };
+	if (persist_put(r->env.persist, vc, PERSIST_RTC, k, free))
+		free(k);        /* full: the time is not kept, as without */
+	else
+		r->kept = k;
 }
 
 static int pl031_create(const struct vdev_config *vc,
@@ -251,6 +288,7 @@ static int pl031_create(const struct vdev_config *vc,
 	r->now = host_seconds;
 	r->started = true;
 	r->tfd = -1;
+	keep(r, vc);
 	pthread_mutex_init(&r->lock, NULL);
 	if (env->loop) {
 		r->tfd = timerfd_create(CLOCK_REALTIME,

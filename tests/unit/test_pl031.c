@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "unit.h"
+#include "core/persist.h"
 #include "devices/pl031.h"
 #include "devices/registry.h"
 
@@ -197,6 +198,42 @@ static void test_reset(void **state)
 	assert_int_equal(rd(f->dev, PL031_DR), 7000);
 }
 
+/* A guest reset rebuilds the VM and its devices: the time the guest set
+ * with RTCLR comes back from the persist store (a VM without one starts
+ * from the host's time again). */
+static void test_kept_across_reset(void **state)
+{
+	struct vdev_config vc = { .type = &pl031_type, .nr_locs = 1,
+				  .nr_intrs = 1 };
+	struct fake f = { 0 };
+	struct device *d;
+
+	(void)state;
+	vc.locs[0].addr = 0x1c170000;
+	vc.intrs[0].line = 34;
+	f.env = (struct dev_env){ .irq_set = fake_irq, .ctx = &f,
+				  .persist = persist_new() };
+	fake_now = 1700000000;
+	assert_int_equal(pl031_type.create(&vc, &f.env, &d), 0);
+	pl031_set_clock(d, fake_clock);
+	wr(d, PL031_LR, 5000);
+	d->ops->free(d);
+	fake_now += 3;
+	assert_int_equal(pl031_type.create(&vc, &f.env, &d), 0);
+	assert_int_equal(rd(d, PL031_DR), 5003);
+	wr(d, PL031_LR, 9000);
+	d->ops->free(d);
+	assert_int_equal(pl031_type.create(&vc, &f.env, &d), 0);
+	assert_int_equal(rd(d, PL031_DR), 9000);
+	d->ops->free(d);
+	persist_free(f.env.persist);
+	/* without a store: the host's time, not 9000 */
+	f.env.persist = NULL;
+	assert_int_equal(pl031_type.create(&vc, &f.env, &d), 0);
+	assert_true(rd(d, PL031_DR) > 1577836800u);
+	d->ops->free(d);
+}
+
 /* PeriphID 0x00141031, PCellID 0xb105f00d (Linux's amba bus probes
  * them); other widths and unaligned offsets read 0 and write nothing. */
 static void test_ids_and_widths(void **state)
@@ -229,6 +266,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+		cmocka_unit_test(test_kept_across_reset),
 		cmocka_unit_test_setup_teardown(test_ids_and_widths, setup,
 						teardown),
 	};
