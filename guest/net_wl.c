@@ -3,7 +3,8 @@
  *   net-ping      ARP + ICMP echo to the gateway (or dst=), count= times
  *   net-dns       name=: an A query to the DHCP lease's DNS server (dns=)
  *   net-udp-echo  count= datagrams to dst=:port= with up to window= in
- *                 flight; every echo is checked byte for byte
+ *                 flight; every echo is checked byte for byte (loop=1:
+ *                 the echo is a hostfwd back to us, no server)
  * All take transport=/mmio= (the device), mrg=0 and rxbuf= (the driver),
  * and, but for net-dhcp, either dhcp=1 or ip=/gw=/mask= (default
  * 10.0.2.15, 10.0.2.2, 255.255.255.0: QEMU's and libslirp's defaults).
@@ -152,6 +153,11 @@ int wl_net_udp_echo(void)
 	u64 window = param_u64("window", 16);
 	u64 port = param_u64("port", 0);
 	u16 sport = (u16)param_u64("sport", 40000);
+	/* loop=1: no echo server, the host's UDP stack is the loop: slirp
+	 * sends our datagrams from a host socket to port= on the host,
+	 * where a `hostfwd udp:127.0.0.1:PORT-:SPORT` hands them back to
+	 * us, from that socket's port (learned from the first). */
+	u32 rport = param_u64("loop", 0) ? 0 : (u32)port;
 	u64 deadline = rdtsc() + ms_to_tsc(param_u64("timeout_ms", 120000));
 	u64 stall = ms_to_tsc(param_u64("stall_ms", 2000));
 	if (!port || port > 65535 || !count || count > 10000000 ||
@@ -202,7 +208,9 @@ int wl_net_udp_echo(void)
 			break;
 		}
 		u32 seq;
-		if (p.src != dst || p.sport != port)
+		if (!rport && p.src == dst)
+			rport = p.sport;
+		if (p.src != dst || p.sport != rport)
 			continue;
 		if (p.len < 4) {
 			bad++;

@@ -374,6 +374,16 @@ static const struct {
 	{ "s3", wl_s3 },
 };
 
+static int run_workload(const char *name)
+{
+	for (size_t i = 0; i < sizeof(workloads) / sizeof(*workloads); i++) {
+		if (!strcmp(name, workloads[i].name))
+			return workloads[i].run();
+	}
+	printf("testguest: unknown workload '%s'\n", name);
+	return 1;
+}
+
 void user_main(void)
 {
 	parse_cmdline();
@@ -386,11 +396,18 @@ void user_main(void)
 					     : "multiboot (bad magic)";
 	printf("testguest: booted via %s mem=%luMiB\n", how, memory_size() >> 20);
 
-	const char *name = nargs ? args[0] : "hello";
-	for (size_t i = 0; i < sizeof(workloads) / sizeof(*workloads); i++) {
-		if (!strcmp(name, workloads[i].name))
-			exit(workloads[i].run());
+	/* "a+b": the workloads in turn (with the same parameters) until one
+	 * fails, so one VM run can show several: examples/net.qvmconf's
+	 * DHCP lease, then its UDP echo. */
+	char *name = nargs ? args[0] : "hello";
+	int status = 0;
+	while (name && !status) {
+		char *next = name;
+		while (*next && *next != '+')
+			next++;
+		next = *next ? (*next = 0, next + 1) : NULL;
+		status = run_workload(name);
+		name = next;
 	}
-	printf("testguest: unknown workload '%s'\n", name);
-	exit(1);
+	exit(status);
 }
