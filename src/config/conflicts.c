@@ -144,6 +144,8 @@ static unsigned collect_regions(struct arena *a, const struct vm_config *cfg,
 	add_region(r, &n, LOC_MEM, X86_KVM_IDENTITY_MAP, X86_KVM_PRIVATE_LEN,
 		   "kvm's real-mode tss and identity map", NULL);
 	add_region(r, &n, LOC_IO, 0x80, 1, "the port 0x80 sink", NULL);
+	add_region(r, &n, LOC_IO, 0x92, 1, "system control port a (0x92)",
+		   NULL);
 	add_region(r, &n, LOC_IO, X86_ACPI_SLEEP_CTL_PORT,
 		   X86_ACPI_PM_PORTS_LEN, "the acpi power registers", NULL);
 	if (!has_ioapic_vdev(cfg))

@@ -101,6 +101,7 @@ extern const struct vdev_type lsi53c895a_type;
 /* Devices every x86 VM has without being asked: the port 0x80 sink and the
  * ACPI power registers the FADT describes. */
 struct device *port80_create(void);
+struct device *port92_create(const struct dev_env *env);
 /* sci_gsi: the SCI's line (x86_acpi_sci_irq), -1 for none. */
 struct device *acpi_pm_create(const struct dev_env *env, int sci_gsi);
 

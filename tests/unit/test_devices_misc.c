@@ -1,4 +1,4 @@
-/* debug-exit, i8042, port 0x80 and testdev. */
+/* debug-exit, i8042, ports 0x80 and 0x92, and testdev. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +234,34 @@ static void test_port80(void **state)
 	d->ops->free(d);
 }
 
+/* Port 0x92: A20 reads as written (on from reset), bit 0 set from
+ * clear resets the machine, once per edge. */
+static void test_port92(void **state)
+{
+	struct fake f = { 0 };
+	struct device *d;
+
+	f.env = (struct dev_env){ .power = fake_power, .ctx = &f };
+	d = port92_create(&f.env);
+	assert_int_equal(d->regions[0].space, BUS_PIO);
+	assert_int_equal(d->regions[0].base, 0x92);
+	assert_int_equal(d->regions[0].len, 1);
+	assert_int_equal(d->ops->read(d, 0, 0, 1), 0x02);
+	d->ops->write(d, 0, 0, 1, 0x00);            /* A20 off: kept */
+	assert_int_equal(d->ops->read(d, 0, 0, 1), 0x00);
+	assert_int_equal(f.power_calls, 0);
+	d->ops->write(d, 0, 0, 1, 0x03);
+	assert_int_equal(f.power_calls, 1);
+	assert_int_equal(f.req, POWER_RESET);
+	d->ops->write(d, 0, 0, 1, 0x03);            /* no new edge */
+	assert_int_equal(f.power_calls, 1);
+	d->ops->reset(d);
+	assert_int_equal(d->ops->read(d, 0, 0, 1), 0x02);
+	d->ops->write(d, 0, 0, 1, 0x03);
+	assert_int_equal(f.power_calls, 2);
+	d->ops->free(d);
+}
+
 static void test_testdev(void **state)
 {
 	struct fake f;
@@ -263,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_i8042_reset_fe),
 		cmocka_unit_test(test_i8042_reset_outport),
 		cmocka_unit_test(test_port80),
+		cmocka_unit_test(test_port92),
 		cmocka_unit_test(test_testdev),
 	};
 

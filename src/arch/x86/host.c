@@ -103,6 +103,8 @@ int arch_setup_devices(struct vm *vm)
 	int ret = vm_place_device(vm, port80_create());
 
 	if (!ret)
+		ret = vm_place_device(vm, port92_create(&vm->env));
+	if (!ret)
 		ret = vm_place_device(vm, acpi_pm_create(&vm->env,
 						x86_acpi_sci_irq(vm->cfg)));
 	return ret ? ret : setup_fw_cfg(vm);
