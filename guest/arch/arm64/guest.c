@@ -59,9 +59,18 @@ void result(const char *name, int ok, const char *fmt, uint64_t a,
 
 /* ---- exceptions --------------------------------------------------------- */
 
+/* GICv2's CPU interface registers (dt_gic_redist is its base there) */
+#define GICC_CTLR 0x00
+#define GICC_PMR  0x04
+#define GICC_IAR  0x0c
+#define GICC_EOIR 0x10
+
 static uint32_t gic_ack(void)
 {
 	uint64_t v;
+
+	if (dt_gic_v2)
+		return mmio_read32(dt_gic_redist + GICC_IAR) & 0x3ff;
 
 	__asm__ volatile("mrs %0, S3_0_C12_C12_0" : "=r"(v));  /* ICC_IAR1_EL1 */
 	return (uint32_t)v;
@@ -69,6 +78,10 @@ static uint32_t gic_ack(void)
 
 static void gic_eoi(uint32_t intid)
 {
+	if (dt_gic_v2) {
+		mmio_write32(dt_gic_redist + GICC_EOIR, intid);
+		return;
+	}
 	__asm__ volatile("msr S3_0_C12_C12_1, %0" :: "r"((uint64_t)intid));
 	__asm__ volatile("isb");
 }
@@ -163,7 +176,8 @@ static void a64_smp(void)
 
 /* GICv3 through the system registers, the redistributor of CPU 0 from
  * the tree: the distributor with affinity routing, this CPU awake, every
- * priority let through, group 1 on. Once (timer, pl031, its.c). */
+ * priority let through, group 1 on; a GICv2 through its memory-mapped
+ * CPU interface. Once (timer, pl031, its.c). */
 void gic_setup(void)
 {
 	static bool done;
@@ -172,6 +186,14 @@ void gic_setup(void)
 	if (done)
 		return;
 	done = true;
+	if (dt_gic_v2) {
+		/* GICv2: the distributor and the memory-mapped CPU
+		 * interface on, every priority let through */
+		mmio_write32(dt_gic_dist, 1);
+		mmio_write32(rd + GICC_PMR, 0xff);
+		mmio_write32(rd + GICC_CTLR, 1);
+		return;
+	}
 	/* GICD_CTLR: affinity routing, both groups on (no EL3: one
 	 * security state); RWP clears when the write has taken effect. */
 	mmio_write32(dt_gic_dist, (1u << 4) | (1u << 1) | 1u);
@@ -194,14 +216,15 @@ static void a64_timer(void)
 	uint64_t sgi = dt_gic_redist + 0x10000;
 	uint64_t freq;
 
-	if (dt_gic_v2) {        /* this workload speaks GICv3 only */
-		result("timer", 0, "gicv2=%lu irqs=%lu", 1, 0);
-		return;
-	}
 	gic_setup();
-	/* PPI 27: group 1 (IGROUPR0), enabled (ISENABLER0) */
-	mmio_write32(sgi + 0x80, mmio_read32(sgi + 0x80) | 1u << 27);
-	mmio_write32(sgi + 0x100, 1u << 27);
+	if (dt_gic_v2) {
+		/* PPI 27 in the distributor's banked ISENABLER0 */
+		mmio_write32(dt_gic_dist + 0x100, 1u << 27);
+	} else {
+		/* PPI 27: group 1 (IGROUPR0), enabled (ISENABLER0) */
+		mmio_write32(sgi + 0x80, mmio_read32(sgi + 0x80) | 1u << 27);
+		mmio_write32(sgi + 0x100, 1u << 27);
+	}
 	irq_count = 0;
 	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(freq));
 	__asm__ volatile("msr cntv_tval_el0, %0" :: "r"(freq / 100)); /* 10 ms */
@@ -257,7 +280,7 @@ static void a64_pl031(void)
 	uint32_t periph = 0, date, dr, id = dt_pl031_intid, ris_now, mis_now;
 	uint32_t cleared;
 
-	if (!b || !id || dt_gic_v2) {
+	if (!b || !id) {
 		result("pl031", 0, "found=%lu intid=%lu", b != 0, id);
 		return;
 	}
@@ -272,11 +295,15 @@ static void a64_pl031(void)
 	mis_now = mmio_read32(b + RTC_MIS);
 	mmio_write32(b + RTC_ICR, 1);
 	cleared = mmio_read32(b + RTC_RIS) == 0;
-	/* the SPI: group 1, enabled; KVM routes it to CPU 0 (IROUTER 0) */
+	/* the SPI: group 1, enabled; KVM routes it to CPU 0 (IROUTER 0);
+	 * a GICv2's goes to CPU 0 by ITARGETSR, group 0 */
 	gic_setup();
-	mmio_write32(dt_gic_dist + 0x80 + 4 * (id / 32),
-		     mmio_read32(dt_gic_dist + 0x80 + 4 * (id / 32)) |
-		     1u << (id % 32));
+	if (dt_gic_v2)
+		mmio_write8(dt_gic_dist + 0x800 + id, 1);
+	else
+		mmio_write32(dt_gic_dist + 0x80 + 4 * (id / 32),
+			     mmio_read32(dt_gic_dist + 0x80 + 4 * (id / 32)) |
+			     1u << (id % 32));
 	mmio_write32(dt_gic_dist + 0x100 + 4 * (id / 32), 1u << (id % 32));
 	irq_count = 0;
 	mmio_write32(b + RTC_IMSC, 1);
