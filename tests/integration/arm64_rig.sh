@@ -25,7 +25,8 @@
 #    (written to), /dev/rtc0 from the PL031 with the host's date, a
 #    virtio-pci disk on the ECAM host bridge (pci-host-generic) read
 #    with MSI-X through the in-kernel ITS (ITS-MSI in /proc/interrupts,
-#    with deliveries), `poweroff -f` -> exit 0.
+#    with deliveries), `poweroff -f` -> exit 0; booted again with
+#    pci=nomsi, the disk read with its INTx (INTID 203, level).
 # About 6 s on an idle 2-core host (the rig's own boot is most of it; the
 # guest Linux takes ~2 s with loglevel=1); 30-130 s on a loaded one.
 # ci: background: it boots an emulated machine of its own, which make
@@ -148,6 +149,12 @@ echo "A64-STATUS gicv2 $?"
 timeout 180 ./cvisor @linux.qvmconf
 echo "A64-STATUS linux $?"
 echo "A64-LUART $(cat /work/linux-uart.out)"
+# again with pci=nomsi: the PCI disk's INTx through the tree's
+# interrupt-map (slot 3's INTA: INTID 203) instead of MSI-X
+sed 's/panic=-1/panic=-1 pci=nomsi/' linux.qvmconf >intx.qvmconf
+timeout 180 ./cvisor @intx.qvmconf >intx.out 2>&1
+echo "A64-STATUS intx $?"
+sed -n 's/^CVISOR-\(IRQ\|INIT: vd\)/A64-INTX-\1/p' intx.out
 EOF2
 t0=$SECONDS
 scripts/nested-arm64.sh -t 280 -f "$A64" -f "$AGUEST" -f "${AGUEST%.bin}.elf" -f "$TMP/inner.cpio" \
@@ -233,4 +240,8 @@ want '^CVISOR-DMESG: ITS@0x0000000008080000: allocated [0-9]+ Devices'
 want '^CVISOR-PCI: 0000:00:03.0 0x1af4:0x1042 irq=[0-9]+ msi_irqs=[1-9]'
 want '^CVISOR-INIT: vd[a-z] cvisor-arm64-pci-disk-ma$'
 want '^CVISOR-IRQ: [0-9]+: +([1-9][0-9]* +[0-9]+|[0-9]+ +[1-9][0-9]*) +ITS-MSI [0-9]+ Edge +virtio[0-9]+-req\.0$'
+# pci=nomsi: the same disk read with its INTx, a level SPI (INTID 203)
+want '^A64-STATUS intx 0$'
+want '^A64-INTX-INIT: vd[a-z] cvisor-arm64-pci-disk-ma$'
+want '^A64-INTX-IRQ: [0-9]+: +([1-9][0-9]* +[0-9]+|[0-9]+ +[1-9][0-9]*) +GICv3 +203 Level +virtio[0-9]+$'
 echo "arm64 rig: test guest (hello pl011 smp timer rng blk-verify console-echo mmio-latency ns16550 pl031 exception), $gicv2, and Linux, in $((SECONDS - t0)) s"
