@@ -136,6 +136,12 @@ timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.bin \
 	vdev virtio-blk hostdev /work/gdisk.img vdev virtio-entropy loc pci:0:4.0 \
 	cmdline "hello rng blk-verify its"
 echo "A64-STATUS pci $?"
+# the PL031's time across a reset: the guest loads RTCLR and resets
+# (reboot reset: cvisor rebuilds the VM), the next boot reads it back
+timeout 30 ./cvisor arch arm64 ram 0x80000000,64m load /work/testguest-arm64.bin \
+	vdev pl011 loc 0x1c090000 intr gic:37 hostdev ">-" \
+	vdev pl031 loc 0x1c170000 intr gic:44 reboot reset cmdline "pl031-reset"
+echo "A64-STATUS pl031-reset $?"
 timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.bin cmdline "hello exception"
 echo "A64-STATUS exception $?"
 timeout 60 ./cvisor @guest.qvmconf load /work/testguest-arm64.elf cmdline "hello"
@@ -187,6 +193,9 @@ want '^DONE failures=0$'
 want '^A64-STATUS guest 0$'
 want '^EXCEPTION kind=4 ec=0x0 '
 want '^A64-STATUS exception 34$'
+want '^pl031-reset: date=1[6-9][0-9]{8}, loading 1000 and resetting$'
+want '^RESULT pl031-reset dr=10[0-9][0-9] kept=1 ok=1$'
+want '^A64-STATUS pl031-reset 0$'
 want '^A64-STATUS elf 0$'
 want '^RESULT mmio-pair loading$'
 want "^cvisor: vcpu 0: the guest accessed an address without memory in a way KVM cannot emulate"

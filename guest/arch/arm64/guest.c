@@ -12,6 +12,7 @@
  *   mmio-pair  a load pair from the PL011, which KVM cannot emulate
  *   ns16550    an MMIO 16550 of the tree (reg-shift): SCR, LSR, a line
  *   pl031      the PL031 RTC: IDs, the date, RTCLR, the match (its SPI)
+ *   pl031-reset  RTCLR then a reset: the next boot's counter follows it
  *   its        the virtio-pci functions given an MSI-X vector through the
  *              ITS (its.c) raised LPIs during the workloads before it
  * and the x86 guest's arch-independent ones over the tree's virtio-pci
@@ -336,6 +337,29 @@ static void a64_its(void)
 	       "devices=%lu lpis_seen=%lu", its_devices, its_lpis > 0);
 }
 
+/* The PL031's time across a guest reset (cvisor rebuilds the VM): the
+ * first boot finds the host's date, loads 1000 and resets; the boot
+ * after finds the counter near 1000, not the host's date. */
+static void a64_pl031_reset(void)
+{
+	uint32_t dr;
+
+	if (!dt_pl031) {
+		result("pl031-reset", 0, "found=%lu dr=%lu", 0, 0);
+		return;
+	}
+	dr = mmio_read32(dt_pl031 + RTC_DR);
+	if (dr > 1577836800u) {                 /* the host's date */
+		printf("pl031-reset: date=%u, loading 1000 and resetting\n",
+		       dr);
+		mmio_write32(dt_pl031 + RTC_LR, 1000);
+		psci_call(PSCI_SYSTEM_RESET, 0, 0, 0);
+	}
+	/* a day of slack: no machine is that slow */
+	result("pl031-reset", dr >= 1000 && dr < 1000 + 86400,
+	       "dr=%lu kept=%lu", dr, dr < 1000 + 86400);
+}
+
 static void a64_exception(void)
 {
 	printf("RESULT exception raising\n");
@@ -375,6 +399,7 @@ static const struct {
 	{ "timer", a64_timer }, { "exception", a64_exception },
 	{ "mmio-pair", a64_mmio_pair }, { "ns16550", a64_ns16550 },
 	{ "pl031", a64_pl031 }, { "its", a64_its },
+	{ "pl031-reset", a64_pl031_reset },
 };
 
 static bool run_workload(const char *word)
