@@ -13,7 +13,8 @@
 #    -> PSCI SYSTEM_OFF,
 #    exit 0; rng and blk-verify over virtio-pci (ECAM from the tree) with
 #    each function's MSI-X vector mapped by the guest's ITS driver and
-#    its LPIs taken (its), exit 0; exception (an undefined instruction) -> PSCI SYSTEM_RESET
+#    its LPIs taken (its), exit 0; pl031-reset (RTCLR, a reset that
+#    rebuilds the VM, the time kept), exit 0; exception (an undefined instruction) -> PSCI SYSTEM_RESET
 #    under `reboot exit`, exit 34; the same guest as an ELF file, exit 0;
 #    a load pair from the PL011 (KVM's ENOSYS: said, with the registers,
 #    exit 96); `vdev gic version 2`: refused with the reason where KVM
