@@ -1,8 +1,11 @@
 # Linux's own driver for the LSI 53C895A: Debian's generic kernel (the one
 # scripts/nested-kvm.sh boots; the cloud kernel of linux_boot.sh has no
 # sym53c8xx) loads sym53c8xx from a busybox initramfs, finds the
-# controller, and its disk appears as /dev/sda with the image's size and
-# the CD-ROM as /dev/sr0; /init writes 1 MiB at 4 MiB through /dev/sda
+# controller, and its disks appear (target 0's with the image's size; as
+# sda or sdb, whichever probe ends first) and the CD-ROM as /dev/sr0, one
+# command at a time (queue depth 1: the target never disconnects, so
+# INQUIRY says CmdQue=0 and the driver queues no tags); /init writes 1 MiB
+# at 4 MiB through target 0's disk
 # and fsync, drops the page cache, reads it back and compares, mounts the
 # CD-ROM's ISO 9660 image (genisoimage) and compares a file in it, makes a
 # file system on a second disk (busybox's mke2fs) and writes and reads
@@ -45,16 +48,26 @@ i=0
 while [ ! -e /sys/block/sda ] || [ ! -e /sys/block/sdb ] || [ ! -e /sys/block/sr0 ]; do
 	i=$((i + 1)); [ $i -gt 120 ] && break; sleep 0.5
 done
-for d in sda sr0; do
-	[ -e /sys/block/$d ] || { echo "SCSI-INIT: no $d"; continue; }
-	echo "SCSI-INIT: $d size=$(cat /sys/block/$d/size) type=$(cat /sys/block/$d/device/type) model=$(cat /sys/block/$d/device/model)"
-done
+# The disks by their SCSI address: sd's names follow the order its
+# asynchronous probes end in, so target 0 is sdb now and then (the host
+# then found the pattern missing from target 0's image: Linux had
+# written it to target 1's, and made the file system on target 0's).
+d0=$(ls /sys/bus/scsi/devices/*:0:0:0/block 2>/dev/null)
+d1=$(ls /sys/bus/scsi/devices/*:0:1:0/block 2>/dev/null)
+echo "SCSI-INIT: target 0 is ${d0:-none}, target 1 is ${d1:-none}"
+show() {
+	[ -n "$2" ] && [ -e /sys/block/$2 ] || { echo "SCSI-INIT: no $1"; return; }
+	echo "SCSI-INIT: $1 size=$(cat /sys/block/$2/size) type=$(cat /sys/block/$2/device/type) model=$(cat /sys/block/$2/device/model)"
+}
+show disk0 "$d0"
+show sr0 sr0
+echo "SCSI-INIT: disk0 queue_depth=$(cat /sys/block/$d0/device/queue_depth)"
 yes CVISOR-SCSI-LINUX | head -c 1048576 >/p
-dd if=/p of=/dev/sda bs=65536 seek=64 conv=fsync 2>/dev/null &&
+dd if=/p of=/dev/$d0 bs=65536 seek=64 conv=fsync 2>/dev/null &&
 	echo "SCSI-INIT: written"
 sync
 echo 3 >/proc/sys/vm/drop_caches
-dd if=/dev/sda bs=65536 skip=64 count=16 2>/dev/null | cmp - /p &&
+dd if=/dev/$d0 bs=65536 skip=64 count=16 2>/dev/null | cmp - /p &&
 	echo "SCSI-INIT: read back ok"
 mkdir -p /cd
 mount -t iso9660 -o ro /dev/sr0 /cd && cmp /cd/pattern /p &&
@@ -63,11 +76,11 @@ umount /cd
 # A file system on the second disk: made, mounted by the ext4 driver,
 # written, unmounted, mounted again from a cold cache and read back.
 mkdir -p /mnt
-mke2fs /dev/sdb >/dev/null 2>&1 && echo "SCSI-INIT: mke2fs ok"
-mount -t ext4 /dev/sdb /mnt && cp /p /mnt/pattern && umount /mnt &&
+mke2fs /dev/$d1 >/dev/null 2>&1 && echo "SCSI-INIT: mke2fs ok"
+mount -t ext4 /dev/$d1 /mnt && cp /p /mnt/pattern && umount /mnt &&
 	echo "SCSI-INIT: ext4 written"
 echo 3 >/proc/sys/vm/drop_caches
-mount -t ext4 -o ro /dev/sdb /mnt && cmp /mnt/pattern /p &&
+mount -t ext4 -o ro /dev/$d1 /mnt && cmp /mnt/pattern /p &&
 	echo "SCSI-INIT: ext4 read back ok"
 umount /mnt
 # The kernel's log stays off the serial console (quiet: each byte is a
@@ -119,9 +132,11 @@ STATUS=$?
 [ "$STATUS" = 34 ] || fail "status $STATUS, not 34 (reset); console: $(tail -30 "$TMP/console"); stderr: $(tail -5 "$TMP/err")"
 for m in "sym0: <895a> rev 0x0 at pci 0000:00:0[0-9a-f].0" "scsi host0: sym-" \
 	 "Direct-Access +CVISOR +VIRTUAL DISK" "CD-ROM +CVISOR +VIRTUAL CD-ROM" \
-	 "\[sda\] 131072 512-byte logical blocks" \
-	 "SCSI-INIT: sda size=131072 type=0 model=VIRTUAL DISK" \
+	 "\[sd[ab]\] 131072 512-byte logical blocks" \
+	 "SCSI-INIT: target 0 is sd[ab], target 1 is sd[ab]" \
+	 "SCSI-INIT: disk0 size=131072 type=0 model=VIRTUAL DISK" \
 	 "SCSI-INIT: sr0 size=8192 type=5 model=VIRTUAL CD-ROM" \
+	 "SCSI-INIT: disk0 queue_depth=1" \
 	 "SCSI-INIT: written" "SCSI-INIT: read back ok" \
 	 "SCSI-INIT: iso mounted, file ok" "SCSI-INIT: mke2fs ok" \
 	 "SCSI-INIT: ext4 written" "SCSI-INIT: ext4 read back ok"; do
@@ -137,4 +152,4 @@ if command -v debugfs >/dev/null && command -v e2fsck >/dev/null; then
 	debugfs -R "dump /pattern $TMP/pattern" "$TMP/fs.img" >/dev/null 2>&1
 	[ "$(md5sum <"$TMP/pattern")" = "$want" ] || fail "the file Linux wrote is not in the file system"
 fi
-echo "sym53c8xx: sda, sdb (ext4) and sr0 (ISO 9660), 1 MiB written and read back; the VM $(( $(date +%s) - t0 )) s, the test ${SECONDS} s"
+echo "sym53c8xx: $(grep -a -o 'target 0 is sd[a-z]*, target 1 is sd[a-z]*' "$TMP/console"), sr0 (ISO 9660); 1 MiB written and read back, ext4 on target 1; the VM $(( $(date +%s) - t0 )) s, the test ${SECONDS} s"
