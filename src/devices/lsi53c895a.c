@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/persist.h"
@@ -20,6 +21,61 @@ static struct lsi *to_lsi(struct pci_func *f)
 	return container_of(f, struct lsi, f);
 }
 
+/* How long a read of ISTAT or DSTAT, the registers a polling driver
+ * reads until its command ends (the test guest's ISTAT loop, SeaBIOS's
+ * DSTAT loop), looks for the disk's completion before it answers. A
+ * write into the page cache ends on an io_uring worker some tens of
+ * microseconds after the submission (4 KiB: 36 us median on the
+ * development host), about one VM exit: looking that long answers the
+ * driver's first poll instead of its third. Bounded, so a register read
+ * never waits for the disk itself; a driver that takes interrupts
+ * (sym53c8xx) reads them when the command has ended. */
+#define LSI_POLL_NS	50000
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Lock held. While the disk has a command, a vCPU that touches the
+ * registers takes its completion if the backend has it, instead of
+ * leaving it to the event loop: a driver polling ISTAT, or one that just
+ * started a command whose read the kernel did inline at submission, sees
+ * the command end without the event loop thread's wake-up on its path
+ * (on a loaded host that wake-up costs more than the I/O). The
+ * completion runs as on the loop, where lsi_cmd_done takes the lock: so
+ * the lock is dropped first, and the look goes on for up to spin_ns
+ * while nothing has come. true: the lock was dropped. */
+static bool poll_disk(struct lsi *s, uint64_t spin_ns)
+{
+	const struct scsi_cmd *c = &s->cmd;
+	struct scsi_lun *l;
+	uint64_t t0;
+
+	if (!s->vcpu_reap || !s->io_busy || !c->tgt || c->lun >= SCSI_MAX_LUNS)
+		return false;
+	l = c->tgt->luns[c->lun];     /* LUNs live as long as the device */
+	if (!l)
+		return false;
+	pthread_mutex_unlock(&s->lock);
+	if (blk_backend_poll(l->be) || !spin_ns)
+		return true;
+	/* Until the completion comes here, or the loop took it first. */
+	t0 = now_ns();
+	while (__atomic_load_n(&s->io_busy, __ATOMIC_RELAXED) &&
+	       !blk_backend_poll(l->be) && now_ns() - t0 < spin_ns)
+		cpu_relax();
+	return true;
+}
+
+static bool covers(uint64_t off, unsigned size, unsigned reg)
+{
+	return off <= reg && reg < off + size;
+}
+
 static uint64_t lsi_bar_read(struct pci_func *f, unsigned bar, uint64_t off,
 			     unsigned size)
 {
@@ -27,6 +83,10 @@ static uint64_t lsi_bar_read(struct pci_func *f, unsigned bar, uint64_t off,
 	uint64_t v = 0;
 
 	pthread_mutex_lock(&s->lock);
+	if (bar != LSI_BAR_RAM &&
+	    poll_disk(s, covers(off, size, ISTAT) || covers(off, size, DSTAT) ?
+			 LSI_POLL_NS : 0))
+		pthread_mutex_lock(&s->lock);
 	if (bar == LSI_BAR_RAM) {
 		memcpy(&v, s->ram + off, size);       /* little-endian host */
 	} else {
@@ -54,6 +114,8 @@ static void lsi_bar_write(struct pci_func *f, unsigned bar, uint64_t off,
 					       (uint8_t)(v >> (8 * i)));
 		/* DSP written, STD set, SIGP for a WAIT RESELECT: go. */
 		lsi_run(s);
+		if (poll_disk(s, 0))
+			return;
 	}
 	pthread_mutex_unlock(&s->lock);
 }
@@ -154,6 +216,7 @@ static struct lsi *lsi_alloc(const struct dev_env *env)
 	}
 	/* Commands run on vCPU threads: their buffer must never grow there. */
 	scsi_cmd_init(&s->cmd);
+	s->vcpu_reap = true;
 	lsi_soft_reset(s);
 	s->quiesce.set = lsi_quiesce;
 	dev_quiesce_add(&s->quiesce);

@@ -120,7 +120,8 @@ void lsi_cmd_done(struct scsi_cmd *c)
 	struct lsi *s = c->opaque;
 
 	pthread_mutex_lock(&s->lock);
-	s->io_busy = false;
+	/* Atomic: a vCPU polling for it reads it without the lock. */
+	__atomic_store_n(&s->io_busy, false, __ATOMIC_RELAXED);
 	if (s->io_gen == s->cur_gen && s->connected)
 		cmd_finished(s);
 	/* Paused: the data waits in the command's buffer and the SCRIPTS

@@ -15,6 +15,11 @@
  * completion meanwhile only ends the command on the bus, which touches
  * neither guest memory nor the interrupt line; the resume runs them on.
  *
+ * The completion normally comes on the event loop; a vCPU that reads or
+ * writes a register meanwhile takes it itself when the backend already
+ * has it (a driver polling ISTAT, a read the kernel did inline at
+ * submission), with the lock dropped as the loop would have it.
+ *
  * The target never disconnects in the middle of a command: it keeps the
  * bus while the disk works, as a target without disconnect privilege
  * does, so there is never a reselection. WAIT RESELECT parks the SCRIPTS
@@ -219,6 +224,10 @@ struct lsi {
 	struct scsi_cmd cmd;
 	bool io_busy;
 	uint32_t io_gen, cur_gen;
+	/* A register access takes the disk's completion when it is there
+	 * (lsi53c895a.c, poll_disk). Off only in tests that need a command
+	 * to stay with the disk until they drain it. */
+	bool vcpu_reap;
 
 	struct lsi_target targets[LSI_MAX_TARGETS];
 	uint64_t insns;               /* executed, ever (tests) */

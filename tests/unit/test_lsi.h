@@ -60,6 +60,9 @@ static inline int lsi_setup(void **state)
 	x->f = lsi53c895a_new(d, 2, &x->env);
 	assert_non_null(x->f);
 	x->s = container_of(x->f, struct lsi, f);
+	/* Commands stay with the disk until the test drains it (a register
+	 * read would otherwise complete them whenever the worker is done). */
+	x->s->vcpu_reap = false;
 	x->f->bars[LSI_BAR_MMIO].mapped = MMIO_BASE;
 	x->f->bars[LSI_BAR_RAM].mapped = RAM_BASE;
 	x->f->ops->bar_write(x->f, LSI_BAR_IO, SCID, 1, 0x47);  /* ID 7 */
