@@ -230,8 +230,13 @@ static int resolve_virtio(struct vm_config *cfg, struct vdev_config *vc,
 
 /* A PCI function: in a slot of bus 0, its INTx routed by the slot. The
  * type's check_vdev refused any other loc and an intr already. */
-static int resolve_pci(struct vdev_config *vc, struct cfg_error *err)
+static int resolve_pci(struct vm_config *cfg, struct vdev_config *vc,
+		       struct cfg_error *err)
 {
+	if (cfg->arch == CFG_ARCH_ARM64 && vc->type->pci_io_bar)
+		return cfg_err(err, &vc->pos, "vdev %s has an I/O BAR, and "
+			       "arm64's PCI bridge has no I/O space",
+			       vc->type->name);
 	vc->on_pci = true;
 	return vc->nr_locs ? check_pci_slot(&vc->locs[0], err) : 0;
 }
@@ -279,7 +284,7 @@ static int resolve_vdev(struct vm_config *cfg, struct vdev_config *vc,
 	if (vc->type->class == VDEV_VIRTIO)
 		return resolve_virtio(cfg, vc, err);
 	if (vc->type->class == VDEV_PCI)
-		return resolve_pci(vc, err);
+		return resolve_pci(cfg, vc, err);
 	if (resolve_loc(cfg, vc, err))
 		return -1;
 	return resolve_intr(cfg, vc, err);

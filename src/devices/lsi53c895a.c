@@ -454,6 +454,7 @@ static int lsi_create(const struct vdev_config *vc, const struct dev_env *env,
 const struct vdev_type lsi53c895a_type = {
 	.name = "lsi53c895a",
 	.class = VDEV_PCI,
+	.pci_io_bar = true,
 	.supported = true,
 	.allow_hostdev = true,
 	.check_vdev = lsi_check,

@@ -62,6 +62,9 @@ struct vdev_type {
 	 * device-tree machines): on arm64, which has no port I/O, its loc
 	 * is required and mem (a bare one too) */
 	bool mem_loc_too;
+	/* a PCI function with an I/O BAR: it needs the bridge's I/O space,
+	 * which only the PC has (arm64's ECAM bridge has none) */
+	bool pci_io_bar;
 	uint64_t region_len;       /* bytes the device decodes at its loc */
 	/* Default loc/intr for the nth instance when not given; return false
 	 * when there is none (then `loc`/`intr` are required). */

@@ -101,6 +101,9 @@ for want in 'serial@1c0a0000 {' 'compatible = "ns16550a";' \
 done
 conf "$TMP/u2.qvmconf" "arch arm64" "vdev ser8250 intr gic:43"
 expect_err "$TMP/u2.qvmconf" 8:6 "vdev ser8250 needs 'loc ADDR' on arm64"
+# A PCI function with an I/O BAR: refused by check as by a run.
+conf "$TMP/u3.qvmconf" "arch arm64" "vdev lsi53c895a hostdev $TMP/disk.img"
+expect_err "$TMP/u3.qvmconf" 8:6 "vdev lsi53c895a has an I/O BAR, and arm64's PCI bridge has no I/O space"
 conf "$TMP/v2c.qvmconf" "arch arm64" "vdev gic version 2" \
 	"vdev virtio-entropy loc 0x08011000 intr gic:41"
 expect_err "$TMP/v2c.qvmconf" 9:25 "gic cpu interface"
