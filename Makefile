@@ -34,6 +34,14 @@ LDLIBS  += -lpthread -lutil -luring -lseccomp
 LDLIBS  += -ljson-c
 # libfdt: the arm64 VM's device tree (src/arch/arm64/fdt.c)
 LDLIBS  += -lfdt
+# Those four linked in statically (the .a come in the same -dev packages):
+# no loading and relocating of four objects at every start, and only the
+# parts cvisor calls are mapped (issue 12: startup -0.2 ms, RSS -130 KiB).
+# arm64 builds are static already.
+ifneq ($(ARCH),arm64)
+LDLIBS  := $(foreach l,$(LDLIBS),$(if $(filter $(l),-luring -lseccomp \
+           -ljson-c -lfdt),-l:lib$(l:-l%=%).a,$(l)))
+endif
 
 # The KVM side of each architecture (the files of src/arch/ARCH that
 # include <linux/kvm.h>) is built only for that one (arch/arch.h); its data

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define START_INFO 0x6000
@@ -32,6 +33,39 @@ static void die(const char *what)
 
 static uint8_t *ram;
 static uint64_t ram_size;
+
+/* CVISOR_PHASES=FILE: the same phase stamps as cvisor's (src/vm/
+ * vm_phases.h), "bare PHASE MS" from BENCH_T0_NS, appended at exit. */
+static struct { const char *name; uint64_t ns; } phases[16];
+static unsigned nr_phases;
+
+static void phase(const char *name)
+{
+	struct timespec ts;
+
+	if (nr_phases < 16) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		phases[nr_phases].name = name;
+		phases[nr_phases++].ns = (uint64_t)ts.tv_sec * 1000000000ull +
+					 (uint64_t)ts.tv_nsec;
+	}
+}
+
+static void phases_write(void)
+{
+	const char *path = getenv("CVISOR_PHASES");
+	const char *t0 = getenv("BENCH_T0_NS");
+	uint64_t base = t0 ? strtoull(t0, NULL, 10) : phases[0].ns;
+	FILE *f;
+
+	if (!path || !*path || !(f = fopen(path, "a")))
+		return;
+	phase("teardown");
+	for (unsigned i = 0; i < nr_phases; i++)
+		fprintf(f, "bare %s %.3f\n", phases[i].name,
+			(double)(phases[i].ns - base) / 1e6);
+	fclose(f);
+}
 
 /* Load PT_LOADs, return the PVH entry (XEN_ELFNOTE_PHYS32_ENTRY). */
 static uint32_t load_elf(const char *path)
@@ -154,6 +188,7 @@ int main(int argc, char **argv)
 	const char *cmdline = "hello";
 	int opt;
 
+	phase("main");
 	ram_size = 64 << 20;
 	while ((opt = getopt(argc, argv, "m:c:")) != -1) {
 		if (opt == 'm')
@@ -169,17 +204,21 @@ int main(int argc, char **argv)
 	if (kvm < 0)
 		die("/dev/kvm");
 	int vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	phase("kvm-vm");
 	if (vm < 0 || ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0 ||
 	    ioctl(vm, KVM_CREATE_IRQCHIP) < 0)
 		die("vm");
+	phase("irqchip");
 	ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	struct kvm_userspace_memory_region mr = {
 		.memory_size = ram_size, .userspace_addr = (uintptr_t)ram };
 	if (ram == MAP_FAILED || ioctl(vm, KVM_SET_USER_MEMORY_REGION, &mr) < 0)
 		die("memory");
+	phase("memory");
 	uint32_t entry = load_elf(argv[optind]);
 	write_start_info(cmdline);
+	phase("loader");
 	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	int sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	struct kvm_run *r = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -187,7 +226,10 @@ int main(int argc, char **argv)
 	if (vcpu < 0 || r == MAP_FAILED)
 		die("vcpu");
 	setup_cpu(kvm, vcpu, entry);
+	phase("vcpus");
 	int status = run(vcpu, r);
+	phase("guest-exit");
 	fflush(stdout);
+	phases_write();
 	return status;
 }

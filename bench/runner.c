@@ -1,6 +1,8 @@
-/* runner: run a command N times and print, per run, wall time (ms) and the
- * child's peak RSS (KiB), one "ms kib status" line each. Used by the bench
- * scripts so every peer is timed the same way, exec to exit. */
+/* runner: run a command N times and print, per run, wall time (ms), the
+ * child's peak RSS (KiB), its exit status and its CPU time (user + system,
+ * ms), one "ms kib status cpu_ms" line each. Used by the bench
+ * scripts so every peer is timed the same way, exec to exit. The child
+ * gets the start time as BENCH_T0_NS (CLOCK_MONOTONIC ns). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -25,6 +27,13 @@ int main(int argc, char **argv)
 		pid_t pid = fork();
 		if (pid == 0) {
 			int null = open("/dev/null", O_RDWR);
+			char t0[32];
+
+			/* the start for the peers' phase stamps
+			 * (CVISOR_PHASES, bench/startup.sh PHASES=1) */
+			snprintf(t0, sizeof(t0), "%lld", (long long)a.tv_sec *
+				 1000000000LL + a.tv_nsec);
+			setenv("BENCH_T0_NS", t0, 1);
 			dup2(null, 0);
 			dup2(null, 1);
 			execvp(argv[2], argv + 2);
@@ -35,9 +44,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &b);
-		printf("%.3f %ld %d\n", (b.tv_sec - a.tv_sec) * 1e3 +
+		printf("%.3f %ld %d %.3f\n", (b.tv_sec - a.tv_sec) * 1e3 +
 		       (b.tv_nsec - a.tv_nsec) / 1e6, ru.ru_maxrss,
-		       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+		       (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+		       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
 	}
 	return 0;
 }

@@ -10,6 +10,9 @@
 # guest "exits" at its first KVM_RUN): that isolates the host-side cost —
 # config, memory, devices, firmware tables, threads, teardown — on machines
 # without KVM. It says nothing about guest execution; QEMU is left out.
+#
+# PHASES=1 adds, for bare and cvisor, the median time of each startup
+# phase (config, seccomp, VM, irqchip, memory, ..., guest run, teardown).
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -42,19 +45,45 @@ fi
 # Interleave the peers so that drift in the machine hits all alike.
 for i in $(seq "$N"); do
 	for p in $peers; do
+		# PHASES=1: bare and cvisor stamp their startup phases
+		# (src/vm/vm_phases.h); the runner's wall time ends it
+		[ "${PHASES:-0}" = 1 ] && export CVISOR_PHASES=$tmp/$p.phases
 		# shellcheck disable=SC2086
 		$RUNNER 1 ${cmd[$p]} >>"$tmp/$p"
+		[ -f "$tmp/$p.phases" ] &&
+			echo "$p exit $(tail -1 "$tmp/$p" | awk '{print $1}')" >>"$tmp/$p.phases"
 	done
 done
+unset CVISOR_PHASES
 
-printf '%-8s %10s %10s %12s %8s %s\n' peer median_ms min_ms peak_rss_kib status ratio_to_bare
+# Per phase, the median over the runs of the time since the previous
+# stamp: what each step costs, from the runner's fork (main: exec and
+# the dynamic linker) to its wait4 (exit: the kernel's teardown).
+phase_table() {
+	awk '$2 == "main" { prev = 0 }
+	     { if (!($2 in idx)) idx[$2] = ++n
+	       print idx[$2], $2, $3 - prev; prev = $3 }' "$1" |
+	sort -k1,1n -k3,3g |
+	awk 'function out() { if (m) printf "  %-16s %8.3f\n", name,
+				 m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2 }
+	     $1 != cur { out(); cur = $1; name = $2; m = 0 }
+	     { v[++m] = $3 } END { out() }'
+}
+
+printf '%-8s %10s %10s %8s %12s %8s %s\n' peer median_ms min_ms cpu_ms peak_rss_kib status ratio_to_bare
 bare_ms=$(median 1 <"$tmp/bare")
 bare_rss=$(median 2 <"$tmp/bare")
 for p in $peers; do
 	ms=$(median 1 <"$tmp/$p"); rss=$(median 2 <"$tmp/$p")
 	min=$(sort -n "$tmp/$p" | head -1 | awk '{print $1}')
 	st=$(awk '{print $3}' "$tmp/$p" | sort -u | tr '\n' ' ')
-	printf '%-8s %10.2f %10.2f %12d %8s %s\n' "$p" "$ms" "$min" "$rss" "$st" "$(ratio "$ms" "$bare_ms")"
+	cpu=$(median 4 <"$tmp/$p")
+	printf '%-8s %10.2f %10.2f %8.2f %12d %8s %s\n' "$p" "$ms" "$min" "$cpu" "$rss" "$st" "$(ratio "$ms" "$bare_ms")"
+done
+for p in $peers; do
+	[ -f "$tmp/$p.phases" ] || continue
+	echo "$p: median ms per phase (since the previous stamp)"
+	phase_table "$tmp/$p.phases"
 done
 cv_ms=$(median 1 <"$tmp/cvisor"); cv_rss=$(median 2 <"$tmp/cvisor")
 echo "cvisor on the trivial raw guest: $(median 1 <"$tmp/trivial") ms median wall (goal < 5)"

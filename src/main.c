@@ -35,6 +35,7 @@
 #include "trace/trace.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
+#include "vm/vm_phases.h"
 
 /* From `git describe` when built in a git checkout (Makefile). */
 #ifndef CVISOR_VERSION
@@ -168,9 +169,12 @@ static int run(const struct vm_config *cfg)
 			break;
 		}
 		sandbox_enter(SANDBOX_CONTROL);   /* after the threads exist */
+		vm_phase("sandbox-main");
 		ctl_server_attach(ctl, vm);
 		ctl_wait_for_stop(vm, sfd);
+		vm_phase("main-woken");
 		vm_stop_threads(vm);
+		vm_phase("threads-joined");
 		chardev_set_stats_hook(NULL, NULL);
 		ctl_server_detach(ctl);
 		why = vm->stop;
@@ -527,7 +531,9 @@ static int run_config(struct cli *c, int argc, char **argv)
 	} else if (jail_prepare(&jail)) {
 		status = CV_EXIT_USAGE;
 	} else {
+		vm_phase("config");
 		sandbox_configure(c->seccomp, chardev_restore_terminals);
+		vm_phase("seccomp-compiled");
 		status = run(cfg);
 	}
 	config_destroy(cfg);
@@ -588,6 +594,7 @@ int main(int argc, char **argv)
 	struct cli c = { .seccomp = default_seccomp() };
 	int i = 1, rc;
 
+	vm_phases_init();
 	log_init();
 	rc = parse_options(&c, argc, argv, &i);
 	if (rc != CLI_CONTINUE)
@@ -601,5 +608,6 @@ int main(int argc, char **argv)
 	rc = run_config(&c, argc - i, argv + i);
 out:
 	log_flush_suppressed();
+	vm_phases_write();
 	return rc;
 }

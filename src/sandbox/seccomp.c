@@ -209,6 +209,10 @@ void sandbox_configure(enum sandbox_mode m, void (*on_kill)(void))
 	if (m == SANDBOX_OFF)
 		return;
 	compile_all();
+	/* The heap pages libseccomp's work freed, given back now: nothing
+	 * reuses all of them, and the trim threshold below would keep them
+	 * resident (issue 12: -20 KiB of peak RSS). */
+	malloc_trim(0);
 	if (m != SANDBOX_ON)
 		return;
 	/* The first time glibc shrinks a thread arena's heap (a free() on

@@ -222,6 +222,9 @@ static const struct sc_rule control_only[] = {
 	/* hostdev commands (child.c) stopped at teardown */
 	ALLOW(wait4), ALLOW(kill), ALLOW(pidfd_open),
 	ALLOW(close_range),
+	/* the teardown reaper (vm/vm_reaper.c), cloned at exit with this
+	 * filter: close_range above, then it waits for our death */
+	ALLOW(getppid),
 	/* `pass` devices of a rebuilt VM (src/vfio/): sysfs, the container,
 	 * group and device, DMA maps, the kvm-vfio device, resets */
 	ALLOW(readlink), ALLOW(readlinkat), ALLOW(getdents64),

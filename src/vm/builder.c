@@ -26,6 +26,7 @@
 #include "vcpu/vcpu.h"
 #include "vfio/vfio.h"
 #include "vm/vm.h"
+#include "vm/vm_phases.h"
 
 
 static void close_kvm_fd(void *obj)
@@ -311,6 +312,7 @@ static void vm_power(void *ctx, enum power_request req, int status)
 	switch (req) {
 	case POWER_OFF:
 	case POWER_EXIT:
+		vm_phase("guest-exit");
 		vm_request_stop(vm, VM_STOP_EXIT, status);
 		break;
 	case POWER_RESET:
@@ -331,47 +333,6 @@ static void vm_power(void *ctx, enum power_request req, int status)
 	}
 }
 
-struct kept_file {
-	void *data;
-	size_t len;
-};
-
-static void free_kept_file(void *obj)
-{
-	struct kept_file *k = obj;
-
-	free(k->data);
-	free(k);
-}
-
-/* The boot images are read once per process and kept: a guest reset
- * loads them again from memory, as QEMU does for -kernel and -initrd, so
- * the rebuilt VM needs no path (in a chroot, after dropping privileges)
- * and sees the same files even if they changed on disk meanwhile. */
-const void *vm_kept_file(void *ctx, const struct load_config *l,
-			     size_t max, size_t *len)
-{
-	struct persist *p = ctx;
-	struct kept_file *k = persist_get(p, l, PERSIST_FILE);
-
-	if (k) {
-		*len = k->len;
-		return k->data;
-	}
-	k = xcalloc(1, sizeof(*k));
-	k->data = read_file(l->path, max, &k->len);
-	if (!k->data || persist_put(p, l, PERSIST_FILE, k, free_kept_file)) {
-		int err = k->data ? ENOSPC : errno;
-
-		free(k->data);
-		free(k);
-		errno = err;
-		return NULL;
-	}
-	*len = k->len;
-	return k->data;
-}
-
 int vm_create_vcpus(struct vm *vm, unsigned n)
 {
 	vm->vcpus = xcalloc(n, sizeof(*vm->vcpus));
@@ -382,6 +343,14 @@ int vm_create_vcpus(struct vm *vm, unsigned n)
 		vm->nr_vcpus++;
 	}
 	return 0;
+}
+
+/* RET, the result of the step NAME, stamped when it is done: the
+ * builder's order as the startup stamps (vm_phases.h) see it. */
+static int phased(const char *name, int ret)
+{
+	vm_phase(name);
+	return ret;
 }
 
 struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
@@ -408,11 +377,18 @@ struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
 		.msi_route_free = vm_msi_route_free,
 		.msi_signal = vm_msi_signal, .ctx = vm, .persist = persist,
 		.system = cfg->system };
-	if (vm->stop_fd < 0 || !vm->loop || open_kvm(vm) ||
-	    arch_vm_init(vm) || setup_memory(vm) || setup_devices(vm) ||
-	    arch_setup_boot(vm, status) || arch_vm_finish(vm)) {
+	if (vm->stop_fd < 0 || !vm->loop ||
+	    phased("kvm-vm", open_kvm(vm)) ||
+	    phased("irqchip", arch_vm_init(vm)) ||
+	    phased("memory", setup_memory(vm)) ||
+	    phased("devices", setup_devices(vm)) ||
+	    phased("loader", arch_setup_boot(vm, status)) ||
+	    phased("vcpus", arch_vm_finish(vm))) {
+		vm_kept_files_unmap(vm);
 		vm_destroy(vm);
 		return NULL;
 	}
+	/* loaded: the guest's copy is the only one now (vm_kept.c) */
+	vm_kept_files_unmap(vm);
 	return vm;
 }

@@ -10,6 +10,7 @@
 
 #include "arch/arch.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "core/watchdog.h"
 #include "devices/acpi_pm.h"
 #include "devices/device.h"
@@ -18,6 +19,8 @@
 #include "vcpu/vcpu.h"
 #include "virtio/virtio.h"
 #include "vm/vm.h"
+#include "vm/vm_phases.h"
+#include "vm/vm_reaper.h"
 
 /* A pause waits this long for the I/O requests already out (polling
  * every millisecond on the event loop), then pauses with them in flight:
@@ -70,9 +73,10 @@ int vm_start(struct vm *vm)
 
 	if (!ret)
 		ret = event_loop_start(vm->loop);
-
+	vm_phase("event-thread");
 	for (unsigned i = 0; !ret && i < vm->nr_vcpus; i++)
 		ret = vcpu_start(vm->vcpus[i]);
+	vm_phase("vcpu-threads");
 	return ret;
 }
 
@@ -129,14 +133,36 @@ void vm_stop_threads(struct vm *vm)
  * a trivial guest's run (issue 12). The process exit does the same work
  * faster, address space first, then the fds, as the bare KVM program
  * does by just exiting; nothing the guest wrote depends on it, since the
- * devices (disks, consoles) are still released in order here. */
+ * devices (disks, consoles) are still released in order here. Even so the
+ * exit would wait for the VM's destruction (SRCU grace periods: 10-70 ms
+ * with the PIT on kvm_pvm), so a reaper (vm_reaper.c) holds the VM and
+ * the address space past our exit. */
 void vm_destroy_at_exit(struct vm *vm)
 {
 	const char *full = getenv("CVISOR_FULL_TEARDOWN");
+	unsigned n = 0;
+	int *keep;
 
-	if (vm)
-		vm->leave_to_exit = !(full && *full && strcmp(full, "0"));
+	if (!vm)
+		return;
+	vm->leave_to_exit = !(full && *full && strcmp(full, "0"));
+	if (!vm->leave_to_exit || vm->cfg->nr_pass) {
+		/* `pass`: the kvm-vfio device holds the VFIO group until the
+		 * VM is gone, and a VMM started right after must find it
+		 * free, so that VM goes down in our own exit. */
+		vm_destroy(vm);
+		return;
+	}
+	/* What holds the VM (vm_reaper.c): its fd, the vCPUs', the
+	 * irqchip device's. */
+	keep = xcalloc(vm->nr_vcpus + 2, sizeof(*keep));
+	keep[n++] = vm->vm_fd;
+	keep[n++] = vm->irqchip_fd;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		keep[n++] = vm->vcpus[i]->fd;
 	vm_destroy(vm);
+	vm_reaper_start(keep, n);
+	free(keep);
 }
 
 void vm_destroy(struct vm *vm)

@@ -127,6 +127,8 @@ int vm_create_vcpus(struct vm *vm, unsigned n);
 struct load_config;
 const void *vm_kept_file(void *ctx, const struct load_config *l,
 			 size_t max, size_t *len);
+/* The kept files' mappings dropped once a build has loaded them. */
+void vm_kept_files_unmap(struct vm *vm);
 
 /* Start the event loop and the vCPU threads. */
 int vm_start(struct vm *vm);
