@@ -146,10 +146,12 @@ void vm_destroy_at_exit(struct vm *vm)
 	if (!vm)
 		return;
 	vm->leave_to_exit = !(full && *full && strcmp(full, "0"));
-	if (!vm->leave_to_exit || vm->cfg->nr_pass) {
+	if (!vm->leave_to_exit || vm->cfg->nr_pass || vm->cfg->mem_hugepages) {
 		/* `pass`: the kvm-vfio device holds the VFIO group until the
-		 * VM is gone, and a VMM started right after must find it
-		 * free, so that VM goes down in our own exit. */
+		 * VM is gone; `memory hugepages`: the guest memory holds the
+		 * host's huge pages until the address space goes. A VMM
+		 * started right after must find them free, so that VM goes
+		 * down in our own exit. */
 		vm_destroy(vm);
 		return;
 	}
