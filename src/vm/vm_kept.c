@@ -3,13 +3,15 @@
  *
  * What is kept is the open file, not a copy of its bytes (issue 12: the
  * copy was most of cvisor's peak RSS beyond the bare KVM program's): a
- * build maps it (MAP_PRIVATE, read-only), the loader copies it into
- * guest memory, and vm_kept_files_unmap() drops the mapping once the boot
- * is loaded, so no copy stays resident beside the guest's. A reset maps
+ * build reads it into anonymous pages, the loader copies it into guest
+ * memory, and vm_kept_files_unmap() drops those pages once the boot is
+ * loaded, so no copy stays resident beside the guest's. Read, not mapped:
+ * a mapped file cut short meanwhile (cp over it) would kill us with
+ * SIGBUS in the loader; a short read is an error instead. A reset reads
  * the same descriptor again: that needs no path (it works in the jail's
  * chroot, after dropping privileges), and a file replaced on disk
  * meanwhile (a rebuild writes a new file) still loads as it was. A file
- * written in place since (cp over it) loads as it is now, with a warning.
+ * written in place since loads as it is now, with a warning.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +30,7 @@
 struct kept_file {
 	int fd;
 	struct stat st;         /* at the first build */
-	void *map;              /* while a VM is being built */
+	void *map;              /* its bytes while a VM is being built */
 	size_t len;
 	bool warned;
 };
@@ -74,7 +76,32 @@ static bool changed(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
 }
 
-/* The file's bytes, mapped for this build. */
+/* The whole file into fresh anonymous pages (whose length is k->len). */
+static void *read_all(struct kept_file *k)
+{
+	uint8_t *buf = mmap(NULL, k->len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t done = 0;
+	ssize_t n;
+
+	if (buf == MAP_FAILED)
+		return NULL;
+	while (done < k->len) {
+		n = pread(k->fd, buf + done, k->len - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!n)         /* cut short since the fstat */
+				errno = EIO;
+			munmap(buf, k->len);
+			return NULL;
+		}
+		done += (size_t)n;
+	}
+	return buf;
+}
+
+/* The file's bytes, read for this build. */
 static void *map_kept(struct kept_file *k, const struct load_config *l,
 		      size_t max)
 {
@@ -95,11 +122,7 @@ static void *map_kept(struct kept_file *k, const struct load_config *l,
 	k->len = (size_t)st.st_size;
 	if (!k->len)
 		return k->map = empty;
-	k->map = mmap(NULL, k->len, PROT_READ, MAP_PRIVATE, k->fd, 0);
-	if (k->map == MAP_FAILED) {
-		k->map = NULL;
-		return NULL;
-	}
+	k->map = read_all(k);
 	return k->map;
 }
 
