@@ -241,6 +241,23 @@ static int resolve_pci(struct vm_config *cfg, struct vdev_config *vc,
 	return vc->nr_locs ? check_pci_slot(&vc->locs[0], err) : 0;
 }
 
+/* `vdev pmu`: arm64's, KVM's on every vCPU, nothing to place. */
+static int resolve_pmu(const struct vm_config *cfg,
+		       const struct vdev_config *vc, struct cfg_error *err)
+{
+	if (cfg->arch != CFG_ARCH_ARM64)
+		return cfg_err(err, &vc->pos, "vdev pmu is arm64's performance "
+			       "monitor unit (add 'arch arm64', or check with "
+			       "--arch arm64)");
+	if (vc->nr_locs)
+		return cfg_err(err, &vc->locs[0].pos, "vdev pmu is in the "
+			       "vCPUs: it takes no 'loc'");
+	if (vc->nr_intrs)
+		return cfg_err(err, &vc->intrs[0].pos, "vdev pmu's interrupt "
+			       "is PPI 23: it takes no 'intr'");
+	return 0;
+}
+
 /* arm64's implicit GIC declared (`vdev gic version 2|3`): its frames are
  * at fixed addresses, it has no line of its own, and a GICv2 serves at
  * most 8 CPUs. */
@@ -281,6 +298,8 @@ static int resolve_vdev(struct vm_config *cfg, struct vdev_config *vc,
 	}
 	if (vc->type == &gic_type)
 		return resolve_gic(cfg, vc, err);
+	if (vc->type == &pmu_type)
+		return resolve_pmu(cfg, vc, err);
 	if (vc->type->class == VDEV_VIRTIO)
 		return resolve_virtio(cfg, vc, err);
 	if (vc->type->class == VDEV_PCI)

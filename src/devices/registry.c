@@ -32,6 +32,7 @@ const struct vdev_type *const vdev_types[] = {
 	&mc146818_type,
 	&shmem_unsupported,
 	&gic_type,
+	&pmu_type,
 	&virtio_blk_type,
 	&virtio_net_type,
 	&virtio_console_type,

@@ -96,6 +96,8 @@ extern const struct vdev_type mc146818_type;
 extern const struct vdev_type pl031_type;
 /* arm64's implicit interrupt controller (src/arch/arm64/gic.c) */
 extern const struct vdev_type gic_type;
+/* arm64's PMUv3, emulated by KVM (src/arch/arm64/pmu.c) */
+extern const struct vdev_type pmu_type;
 /* QEMU's fw_cfg (fw_cfg_user.c) and ISA test device (pc_testdev.c) */
 extern const struct vdev_type fw_cfg_type, pc_testdev_type;
 /* the LSI 53C895A SCSI controller (lsi53c895a.c) */

@@ -137,6 +137,27 @@ grep -qE 'msi-map|its@' "$TMP/p2.dts" && fail "GICv2: an ITS or msi-map: $(cat "
 conf "$TMP/pw.qvmconf" "arch arm64" "vdev virtio-entropy" "vdev testdev loc 0x3f000000"
 expect_err "$TMP/pw.qvmconf" 9:18 "overlaps the pci ecam window"
 
+# `vdev pmu`: KVM's PMUv3, its node with the overflow PPI 23 (7 + 16); on
+# a GICv2 the PPI cell names the CPUs. arm64's only, and nothing to place.
+conf "$TMP/m.qvmconf" "arch arm64" "vdev pmu"
+"$CVISOR" --dump-dtb "$TMP/m.dtb" "@$TMP/m.qvmconf" 2>"$TMP/err" ||
+	fail "--dump-dtb (pmu): $(cat "$TMP/err")"
+dtc -I dtb -O dts -o "$TMP/m.dts" "$TMP/m.dtb" 2>"$TMP/dtc" || fail "dtc: $(cat "$TMP/dtc")"
+[ -s "$TMP/dtc" ] && fail "dtc warns (pmu): $(cat "$TMP/dtc")"
+for want in 'pmu {' 'compatible = "arm,armv8-pmuv3";' 'interrupts = <0x01 0x07 0xf04>;'; do
+	grep -qF "$want" "$TMP/m.dts" || fail "the tree lacks '$want': $(cat "$TMP/m.dts")"
+done
+grep -q 'armv8-pmuv3' "$TMP/t.dts" && fail "a pmu node without vdev pmu"
+conf "$TMP/m2.qvmconf" "arch arm64" "vdev gic version 2" "vdev pmu"
+"$CVISOR" --dump-dtb "$TMP/m2.dtb" "@$TMP/m2.qvmconf" 2>"$TMP/err" ||
+	fail "--dump-dtb (pmu, GICv2): $(cat "$TMP/err")"
+dtc -I dtb -O dts -o "$TMP/m2.dts" "$TMP/m2.dtb" 2>/dev/null
+grep -qF 'interrupts = <0x01 0x07 0x304>;' "$TMP/m2.dts" || fail "GICv2 pmu: $(grep -A3 'pmu {' "$TMP/m2.dts")"
+printf 'ram 64m\nload %s\nvdev pmu\n' "$PWD/$GUEST" >"$TMP/m3.qvmconf"
+expect_err "$TMP/m3.qvmconf" 3:6 "vdev pmu is arm64's performance monitor unit"
+conf "$TMP/m4.qvmconf" "arch arm64" "vdev pmu loc 0x1c000000"
+expect_err "$TMP/m4.qvmconf" 8:14 "vdev pmu is in the vCPUs: it takes no 'loc'"
+
 # An x86 config has no device tree to dump.
 "$CVISOR" --dump-dtb "$TMP/x.dtb" ram 64m load "$PWD/$GUEST" 2>"$TMP/err" &&
 	fail "--dump-dtb of an x86 config succeeded"

@@ -57,7 +57,7 @@ for m in virtio_mmio virtio_blk virtio_pci_legacy_dev virtio_pci_modern_dev virt
 	insmod /mods/$m.ko || echo "CVISOR-INIT: insmod $m failed"
 done
 echo "CVISOR-INIT: busybox up, $(nproc) CPUs"
-dmesg | grep -E 'Booting Linux on physical CPU|GICv3: [0-9]+ SPIs|arch_timer: cp15|ttyAMA0|ttyS0|rtc-pl031|ITS@|pci-host-generic|PCI host bridge' |
+dmesg | grep -E 'Booting Linux on physical CPU|GICv3: [0-9]+ SPIs|arch_timer: cp15|ttyAMA0|ttyS0|rtc-pl031|ITS@|pci-host-generic|PCI host bridge|hw perfevents' |
 	sed 's/^\[[^]]*\] /CVISOR-DMESG: /'
 for d in /sys/block/vd*; do
 	[ -e "$d" ] || continue
@@ -123,6 +123,7 @@ vdev virtio-blk loc 0x1c0b0000 intr gic:40 hostdev /work/disk.img
 vdev ser8250 loc 0x1c0a0000 intr gic:43 regshift 2 hostdev >/work/linux-uart.out
 vdev pl031 loc 0x1c170000 intr gic:44
 vdev virtio-blk loc pci:0:3.0 hostdev /work/pdisk.img
+vdev pmu
 reboot exit
 EOF2
 cat >"$TMP/run.sh" <<'EOF2'
@@ -233,6 +234,7 @@ fi
 want '^CVISOR-DMESG: Booting Linux on physical CPU 0x0+ '
 want '^CVISOR-DMESG: GICv3: [0-9]+ SPIs implemented'
 want '^CVISOR-DMESG: arch_timer: cp15 timer\(s\) running at'
+want '^CVISOR-DMESG: hw perfevents: enabled with armv8_pmuv3(_0)? PMU driver, [0-9]+ counters available'
 want '^CVISOR-DMESG: 1c090000.pl011: ttyAMA0 at MMIO 0x1c090000 \(irq = [0-9]+'
 want '^CVISOR-INIT: busybox up, 2 CPUs$'
 want '^CVISOR-INIT: vda cvisor-arm64-disk-marker$'

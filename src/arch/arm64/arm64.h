@@ -54,6 +54,8 @@
 #define ARM64_PPI_PHYS       30
 #define ARM64_PPI_VIRT       27
 #define ARM64_PPI_HYP        26
+/* The PMU's overflow interrupt (`vdev pmu`), QEMU virt's PPI. */
+#define ARM64_PPI_PMU        23
 
 /* The boot vCPU's state: where it starts and its x0 (the tree). */
 struct arm64_boot {
@@ -84,6 +86,8 @@ const char *arm64_elf_load(struct guest_mem *mem, const void *data,
 
 /* The GIC's architecture: 2 or 3 (`vdev gic version N`, default 3). */
 unsigned arm64_gic_version(const struct vm_config *cfg);
+/* `vdev pmu`: KVM's PMUv3 on every vCPU (pmu.c). */
+bool arm64_has_pmu(const struct vm_config *cfg);
 
 /* The VM has an ITS (a GICv3 and PCI devices): their MSI-X goes there. */
 bool arm64_has_its(const struct vm_config *cfg);

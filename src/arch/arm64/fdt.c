@@ -127,13 +127,18 @@ static int add_gic(void *f, unsigned version, unsigned ncpus, bool its)
 	return fdt_end_node(f);
 }
 
+/* A PPI's flags cell (PPI numbers count from 16); 4: level high. A
+ * GICv2's PPI cells also name the CPUs that have it (bits 8-15); a
+ * GICv3's have no such mask, 0xf04 is the customary value there. */
+static uint32_t ppi_flags(unsigned version, unsigned ncpus)
+{
+	return version == 2 ? ((1u << ncpus) - 1) << 8 | 4 : 0xf04;
+}
+
 static int add_gic_timer(void *f, unsigned version, unsigned ncpus,
 			 bool its)
 {
-	/* PPI numbers count from 16; 4: level high. A GICv2's PPI cells
-	 * also name the CPUs that have it (bits 8-15); a GICv3's have no
-	 * such mask, 0xf04 is the customary value there. */
-	uint32_t fl = version == 2 ? ((1u << ncpus) - 1) << 8 | 4 : 0xf04;
+	uint32_t fl = ppi_flags(version, ncpus);
 	const uint32_t timer[] = {
 		1, ARM64_PPI_SEC_PHYS - 16, fl, 1, ARM64_PPI_PHYS - 16, fl,
 		1, ARM64_PPI_VIRT - 16, fl, 1, ARM64_PPI_HYP - 16, fl,
@@ -152,6 +157,19 @@ static int add_gic_timer(void *f, unsigned version, unsigned ncpus,
 	TRY(fdt_property_u32(f, "clock-frequency", 24000000));
 	TRY(fdt_property_string(f, "clock-output-names", "clk24mhz"));
 	TRY(fdt_property_u32(f, "phandle", PH_CLK));
+	return fdt_end_node(f);
+}
+
+/* `vdev pmu`: Linux's perf finds KVM's PMUv3 by this node, its overflow
+ * interrupt the PPI kvm_host.c gives each vCPU (flags as the timer's). */
+static int add_pmu(void *f, unsigned version, unsigned ncpus)
+{
+	const uint32_t irq[] = { 1, ARM64_PPI_PMU - 16,
+				 ppi_flags(version, ncpus) };
+
+	TRY(fdt_begin_node(f, "pmu"));
+	TRY(fdt_property_string(f, "compatible", "arm,armv8-pmuv3"));
+	TRY(prop_cells(f, "interrupts", irq, 3));
 	return fdt_end_node(f);
 }
 
@@ -256,6 +274,8 @@ int arm64_fdt_build(const struct vm_config *cfg, const struct arm64_boot *b,
 	TRY(add_cpus(buf, ncpus));
 	TRY(add_gic_timer(buf, arm64_gic_version(cfg), ncpus,
 			  arm64_has_its(cfg)));
+	if (arm64_has_pmu(cfg))
+		TRY(add_pmu(buf, arm64_gic_version(cfg), ncpus));
 	for (unsigned i = 0; i < cfg->nr_vdevs; i++)
 		TRY(add_vdev(buf, &cfg->vdevs[i], console, sizeof(console)));
 	TRY(arm64_fdt_pci(buf, cfg, PH_GIC, PH_ITS));

@@ -68,7 +68,7 @@ long arch_vm_type(struct vm *vm)
 	return KVM_VM_TYPE_ARM_IPA_SIZE(bits);
 }
 
-static int gic_attr(int fd, uint32_t group, uint64_t attr, void *val)
+static int dev_attr(int fd, uint32_t group, uint64_t attr, void *val)
 {
 	struct kvm_device_attr a = { .group = group, .attr = attr,
 				     .addr = (uint64_t)(uintptr_t)val };
@@ -119,10 +119,10 @@ static int its_create(struct vm *vm)
 		       strerror(errno));
 		return -errno;
 	}
-	ret = gic_attr((int)d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+	ret = dev_attr((int)d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
 		       KVM_VGIC_ITS_ADDR_TYPE, &base);
 	if (!ret)
-		ret = gic_attr((int)d.fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+		ret = dev_attr((int)d.fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
 			       KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 	if (ret)
 		pr_err("ITS set-up: %s", strerror(-ret));
@@ -162,20 +162,20 @@ int arch_vm_init(struct vm *vm)
 		return ret;
 	fd = vm->irqchip_fd;
 	if (version == 2) {
-		ret = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+		ret = dev_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
 			       KVM_VGIC_V2_ADDR_TYPE_DIST, &dist);
 		if (!ret)
-			ret = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			ret = dev_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
 				       KVM_VGIC_V2_ADDR_TYPE_CPU, &cpuif);
 	} else {
-		ret = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+		ret = dev_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
 			       KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
 		if (!ret)
-			ret = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			ret = dev_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
 				       KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
 	}
 	if (!ret)
-		ret = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &lines);
+		ret = dev_attr(fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &lines);
 	if (ret) {
 		pr_err("vGICv%u set-up: %s", version, strerror(-ret));
 		return ret;
@@ -219,6 +219,15 @@ static int vcpu_init(struct vm *vm, struct vcpu *v)
 	}
 	memset(init.features, 0, sizeof(init.features));
 	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+	if (arm64_has_pmu(vm->cfg)) {
+		if (ioctl(vm->vm_fd, KVM_CHECK_EXTENSION,
+			  KVM_CAP_ARM_PMU_V3) <= 0) {
+			pr_err("vdev pmu: this host's KVM cannot give a guest "
+			       "a PMUv3 (no KVM_CAP_ARM_PMU_V3)");
+			return -ENODEV;
+		}
+		init.features[0] |= 1u << KVM_ARM_VCPU_PMU_V3;
+	}
 	if (v->id)
 		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
 	if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0) {
@@ -275,14 +284,36 @@ int arch_setup_boot(struct vm *vm, int *status)
 	return ret;
 }
 
+/* `vdev pmu`: each vCPU's PMU overflows on PPI 23, and is initialised
+ * once the vGIC is (KVM refuses it before). */
+static int pmu_init(struct vm *vm)
+{
+	int irq = ARM64_PPI_PMU;
+	int ret = 0;
+
+	for (unsigned i = 0; !ret && i < vm->nr_vcpus; i++) {
+		ret = dev_attr(vm->vcpus[i]->fd, KVM_ARM_VCPU_PMU_V3_CTRL,
+			       KVM_ARM_VCPU_PMU_V3_IRQ, &irq);
+		if (!ret)
+			ret = dev_attr(vm->vcpus[i]->fd,
+				       KVM_ARM_VCPU_PMU_V3_CTRL,
+				       KVM_ARM_VCPU_PMU_V3_INIT, NULL);
+		if (ret)
+			pr_err("vcpu %u: PMUv3 init: %s", i, strerror(-ret));
+	}
+	return ret;
+}
+
 /* The redistributors are per vCPU: the vGIC is initialised last. */
 int arch_vm_finish(struct vm *vm)
 {
-	int ret = gic_attr(vm->irqchip_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+	int ret = dev_attr(vm->irqchip_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
 			   KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 
 	if (ret)
 		pr_err("vGIC init: %s", strerror(-ret));
+	if (!ret && arm64_has_pmu(vm->cfg))
+		ret = pmu_init(vm);
 	return ret;
 }
 
