@@ -172,20 +172,26 @@ static void wake(struct event_loop *l)
 int event_loop_call(struct event_loop *l, void (*fn)(void *opaque),
 		    void *opaque)
 {
+	bool queued = false;
 	int ret = 0;
 
 	pthread_mutex_lock(&l->lock);
-	/* Coalesce repeated requests: "the UART has room" twice is once. */
+	/* Coalesce repeated requests: "the UART has room" twice is once,
+	 * and needs no second wake-up (a system call per frame for slirp,
+	 * which asks for a resync after each): the queued one has its own,
+	 * and run_calls takes the list only after reading the wake-up. */
 	for (unsigned i = 0; i < l->nr_calls; i++)
 		if (l->calls[i].fn == fn && l->calls[i].opaque == opaque)
 			goto out;
-	if (l->nr_calls == LOOP_MAX_CALLS)
+	if (l->nr_calls == LOOP_MAX_CALLS) {
 		ret = -ENOSPC;
-	else
+	} else {
 		l->calls[l->nr_calls++] = (struct loop_call){ fn, opaque };
+		queued = true;
+	}
 out:
 	pthread_mutex_unlock(&l->lock);
-	if (!ret)
+	if (queued)
 		wake(l);
 	return ret;
 }
