@@ -95,6 +95,10 @@ bool arm64_has_its(const struct vm_config *cfg);
  * its device-tree node under the root (nothing without PCI devices). */
 struct pci_layout;
 void arm64_pci_layout(const struct vm_config *cfg, struct pci_layout *l);
+/* fdt.c: a property of n (at most 12) 32-bit cells; of two 64-bit ones. */
+int arm64_fdt_cells(void *f, const char *name, const uint32_t *c,
+		    unsigned n);
+int arm64_fdt_u64x2(void *f, const char *name, uint64_t a, uint64_t b);
 int arm64_fdt_pci(void *fdt, const struct vm_config *cfg, uint32_t ph_gic,
 		  uint32_t ph_its);
 

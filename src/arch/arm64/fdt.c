@@ -20,15 +20,15 @@
 /* An error of libfdt ends the build: FDT_ERR_NOSPACE is the likely one. */
 #define TRY(x) do { int r_ = (x); if (r_ < 0) return r_ == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL; } while (0)
 
-static int prop_u64x2(void *f, const char *name, uint64_t a, uint64_t b)
+int arm64_fdt_u64x2(void *f, const char *name, uint64_t a, uint64_t b)
 {
 	fdt64_t v[2] = { cpu_to_fdt64(a), cpu_to_fdt64(b) };
 
 	return fdt_property(f, name, v, sizeof(v));
 }
 
-static int prop_cells(void *f, const char *name, const uint32_t *c,
-		      unsigned n)
+int arm64_fdt_cells(void *f, const char *name, const uint32_t *c,
+		    unsigned n)
 {
 	fdt32_t v[12];
 
@@ -46,7 +46,7 @@ static int add_memory(void *f, const struct vm_config *cfg)
 			 (unsigned long long)cfg->ram[i].start);
 		TRY(fdt_begin_node(f, name));
 		TRY(fdt_property_string(f, "device_type", "memory"));
-		TRY(prop_u64x2(f, "reg", cfg->ram[i].start, cfg->ram[i].size));
+		TRY(arm64_fdt_u64x2(f, "reg", cfg->ram[i].start, cfg->ram[i].size));
 		TRY(fdt_end_node(f));
 	}
 	return 0;
@@ -90,7 +90,7 @@ static int add_its(void *f)
 	TRY(fdt_property_string(f, "compatible", "arm,gic-v3-its"));
 	TRY(fdt_property(f, "msi-controller", NULL, 0));
 	TRY(fdt_property_u32(f, "#msi-cells", 1));
-	TRY(prop_u64x2(f, "reg", ARM64_ITS_BASE, ARM64_ITS_SIZE));
+	TRY(arm64_fdt_u64x2(f, "reg", ARM64_ITS_BASE, ARM64_ITS_SIZE));
 	TRY(fdt_property_u32(f, "phandle", PH_ITS));
 	return fdt_end_node(f);
 }
@@ -147,7 +147,7 @@ static int add_gic_timer(void *f, unsigned version, unsigned ncpus,
 	TRY(add_gic(f, version, ncpus, its));
 	TRY(fdt_begin_node(f, "timer"));
 	TRY(fdt_property_string(f, "compatible", "arm,armv8-timer"));
-	TRY(prop_cells(f, "interrupts", timer, 12));
+	TRY(arm64_fdt_cells(f, "interrupts", timer, 12));
 	TRY(fdt_property(f, "always-on", NULL, 0));
 	TRY(fdt_end_node(f));
 	/* The PL011's clocks (Linux's amba bus wants one). */
@@ -169,7 +169,7 @@ static int add_pmu(void *f, unsigned version, unsigned ncpus)
 
 	TRY(fdt_begin_node(f, "pmu"));
 	TRY(fdt_property_string(f, "compatible", "arm,armv8-pmuv3"));
-	TRY(prop_cells(f, "interrupts", irq, 3));
+	TRY(arm64_fdt_cells(f, "interrupts", irq, 3));
 	return fdt_end_node(f);
 }
 
@@ -208,15 +208,15 @@ static int add_vdev(void *f, const struct vdev_config *vc, char *console,
 		 (unsigned long long)vc->locs[0].addr);
 	TRY(fdt_begin_node(f, name));
 	TRY(fdt_property(f, "compatible", compat, (int)clen));
-	TRY(prop_u64x2(f, "reg", vc->locs[0].addr, len));
+	TRY(arm64_fdt_u64x2(f, "reg", vc->locs[0].addr, len));
 	if (vc->nr_intrs && vc->intrs[0].line >= ARM64_GIC_FIRST_SPI) {
 		irq[1] = vc->intrs[0].line - ARM64_GIC_FIRST_SPI;
-		TRY(prop_cells(f, "interrupts", irq, 3));
+		TRY(arm64_fdt_cells(f, "interrupts", irq, 3));
 	}
 	if (!strcmp(node, "pl011")) {
 		const uint32_t clk[2] = { PH_CLK, PH_CLK };
 
-		TRY(prop_cells(f, "clocks", clk, 2));
+		TRY(arm64_fdt_cells(f, "clocks", clk, 2));
 		TRY(fdt_property(f, "clock-names", "uartclk\0apb_pclk",
 				 sizeof("uartclk\0apb_pclk")));
 	} else if (!strcmp(node, "pl031")) {

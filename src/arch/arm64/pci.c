@@ -67,9 +67,7 @@ static int add_intx_map(void *f, unsigned gic_addr_cells, uint32_t ph_gic)
 			put_cells(v, &n, spi, 3);
 		}
 	TRY(fdt_property(f, "interrupt-map", v, n * sizeof(v[0])));
-	n = 0;
-	put_cells(v, &n, mask, 4);
-	return fdt_property(f, "interrupt-map-mask", v, n * sizeof(v[0]));
+	return arm64_fdt_cells(f, "interrupt-map-mask", mask, 4);
 }
 
 int arm64_fdt_pci(void *f, const struct vm_config *cfg, uint32_t ph_gic,
@@ -81,8 +79,6 @@ int arm64_fdt_pci(void *f, const struct vm_config *cfg, uint32_t ph_gic,
 		0, (uint32_t)ARM64_PCI_MMIO32_SIZE,
 	};
 	const uint32_t bus_range[2] = { 0, 0 };
-	fdt32_t v[8];
-	unsigned n = 0;
 	char name[40];
 
 	if (!vm_config_has_pci(cfg))
@@ -95,27 +91,18 @@ int arm64_fdt_pci(void *f, const struct vm_config *cfg, uint32_t ph_gic,
 	TRY(fdt_property_u32(f, "#address-cells", 3));
 	TRY(fdt_property_u32(f, "#size-cells", 2));
 	TRY(fdt_property_u32(f, "#interrupt-cells", 1));
-	put_cells(v, &n, bus_range, 2);
-	TRY(fdt_property(f, "bus-range", v, n * sizeof(v[0])));
+	TRY(arm64_fdt_cells(f, "bus-range", bus_range, 2));
 	TRY(fdt_property_u32(f, "linux,pci-domain", 0));
-	{
-		fdt64_t reg[2] = { cpu_to_fdt64(ARM64_PCI_ECAM_BASE),
-				   cpu_to_fdt64(ARM64_PCI_ECAM_SIZE) };
-
-		TRY(fdt_property(f, "reg", reg, sizeof(reg)));
-	}
-	n = 0;
-	put_cells(v, &n, ranges, 7);
-	TRY(fdt_property(f, "ranges", v, n * sizeof(v[0])));
+	TRY(arm64_fdt_u64x2(f, "reg", ARM64_PCI_ECAM_BASE,
+			    ARM64_PCI_ECAM_SIZE));
+	TRY(arm64_fdt_cells(f, "ranges", ranges, 7));
 	TRY(fdt_property(f, "dma-coherent", NULL, 0));
 	TRY(add_intx_map(f, arm64_has_its(cfg) ? 2 : 0, ph_gic));
 	if (arm64_has_its(cfg)) {
 		/* requester ID n is the ITS's device ID n */
 		const uint32_t map[4] = { 0, ph_its, 0, 0x10000 };
 
-		n = 0;
-		put_cells(v, &n, map, 4);
-		TRY(fdt_property(f, "msi-map", v, n * sizeof(v[0])));
+		TRY(arm64_fdt_cells(f, "msi-map", map, 4));
 	}
 	return fdt_end_node(f);
 }
