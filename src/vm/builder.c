@@ -1,8 +1,11 @@
 /* vm_create(): a vm_config becomes a VM, always in this order:
- * KVM and the VM fd, the platform (arch_vm_init: x86's TSS, irqchip, PIT;
- * arm64's vGIC), guest memory and its slots, the event loop, devices on
- * the buses, the boot image, the vCPUs. What differs by architecture is
- * behind arch/arch.h.
+ * KVM and the VM fd, guest memory and its slots, the platform
+ * (arch_vm_init: x86's TSS, irqchip, PIT; arm64's vGIC), the event loop,
+ * devices on the buses, the boot image, the vCPUs. What differs by
+ * architecture is behind arch/arch.h. Memory comes before the irqchip
+ * because that order is cheaper: on a kvm_pvm host the first memory slot
+ * set after KVM_CREATE_IRQCHIP costs 5-7 ms, before it 0.05 ms (and the
+ * irqchip after it 0.02-0.06 ms), most of the trivial guest's startup.
  * Each step can fail with a message; vm_destroy() undoes whatever was done.
  */
 #include <errno.h>
@@ -379,8 +382,8 @@ struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
 		.system = cfg->system };
 	if (vm->stop_fd < 0 || !vm->loop ||
 	    phased("kvm-vm", open_kvm(vm)) ||
-	    phased("irqchip", arch_vm_init(vm)) ||
 	    phased("memory", setup_memory(vm)) ||
+	    phased("irqchip", arch_vm_init(vm)) ||
 	    phased("devices", setup_devices(vm)) ||
 	    phased("loader", arch_setup_boot(vm, status)) ||
 	    phased("vcpus", arch_vm_finish(vm))) {

@@ -59,7 +59,7 @@ fi
 # killed: by its PR_SET_PDEATHSIG; exited 0: it found cvisor gone already
 expect_out '^orphan (killed 9|exited 0)$'
 phases=$(awk '$1 == "cvisor" { printf "%s,", $2 }' "$TMP/phases")
-want="main,config,seccomp-compiled,kvm-vm,irqchip,memory,devices,loader,vcpus,event-thread,vcpu-threads,sandbox-main,guest-exit,main-woken,threads-joined,teardown,"
+want="main,config,seccomp-compiled,kvm-vm,memory,irqchip,devices,loader,vcpus,event-thread,vcpu-threads,sandbox-main,guest-exit,main-woken,threads-joined,teardown,"
 [ "$phases" = "$want" ] || fail "phase stamps: $phases, expected $want"
 
 # shellcheck disable=SC2046
