@@ -26,6 +26,13 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+else
+# No .eh_frame for cvisor's own code: nothing unwinds it (no C++, no
+# pthread_cancel or pthread_exit, no backtrace(): sandbox/where.c scans
+# the stack instead), while the kernel's fault-around kept all 77 KiB
+# of it resident beside .rodata (issue 12's peak RSS). Debuggers and
+# perf unwind with .debug_frame, which -g still emits.
+CFLAGS  += -fno-asynchronous-unwind-tables -fno-unwind-tables
 endif
 LDLIBS  += -lpthread -lutil -luring -lseccomp
 # libslirp (virtio-net `hostdev user`) is dlopen'ed when first used
