@@ -46,7 +46,7 @@ struct event_loop;
 /* Limits cvisor advertises. */
 #define VIRTIO_BLK_MAX_QUEUES		32      /* QNX's `threads` limit */
 /* `poll-us`: the polling budget (blk_poll.c), its default and bound */
-#define VIRTIO_BLK_DEFAULT_POLL_US	0
+#define VIRTIO_BLK_DEFAULT_POLL_US	32
 #define VIRTIO_BLK_MAX_POLL_US		1000
 #define VIRTIO_BLK_QUEUE_SIZE		BLK_MAX_INFLIGHT_PER_QUEUE
 #define VIRTIO_BLK_SEG_MAX		(VIRTIO_BLK_QUEUE_SIZE - 2)
