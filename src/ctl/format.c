@@ -131,7 +131,11 @@ void ctl_print_stats(FILE *f, json_object *stats)
 					first = false;
 				}
 			}
-			fprintf(f, "%s\n", first ? "" : ")");
+			fprintf(f, "%s", first ? "" : ")");
+			if (num(v, "coalesced_writes") > 0)
+				fprintf(f, ", %" PRId64 " writes coalesced",
+					num(v, "coalesced_writes"));
+			fputc('\n', f);
 			ctl_print_exit_times(f, v, num(stats, "tsc_hz"));
 		}
 	/* Groups this printer does not know: as name: JSON. */

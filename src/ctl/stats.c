@@ -92,6 +92,9 @@ static json_object *vcpu_exits(struct vcpu *v)
 		json_object_object_add(times, name, exit_time(s, r));
 	}
 	json_object_object_add(o, "exits", u64(total));
+	/* guest writes that did not exit (vm/coalesced_mmio.c) */
+	json_object_object_add(o, "coalesced_writes",
+			       u64(stats_get(&s->coalesced)));
 	json_object_object_add(o, "exits_by_reason", by);
 	json_object_object_add(o, "exit_time", times);
 	return o;

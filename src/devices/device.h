@@ -56,6 +56,15 @@ struct dev_env {
 	int (*ioeventfd)(void *ctx, enum bus_space space, uint64_t addr,
 			 unsigned len, int fd, bool datamatch, uint64_t match,
 			 bool assign);
+	/* Optional, NULL when unavailable (KVM_REGISTER_COALESCED_MMIO).
+	 * on: from now on a guest write wholly inside the MMIO range
+	 * addr..addr+len does not exit; KVM queues it and the next vCPU to
+	 * exit applies it through the bus, in order, before that exit's own
+	 * access (vm/coalesced_mmio.c): the ordering of a posted PCI write.
+	 * Only for registers whose write starts nothing the guest could
+	 * wait for without accessing the device again. !on: remove the
+	 * zone. Returns 0 or -errno; on failure the writes keep exiting. */
+	int (*coalesce)(void *ctx, uint64_t addr, unsigned len, bool on);
 	/* MSI delivery for PCI MSI-X (src/bus/pci_msix.c); NULL where the VM
 	 * has none. msi_route: program a route carrying message (addr, data)
 	 * from the function whose requester ID is devid (bus << 8 | devfn:

@@ -177,6 +177,7 @@ struct lsi {
 	struct dev_env env;
 	pthread_mutex_t lock;
 	struct ratelimit rl;
+	uint64_t dsa_zone;        /* the memory BAR whose DSA is coalesced */
 
 	/* The register file. */
 	uint8_t scntl0, scntl1, scntl2, scntl3, scid, sxfer, sdid, gpreg;

@@ -76,6 +76,9 @@ static const struct sc_rule kvm_runtime[] = {
 	ALLOW_IOCTL(KVM_SIGNAL_MSI),      /* an MSI without an irqfd */
 	ALLOW_IOCTL(KVM_IRQFD),           /* MSI-X / line irqfds on enable */
 	ALLOW_IOCTL(KVM_IOEVENTFD),       /* queue notify fds on DRIVER_OK */
+	/* a BAR with coalesced registers moved (the LSI's DSA) */
+	ALLOW_IOCTL(KVM_REGISTER_COALESCED_MMIO),
+	ALLOW_IOCTL(KVM_UNREGISTER_COALESCED_MMIO),
 	ALLOW_IOCTL(KVM_SET_GSI_ROUTING), /* MSI-X table writes */
 	ALLOW(eventfd2),        /* the irqfds and ioeventfds above */
 	ALLOW(close),           /* ... closed on disable and device reset */

@@ -43,6 +43,7 @@ struct vcpu_stats {
 	struct stats_region regions[STATS_REGION_SLOTS];
 	unsigned nr_regions;
 	unsigned last;                            /* owner's lookup hint */
+	uint64_t coalesced;                       /* writes without an exit */
 };
 
 /* The single writer's increment: no lock, no locked instruction. */

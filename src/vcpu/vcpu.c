@@ -68,6 +68,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 		pr_err("mmap vcpu %u: %s", id, strerror(errno));
 		goto fail;
 	}
+	vcpu_coalesced_map(v);
 	return v;
 fail:
 	vcpu_destroy(v);
@@ -335,7 +336,10 @@ static void *vcpu_thread(void *arg)
 		if (v->s3_wake && !s3_wake(v))
 			break;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
+			int err = errno;
+
+			vcpu_coalesced_check(v);
+			if (err == EINTR || err == EAGAIN) {
 				/* Cleared before the stop check: a kick
 				 * after it sets the flag again. */
 				v->run->immediate_exit = 0;
@@ -343,16 +347,16 @@ static void *vcpu_thread(void *arg)
 				handle_exit(v, tsc_read());
 				continue;
 			}
-			int err = errno;
-
 			pr_err("vcpu %u: KVM_RUN: %s", v->id, strerror(err));
 			arch_explain_run_error(v, err);
 			vm_request_stop(v->vm, VM_STOP_EXIT, CV_EXIT_POSTSTART);
 			break;
 		}
+		vcpu_coalesced_check(v);
 		if (!handle_exit(v, tsc_read()))
 			break;
 	}
+	vcpu_coalesced_check(v);   /* nothing left behind for a rebuilt VM */
 	return NULL;
 }
 

@@ -40,6 +40,8 @@ struct vcpu {
 	 * (tring) lives until vcpu_destroy. */
 	struct trace_ring *trace;
 	struct trace_ring *tring;
+	/* The VM's coalesced MMIO ring in this vCPU's mapping, or NULL */
+	struct kvm_coalesced_mmio_ring *coalesced;
 };
 
 /* A real-time signal no library uses (glibc keeps 32-34 for itself):
@@ -50,6 +52,20 @@ struct vcpu {
 /* Create the KVM vCPU and map its run area. */
 struct vcpu *vcpu_create(struct vm *vm, unsigned id);
 void vcpu_destroy(struct vcpu *v);
+/* vm/coalesced_mmio.c: find the ring in v's mapping; apply what it holds
+ * (on v's own thread, before v handles its exit). */
+void vcpu_coalesced_map(struct vcpu *v);
+void vcpu_coalesced_drain(struct vcpu *v);
+
+/* Writes waiting in the ring: one comparison on every exit. */
+static inline void vcpu_coalesced_check(struct vcpu *v)
+{
+	struct kvm_coalesced_mmio_ring *r = v->coalesced;
+
+	if (r && __atomic_load_n(&r->first, __ATOMIC_RELAXED) !=
+		 __atomic_load_n(&r->last, __ATOMIC_ACQUIRE))
+		vcpu_coalesced_drain(v);
+}
 int vcpu_start(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);

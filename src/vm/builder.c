@@ -104,6 +104,7 @@ static int open_kvm(struct vm *vm)
 		pr_err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 		return -EINVAL;
 	}
+	vm_coalesced_probe(vm);
 	return 0;
 }
 
@@ -365,6 +366,7 @@ struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->irqchip_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	vm->stop = VM_RUNNING;
 	guest_mem_init(&vm->mem);
 	bus_init(&vm->pio, BUS_PIO);
@@ -376,7 +378,7 @@ struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
 		.mem = &vm->mem, .loop = vm->loop, .irq_set = vm_irq_set,
 		.power = vm_power, .ioeventfd = vm_ioeventfd,
 		.msi_route = vm_msi_route, .msi_irqfd = vm_msi_irqfd,
-		.line_irqfd = vm_line_irqfd,
+		.line_irqfd = vm_line_irqfd, .coalesce = vm_coalesce,
 		.msi_route_free = vm_msi_route_free,
 		.msi_signal = vm_msi_signal, .ctx = vm, .persist = persist,
 		.system = cfg->system };

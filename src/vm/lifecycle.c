@@ -205,6 +205,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->stop_fd);
 	irq_routing_destroy(&vm->routing);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_mutex_destroy(&vm->coalesced_lock);
 	if (vm->pause_ready) {
 		pthread_mutex_destroy(&vm->pause_lock);
 		pthread_cond_destroy(&vm->pause_cond);

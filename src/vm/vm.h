@@ -44,6 +44,11 @@ struct vm {
 	bool kvm_fd_kept;  /* kvm_fd belongs to the persist table */
 	bool leave_to_exit; /* vm_destroy_at_exit: KVM fds, memory stay */
 	int vcpu_mmap_size;
+	/* Coalesced MMIO (coalesced_mmio.c): the ring's page in the vCPU
+	 * mapping (0: none), its entries, and the lock that orders drains. */
+	unsigned coalesced_page;
+	uint32_t coalesced_max;
+	pthread_mutex_t coalesced_lock;
 	struct guest_mem mem;
 	struct bus pio, mmio;
 	struct event_loop *loop;
@@ -170,5 +175,9 @@ void vm_all_parked(struct vm *vm);
 int vm_powerdown(struct vm *vm, bool *listening);
 /* "running", "pausing", "paused", "powering-down", "stopping". */
 const char *vm_state_name(const struct vm *vm);
+/* coalesced_mmio.c: whether KVM has the ring (after open_kvm), and
+ * dev_env.coalesce. */
+void vm_coalesced_probe(struct vm *vm);
+int vm_coalesce(void *ctx, uint64_t addr, unsigned len, bool on);
 
 #endif
