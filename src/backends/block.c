@@ -280,6 +280,12 @@ bool blk_backend_poll(struct blk_backend *b)
 	return true;
 }
 
+void blk_backend_quiet(struct blk_backend *b, bool quiet)
+{
+	if (b->eng->quiet)
+		b->eng->quiet(b, quiet);
+}
+
 /* Device reset and close wait here. Completions may be reaped by this
  * thread or by the event loop concurrently; either way inflight drops
  * only after done() returned. Poll briefly rather than block in the

@@ -138,5 +138,14 @@ unsigned blk_backend_inflight(struct blk_backend *b);
  * nothing has (for a device that polls instead of waiting for the
  * completion eventfd). true: some request completed. Where done() runs. */
 bool blk_backend_poll(struct blk_backend *b);
+/* For a device whose vCPU takes the completion of the request it is
+ * about to issue (the LSI's register accesses): while quiet, completions
+ * do not wake the event loop (the completion eventfd stays silent), so
+ * a read the kernel did inline during the submission costs no wake-up
+ * of another thread. Leaving quiet, the caller must poll once more: a
+ * completion that came meanwhile signalled nothing. Engines without the
+ * feature ignore it. Only while no other request of the backend is in
+ * flight, since theirs go unsignalled too. */
+void blk_backend_quiet(struct blk_backend *b, bool quiet);
 
 #endif

@@ -27,6 +27,9 @@ struct blk_engine_ops {
 	/* Something finished and waits for reap: a look at memory, no
 	 * system call (polling spins on it). */
 	bool (*ready)(struct blk_backend *b);
+	/* Optional: completions stop (quiet) or go back to signalling the
+	 * completion eventfd. A flag in shared memory, no system call. */
+	void (*quiet)(struct blk_backend *b, bool quiet);
 };
 
 struct blk_backend {

@@ -218,6 +218,14 @@ static bool uring_ready(struct blk_backend *b)
 	return io_uring_cq_ready(&u->ring) > 0;
 }
 
+/* IORING_CQ_EVENTFD_DISABLED in the CQ ring's flags (Linux 5.8). */
+static void uring_quiet(struct blk_backend *b, bool quiet)
+{
+	struct uring_engine *u = b->eng_priv;
+
+	io_uring_cq_eventfd_toggle(&u->ring, !quiet);
+}
+
 const struct blk_engine_ops blk_uring_engine = {
 	.name = "uring",
 	.init = uring_init,
@@ -226,4 +234,5 @@ const struct blk_engine_ops blk_uring_engine = {
 	.kick = uring_kick,
 	.reap = uring_reap,
 	.ready = uring_ready,
+	.quiet = uring_quiet,
 };

@@ -99,10 +99,23 @@ static uint64_t lsi_bar_read(struct pci_func *f, unsigned bar, uint64_t off,
 	return v;
 }
 
+/* The disk of the command this vCPU started signals the event loop
+ * again; what completed while it was quiet is taken here, since nothing
+ * announced it (the usual case: a read the kernel did inline, which
+ * poll_disk already took, leaves nothing). Without the lock. */
+static void end_quiet(struct blk_backend *be)
+{
+	if (!be)
+		return;
+	blk_backend_quiet(be, false);
+	blk_backend_poll(be);
+}
+
 static void lsi_bar_write(struct pci_func *f, unsigned bar, uint64_t off,
 			  unsigned size, uint64_t v)
 {
 	struct lsi *s = to_lsi(f);
+	struct blk_backend *be = NULL;
 
 	pthread_mutex_lock(&s->lock);
 	if (bar == LSI_BAR_RAM) {
@@ -113,11 +126,18 @@ static void lsi_bar_write(struct pci_func *f, unsigned bar, uint64_t off,
 				lsi_reg_writeb(s, (unsigned)off + i,
 					       (uint8_t)(v >> (8 * i)));
 		/* DSP written, STD set, SIGP for a WAIT RESELECT: go. */
+		s->quiet_ok = true;
 		lsi_run(s);
-		if (poll_disk(s, 0))
+		s->quiet_ok = false;
+		be = s->quiet_be;
+		s->quiet_be = NULL;
+		if (poll_disk(s, 0)) {
+			end_quiet(be);
 			return;
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
+	end_quiet(be);
 }
 
 /* The memory BAR's DSA as coalesced MMIO (vm/coalesced_mmio.c): a driver

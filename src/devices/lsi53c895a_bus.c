@@ -105,9 +105,20 @@ static void cmd_finished(struct lsi *s)
 /* true: finished now; false: the disk has it (the SCRIPTS wait). */
 static bool exec_cmd(struct lsi *s)
 {
+	const struct scsi_cmd *c = &s->cmd;
+	struct scsi_lun *l = c->tgt && c->lun < SCSI_MAX_LUNS ?
+			     c->tgt->luns[c->lun] : NULL;
+
 	s->io_busy = true;
 	s->io_gen = s->cur_gen;
 	lsi_bus_set_phase(s, PHASE_NONE);
+	/* Started by a vCPU's register write, which looks for the
+	 * completion right after (lsi53c895a.c): the event loop need not
+	 * be woken for it. One command at a time: no other is in flight. */
+	if (s->quiet_ok && s->vcpu_reap && l && !s->quiet_be) {
+		s->quiet_be = l->be;
+		blk_backend_quiet(l->be, true);
+	}
 	if (!scsi_cmd_exec(&s->cmd))
 		return false;
 	s->io_busy = false;

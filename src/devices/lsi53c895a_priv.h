@@ -229,6 +229,11 @@ struct lsi {
 	 * (lsi53c895a.c, poll_disk). Off only in tests that need a command
 	 * to stay with the disk until they drain it. */
 	bool vcpu_reap;
+	/* lsi_bar_write's own run of the SCRIPTS: a command they start goes
+	 * to its disk quiet (blk_backend_quiet), and quiet_be says which
+	 * disk lsi_bar_write must make signal again. Under the lock. */
+	bool quiet_ok;
+	struct blk_backend *quiet_be;
 
 	struct lsi_target targets[LSI_MAX_TARGETS];
 	uint64_t insns;               /* executed, ever (tests) */
