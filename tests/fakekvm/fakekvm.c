@@ -220,6 +220,10 @@ static int sys_ioctl(unsigned long req, void *arg)
 	case KVM_GET_API_VERSION:
 		return KVM_API_VERSION;
 	case KVM_CHECK_EXTENSION:
+		/* No coalesced MMIO ring here: its "page offset" 1 would be
+		 * the page where the port I/O data lives. */
+		if ((long)arg == KVM_CAP_COALESCED_MMIO)
+			return 0;
 		return (long)arg == KVM_CAP_NR_MEMSLOTS ? 32 : 1;
 	case KVM_CREATE_VM:
 		logf_("create vm");
