@@ -3,17 +3,17 @@ BUILD=${BUILD:-build}
 GUEST=${GUEST:-$BUILD/guest/testguest.elf}
 RUNNER=$BUILD/bench/runner
 
-# Without /dev/kvm, NESTED=1 runs the whole benchmark inside
-# scripts/nested-kvm.sh: every peer then runs on the same emulated machine,
-# so the ratios mean something and the absolute numbers do not.
+# NESTED=1 runs the whole benchmark inside scripts/nested-kvm.sh, with
+# or without a /dev/kvm here: every peer then runs on the same emulated
+# machine, so the ratios mean something and the absolute numbers do not.
 need_kvm() {
+	if [ "${NESTED:-0}" = 1 ] && [ -z "${NESTED_KVM:-}" ]; then
+		exec scripts/nested-kvm.sh -t 3000 bash "$0" "$@"
+	fi
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 		[ -n "${NESTED_KVM:-}" ] &&
 			echo "NOTE: nested machine (QEMU TCG + emulated SVM): compare ratios, not absolute numbers"
 		return 0
-	fi
-	if [ "${NESTED:-0}" = 1 ] && [ -z "${NESTED_KVM:-}" ]; then
-		exec scripts/nested-kvm.sh -t 3000 bash "$0" "$@"
 	fi
 	echo "SKIP: /dev/kvm is missing or not accessible; benchmarks need KVM (NESTED=1: run them in scripts/nested-kvm.sh)"
 	exit 77
