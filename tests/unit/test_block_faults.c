@@ -11,42 +11,22 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "unit.h"
-#include "backends/block_priv.h"
+#include "test_block.h"
 
 #define DISK_SIZE (1024 * 1024)
-
-struct fix {
-	char path[64];
-	struct blk_backend *b;
-};
 
 static const char *engine;
 
 static int setup(void **state)
 {
-	struct fix *f = calloc(1, sizeof(*f));
-	int fd;
-
-	snprintf(f->path, sizeof(f->path), "/tmp/cvisor-blkf-XXXXXX");
-	fd = mkstemp(f->path);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, DISK_SIZE), 0);
-	close(fd);
-	setenv("CVISOR_BLOCK_ENGINE", engine, 1);
-	f->b = blk_backend_open(f->path, false, false, 1, NULL);
-	/* No io_uring here (seccomp, sysctl): the uring tests skip. */
-	if (f->b)
-		assert_string_equal(blk_backend_info(f->b)->engine, engine);
-	else
-		assert_string_equal(engine, "uring");
-	*state = f;
+	*state = blk_fix_new(engine, DISK_SIZE);
 	return 0;
 }
 
-static struct fix *fixture(void **state)
+/* No io_uring here (seccomp, sysctl): the uring tests skip. */
+static struct blk_fix *fixture(void **state)
 {
-	struct fix *f = *state;
+	struct blk_fix *f = *state;
 
 	if (!f->b)
 		skip();
@@ -55,12 +35,7 @@ static struct fix *fixture(void **state)
 
 static int teardown(void **state)
 {
-	struct fix *f = *state;
-
-	blk_backend_close(f->b);
-	unlink(f->path);
-	free(f);
-	unsetenv("CVISOR_BLOCK_ENGINE");
+	blk_fix_free(*state);
 	return 0;
 }
 
@@ -89,7 +64,7 @@ static int64_t run(struct blk_backend *b, enum blk_op op, uint64_t off,
  * single flush, then put the image back. */
 static void test_flush_failure_sticks(void **state)
 {
-	struct fix *f = fixture(state);
+	struct blk_fix *f = fixture(state);
 	char buf[4096];
 	int p[2], saved = dup(f->b->fd);
 
@@ -121,7 +96,7 @@ static void test_flush_failure_sticks(void **state)
 /* Many flushes at once: they run one at a time, and all complete. */
 static void test_flushes_queue(void **state)
 {
-	struct fix *f = fixture(state);
+	struct blk_fix *f = fixture(state);
 	struct blk_io io[16];
 	int calls = 0;
 
@@ -143,7 +118,7 @@ static void test_flushes_queue(void **state)
  * (EFBIG): the request fails; it is not reported as done. */
 static void test_short_write_fails(void **state)
 {
-	struct fix *f = fixture(state);
+	struct blk_fix *f = fixture(state);
 	struct rlimit old, lim = { 4096 + 512, RLIM_INFINITY };
 	char buf[8192];
 

@@ -10,38 +10,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "unit.h"
-#include "backends/block_priv.h"
-
-struct fix {
-	char path[64];
-	struct blk_backend *b;
-};
+#include "test_block.h"
 
 static int setup(void **state)
 {
-	struct fix *f = calloc(1, sizeof(*f));
-	int fd;
-
-	snprintf(f->path, sizeof(f->path), "/tmp/cvisor-blkq-XXXXXX");
-	fd = mkstemp(f->path);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, 1 << 20), 0);
-	close(fd);
-	setenv("CVISOR_BLOCK_ENGINE", "uring", 1);
-	f->b = blk_backend_open(f->path, false, false, 1, NULL);
-	*state = f;
+	*state = blk_fix_new("uring", 1 << 20);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fix *f = *state;
-
-	blk_backend_close(f->b);
-	unlink(f->path);
-	free(f);
-	unsetenv("CVISOR_BLOCK_ENGINE");
+	blk_fix_free(*state);
 	return 0;
 }
 
@@ -71,7 +50,7 @@ static void read_polled(struct blk_backend *b)
 
 static void test_quiet_read_signals_nothing(void **state)
 {
-	struct fix *f = *state;
+	struct blk_fix *f = *state;
 	struct pollfd p;
 	uint64_t n = 0;
 
