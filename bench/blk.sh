@@ -106,7 +106,7 @@ declare -A fargs=(
 # Huge pages for fio's sequential buffers (see the top): the pool there
 # is, or 4 pages reserved here and given back at the exit.
 hugemem=
-huge_free() { awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo; }
+huge_free() { awk '/^HugePages_Free:/ { n = $2 } END { print n + 0 }' /proc/meminfo; }
 if [ "$(huge_free)" -lt 1 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
 	huge_was=$(cat /proc/sys/vm/nr_hugepages)
 	trap 'echo "$huge_was" >/proc/sys/vm/nr_hugepages; rm -rf "$tmp"' EXIT
