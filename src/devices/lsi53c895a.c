@@ -51,14 +51,10 @@ static uint64_t now_ns(void)
  * while nothing has come. true: the lock was dropped. */
 static bool poll_disk(struct lsi *s, uint64_t spin_ns)
 {
-	const struct scsi_cmd *c = &s->cmd;
-	struct scsi_lun *l;
+	struct scsi_lun *l = lsi_cmd_lun(s);
 	uint64_t t0;
 
-	if (!s->vcpu_reap || !s->io_busy || !c->tgt || c->lun >= SCSI_MAX_LUNS)
-		return false;
-	l = c->tgt->luns[c->lun];     /* LUNs live as long as the device */
-	if (!l)
+	if (!s->vcpu_reap || !s->io_busy || !l)
 		return false;
 	pthread_mutex_unlock(&s->lock);
 	if (blk_backend_poll(l->be) || !spin_ns)

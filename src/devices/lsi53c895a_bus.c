@@ -105,9 +105,7 @@ static void cmd_finished(struct lsi *s)
 /* true: finished now; false: the disk has it (the SCRIPTS wait). */
 static bool exec_cmd(struct lsi *s)
 {
-	const struct scsi_cmd *c = &s->cmd;
-	struct scsi_lun *l = c->tgt && c->lun < SCSI_MAX_LUNS ?
-			     c->tgt->luns[c->lun] : NULL;
+	struct scsi_lun *l = lsi_cmd_lun(s);
 
 	s->io_busy = true;
 	s->io_gen = s->cur_gen;

@@ -239,6 +239,15 @@ struct lsi {
 	uint64_t insns;               /* executed, ever (tests) */
 };
 
+/* The LUN of the command on the bus, or NULL (none addressed yet). LUNs
+ * live as long as the device. */
+static inline struct scsi_lun *lsi_cmd_lun(const struct lsi *s)
+{
+	const struct scsi_cmd *c = &s->cmd;
+
+	return c->tgt && c->lun < SCSI_MAX_LUNS ? c->tgt->luns[c->lun] : NULL;
+}
+
 /* lsi53c895a_regs.c: byte accesses to register off (< LSI_REGS_SIZE). */
 uint8_t lsi_reg_readb(struct lsi *s, unsigned off);
 void lsi_reg_writeb(struct lsi *s, unsigned off, uint8_t v);

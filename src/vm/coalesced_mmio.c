@@ -29,7 +29,7 @@ void vm_coalesced_probe(struct vm *vm)
 	/* The ring's page must lie inside the mapping every vCPU makes. */
 	if (off <= 0 || page <= 0 || ((long)off + 1) * page > vm->vcpu_mmap_size)
 		return;
-	vm->coalesced_page = (unsigned)off;
+	vm->coalesced_off = (size_t)off * (size_t)page;
 	/* What fits in the page after the indices: KVM_COALESCED_MMIO_MAX,
 	 * which needs the kernel's PAGE_SIZE. */
 	vm->coalesced_max = (uint32_t)(((unsigned long)page -
@@ -43,7 +43,7 @@ int vm_coalesce(void *ctx, uint64_t addr, unsigned len, bool on)
 	struct vm *vm = ctx;
 	struct kvm_coalesced_mmio_zone z = { .addr = addr, .size = len };
 
-	if (!vm->coalesced_page)
+	if (!vm->coalesced_off)
 		return -ENOTSUP;
 	return ioctl(vm->vm_fd, on ? KVM_REGISTER_COALESCED_MMIO :
 			 KVM_UNREGISTER_COALESCED_MMIO, &z) < 0 ? -errno : 0;
@@ -51,10 +51,9 @@ int vm_coalesce(void *ctx, uint64_t addr, unsigned len, bool on)
 
 void vcpu_coalesced_map(struct vcpu *v)
 {
-	if (v->vm->coalesced_page)
+	if (v->vm->coalesced_off)
 		v->coalesced = (struct kvm_coalesced_mmio_ring *)
-			((char *)v->run + (size_t)v->vm->coalesced_page *
-			 (size_t)sysconf(_SC_PAGESIZE));
+			((char *)v->run + v->vm->coalesced_off);
 }
 
 /* Apply what the ring holds. The lock keeps the order across vCPUs: two

@@ -44,9 +44,9 @@ struct vm {
 	bool kvm_fd_kept;  /* kvm_fd belongs to the persist table */
 	bool leave_to_exit; /* vm_destroy_at_exit: KVM fds, memory stay */
 	int vcpu_mmap_size;
-	/* Coalesced MMIO (coalesced_mmio.c): the ring's page in the vCPU
+	/* Coalesced MMIO (coalesced_mmio.c): the ring's offset in the vCPU
 	 * mapping (0: none), its entries, and the lock that orders drains. */
-	unsigned coalesced_page;
+	size_t coalesced_off;
 	uint32_t coalesced_max;
 	pthread_mutex_t coalesced_lock;
 	struct guest_mem mem;
