@@ -6,6 +6,20 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 skip() { echo "$*"; exit 77; }
+
+# Every test's `timeout` runs in the foreground. Without --foreground, GNU
+# timeout passes a signal it gets on to its command (kill -TERM $pid,
+# where $pid is the timeout) and then sends the command a SIGCONT. A
+# SIGCONT that comes while LeakSanitizer's exit-time tracer attaches to
+# cvisor's main thread throws away the SIGSTOP of PTRACE_ATTACH; the
+# tracer then waits for a stop that never comes, and the sanitizer pass
+# hung 300 s (scsi_lock, fake_stop) whenever a loaded host delayed the
+# SIGCONT that far. An alias, not a function: `timeout ... &` must stay
+# the timeout process itself, which the tests signal through $!.
+# harness_signals.sh checks that no SIGCONT is sent.
+shopt -s expand_aliases
+alias timeout='timeout --foreground'
+
 fail() { echo "FAIL: $*"; exit 1; }
 
 need_kvm() {
