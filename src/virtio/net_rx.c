@@ -7,7 +7,8 @@
  * the guest has posted nothing, frames wait in a bounded backlog; past
  * its bounds the backend is paused and further frames are dropped and
  * counted: a guest that never reads costs its own packets, never our
- * memory.
+ * memory. The guest is asked to kick only while a frame waits for
+ * buffers.
  *
  * Each queue pair has its own backlog and flow control, on its own loop;
  * the filters are shared (struct net_filter). A backend that carries
@@ -88,6 +89,7 @@ static int deliver(struct net_pair *p, const struct virtio_net_hdr *hdr,
 	struct virtio_net_hdr h = *hdr;
 	size_t need = NET_HDR_LEN + len, room = 0, off = 0;
 	unsigned nb = 0;
+	bool rechecked = false;
 
 	while (room < need) {
 		struct virtq_req *r = &p->rx.reqs[nb];
@@ -107,11 +109,24 @@ static int deliver(struct net_pair *p, const struct virtio_net_hdr *hdr,
 			p->st.rx_bad_chain++;
 			return -1;            /* broken: NEEDS_RESET is set */
 		}
+		if (rc == 0 && !rechecked) {
+			/* Out of buffers: from now on the guest's posting
+			 * is news, so ask for its kick, then look once more
+			 * for what it posted before it could see that. */
+			rechecked = true;
+			if (virtq_enable_notify(vq))
+				continue;
+		}
 		if (rc == 0) {
 			while (nb--)
 				virtq_unpop(vq);
 			return 0;
 		}
+		/* Buffers in hand: the next frame finds the next ones
+		 * without being told (kicks cost the guest a VM exit
+		 * each, ~1 in 32 frames with the test guest). */
+		if (vq->notify_enabled)
+			virtq_disable_notify(vq);
 		/* RX buffers are device-writable only, and the header must
 		 * sit in the first one: anything else is returned unused,
 		 * with the part of the frame already placed. */

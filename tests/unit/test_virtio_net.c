@@ -316,6 +316,60 @@ static void test_rx_resume_without_kick(void **state)
 	assert_int_equal(tv_used_idx(&f->vm, &f->rq), 2 * TEST_QSIZE);
 }
 
+/* Would the guest kick after adding one more RX buffer? As a driver
+ * decides: avail_event with EVENT_IDX, the used ring's flag without. */
+static bool rx_kick_wanted(struct nfix *f)
+{
+	uint16_t *used = gpa_host(&f->vm, RING_USED + RXQ * QUEUE_STRIDE);
+	uint16_t old = f->rq.avail_idx, new = (uint16_t)(old + 1);
+	uint16_t event = le16toh(used[2 + 4 * TEST_QSIZE]);
+
+	if (virtio_dev_has_feature(f->d, VIRTIO_F_RING_EVENT_IDX))
+		return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+	return !(le16toh(used[0]) & VIRTQ_USED_F_NO_NOTIFY);
+}
+
+/* RX kicks only when the device waits for buffers (as QEMU and vhost
+ * do): while it holds some, the next frame finds the next ones without
+ * being told, and each kick costs the guest a VM exit. Out of buffers,
+ * it asks again, and the buffer the guest posts with a kick takes the
+ * frame that waited. Both ways of asking: used flags and avail_event. */
+static void rx_kicks(struct nfix *f, uint64_t without)
+{
+	uint8_t fr[100];
+
+	net_open(f, 0, VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) | without);
+	assert_true(rx_kick_wanted(f));
+	post_rx(f, RXBUF_GPA, 1526);
+	post_rx(f, RXBUF_GPA + 0x800, 1526);
+	make_frame(fr, sizeof(fr), test_mac, 1);
+	assert_true(backend_rx(f, fr, sizeof(fr)));
+	assert_false(rx_kick_wanted(f));
+	assert_true(backend_rx(f, fr, sizeof(fr)));
+	assert_false(rx_kick_wanted(f));
+	/* no buffer left: the frame waits, and the guest is asked to kick */
+	make_frame(fr, sizeof(fr), test_mac, 3);
+	assert_true(backend_rx(f, fr, sizeof(fr)));
+	assert_int_equal(virtio_net_backlog(f->n), 1);
+	assert_true(rx_kick_wanted(f));
+	post_rx(f, RXBUF_GPA + 0x1000, 1526);
+	virtio_queue_notify(f->d, RXQ);
+	assert_int_equal(tv_used_idx(&f->vm, &f->rq), 3);
+	assert_memory_equal(gpa_host(&f->vm, RXBUF_GPA + 0x1000 + 12), fr,
+			    sizeof(fr));
+	assert_int_equal(virtio_net_backlog(f->n), 0);
+}
+
+static void test_rx_kicks_event_idx(void **state)
+{
+	rx_kicks(*state, 0);
+}
+
+static void test_rx_kicks_flags(void **state)
+{
+	rx_kicks(*state, VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
+}
+
 /* The byte bound holds for large frames. */
 static void test_rx_backlog_bytes(void **state)
 {
@@ -422,6 +476,8 @@ int main(void)
 		T(test_rx_never_fits),
 		T(test_rx_backlog),
 		T(test_rx_resume_without_kick),
+		T(test_rx_kicks_event_idx),
+		T(test_rx_kicks_flags),
 		T(test_rx_backlog_bytes),
 		T(test_rx_not_running),
 		T(test_link),
