@@ -18,15 +18,22 @@ guard() {
 }
 state() { awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null; }
 child_of() { child=$(pgrep -P "$1" -x sleep); }
+# a function, looked at on each round: a SIGSTOP takes effect when the
+# process next runs, not when kill returns
+stopped() { [ "$(state "$child")" = T ]; }
 
 timeout 60 sleep 1000 &
 tpid=$!
 guard child_of $tpid || fail "timeout did not start its command"
 kill -STOP "$child"
-guard test "$(state "$child")" = T || fail "the command did not stop"
+guard stopped || fail "the command did not stop"
 # timeout's signal handler sends whatever it sends, then timeout sleeps
-# again: one more voluntary context switch says it is done. A SIGCONT
-# would end both at once (the command dies of the SIGINT).
+# again: one more voluntary context switch, counted from a moment it
+# sleeps (its one sleep: waiting for its command or a signal), says it
+# is done. A SIGCONT would end both at once (the command dies of the
+# SIGINT).
+asleep() { [ "$(state $tpid)" = S ]; }
+guard asleep || fail "timeout never went to sleep"
 switches=$(counter voluntary_ctxt_switches $tpid)
 kill -INT $tpid
 slept() {
