@@ -6,6 +6,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 skip() { echo "$*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
 
 # Every test's `timeout` runs in the foreground. Without --foreground, GNU
 # timeout passes a signal it gets on to its command (kill -TERM $pid,
@@ -19,8 +20,6 @@ skip() { echo "$*"; exit 77; }
 # harness_signals.sh checks that no SIGCONT is sent.
 shopt -s expand_aliases
 alias timeout='timeout --foreground'
-
-fail() { echo "FAIL: $*"; exit 1; }
 
 need_kvm() {
 	[ -e /dev/kvm ] || skip "needs /dev/kvm (not present on this machine)"
