@@ -426,11 +426,13 @@ void blk_queue_notify(struct virtio_dev *d, unsigned q)
 		if (end == ROUND_NO_SLOT)
 			bq->starved = true;   /* free_slot() comes back */
 		/* A pop finds nothing once the device stopped running (a
-		 * reset or NEEDS_RESET from a vCPU during this round), while
-		 * the ring may still hold chains: going round again would
-		 * spin forever, with the queue lock the reset waits for
-		 * (found by tests/fuzz, target devices). */
-		if (!virtio_dev_running(d) || polling)
+		 * reset or NEEDS_RESET from a vCPU during this round) or was
+		 * paused (virtio/quiesce.c), while the ring may still hold
+		 * chains: going round again would spin forever, with the
+		 * queue lock the reset or the pause waits for (found by
+		 * tests/fuzz, target devices; the pause by reading). */
+		if (!virtio_dev_running(d) || virtio_dev_quiesced(d) ||
+		    polling)
 			break;
 		if (!virtq_enable_notify(vq) || end != ROUND_EMPTY)
 			break;

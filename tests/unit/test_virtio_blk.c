@@ -641,6 +641,26 @@ static void test_notify_stops_when_not_running(void **state)
 	assert_int_equal(get_used_idx(&f->vm), 0);
 }
 
+/* The same for a pause (the control socket's, virtio/quiesce.c) that
+ * comes while a round runs: pop takes nothing once the flag is set, the
+ * chains stay on the ring, and the pause waits for the queue lock the
+ * round holds. Resuming runs the queue as if kicked. */
+static void test_notify_stops_when_paused(void **state)
+{
+	struct fix *f = *state;
+
+	big_queue_up(f);
+	post_get_ids(f, 3);
+	__atomic_store_n(&f->d->quiesced, true, __ATOMIC_SEQ_CST);
+	alarm(20);
+	blk_queue_notify(f->d, 0);
+	alarm(0);
+	assert_int_equal(get_used_idx(&f->vm), 0);
+	__atomic_store_n(&f->d->quiesced, false, __ATOMIC_SEQ_CST);
+	blk_queue_notify(f->d, 0);
+	assert_int_equal(get_used_idx(&f->vm), 3);
+}
+
 /* Without FLUSH negotiated the disk is write-through (FUA writes). */
 static void test_no_flush_feature(void **state)
 {
@@ -870,6 +890,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_queue_reenable_inflight),
 	T(test_notify_budget),
 	T(test_notify_stops_when_not_running),
+	T(test_notify_stops_when_paused),
 	T(test_slots_exhausted),
 	T(test_no_flush_feature),
 	T(test_direct_io),
