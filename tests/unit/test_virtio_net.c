@@ -316,12 +316,12 @@ static void test_rx_resume_without_kick(void **state)
 	assert_int_equal(tv_used_idx(&f->vm, &f->rq), 2 * TEST_QSIZE);
 }
 
-/* Would the guest kick after adding one more RX buffer? As a driver
+/* Would the guest kick after adding one more chain to tq? As a driver
  * decides: avail_event with EVENT_IDX, the used ring's flag without. */
-static bool rx_kick_wanted(struct nfix *f)
+static bool kick_wanted(struct nfix *f, struct tv_queue *tq)
 {
-	uint16_t *used = gpa_host(&f->vm, RING_USED + RXQ * QUEUE_STRIDE);
-	uint16_t old = f->rq.avail_idx, new = (uint16_t)(old + 1);
+	uint16_t *used = gpa_host(&f->vm, RING_USED + tq->q * QUEUE_STRIDE);
+	uint16_t old = tq->avail_idx, new = (uint16_t)(old + 1);
 	uint16_t event = le16toh(used[2 + 4 * TEST_QSIZE]);
 
 	if (virtio_dev_has_feature(f->d, VIRTIO_F_RING_EVENT_IDX))
@@ -339,19 +339,19 @@ static void rx_kicks(struct nfix *f, uint64_t without)
 	uint8_t fr[100];
 
 	net_open(f, 0, VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) | without);
-	assert_true(rx_kick_wanted(f));
+	assert_true(kick_wanted(f, &f->rq));
 	post_rx(f, RXBUF_GPA, 1526);
 	post_rx(f, RXBUF_GPA + 0x800, 1526);
 	make_frame(fr, sizeof(fr), test_mac, 1);
 	assert_true(backend_rx(f, fr, sizeof(fr)));
-	assert_false(rx_kick_wanted(f));
+	assert_false(kick_wanted(f, &f->rq));
 	assert_true(backend_rx(f, fr, sizeof(fr)));
-	assert_false(rx_kick_wanted(f));
+	assert_false(kick_wanted(f, &f->rq));
 	/* no buffer left: the frame waits, and the guest is asked to kick */
 	make_frame(fr, sizeof(fr), test_mac, 3);
 	assert_true(backend_rx(f, fr, sizeof(fr)));
 	assert_int_equal(virtio_net_backlog(f->n), 1);
-	assert_true(rx_kick_wanted(f));
+	assert_true(kick_wanted(f, &f->rq));
 	post_rx(f, RXBUF_GPA + 0x1000, 1526);
 	virtio_queue_notify(f->d, RXQ);
 	assert_int_equal(tv_used_idx(&f->vm, &f->rq), 3);
@@ -368,6 +368,103 @@ static void test_rx_kicks_event_idx(void **state)
 static void test_rx_kicks_flags(void **state)
 {
 	rx_kicks(*state, VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
+}
+
+/* TX: no kicks while a round runs (the guest's frames added meanwhile
+ * are taken in it, as QEMU's TX does), the frames sent given back every
+ * 32 so that a guest waiting for room need not wait for the round, and
+ * kicks asked for again once the ring is dry. The probe runs as each
+ * frame goes out, in the middle of the round. */
+struct tx_probe {
+	struct nfix *f;
+	bool kick_wanted;            /* seen during the round */
+	uint16_t used_at_40;
+};
+
+static void tx_add(struct nfix *f)
+{
+	struct seg s = { TXBUF_GPA, 12 + 60, false };
+
+	tv_chain(&f->vm, &f->tq, &s, 1);
+}
+
+static void tx_probe(void *ctx)
+{
+	struct tx_probe *t = ctx;
+	struct nfix *f = t->f;
+
+	t->kick_wanted |= kick_wanted(f, &f->tq);
+	if (f->fb.nr_sent == 40)
+		t->used_at_40 = tv_used_idx(&f->vm, &f->tq);
+	if (f->fb.nr_sent < 48)
+		tx_add(f);              /* no kick: the guest was told so */
+}
+
+static void tx_kicks(struct nfix *f, uint64_t without)
+{
+	struct tx_probe t = { .f = f };
+	uint8_t fr[60];
+
+	net_open(f, 0, without);
+	make_frame(fr, sizeof(fr), test_mac, 4);
+	put_txhdr(f, TXBUF_GPA, 0, 0);
+	memcpy(gpa_host(&f->vm, TXBUF_GPA + 12), fr, sizeof(fr));
+	assert_true(kick_wanted(f, &f->tq));
+	tx_add(f);
+	f->fb.on_send = tx_probe;
+	f->fb.ctx = &t;
+	virtio_queue_notify(f->d, TXQ);
+	f->fb.on_send = NULL;
+	assert_int_equal(f->fb.nr_sent, 48);
+	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 48);
+	assert_false(t.kick_wanted);
+	assert_int_equal(t.used_at_40, 32);
+	assert_true(kick_wanted(f, &f->tq));
+}
+
+static void test_tx_kicks_event_idx(void **state)
+{
+	tx_kicks(*state, 0);
+}
+
+static void test_tx_kicks_flags(void **state)
+{
+	tx_kicks(*state, VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
+}
+
+/* A pause (or a reset) that comes while the round runs: the ring still
+ * holds chains, which pop no longer takes. The round ends, with kicks
+ * on, instead of looking for them forever under the queue lock (which
+ * the pause then waits for); resuming sends the rest. */
+static void tx_pause_probe(void *ctx)
+{
+	struct tx_probe *t = ctx;
+	struct nfix *f = t->f;
+
+	if (f->fb.nr_sent < 4)
+		tx_add(f);
+	if (f->fb.nr_sent == 3)
+		__atomic_store_n(&f->d->quiesced, true, __ATOMIC_SEQ_CST);
+}
+
+static void test_tx_paused_mid_round(void **state)
+{
+	struct nfix *f = *state;
+	struct tx_probe t = { .f = f };
+
+	net_open(f, 0, VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
+	put_txhdr(f, TXBUF_GPA, 0, 0);
+	tx_add(f);
+	f->fb.on_send = tx_pause_probe;
+	f->fb.ctx = &t;
+	virtio_queue_notify(f->d, TXQ);
+	f->fb.on_send = NULL;
+	assert_int_equal(f->fb.nr_sent, 3);
+	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 3);
+	assert_true(kick_wanted(f, &f->tq));
+	__atomic_store_n(&f->d->quiesced, false, __ATOMIC_SEQ_CST);
+	virtio_queue_notify(f->d, TXQ);
+	assert_int_equal(f->fb.nr_sent, 4);
 }
 
 /* The byte bound holds for large frames. */
@@ -469,6 +566,9 @@ int main(void)
 		T(test_tx),
 		T(test_tx_one_desc),
 		T(test_tx_backend_error),
+		T(test_tx_kicks_event_idx),
+		T(test_tx_kicks_flags),
+		T(test_tx_paused_mid_round),
 		T(test_rx),
 		T(test_rx_mergeable),
 		T(test_rx_mergeable_waits),

@@ -39,6 +39,9 @@ struct fake_be {
 	unsigned nr_set_offloads;
 	unsigned queues;                  /* last set_queues */
 	unsigned resumed_qp[NET_MAX_QUEUE_PAIRS];
+	/* called after each frame sent, as the device's round runs */
+	void (*on_send)(void *ctx);
+	void *ctx;
 };
 
 static int fake_send(struct net_backend *be, const void *hdr,
@@ -60,6 +63,8 @@ static int fake_send(struct net_backend *be, const void *hdr,
 	}
 	assert_int_equal(s->len, MIN(len, sizeof(s->data)));
 	f->nr_sent++;
+	if (f->on_send)
+		f->on_send(f->ctx);
 	return 0;
 }
 
