@@ -4,8 +4,10 @@
 #define CVISOR_SANDBOX_PRIV_H
 
 #include <seccomp.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sandbox/sandbox.h"
 
@@ -34,5 +36,21 @@ void sandbox_where_print(int fd, uintptr_t pc, const uintptr_t *sp);
 
 /* The lists each kind is made of, NULL-terminated. */
 const struct sc_list *const *sc_lists_for(enum sandbox_kind kind);
+
+/* seccomp_build.c: kind's filter for mode, with the setid rules for the
+ * jail's ids (NULL: none), compiled to BPF in out->filter (malloc'd). 0
+ * or -errno. */
+struct sandbox_ids {
+	uid_t uid;
+	gid_t gid;
+};
+struct sock_fprog;
+int sandbox_build_filter(enum sandbox_kind kind, enum sandbox_mode mode,
+			 const struct sandbox_ids *ids, struct sock_fprog *out);
+
+/* The filters of mode on without a jail's ids, compiled when cvisor was
+ * built (seccomp_gen.c): false when this build has none (a cross build)
+ * or not this kind. out->filter is then not ours to free. */
+bool sandbox_prebuilt_filter(enum sandbox_kind kind, struct sock_fprog *out);
 
 #endif

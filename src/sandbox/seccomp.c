@@ -15,9 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -40,6 +38,7 @@ static const char *sc_names[SC_NAMES];
 static __thread int thread_kind = -1;
 /* sandbox_configure's compiled filters (or why one could not be built) */
 static struct sock_fprog progs[SANDBOX_NR_KINDS];
+static bool prog_owned[SANDBOX_NR_KINDS];      /* not a prebuilt one */
 static int prog_err[SANDBOX_NR_KINDS];
 
 static const char *const kind_names[SANDBOX_NR_KINDS] = {
@@ -170,7 +169,7 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 	_exit(CV_EXIT_UNEXPECTED);  /* not reached */
 }
 
-static void compile_all(void);
+static bool compile_all(void);
 
 static void resolve_names(void)
 {
@@ -208,11 +207,11 @@ void sandbox_configure(enum sandbox_mode m, void (*on_kill)(void))
 	}
 	if (m == SANDBOX_OFF)
 		return;
-	compile_all();
-	/* The heap pages libseccomp's work freed, given back now: nothing
-	 * reuses all of them, and the trim threshold below would keep them
-	 * resident (issue 12: -20 KiB of peak RSS). */
-	malloc_trim(0);
+	/* The heap pages libseccomp's work freed, if it ran, given back
+	 * now: nothing reuses all of them, and the trim threshold below
+	 * would keep them resident (issue 12: -20 KiB of peak RSS). */
+	if (compile_all())
+		malloc_trim(0);
 	if (m != SANDBOX_ON)
 		return;
 	/* The first time glibc shrinks a thread arena's heap (a free() on
@@ -228,140 +227,36 @@ void sandbox_configure(enum sandbox_mode m, void (*on_kill)(void))
 	sigaction(SIGSYS, &sa, NULL);
 }
 
-/* The compiled filter, through a memfd: libseccomp 2.5.4 exports BPF only
- * to a file descriptor. */
-static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *out)
-{
-	int fd = memfd_create("cvisor-seccomp", MFD_CLOEXEC), rc;
-	struct stat st;
-	void *insns = NULL;
-
-	if (fd < 0)
-		return -errno;
-	rc = seccomp_export_bpf(ctx, fd);
-	if (!rc && fstat(fd, &st) < 0)
-		rc = -errno;
-	if (!rc && (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) ||
-		    st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS))
-		rc = -E2BIG;
-	if (!rc && !(insns = malloc((size_t)st.st_size)))
-		rc = -ENOMEM;
-	if (!rc && pread(fd, insns, (size_t)st.st_size, 0) != st.st_size)
-		rc = -EIO;
-	close(fd);
-	if (rc) {
-		free(insns);
-		return rc;
-	}
-	out->filter = insns;
-	out->len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
-	return 0;
-}
-
-static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *r)
-{
-	/* A syscall this architecture does not have is nothing to allow. */
-	if (r->nr < 0)
-		return 0;
-	if (r->argc)
-		return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					      &r->arg);
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);
-}
-
-/* The block workers and a multiqueue virtio-net's queue-pair loops exist
- * when the jail drops the user, and glibc makes each thread call
- * setresuid/setresgid/setgroups itself: allow exactly the jail's ids,
- * nothing else. */
-static int add_setid_rules(scmp_filter_ctx ctx)
-{
-	int rc;
-
-	if (!have_ids)
-		return 0;
-	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setresuid), 3,
-			      SCMP_A0(SCMP_CMP_EQ, jail_uid),
-			      SCMP_A1(SCMP_CMP_EQ, jail_uid),
-			      SCMP_A2(SCMP_CMP_EQ, jail_uid));
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setresgid),
-				      3, SCMP_A0(SCMP_CMP_EQ, jail_gid),
-				      SCMP_A1(SCMP_CMP_EQ, jail_gid),
-				      SCMP_A2(SCMP_CMP_EQ, jail_gid));
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setgroups),
-				      1, SCMP_A0(SCMP_CMP_EQ, 0));
-	return rc;
-}
-
-static bool listed(const struct sc_list *const *lists, int nr)
-{
-	for (; *lists; lists++)
-		for (unsigned i = 0; i < (*lists)->n; i++)
-			if ((*lists)->rules[i].nr == nr)
-				return true;
-	return false;
-}
-
-/* Opening a file, where a kind may not: refused with EACCES rather than
- * fatal. Libraries try optional files on these threads (libslirp reads
- * /etc/resolv.conf while it answers some guest packets even with its DNS
- * off), and they cope with a file they cannot read; the call is refused
- * all the same. */
-static int add_open_errno_rules(scmp_filter_ctx ctx,
-				const struct sc_list *const *lists)
-{
-	static const int calls[] = { SCMP_SYS(open), SCMP_SYS(openat),
-				     SCMP_SYS(openat2), SCMP_SYS(creat) };
-	int rc = 0;
-
-	for (unsigned i = 0; !rc && i < ARRAY_SIZE(calls); i++)
-		if (calls[i] >= 0 && !listed(lists, calls[i]))
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
-					      calls[i], 0);
-	return rc;
-}
-
-static int compile(enum sandbox_kind kind)
-{
-	const struct sc_list *const *lists = sc_lists_for(kind);
-	uint32_t def = mode == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP;
-	scmp_filter_ctx ctx;
-	int rc = 0;
-
-	if (!lists)
-		return -EINVAL;
-	ctx = seccomp_init(def);
-	if (!ctx)
-		return -ENOMEM;
-	/* A call through another ABI (x32, int 0x80) is never ours. */
-	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-			      SCMP_ACT_KILL_PROCESS);
-	for (; !rc && *lists; lists++)
-		for (unsigned i = 0; !rc && i < (*lists)->n; i++)
-			rc = add_rule(ctx, &(*lists)->rules[i]);
-	if (!rc && (kind == SANDBOX_BLOCK || kind == SANDBOX_EVENTS))
-		rc = add_setid_rules(ctx);
-	if (!rc && mode == SANDBOX_ON)
-		rc = add_open_errno_rules(ctx, sc_lists_for(kind));
-	if (!rc)
-		rc = export_bpf(ctx, &progs[kind]);
-	seccomp_release(ctx);
-	return rc;
-}
-
 /* Every kind's filter, built and compiled to BPF on the main thread before
  * any filter exists: libseccomp's work (a few hundred KiB of allocations
  * per filter) is done once, not again in each new thread, where it would
  * leave a malloc arena of its own resident behind; a thread then makes
  * just the two calls that install its filter. */
-static void compile_all(void)
+static bool compile_all(void)
 {
+	struct sandbox_ids ids = { jail_uid, jail_gid };
+	bool compiled = false;
+
 	for (int k = 0; k < SANDBOX_NR_KINDS; k++) {
-		free(progs[k].filter);
+		if (prog_owned[k])
+			free(progs[k].filter);
 		progs[k] = (struct sock_fprog){ 0 };
-		prog_err[k] = compile((enum sandbox_kind)k);
+		prog_owned[k] = false;
+		/* The usual case was compiled when cvisor was built
+		 * (tools/seccomp_gen.c): 1.3 ms of libseccomp at every
+		 * start saved (issue 12). */
+		if (mode == SANDBOX_ON && !have_ids &&
+		    sandbox_prebuilt_filter((enum sandbox_kind)k, &progs[k])) {
+			prog_err[k] = 0;
+			continue;
+		}
+		prog_err[k] = sandbox_build_filter((enum sandbox_kind)k, mode,
+						   have_ids ? &ids : NULL,
+						   &progs[k]);
+		prog_owned[k] = !prog_err[k];
+		compiled = true;
 	}
+	return compiled;
 }
 
 static int load(enum sandbox_kind kind)
