@@ -400,6 +400,17 @@ static void tx_probe(void *ctx)
 		tx_add(f);              /* no kick: the guest was told so */
 }
 
+/* One chain posted and kicked, probe running as each frame goes out */
+static void tx_round(struct nfix *f, void (*probe)(void *),
+		     struct tx_probe *t)
+{
+	tx_add(f);
+	f->fb.on_send = probe;
+	f->fb.ctx = t;
+	virtio_queue_notify(f->d, TXQ);
+	f->fb.on_send = NULL;
+}
+
 static void tx_kicks(struct nfix *f, uint64_t without)
 {
 	struct tx_probe t = { .f = f };
@@ -410,11 +421,7 @@ static void tx_kicks(struct nfix *f, uint64_t without)
 	put_txhdr(f, TXBUF_GPA, 0, 0);
 	memcpy(gpa_host(&f->vm, TXBUF_GPA + 12), fr, sizeof(fr));
 	assert_true(kick_wanted(f, &f->tq));
-	tx_add(f);
-	f->fb.on_send = tx_probe;
-	f->fb.ctx = &t;
-	virtio_queue_notify(f->d, TXQ);
-	f->fb.on_send = NULL;
+	tx_round(f, tx_probe, &t);
 	assert_int_equal(f->fb.nr_sent, 48);
 	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 48);
 	assert_false(t.kick_wanted);
@@ -454,11 +461,7 @@ static void test_tx_paused_mid_round(void **state)
 
 	net_open(f, 0, VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
 	put_txhdr(f, TXBUF_GPA, 0, 0);
-	tx_add(f);
-	f->fb.on_send = tx_pause_probe;
-	f->fb.ctx = &t;
-	virtio_queue_notify(f->d, TXQ);
-	f->fb.on_send = NULL;
+	tx_round(f, tx_pause_probe, &t);
 	assert_int_equal(f->fb.nr_sent, 3);
 	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 3);
 	assert_true(kick_wanted(f, &f->tq));
