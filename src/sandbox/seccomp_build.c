@@ -1,8 +1,8 @@
 /* Building a thread kind's seccomp filter from its lists
  * (seccomp_lists.c) with libseccomp, down to the BPF the kernel loads.
  * seccomp.c does it at start when it must (a jail's ids, `--seccomp
- * log`); seccomp_gen.c does it once when cvisor is built, for the usual
- * case, so that a start need not (issue 12). Both through this one
+ * log`); tools/seccomp_gen.c does it once when cvisor is built, for the
+ * usual case, so that a start need not (issue 12). Both through this one
  * function: the filter is the same either way, and a test says so. */
 #include <errno.h>
 #include <linux/filter.h>
