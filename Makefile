@@ -145,14 +145,21 @@ $(BUILD)/tools/seccomp_gen: tools/seccomp_gen.c $(BUILD)/src/sandbox/seccomp_bui
 		$(BUILD)/src/sandbox/seccomp_lists.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+EMPTY_PREBUILT := \#include "sandbox/seccomp_prebuilt.h"\nconst struct sandbox_prebuilt sandbox_prebuilt[SANDBOX_NR_KINDS];\n
 ifeq ($(ARCH),arm64)
 $(BUILD)/gen/seccomp_prebuilt.c:
 	@mkdir -p $(@D)
-	printf '#include "sandbox/seccomp_prebuilt.h"\nconst struct sandbox_prebuilt sandbox_prebuilt[SANDBOX_NR_KINDS];\n' >$@
+	printf '$(EMPTY_PREBUILT)' >$@
 else
+# A generator that cannot run here (no memfd_create, no seccomp) leaves
+# the table empty, as a cross build's, with a warning: test_seccomp_prebuilt
+# then fails where a table was expected. No leak check for it in SAN
+# builds: LeakSanitizer's ptrace at exit is the fragile part (lib.sh).
 $(BUILD)/gen/seccomp_prebuilt.c: $(BUILD)/tools/seccomp_gen
 	@mkdir -p $(@D)
-	$< >$@.tmp && mv $@.tmp $@
+	ASAN_OPTIONS=detect_leaks=0 $< >$@.tmp && mv $@.tmp $@ || \
+	{ echo "warning: $< failed: seccomp filters will be compiled at start" >&2; \
+	  printf '$(EMPTY_PREBUILT)' >$@; }
 endif
 $(BUILD)/gen/seccomp_prebuilt.o: $(BUILD)/gen/seccomp_prebuilt.c
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -216,4 +223,4 @@ clean:
 
 include tests/fuzz/fuzz.mk
 
--include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/src $(BUILD)/tests $(BUILD)/gen $(BUILD)/tools -name '*.d' -type f 2>/dev/null)

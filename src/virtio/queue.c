@@ -137,6 +137,10 @@ int virtq_enable(struct virtq *q, unsigned features)
 	q->used_idx = q->used_pub = 0;
 	q->signalled_valid = false;
 	q->notify_enabled = true;
+	/* Kicks wanted, whatever a ring reused from before a reset still
+	 * says: the devices turn them off while busy (virtq_disable_notify)
+	 * and a stale NO_NOTIFY would leave the first chain unannounced. */
+	ring_store(&q->used[USED_FLAGS], 0);
 	q->inflight = 0;
 	q->broken = false;
 	q->err = VIRTQ_OK;

@@ -36,7 +36,10 @@ grep -q 'corrupt' "$TMP/check" || fail "corruption reported oddly: $(cat "$TMP/c
 
 uring_skipped=
 for engine in uring sync; do
-	CVISOR_BLOCK_ENGINE=$engine timeout 140 python3 "$here/crash_run.py" \
+	# `command timeout`: on expiry the whole process group, the cvisor
+	# runs crash_run.py started included (lib.sh's alias would stop
+	# only python)
+	CVISOR_BLOCK_ENGINE=$engine command timeout 140 python3 "$here/crash_run.py" \
 		"$CVISOR" "$GUEST" "$TMP" "$iters" "$seed" >"$TMP/run" 2>&1
 	rc=$?
 	cat "$TMP/run"

@@ -98,7 +98,9 @@ n=0
 while IFS=$'\t' read -r where cmd; do
 	[ -n "$cmd" ] || continue
 	n=$((n + 1))
-	(cd "$W" && PATH=$TMP/bin:$PATH timeout 120 bash -c "$cmd") >"$TMP/out" 2>&1 ||
+	# `command timeout`: on expiry the command's whole process group
+	# (lib.sh's alias would stop only the shell)
+	(cd "$W" && PATH=$TMP/bin:$PATH command timeout 120 bash -c "$cmd") >"$TMP/out" 2>&1 ||
 		fail "$where: '$cmd' failed (status $?): $(tail -20 "$TMP/out")"
 done <"$TMP/cmds"
 [ $n -ge 8 ] || fail "only $n commands found in the docs"

@@ -17,7 +17,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 # hung 300 s (scsi_lock, fake_stop) whenever a loaded host delayed the
 # SIGCONT that far. An alias, not a function: `timeout ... &` must stay
 # the timeout process itself, which the tests signal through $!.
-# harness_signals.sh checks that no SIGCONT is sent.
+# harness_signals.sh checks that no SIGCONT is sent. A test whose command
+# starts processes of its own and is never signalled by the test says
+# `command timeout`, so that an expiry stops the whole process group.
 shopt -s expand_aliases
 alias timeout='timeout --foreground'
 

@@ -24,6 +24,21 @@ static void enable(struct fix *f, uint16_t size, unsigned features)
 	assert_true(f->q.ready);
 }
 
+/* A ring enabled again after a reset asks for kicks, whatever its used
+ * flags said before (a device may have left NO_NOTIFY there while busy). */
+static void test_enable_wants_kicks(void **state)
+{
+	struct fix *f = *state;
+	uint16_t *used = gpa_host(&f->vm, RING_USED);
+
+	virtq_disable_notify(&f->q);
+	enable(f, 16, VIRTQ_FEAT_INDIRECT);
+	virtq_disable_notify(&f->q);
+	assert_int_equal(le16toh(used[0]), VIRTQ_USED_F_NO_NOTIFY);
+	enable(f, 16, VIRTQ_FEAT_INDIRECT);
+	assert_int_equal(le16toh(used[0]), 0);
+}
+
 static int setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
@@ -436,6 +451,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_empty),
+		T(test_enable_wants_kicks),
 		T(test_not_ready_pops_nothing),
 		T(test_single_readable),
 		T(test_read_write_split),
