@@ -3,8 +3,10 @@
  * LUNS, START STOP UNIT, READ TOC). Disk I/O is in scsi_rw.c; anything
  * else is CHECK CONDITION, ILLEGAL REQUEST, INVALID COMMAND OPERATION
  * CODE. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/util.h"
 #include "scsi/scsi.h"
@@ -24,15 +26,39 @@ static struct scsi_lun *lun_of(const struct scsi_cmd *c)
 	return c->lun < SCSI_MAX_LUNS ? c->tgt->luns[c->lun] : NULL;
 }
 
+/* The data buffer is page-aligned: the kernel copies a read from the
+ * page cache into it, and its `rep movsb` slows down about fivefold when
+ * the destination is not 64-byte aligned (a 1 MiB read took 520-640 us
+ * into malloc's 16-byte alignment, 106-122 us into a page on the
+ * development host, kvm_pvm). Anonymous pages: zero, and those the guest
+ * never makes us touch stay unallocated. NULL when it cannot be had. */
+static uint8_t *buf_alloc(uint32_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void buf_release(struct scsi_cmd *c)
+{
+	if (c->buf)
+		munmap(c->buf, c->buf_cap);
+	c->buf = NULL;
+	c->buf_cap = 0;
+}
+
+/* Room for need bytes; what the buffer held is not kept. */
 static bool grow(struct scsi_cmd *c, uint32_t need)
 {
 	uint8_t *b;
 
 	if (need <= c->buf_cap)
 		return true;
-	b = realloc(c->buf, need);
+	b = buf_alloc(need);
 	if (!b)
 		return false;
+	buf_release(c);
 	c->buf = b;
 	c->buf_cap = need;
 	return true;
@@ -40,16 +66,17 @@ static bool grow(struct scsi_cmd *c, uint32_t need)
 
 void scsi_cmd_init(struct scsi_cmd *c)
 {
-	/* calloc: pages the guest never makes us touch stay unallocated */
-	c->buf = xcalloc(1, SCSI_MAX_XFER);
+	c->buf = buf_alloc(SCSI_MAX_XFER);
+	if (!c->buf) {
+		fprintf(stderr, "cvisor: out of memory\n");   /* as xcalloc */
+		exit(64);
+	}
 	c->buf_cap = SCSI_MAX_XFER;
 }
 
 void scsi_cmd_free(struct scsi_cmd *c)
 {
-	free(c->buf);
-	c->buf = NULL;
-	c->buf_cap = 0;
+	buf_release(c);
 }
 
 static void invalid_field(struct scsi_cmd *c)

@@ -567,6 +567,31 @@ static void test_cdb_len(void **state)
 	assert_int_equal(scsi_cdb_len(0xe0), 0);
 }
 
+/* The data buffer is page-aligned, whether the adapter gives it its full
+ * size first (LSI) or lets it grow: the kernel's copy of a page-cache
+ * read into a buffer that is not 64-byte aligned is about five times
+ * slower (seen on kvm_pvm). Both of these failed with malloc's buffer. */
+static void test_buffer_aligned(void **state)
+{
+	struct fix *f = *state;
+	struct scsi_cmd c = { 0 };
+
+	scsi_cmd_init(&c);
+	assert_int_equal((uintptr_t)c.buf % 4096, 0);
+	assert_int_equal(c.buf_cap, SCSI_MAX_XFER);
+	assert_int_equal(c.buf[SCSI_MAX_XFER - 1], 0);
+	scsi_cmd_free(&c);
+	assert_null(c.buf);
+	/* the fixture's command grows its buffer as commands need */
+	assert_int_equal(RUN(f, 0, SCSI_READ_10, 0, 0, 0, 0, 0, 0, 0, 1, 0),
+			 SCSI_GOOD);
+	assert_int_equal((uintptr_t)f->c.buf % 4096, 0);
+	assert_int_equal(RUN(f, 0, SCSI_READ_10, 0, 0, 0, 0, 0, 0, 0x08, 0,
+			     0), SCSI_GOOD);
+	assert_int_equal(f->c.len, 2048 * 512);
+	assert_int_equal((uintptr_t)f->c.buf % 4096, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -583,6 +608,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_cdrom_read_only),
 	T(test_unmap),
 	T(test_bad_commands),
+	T(test_buffer_aligned),
 	cmocka_unit_test(test_cdb_len),
 };
 
