@@ -36,6 +36,12 @@
 #include "event/loop.h"
 
 #define TAP_HDR_LEN	12          /* struct virtio_net_hdr, virtio 1.0 */
+/* Where a frame read from the tap starts in the queue's buffer: the
+ * kernel's copy (`rep movsb`) into a destination that is not 64-byte
+ * aligned runs several times slower on some hosts (kvm_pvm on AMD EPYC:
+ * 1514 bytes 1.46 against 0.69 us, 64 KiB 38 against 4.3 us), and the
+ * header before the frame would leave it at 12 past a boundary. */
+#define TAP_FRAME_OFF	64
 #define TAP_RX_BUDGET	64          /* frames per wake-up, per queue */
 #define TAP_TX_IOV	1024        /* UIO_MAXIOV */
 
@@ -50,7 +56,8 @@ struct tap_queue {
 	bool paused;                    /* the loop thread's own */
 	bool dead;                      /* the tap is gone (loop thread) */
 	struct ratelimit rl;
-	uint8_t *buf;                   /* header + NET_MAX_FRAME */
+	uint8_t *mem;                   /* TAP_FRAME_OFF + NET_MAX_FRAME */
+	uint8_t *buf;                   /* in mem: header, then the frame */
 	struct iovec tx[TAP_TX_IOV];
 };
 
@@ -337,7 +344,7 @@ static void tap_free(struct net_backend *be)
 			event_loop_del(q->loop, q->fd);
 		if (q->fd >= 0 && !t->kept)
 			close(q->fd);
-		free(q->buf);
+		free(q->mem);
 	}
 	free(t);
 }
@@ -481,7 +488,8 @@ struct net_backend *net_tap_open(const struct net_backend_params *p,
 		q->t = t;
 		q->index = i;
 		q->rl = (struct ratelimit)RATELIMIT_INIT(10, 5);
-		q->buf = xcalloc(1, TAP_HDR_LEN + NET_MAX_FRAME);
+		q->mem = xmemalign(TAP_FRAME_OFF, TAP_FRAME_OFF + NET_MAX_FRAME);
+		q->buf = q->mem + TAP_FRAME_OFF - TAP_HDR_LEN;
 		q->loop = p->loops[i] ? p->loops[i] : loop;
 		rc = event_loop_add(q->loop, q->fd, EPOLLIN, on_readable, q);
 		q->added = !rc;

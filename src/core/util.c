@@ -19,6 +19,18 @@ void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+void *xmemalign(size_t align, size_t size)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, align, size ? size : 1)) {
+		fprintf(stderr, "cvisor: out of memory\n");
+		exit(64);
+	}
+	memset(p, 0, size);
+	return p;
+}
+
 void *xreallocarray(void *p, size_t n, size_t size)
 {
 	p = reallocarray(p, n ? n : 1, size ? size : 1);

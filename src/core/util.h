@@ -43,6 +43,9 @@ static inline bool range_ok(uint64_t base, uint64_t len)
 }
 
 void *xcalloc(size_t n, size_t size);
+/* Zeroed, at a multiple of align (a power of two, at least a pointer's
+ * size); free() releases it. */
+void *xmemalign(size_t align, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 
