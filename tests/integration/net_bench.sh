@@ -83,7 +83,7 @@ stat=/sys/class/net/nbtap0/statistics/rx_packets
 before=$(nsx cat $stat)
 echo "net_bench: tap tx"
 # shellcheck disable=SC2046
-nsx timeout 60 "$CVISOR" $(base_args) cmdline "net-tx-bench raw=1 size=64 count=5000" \
+nsx timeout --foreground 60 "$CVISOR" $(base_args) cmdline "net-tx-bench raw=1 size=64 count=5000" \
 	vdev virtio-net hostdev tap:nbtap0 </dev/null >"$TMP/out" 2>"$TMP/err"
 STATUS=$?
 expect_status 0
@@ -92,7 +92,7 @@ after=$(nsx cat $stat)
 [ "$after" -gt "$before" ] || fail "no frame reached the tap's far end ($before, $after)"
 echo "net_bench: tap rx"
 # shellcheck disable=SC2046
-nsx timeout 60 "$CVISOR" $(base_args) cmdline "net-rx-bench raw=1 size=1514 secs=1" \
+nsx timeout --foreground 60 "$CVISOR" $(base_args) cmdline "net-rx-bench raw=1 size=1514 secs=1" \
 	vdev virtio-net hostdev tap:nbtap0 </dev/null >"$TMP/out" 2>"$TMP/err"
 STATUS=$?
 expect_status 0
