@@ -47,4 +47,11 @@ kill -CONT "$child"
 wait $tpid
 st=$?
 [ $st -eq 130 ] || fail "timeout's status $st, want 130 (its command's SIGINT)"
+# The alias reaches only a command's first word: a timeout after `exec`
+# or inside `ip netns exec` (nsx) needs --foreground written out, as
+# stop_signals.sh and net_bench.sh lacked it. (`command timeout` is the
+# way to say the group kill is wanted.)
+bad=$(grep -nE '(exec|nsx)[[:space:]]+timeout[[:space:]]+[0-9]' \
+	"$(dirname "$0")"/*.sh | grep -v -- --foreground) &&
+	fail "timeouts the harness's alias does not reach: $bad"
 echo "a signal through the harness's timeout reaches the command without a SIGCONT"
