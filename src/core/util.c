@@ -8,14 +8,18 @@
 
 #include "core/util.h"
 
+void out_of_memory(void)
+{
+	fprintf(stderr, "cvisor: out of memory\n");
+	exit(64);
+}
+
 void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
-	if (!p) {
-		fprintf(stderr, "cvisor: out of memory\n");
-		exit(64);
-	}
+	if (!p)
+		out_of_memory();
 	return p;
 }
 
@@ -23,10 +27,8 @@ void *xmemalign(size_t align, size_t size)
 {
 	void *p = NULL;
 
-	if (posix_memalign(&p, align, size ? size : 1)) {
-		fprintf(stderr, "cvisor: out of memory\n");
-		exit(64);
-	}
+	if (posix_memalign(&p, align, size ? size : 1))
+		out_of_memory();
 	memset(p, 0, size);
 	return p;
 }
@@ -34,10 +36,8 @@ void *xmemalign(size_t align, size_t size)
 void *xreallocarray(void *p, size_t n, size_t size)
 {
 	p = reallocarray(p, n ? n : 1, size ? size : 1);
-	if (!p) {
-		fprintf(stderr, "cvisor: out of memory\n");
-		exit(64);
-	}
+	if (!p)
+		out_of_memory();
 	return p;
 }
 
@@ -45,10 +45,8 @@ char *xstrdup(const char *s)
 {
 	char *p = strdup(s);
 
-	if (!p) {
-		fprintf(stderr, "cvisor: out of memory\n");
-		exit(64);
-	}
+	if (!p)
+		out_of_memory();
 	return p;
 }
 

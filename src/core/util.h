@@ -42,6 +42,8 @@ static inline bool range_ok(uint64_t base, uint64_t len)
 	return len == 0 || base + (len - 1) >= base;
 }
 
+/* "cvisor: out of memory" on stderr, and exit 64. */
+_Noreturn void out_of_memory(void);
 void *xcalloc(size_t n, size_t size);
 /* Zeroed, at a multiple of align (a power of two, at least a pointer's
  * size); free() releases it. */

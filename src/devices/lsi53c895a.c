@@ -253,7 +253,8 @@ static struct lsi *lsi_alloc(const struct dev_env *env)
 		free(s);
 		return NULL;
 	}
-	/* Commands run on vCPU threads: their buffer must never grow there. */
+	/* Commands run on vCPU threads: their buffer is there from the start
+	 * and never grows there (no allocation on a vCPU's path). */
 	scsi_cmd_init(&s->cmd);
 	s->vcpu_reap = true;
 	lsi_soft_reset(s);

@@ -3,7 +3,6 @@
  * LUNS, START STOP UNIT, READ TOC). Disk I/O is in scsi_rw.c; anything
  * else is CHECK CONDITION, ILLEGAL REQUEST, INVALID COMMAND OPERATION
  * CODE. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -31,7 +30,26 @@ static struct scsi_lun *lun_of(const struct scsi_cmd *c)
  * the destination is not 64-byte aligned (a 1 MiB read took 520-640 us
  * into malloc's 16-byte alignment, 106-122 us into a page on the
  * development host, kvm_pvm). Anonymous pages: zero, and those the guest
- * never makes us touch stay unallocated. NULL when it cannot be had. */
+ * never makes us touch stay unallocated. Sanitizer builds take it from
+ * the allocator instead, whose redzones and leak check see it (an
+ * overrun into a bare mapping would go unnoticed by the fuzzers). NULL
+ * when it cannot be had. */
+#if defined(__SANITIZE_ADDRESS__)
+static uint8_t *buf_alloc(uint32_t n)
+{
+	void *p;
+
+	if (posix_memalign(&p, 4096, n))
+		return NULL;
+	return memset(p, 0, n);
+}
+
+static void buf_unmap(uint8_t *b, uint32_t n)
+{
+	(void)n;
+	free(b);
+}
+#else
 static uint8_t *buf_alloc(uint32_t n)
 {
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
@@ -40,37 +58,43 @@ static uint8_t *buf_alloc(uint32_t n)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+static void buf_unmap(uint8_t *b, uint32_t n)
+{
+	munmap(b, n);
+}
+#endif
+
 static void buf_release(struct scsi_cmd *c)
 {
 	if (c->buf)
-		munmap(c->buf, c->buf_cap);
+		buf_unmap(c->buf, c->buf_cap);
 	c->buf = NULL;
 	c->buf_cap = 0;
 }
 
-/* Room for need bytes; what the buffer held is not kept. */
+/* Room for need bytes, in whole pages; what the buffer held is not
+ * kept. */
 static bool grow(struct scsi_cmd *c, uint32_t need)
 {
+	uint32_t cap = (need + 4095u) & ~4095u;
 	uint8_t *b;
 
 	if (need <= c->buf_cap)
 		return true;
-	b = buf_alloc(need);
+	b = buf_alloc(cap);
 	if (!b)
 		return false;
 	buf_release(c);
 	c->buf = b;
-	c->buf_cap = need;
+	c->buf_cap = cap;
 	return true;
 }
 
 void scsi_cmd_init(struct scsi_cmd *c)
 {
 	c->buf = buf_alloc(SCSI_MAX_XFER);
-	if (!c->buf) {
-		fprintf(stderr, "cvisor: out of memory\n");   /* as xcalloc */
-		exit(64);
-	}
+	if (!c->buf)
+		out_of_memory();
 	c->buf_cap = SCSI_MAX_XFER;
 }
 

@@ -48,10 +48,13 @@ wait $tpid
 st=$?
 [ $st -eq 130 ] || fail "timeout's status $st, want 130 (its command's SIGINT)"
 # The alias reaches only a command's first word: a timeout after `exec`
-# or inside `ip netns exec` (nsx) needs --foreground written out, as
-# stop_signals.sh and net_bench.sh lacked it. (`command timeout` is the
-# way to say the group kill is wanted.)
-bad=$(grep -nE '(exec|nsx)[[:space:]]+timeout[[:space:]]+[0-9]' \
-	"$(dirname "$0")"/*.sh | grep -v -- --foreground) &&
+# (`ip netns exec NS` too: nsx), `env`, `setsid` or the like needs
+# --foreground written out, as stop_signals.sh and net_bench.sh lacked
+# it. Comment lines aside. (`command timeout` is the way to say the group
+# kill is wanted.)
+wrapped='(^|[[:space:];(&|])(exec([[:space:]]+"?[$]?[[:alnum:]_{}]+"?)?|nsx|env|sudo|setsid|nohup)([[:space:]]+[[:alnum:]_]+=[^[:space:]]*)*[[:space:]]+timeout([[:space:]]|$)'
+bad=$(grep -nE "$wrapped" "$(dirname "$0")"/*.sh |
+	grep -vE '^[^:]*:[0-9]+:[[:space:]]*#' |
+	grep -vE 'timeout[[:space:]]+--foreground') &&
 	fail "timeouts the harness's alias does not reach: $bad"
 echo "a signal through the harness's timeout reaches the command without a SIGCONT"

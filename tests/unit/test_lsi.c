@@ -224,8 +224,8 @@ static void test_write_read(void **state)
 	assert_int_equal(rd(x, DSTAT, 1), DSTAT_DFE | DSTAT_SIR);
 	assert_int_equal(*(uint8_t *)gp(x, ST_GPA), SCSI_GOOD);
 	memset(d, 0, sizeof(want));
-	/* the buffer is there from the start and never moves: growing it
-	 * on a vCPU thread called mremap, which its seccomp filter kills */
+	/* the buffer is there from the start and never moves: a vCPU
+	 * thread's command allocates nothing */
 	uint8_t *buf = x->s->cmd.buf;
 	assert_int_equal(x->s->cmd.buf_cap, SCSI_MAX_XFER);
 	assert_int_equal(CMD(x, 0, 0, sizeof(want), 0x28, 0, 0, 0, 0, 100, 0,

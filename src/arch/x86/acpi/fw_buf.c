@@ -1,8 +1,8 @@
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arch/x86/acpi/fw_buf.h"
+#include "core/util.h"
 
 void fw_buf_init(struct fw_buf *b)
 {
@@ -24,10 +24,8 @@ static void grow(struct fw_buf *b, size_t n)
 	while (cap < b->len + n)
 		cap *= 2;
 	b->data = realloc(b->data, cap);
-	if (!b->data) {
-		fprintf(stderr, "cvisor: out of memory\n");
-		exit(64);
-	}
+	if (!b->data)
+		out_of_memory();
 	b->cap = cap;
 }
 
