@@ -69,9 +69,15 @@ void *read_file(const char *path, size_t max, size_t *len)
 		errno = EFBIG;
 		goto fail;
 	}
-	buf = malloc(st.st_size ? st.st_size : 1);
-	if (!buf)
+	/* Page-aligned: the kernel's copy from the page cache into a
+	 * destination off a 64-byte boundary (malloc's large blocks sit 16
+	 * bytes into a page) made reading a 32 MiB initrd take 37-39 ms
+	 * instead of 24-26 on the kvm_pvm development host. */
+	if (posix_memalign((void **)&buf, 4096, st.st_size ? st.st_size : 1)) {
+		buf = NULL;
+		errno = ENOMEM;
 		goto fail;
+	}
 	while (done < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + done, st.st_size - done);
 		if (n < 0 && errno == EINTR)
