@@ -71,7 +71,7 @@ void *read_file(const char *path, size_t max, size_t *len)
 	}
 	/* Page-aligned: the kernel's copy from the page cache into a
 	 * destination off a 64-byte boundary (malloc's large blocks sit 16
-	 * bytes into a page) made reading a 32 MiB initrd take 37-39 ms
+	 * bytes into a page) made reading a 32 MiB file take 37-39 ms
 	 * instead of 24-26 on the kvm_pvm development host. */
 	if (posix_memalign((void **)&buf, 4096, st.st_size ? st.st_size : 1)) {
 		buf = NULL;

@@ -1,6 +1,6 @@
 /* read_file (core/util.c): a whole file, byte for byte, in a page-aligned
  * buffer (the kernel's copy into a destination off a 64-byte boundary is
- * far slower on some hosts: a 32 MiB initrd took 37-39 ms instead of
+ * far slower on some hosts: a 32 MiB file took 37-39 ms instead of
  * 24-26), and the refusals: too large, not a regular file, missing. */
 #include <errno.h>
 #include <stdio.h>
