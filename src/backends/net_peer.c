@@ -47,6 +47,7 @@
 #include "event/loop.h"
 
 #define PEER_RX_BUDGET		256     /* frames per round */
+#define PEER_RX_BATCH		8       /* messages per recvmmsg */
 #define PEER_RETRY_MS		10      /* lock busy, backlog full */
 #define PEER_BACKOFF_MS		1000    /* refused, or a failing call */
 #define PEER_HELLO_MS		5000    /* a connection without a hello */
@@ -82,9 +83,16 @@ struct net_peer {
 	struct ratelimit rl;
 	struct iovec iov[PEER_MAX_IOV + 1];
 	uint8_t txbuf[NET_MAX_FRAME];   /* frames copied to fill a checksum */
-	/* A message is received at rx_at(): room for one of PEER_MSG_MAX
-	 * bytes whose frame starts on a 64-byte boundary. */
-	uint8_t rxspace[PEER_RX_ALIGN + PEER_MSG_MAX];
+	/* Messages come in batches (recvmmsg), each into its own slot at
+	 * rx_at(). Those the device had no room for when it paused us,
+	 * rx_next up to rx_count, go to it first on rx_resume. */
+	unsigned rx_next, rx_count;
+	uint8_t *rx_msg[PEER_RX_BATCH];
+	size_t rx_len[PEER_RX_BATCH];
+	bool rx_trunc[PEER_RX_BATCH];
+	struct {
+		uint8_t space[PEER_RX_ALIGN + PEER_MSG_MAX];
+	} rx[PEER_RX_BATCH];
 };
 
 static struct net_peer *to_peer(struct net_backend *be)
@@ -94,14 +102,14 @@ static struct net_peer *to_peer(struct net_backend *be)
 
 static void rendezvous(struct net_peer *p);
 
-/* Where the next message goes: its frame, after the header when the link
- * carries one, on a 64-byte boundary. The kernel's copy into an
+/* Where a message goes in slot i: its frame, after the header when the
+ * link carries one, on a 64-byte boundary. The kernel's copy into an
  * unaligned destination is several times slower on some hosts (see
  * net_tap.c); the struct itself is only malloc-aligned. */
-static uint8_t *rx_at(struct net_peer *p)
+static uint8_t *rx_at(struct net_peer *p, unsigned i)
 {
 	uintptr_t off = p->link_feats ? NET_PEER_HDR_LEN : 0;
-	uintptr_t f = ((uintptr_t)p->rxspace + off + PEER_RX_ALIGN - 1) &
+	uintptr_t f = ((uintptr_t)p->rx[i].space + off + PEER_RX_ALIGN - 1) &
 		      ~(uintptr_t)(PEER_RX_ALIGN - 1);
 
 	return (uint8_t *)(f - off);
@@ -176,6 +184,7 @@ static bool csum_fill(uint8_t *f, size_t len, unsigned start, unsigned off)
 
 static void close_conn(struct net_peer *p)
 {
+	p->rx_next = p->rx_count = 0;   /* what it had received goes too */
 	if (p->cfd >= 0) {
 		event_loop_del(p->loop, p->cfd);
 		close(p->cfd);
@@ -298,15 +307,69 @@ static bool frame_in(struct net_peer *p, uint8_t *m, size_t n)
 	return p->be.client.rx(p->be.client.opaque, &v, 1, n - off);
 }
 
+/* Up to max messages into slots 0.., with one recvmmsg: how many (0:
+ * the other side closed), or -1 with errno. A message of 0 bytes, which
+ * is how a closed connection reads, ends the batch; the next read sees
+ * the close again. */
+static int rx_receive(struct net_peer *p, unsigned max)
+{
+	struct mmsghdr mm[PEER_RX_BATCH];
+	struct iovec v[PEER_RX_BATCH];
+	unsigned i;
+	int n;
+
+	for (i = 0; i < max; i++) {
+		p->rx_msg[i] = rx_at(p, i);
+		v[i] = (struct iovec){ p->rx_msg[i], PEER_MSG_MAX };
+		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &v[i],
+						       .msg_iovlen = 1 } };
+	}
+	n = recvmmsg(p->cfd, mm, max, MSG_DONTWAIT, NULL);
+	if (n < 0)
+		return -1;
+	p->st.rx_reads++;
+	for (i = 0; i < (unsigned)n && mm[i].msg_len; i++) {
+		p->rx_len[i] = mm[i].msg_len;
+		p->rx_trunc[i] = mm[i].msg_hdr.msg_flags & MSG_TRUNC;
+	}
+	p->rx_next = 0;
+	p->rx_count = i;
+	return (int)i;
+}
+
+/* What was received and not yet taken, to the device in order; false
+ * when it paused us (the rest waits for rx_resume). */
+static bool rx_deliver(struct net_peer *p)
+{
+	while (p->rx_next < p->rx_count) {
+		unsigned i = p->rx_next++;
+
+		if (p->rx_trunc[i]) {
+			p->st.rx_oversize++;
+			pr_warn_ratelimited(&p->rl, "net peer %s: message over "
+					    "%zu bytes dropped", p->path,
+					    (size_t)PEER_MSG_MAX);
+			continue;
+		}
+		if (!frame_in(p, p->rx_msg[i], p->rx_len[i]))
+			return false;
+	}
+	return true;
+}
+
+static void pause_rx(struct net_peer *p)
+{
+	p->paused = true;
+	event_loop_mod(p->loop, p->cfd, conn_events(p));
+}
+
 static void on_conn(void *opaque, uint32_t events)
 {
 	struct net_peer *p = opaque;
+	unsigned budget = PEER_RX_BUDGET;
 
-	for (unsigned budget = PEER_RX_BUDGET; budget; budget--) {
-		uint8_t *m = rx_at(p);
-		struct iovec v = { m, PEER_MSG_MAX };
-		struct msghdr msg = { .msg_iov = &v, .msg_iovlen = 1 };
-		ssize_t n;
+	while (budget) {
+		int n;
 
 		if (p->state == PEER_UP && p->paused) {
 			/* Not reading: only a hang-up is worth acting on. */
@@ -314,7 +377,10 @@ static void on_conn(void *opaque, uint32_t events)
 				disconnect(p, "the other side closed", 0);
 			return;
 		}
-		n = recvmsg(p->cfd, &msg, MSG_DONTWAIT);
+		/* The hello alone: the frames after it are laid out by the
+		 * features it brings. */
+		n = rx_receive(p, p->state == PEER_HELLO ? 1 :
+				  MIN(budget, PEER_RX_BATCH));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -324,23 +390,17 @@ static void on_conn(void *opaque, uint32_t events)
 					: "the other side closed", 0);
 			return;
 		}
+		budget -= MIN(budget, (unsigned)n);
 		if (p->state == PEER_HELLO) {
 			/* (a truncated one has the wrong length) */
-			hello_in(p, (const void *)m, n);
+			p->rx_next = p->rx_count;
+			hello_in(p, (const void *)p->rx_msg[0], p->rx_len[0]);
 			if (p->state != PEER_UP)
 				return;
 			continue;
 		}
-		if (msg.msg_flags & MSG_TRUNC) {
-			p->st.rx_oversize++;
-			pr_warn_ratelimited(&p->rl, "net peer %s: message over "
-					    "%zu bytes dropped", p->path,
-					    (size_t)PEER_MSG_MAX);
-			continue;
-		}
-		if (!frame_in(p, m, (size_t)n)) {
-			p->paused = true;
-			event_loop_mod(p->loop, p->cfd, conn_events(p));
+		if (!rx_deliver(p)) {
+			pause_rx(p);
 			return;
 		}
 	}
@@ -495,8 +555,15 @@ static void on_resume(void *opaque, uint32_t events)
 	if (read(p->efd, &v, sizeof(v)) < 0 || !p->paused)
 		return;
 	p->paused = false;
-	if (p->cfd >= 0)
-		event_loop_mod(p->loop, p->cfd, conn_events(p));
+	if (p->cfd < 0)
+		return;
+	/* What the last batch still holds goes first: the socket may have
+	 * nothing new to wake us for it. */
+	if (!rx_deliver(p)) {
+		p->paused = true;
+		return;
+	}
+	event_loop_mod(p->loop, p->cfd, conn_events(p));
 }
 
 /* --- backend ops --- */

@@ -33,6 +33,7 @@ struct net_peer_stats {
 	uint64_t refused;       /* hellos refused (not ours, or none) */
 	uint64_t tx_frames, tx_down, tx_full, tx_bad;
 	uint64_t rx_frames, rx_oversize, rx_runt, rx_bad_hdr, rx_unclaimed;
+	uint64_t rx_reads;      /* receive calls that brought messages */
 };
 
 struct net_backend *net_peer_open(const struct net_backend_params *p,

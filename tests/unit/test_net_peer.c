@@ -35,6 +35,7 @@ struct side {
 	unsigned nr;            /* frames received */
 	unsigned nr_hdr;        /* of which with a header (rx_hdr) */
 	bool misaligned;        /* a frame not on a 64-byte boundary */
+	uint8_t first[64];      /* each frame's first byte, in order */
 	uint8_t hdr[NET_PEER_HDR_LEN];
 	bool up, room;
 	unsigned ups, downs;
@@ -54,6 +55,8 @@ static bool on_rx(void *opaque, const struct iovec *iov, unsigned cnt,
 	size_t off = 0;
 
 	s->misaligned |= cnt && (uintptr_t)iov[0].iov_base % 64;
+	if (cnt && iov[0].iov_len && s->nr < sizeof(s->first))
+		s->first[s->nr] = *(const uint8_t *)iov[0].iov_base;
 	for (unsigned i = 0; i < cnt; i++) {
 		memcpy(s->last + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
@@ -588,6 +591,79 @@ static void test_flow_control(void **state)
 	assert_int_equal(f->a.downs, 1);
 }
 
+/* Frames come a batch per receive call, in order; a device that runs out
+ * of room in the middle of a batch gets the rest of it, in order, after
+ * rx_resume, though the socket has nothing new by then. */
+static void test_batches(void **state)
+{
+	struct fix *f = *state;
+	uint8_t fr[100];
+
+	uint64_t reads;
+
+	raw_link(f, 0, 0);
+	reads = stats(&f->a).rx_reads;          /* the hello's */
+	for (unsigned i = 0; i < 20; i++) {
+		make_frame(fr, sizeof(fr), i);
+		assert_int_equal(send(f->raw, fr, sizeof(fr), 0), sizeof(fr));
+	}
+	PUMP_UNTIL(f, f->a.nr == 20);
+	for (unsigned i = 0; i < 20; i++)
+		assert_int_equal(f->a.first[i], (uint8_t)(i * 31));
+	assert_true(stats(&f->a).rx_reads - reads <= 3);     /* 8 a call */
+	assert_false(f->a.misaligned);
+	/* no room after the first of five */
+	f->a.room = false;
+	for (unsigned i = 20; i < 25; i++) {
+		make_frame(fr, sizeof(fr), i);
+		assert_int_equal(send(f->raw, fr, sizeof(fr), 0), sizeof(fr));
+	}
+	PUMP_UNTIL(f, f->a.nr == 21);
+	pump_idle(f);
+	assert_int_equal(f->a.nr, 21);
+	/* still none after a resume: one more, the rest wait */
+	net_backend_rx_resume(f->a.be);
+	PUMP_UNTIL(f, f->a.nr == 22);
+	pump_idle(f);
+	assert_int_equal(f->a.nr, 22);
+	f->a.room = true;
+	net_backend_rx_resume(f->a.be);
+	PUMP_UNTIL(f, f->a.nr == 25);
+	for (unsigned i = 20; i < 25; i++)
+		assert_int_equal(f->a.first[i], (uint8_t)(i * 31));
+	assert_int_equal(stats(&f->a).rx_frames, 25);
+	/* and reading goes on */
+	make_frame(fr, sizeof(fr), 25);
+	assert_int_equal(send(f->raw, fr, sizeof(fr), 0), sizeof(fr));
+	PUMP_UNTIL(f, f->a.nr == 26);
+	assert_int_equal(f->a.first[25], (uint8_t)(25 * 31));
+}
+
+/* Frames with the link's header sent right behind the hello, before A
+ * has read either: each is laid out by the features the hello brought. */
+static void test_frames_behind_hello(void **state)
+{
+	struct fix *f = *state;
+	uint8_t m[NET_PEER_HDR_LEN + 100];
+
+	open_side(f, &f->a, 0x3);
+	raw_connect(f);
+	raw_read_hello(f, 0x3);
+	raw_hello(f, 0x3);
+	memset(m, 0, NET_PEER_HDR_LEN);
+	for (unsigned i = 0; i < 3; i++) {
+		make_frame(m + NET_PEER_HDR_LEN, 100, i);
+		assert_int_equal(send(f->raw, m, sizeof(m), 0), sizeof(m));
+	}
+	PUMP_UNTIL(f, f->a.nr == 3);
+	assert_true(f->a.up);
+	assert_int_equal(f->a.last_len, 100);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(f->a.first[i], (uint8_t)(i * 31));
+	assert_false(f->a.misaligned);
+	assert_int_equal(stats(&f->a).rx_bad_hdr, 0);
+}
+
 /* The other side stops reading: sends fail at once, dropped and counted;
  * the link stays up. */
 static void test_send_full(void **state)
@@ -628,6 +704,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_send_full, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frames_behind_hello,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
