@@ -120,6 +120,14 @@ struct net_backend_ops {
 	/* Multiqueue: the driver uses pairs 0..n-1 (1 after a reset); any
 	 * thread, may take effect later. */
 	void (*set_queues)(struct net_backend *be, unsigned n);
+	/* Optional, for a backend that batches its sends (peer): the
+	 * frames send() took since the last flush go out now. The device
+	 * calls it on pair qp's thread before it gives their chains back
+	 * to the guest: until then the iovecs send() got stay valid, and
+	 * no frame is held past the device's TX round. Returns how many of
+	 * them were dropped after all, their frame bytes in *bytes. */
+	unsigned (*tx_flush)(struct net_backend *be, unsigned qp,
+			     uint64_t *bytes);
 };
 
 struct net_backend {
@@ -144,6 +152,13 @@ static inline int net_backend_send(struct net_backend *be, const void *hdr,
 				   size_t len)
 {
 	return be->ops->send(be, hdr, iov, cnt, len);
+}
+
+static inline unsigned net_backend_tx_flush(struct net_backend *be,
+					    unsigned qp, uint64_t *bytes)
+{
+	*bytes = 0;
+	return be->ops->tx_flush ? be->ops->tx_flush(be, qp, bytes) : 0;
 }
 
 static inline void net_backend_rx_resume(struct net_backend *be)

@@ -48,6 +48,7 @@
 
 #define PEER_RX_BUDGET		256     /* frames per round */
 #define PEER_RX_BATCH		8       /* messages per recvmmsg */
+#define PEER_TX_BATCH		32      /* the device flushes every 32 */
 #define PEER_RETRY_MS		10      /* lock busy, backlog full */
 #define PEER_BACKOFF_MS		1000    /* refused, or a failing call */
 #define PEER_HELLO_MS		5000    /* a connection without a hello */
@@ -83,6 +84,18 @@ struct net_peer {
 	struct ratelimit rl;
 	struct iovec iov[PEER_MAX_IOV + 1];
 	uint8_t txbuf[NET_MAX_FRAME];   /* frames copied to fill a checksum */
+	/* Frames send() took, sent by tx_flush with one sendmmsg: their
+	 * iovecs point into the guest's chains, which the device gives back
+	 * only after that flush. */
+	unsigned tx_count;
+	unsigned tx_lost;               /* dropped since the last tx_flush */
+	uint64_t tx_lost_bytes;
+	struct mmsghdr tx_mm[PEER_TX_BATCH];
+	struct {
+		struct iovec iov[PEER_MAX_IOV + 1];
+		uint8_t h[NET_PEER_HDR_LEN];
+		size_t len;
+	} tx[PEER_TX_BATCH];
 	/* Messages come in batches (recvmmsg), each into its own slot at
 	 * rx_at(). Those the device had no room for when it paused us,
 	 * rx_next up to rx_count, go to it first on rx_resume. */
@@ -185,6 +198,13 @@ static bool csum_fill(uint8_t *f, size_t len, unsigned start, unsigned off)
 static void close_conn(struct net_peer *p)
 {
 	p->rx_next = p->rx_count = 0;   /* what it had received goes too */
+	/* (the device flushes within its TX round, so none wait here: the
+	 * connection closes on this same thread, between rounds) */
+	for (unsigned i = 0; i < p->tx_count; i++)
+		p->tx_lost_bytes += p->tx[i].len;
+	p->tx_lost += p->tx_count;
+	p->st.tx_down += p->tx_count;
+	p->tx_count = 0;
 	if (p->cfd >= 0) {
 		event_loop_del(p->loop, p->cfd);
 		close(p->cfd);
@@ -568,34 +588,88 @@ static void on_resume(void *opaque, uint32_t events)
 
 /* --- backend ops --- */
 
-/* The frame as iovecs, header first when the link carries one; copied
- * when a checksum must be filled in here or there are too many pieces. */
-static unsigned build_iov(struct net_peer *p, const uint8_t *h,
-			  const struct iovec *iov, unsigned cnt, size_t len,
-			  bool fill)
+/* The frame as iovecs in out, header first when the link carries one;
+ * copied when a checksum must be filled in here or there are too many
+ * pieces. */
+static unsigned build_iov(struct net_peer *p, struct iovec *out,
+			  const uint8_t *h, const struct iovec *iov,
+			  unsigned cnt, size_t len, bool copy)
 {
 	unsigned n = 0;
 	size_t off = 0;
 
 	if (p->link_feats)
-		p->iov[n++] = (struct iovec){ (void *)h, NET_PEER_HDR_LEN };
-	if (fill || cnt > PEER_MAX_IOV) {
+		out[n++] = (struct iovec){ (void *)h, NET_PEER_HDR_LEN };
+	if (copy) {
 		for (unsigned i = 0; i < cnt && off < len; i++) {
 			size_t k = MIN(iov[i].iov_len, len - off);
 
 			memcpy(p->txbuf + off, iov[i].iov_base, k);
 			off += k;
 		}
-		p->iov[n++] = (struct iovec){ p->txbuf, len };
+		out[n++] = (struct iovec){ p->txbuf, len };
 		return n;
 	}
 	for (unsigned i = 0; i < cnt && off < len; i++) {
 		size_t k = MIN(iov[i].iov_len, len - off);
 
-		p->iov[n++] = (struct iovec){ iov[i].iov_base, k };
+		out[n++] = (struct iovec){ iov[i].iov_base, k };
 		off += k;
 	}
 	return n;
+}
+
+/* n frames could not go (from a failed send call): counted, and said. */
+static void tx_failed(struct net_peer *p, unsigned n, int err)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
+		p->st.tx_full += n;
+		pr_warn_ratelimited(&p->rl, "net peer %s: the other side is not "
+				    "reading: frames dropped", p->path);
+	} else {
+		/* Gone: the hang-up comes through the event loop. */
+		p->st.tx_down += n;
+	}
+}
+
+/* The batch goes out: as many sendmmsg calls as the socket takes, the
+ * rest (a full socket, a connection gone) dropped, counted, and kept for
+ * the device's tally (tx_lost, told at its flush). */
+static void tx_send_batch(struct net_peer *p)
+{
+	unsigned done = 0, n = p->tx_count;
+
+	p->tx_count = 0;
+	while (done < n) {
+		int r = sendmmsg(p->cfd, p->tx_mm + done, n - done,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			tx_failed(p, n - done, r < 0 ? errno : EAGAIN);
+			for (unsigned i = done; i < n; i++)
+				p->tx_lost_bytes += p->tx[i].len;
+			p->tx_lost += n - done;
+			break;
+		}
+		done += (unsigned)r;
+	}
+	p->st.tx_frames += done;
+}
+
+static unsigned peer_tx_flush(struct net_backend *be, unsigned qp,
+			      uint64_t *bytes)
+{
+	struct net_peer *p = to_peer(be);
+	unsigned lost;
+
+	tx_send_batch(p);
+	lost = p->tx_lost;
+	*bytes = p->tx_lost_bytes;
+	p->tx_lost = 0;
+	p->tx_lost_bytes = 0;
+	return lost;
 }
 
 static int peer_send(struct net_backend *be, const void *hdr,
@@ -606,7 +680,10 @@ static int peer_send(struct net_backend *be, const void *hdr,
 	uint8_t h[NET_PEER_HDR_LEN] = { 0 };
 	uint16_t start = 0, coff = 0;
 	bool csum = gh && (gh[0] & HDR_F_NEEDS_CSUM);
+	bool fill = csum && !p->link_feats;
 	struct msghdr msg = { .msg_iov = p->iov };
+	unsigned k;
+	int e;
 
 	if (p->state != PEER_UP) {
 		p->st.tx_down++;
@@ -631,24 +708,30 @@ static int peer_send(struct net_backend *be, const void *hdr,
 		h[0] = HDR_F_NEEDS_CSUM;
 		memcpy(h + 6, gh + 6, 4);
 	}
-	msg.msg_iovlen = build_iov(p, h, iov, cnt, len,
-				   csum && !p->link_feats);
-	if (csum && !p->link_feats)
-		csum_fill(p->txbuf, len, start, coff);
-	if (sendmsg(p->cfd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == ENOBUFS) {
-			p->st.tx_full++;
-			pr_warn_ratelimited(&p->rl, "net peer %s: the other side "
-					    "is not reading: frames dropped",
-					    p->path);
-			return -EAGAIN;
+	if (fill || cnt > PEER_MAX_IOV) {
+		/* Copied into the one txbuf: sent now, after what the batch
+		 * holds, so that frames keep their order. */
+		tx_send_batch(p);
+		msg.msg_iovlen = build_iov(p, p->iov, h, iov, cnt, len, true);
+		if (fill)
+			csum_fill(p->txbuf, len, start, coff);
+		if (sendmsg(p->cfd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+			e = errno;
+			tx_failed(p, 1, e);
+			return e == ENOBUFS || e == EWOULDBLOCK ? -EAGAIN : -e;
 		}
-		/* Gone: the hang-up comes through the event loop. */
-		p->st.tx_down++;
-		return -errno;
+		p->st.tx_frames++;
+		return 0;
 	}
-	p->st.tx_frames++;
+	if (p->tx_count == PEER_TX_BATCH)
+		tx_send_batch(p);       /* the device flushes before this */
+	k = p->tx_count++;
+	memcpy(p->tx[k].h, h, sizeof(h));
+	p->tx[k].len = len;
+	p->tx_mm[k] = (struct mmsghdr){ .msg_hdr = {
+		.msg_iov = p->tx[k].iov,
+		.msg_iovlen = build_iov(p, p->tx[k].iov, p->tx[k].h, iov, cnt,
+					len, false) } };
 	return 0;
 }
 
@@ -698,6 +781,7 @@ static const struct net_backend_ops peer_ops = {
 	.rx_resume = peer_rx_resume,
 	.free = peer_free,
 	.set_offloads = peer_set_offloads,
+	.tx_flush = peer_tx_flush,
 };
 
 /* What can be told at start: a path that fits, a lock file we can make,

@@ -141,7 +141,7 @@ static const struct sc_rule events_only[] = {
 	 * socket file a dead process left */
 	ALLOW_MASKED(socket, 1, 0xf, SOCK_SEQPACKET),
 	ALLOW(flock), ALLOW(unlink), ALLOW(newfstatat),
-	ALLOW(recvmmsg),        /* its frames, a batch per call */
+	ALLOW(recvmmsg), ALLOW(sendmmsg),       /* its frames, batched */
 	/* virtio-net `hostdev tap:NAME` (backends/net_tap.c): the receive
 	 * offloads the driver accepted, and the queues a multiqueue driver
 	 * uses (frames themselves are read/readv/writev) */

@@ -122,6 +122,22 @@ static void tx_one(struct net_pair *p, const struct virtq_req *r)
 	p->st.tx_bytes += len;
 }
 
+/* The chains taken so far go back to the guest, after the backend has
+ * sent what it batched of their frames (their buffers are the guest's
+ * again once it sees them used). */
+static void give_back(struct net_pair *p, struct virtq *vq)
+{
+	uint64_t bytes;
+	unsigned lost = net_backend_tx_flush(p->n->be, p->index, &bytes);
+
+	if (lost) {
+		p->st.tx_frames -= MIN(lost, p->st.tx_frames);
+		p->st.tx_bytes -= MIN(bytes, p->st.tx_bytes);
+		p->st.tx_backend_err += lost;
+	}
+	virtq_flush(vq);
+}
+
 void net_tx_notify(struct virtio_dev *d, unsigned q)
 {
 	struct net_pair *p = &to_net(d)->pairs[q / 2];
@@ -141,7 +157,7 @@ void net_tx_notify(struct virtio_dev *d, unsigned q)
 	virtq_disable_notify(vq);
 	for (;;) {
 		if (virtio_queue_pop(d, q, &r) <= 0) {
-			virtq_flush(vq);
+			give_back(p, vq);
 			if (!virtq_enable_notify(vq) || rechecked)
 				break;
 			rechecked = true;
@@ -157,7 +173,7 @@ void net_tx_notify(struct virtio_dev *d, unsigned q)
 		/* Given back every 32: a guest waiting for room need not
 		 * wait for the whole round. */
 		if (!(--budget & 31))
-			virtq_flush(vq);
+			give_back(p, vq);
 		/* Spent: the rest on a later round (kicks stay off until
 		 * then); no loop: carry on. */
 		if (!budget) {
@@ -167,7 +183,7 @@ void net_tx_notify(struct virtio_dev *d, unsigned q)
 		}
 	}
 	if (any) {
-		virtq_flush(vq);
+		give_back(p, vq);
 		virtio_queue_interrupt(d, q);
 	}
 }

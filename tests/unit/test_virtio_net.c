@@ -470,6 +470,41 @@ static void test_tx_paused_mid_round(void **state)
 	assert_int_equal(f->fb.nr_sent, 4);
 }
 
+/* A backend that batches its sends (peer) is flushed before the guest
+ * sees any of their chains used: until then the frames are read from
+ * the guest's buffers. What the flush reports lost moves from the sent
+ * count to the backend errors. */
+static void tx_flush_probe(void *ctx)
+{
+	struct tx_probe *t = ctx;
+	struct nfix *f = t->f;
+
+	assert_true(tv_used_idx(&f->vm, &f->tq) <= f->fb.nr_flushed);
+	if (f->fb.nr_sent < 48)
+		tx_add(f);
+	if (f->fb.nr_sent == 40)
+		f->fb.flush_lost = 2;
+}
+
+static void test_tx_backend_flush(void **state)
+{
+	struct nfix *f = *state;
+	struct tx_probe t = { .f = f };
+	uint8_t fr[60];
+
+	net_open(f, 0, 0);
+	make_frame(fr, sizeof(fr), test_mac, 4);
+	put_txhdr(f, TXBUF_GPA, 0, 0);
+	memcpy(gpa_host(&f->vm, TXBUF_GPA + 12), fr, sizeof(fr));
+	tx_round(f, tx_flush_probe, &t);
+	assert_int_equal(f->fb.nr_sent, 48);
+	assert_int_equal(f->fb.nr_flushed, 48);
+	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 48);
+	assert_int_equal(net_stats(f).tx_frames, 46);
+	assert_int_equal(net_stats(f).tx_backend_err, 2);
+	assert_int_equal(net_stats(f).tx_bytes, 46 * 60);
+}
+
 /* The byte bound holds for large frames. */
 static void test_rx_backlog_bytes(void **state)
 {
@@ -572,6 +607,7 @@ int main(void)
 		T(test_tx_kicks_event_idx),
 		T(test_tx_kicks_flags),
 		T(test_tx_paused_mid_round),
+		T(test_tx_backend_flush),
 		T(test_rx),
 		T(test_rx_mergeable),
 		T(test_rx_mergeable_waits),

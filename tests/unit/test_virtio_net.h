@@ -42,6 +42,9 @@ struct fake_be {
 	/* called after each frame sent, as the device's round runs */
 	void (*on_send)(void *ctx);
 	void *ctx;
+	/* tx_flush: frames sent before the last one; the next one reports
+	 * flush_lost of them dropped (60 bytes each) */
+	unsigned nr_flushed, flush_lost;
 };
 
 static int fake_send(struct net_backend *be, const void *hdr,
@@ -111,10 +114,23 @@ static void fake_free(struct net_backend *be)
 {
 }
 
+static unsigned fake_tx_flush(struct net_backend *be, unsigned qp,
+			      uint64_t *bytes)
+{
+	struct fake_be *f = (struct fake_be *)be;
+	unsigned lost = f->flush_lost;
+
+	f->nr_flushed = f->nr_sent;
+	f->flush_lost = 0;
+	*bytes = 60ull * lost;
+	return lost;
+}
+
 static const struct net_backend_ops fake_ops = {
 	.send = fake_send, .rx_resume = fake_resume, .free = fake_free,
 	.send_qp = fake_send_qp, .rx_resume_qp = fake_resume_qp,
 	.set_offloads = fake_set_offloads, .set_queues = fake_set_queues,
+	.tx_flush = fake_tx_flush,
 };
 
 struct nfix {
