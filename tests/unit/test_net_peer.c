@@ -686,6 +686,27 @@ static void test_tx_batch(void **state)
 	assert_int_equal(net_backend_tx_flush(f->a.be, 0, &bytes), 2);
 	assert_int_equal(bytes, 200);
 	assert_int_equal(stats(&f->a).tx_frames, 6);
+	assert_int_equal(stats(&f->a).tx_down, 2);
+}
+
+/* An empty message (how a closed connection reads) in the middle of a
+ * batch: the frames before it reach the device, and the link goes down,
+ * as for a close. */
+static void test_empty_message_mid_batch(void **state)
+{
+	struct fix *f = *state;
+	uint8_t fr[100];
+
+	raw_link(f, 0, 0);
+	make_frame(fr, sizeof(fr), 1);
+	assert_int_equal(send(f->raw, fr, sizeof(fr), 0), sizeof(fr));
+	make_frame(fr, sizeof(fr), 2);
+	assert_int_equal(send(f->raw, fr, sizeof(fr), 0), sizeof(fr));
+	assert_int_equal(send(f->raw, fr, 0, 0), 0);
+	PUMP_UNTIL(f, !f->a.up);
+	assert_int_equal(f->a.nr, 2);
+	assert_int_equal(f->a.first[1], (uint8_t)(2 * 31));
+	assert_int_equal(f->a.downs, 1);
 }
 
 /* Frames with the link's header sent right behind the hello, before A
@@ -755,6 +776,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_message_mid_batch,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frames_behind_hello,
 						setup, teardown),
 	};

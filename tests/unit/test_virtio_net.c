@@ -486,6 +486,15 @@ static void tx_flush_probe(void *ctx)
 		f->fb.flush_lost = 2;
 }
 
+/* At the flush the guest sees exactly the chains flushed before. */
+static void tx_flush_order(void *ctx)
+{
+	struct tx_probe *t = ctx;
+	struct nfix *f = t->f;
+
+	assert_int_equal(tv_used_idx(&f->vm, &f->tq), f->fb.nr_flushed);
+}
+
 static void test_tx_backend_flush(void **state)
 {
 	struct nfix *f = *state;
@@ -493,6 +502,7 @@ static void test_tx_backend_flush(void **state)
 	uint8_t fr[60];
 
 	net_open(f, 0, 0);
+	f->fb.on_flush = tx_flush_order;
 	make_frame(fr, sizeof(fr), test_mac, 4);
 	put_txhdr(f, TXBUF_GPA, 0, 0);
 	memcpy(gpa_host(&f->vm, TXBUF_GPA + 12), fr, sizeof(fr));
@@ -503,6 +513,7 @@ static void test_tx_backend_flush(void **state)
 	assert_int_equal(net_stats(f).tx_frames, 46);
 	assert_int_equal(net_stats(f).tx_backend_err, 2);
 	assert_int_equal(net_stats(f).tx_bytes, 46 * 60);
+	f->fb.on_flush = NULL;
 }
 
 /* The byte bound holds for large frames. */

@@ -43,8 +43,10 @@ struct fake_be {
 	void (*on_send)(void *ctx);
 	void *ctx;
 	/* tx_flush: frames sent before the last one; the next one reports
-	 * flush_lost of them dropped (60 bytes each) */
+	 * flush_lost of them dropped (60 bytes each); on_flush (with ctx)
+	 * runs first */
 	unsigned nr_flushed, flush_lost;
+	void (*on_flush)(void *ctx);
 };
 
 static int fake_send(struct net_backend *be, const void *hdr,
@@ -120,6 +122,8 @@ static unsigned fake_tx_flush(struct net_backend *be, unsigned qp,
 	struct fake_be *f = (struct fake_be *)be;
 	unsigned lost = f->flush_lost;
 
+	if (f->on_flush)
+		f->on_flush(f->ctx);
 	f->nr_flushed = f->nr_sent;
 	f->flush_lost = 0;
 	*bytes = 60ull * lost;
