@@ -110,8 +110,7 @@ static int rx_receive(struct net_peer *p, unsigned max)
 	int n;
 
 	for (i = 0; i < max; i++) {
-		p->rx_msg[i] = rx_at(p, i);
-		v[i] = (struct iovec){ p->rx_msg[i], PEER_MSG_MAX };
+		v[i] = (struct iovec){ rx_at(p, i), PEER_MSG_MAX };
 		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &v[i],
 						       .msg_iovlen = 1 } };
 	}
@@ -145,7 +144,7 @@ bool peer_rx_deliver(struct net_peer *p)
 					    (size_t)PEER_MSG_MAX);
 			continue;
 		}
-		if (!frame_in(p, p->rx_msg[i], p->rx_len[i]))
+		if (!frame_in(p, rx_at(p, i), p->rx_len[i]))
 			return false;
 	}
 	return true;
@@ -188,7 +187,7 @@ void peer_on_conn(void *opaque, uint32_t events)
 		if (p->state == PEER_HELLO) {
 			/* (a truncated one has the wrong length) */
 			p->rx_next = p->rx_count;
-			peer_hello_in(p, (const void *)p->rx_msg[0],
+			peer_hello_in(p, (const void *)rx_at(p, 0),
 				      p->rx_len[0]);
 			if (p->state != PEER_UP)
 				return;

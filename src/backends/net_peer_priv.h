@@ -64,11 +64,12 @@ struct net_peer {
 		size_t len;
 	} tx[PEER_TX_BATCH];
 	/* Messages come in batches (recvmmsg), each into its own slot at
-	 * rx_at(). Those the device had no room for when it paused us,
-	 * rx_next up to rx_count, go to it first on rx_resume. */
+	 * rx_at(), which stays put while link_feats does: the hello is read
+	 * alone, and a closing connection drops what its batch held. Those
+	 * the device had no room for when it paused us, rx_next up to
+	 * rx_count, go to it first on rx_resume. */
 	unsigned rx_next, rx_count;
 	bool rx_closed;                 /* an empty message ended the batch */
-	uint8_t *rx_msg[PEER_RX_BATCH];
 	size_t rx_len[PEER_RX_BATCH];
 	bool rx_trunc[PEER_RX_BATCH];
 	struct {

@@ -197,6 +197,16 @@ static void make_frame(uint8_t *b, size_t len, unsigned seed)
 	b[13] = 0xb5;
 }
 
+/* Frames from..to-1 (make_frame's seeds) from the raw side, 100 bytes;
+ * fr gets the last. */
+static void raw_send(struct fix *f, uint8_t *fr, unsigned from, unsigned to)
+{
+	for (unsigned i = from; i < to; i++) {
+		make_frame(fr, 100, i);
+		assert_int_equal(send(f->raw, fr, 100, 0), 100);
+	}
+}
+
 static int send_frame(struct side *s, const void *hdr, const uint8_t *b,
 		      size_t len)
 {
@@ -577,13 +587,10 @@ static void test_flow_control(void **state)
 
 	raw_link(f, 0, 0);
 	f->a.room = false;
-	for (unsigned i = 0; i < 3; i++) {
-		make_frame(fr, sizeof(fr), i);
-		assert_int_equal(send(f->raw, fr, sizeof(fr), 0), sizeof(fr));
-	}
+	raw_send(f, fr, 0, 3);
 	PUMP_UNTIL(f, f->a.nr == 1);
 	pump_idle(f);
-	assert_int_equal(f->a.nr, 1);   /* frames 2 and 3 wait in the socket */
+	assert_int_equal(f->a.nr, 1);   /* frames 2 and 3 wait (backend) */
 	f->a.room = true;
 	net_backend_rx_resume(f->a.be);
 	PUMP_UNTIL(f, f->a.nr == 3);
@@ -605,15 +612,11 @@ static void test_batches(void **state)
 {
 	struct fix *f = *state;
 	uint8_t fr[100];
-
 	uint64_t reads;
 
 	raw_link(f, 0, 0);
 	reads = stats(&f->a).rx_reads;          /* the hello's */
-	for (unsigned i = 0; i < 20; i++) {
-		make_frame(fr, sizeof(fr), i);
-		assert_int_equal(send(f->raw, fr, sizeof(fr), 0), sizeof(fr));
-	}
+	raw_send(f, fr, 0, 20);
 	PUMP_UNTIL(f, f->a.nr == 20);
 	for (unsigned i = 0; i < 20; i++)
 		assert_int_equal(f->a.first[i], (uint8_t)(i * 31));
@@ -621,10 +624,7 @@ static void test_batches(void **state)
 	assert_false(f->a.misaligned);
 	/* no room after the first of five */
 	f->a.room = false;
-	for (unsigned i = 20; i < 25; i++) {
-		make_frame(fr, sizeof(fr), i);
-		assert_int_equal(send(f->raw, fr, sizeof(fr), 0), sizeof(fr));
-	}
+	raw_send(f, fr, 20, 25);
 	PUMP_UNTIL(f, f->a.nr == 21);
 	pump_idle(f);
 	assert_int_equal(f->a.nr, 21);
@@ -640,8 +640,7 @@ static void test_batches(void **state)
 		assert_int_equal(f->a.first[i], (uint8_t)(i * 31));
 	assert_int_equal(stats(&f->a).rx_frames, 25);
 	/* and reading goes on */
-	make_frame(fr, sizeof(fr), 25);
-	assert_int_equal(send(f->raw, fr, sizeof(fr), 0), sizeof(fr));
+	raw_send(f, fr, 25, 26);
 	PUMP_UNTIL(f, f->a.nr == 26);
 	assert_int_equal(f->a.first[25], (uint8_t)(25 * 31));
 }
@@ -698,10 +697,7 @@ static void test_empty_message_mid_batch(void **state)
 	uint8_t fr[100];
 
 	raw_link(f, 0, 0);
-	make_frame(fr, sizeof(fr), 1);
-	assert_int_equal(send(f->raw, fr, sizeof(fr), 0), sizeof(fr));
-	make_frame(fr, sizeof(fr), 2);
-	assert_int_equal(send(f->raw, fr, sizeof(fr), 0), sizeof(fr));
+	raw_send(f, fr, 1, 3);
 	assert_int_equal(send(f->raw, fr, 0, 0), 0);
 	PUMP_UNTIL(f, !f->a.up);
 	assert_int_equal(f->a.nr, 2);
