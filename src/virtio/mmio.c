@@ -33,6 +33,7 @@ struct mmio_queue {
 	struct virtio_mmio *m;
 	unsigned index;
 	int _Atomic efd;         /* -1 until first ready; kept until free */
+	bool _Atomic by_call;    /* no eventfd could be made: loop calls */
 	bool assigned;           /* registered with env->ioeventfd */
 };
 
@@ -117,7 +118,10 @@ static bool tr_requeue(struct virtio_dev *d, unsigned q)
 	struct virtio_mmio *m = d->transport.ctx;
 	int efd = m->qs[q].efd;
 
-	return efd >= 0 && eventfd_write(efd, 1) == 0;
+	if (efd < 0)
+		return m->qs[q].by_call &&
+		       !virtio_queue_call(d, q, m->env.loop);
+	return eventfd_write(efd, 1) == 0;
 }
 
 /* --- notifications --- */
@@ -170,9 +174,11 @@ static void kick_attach(struct virtio_mmio *m, unsigned q)
 
 	if (!m->env.loop)
 		return;                 /* no loop: mmio_notify calls in */
-	if (mq->efd < 0 && (ret = kick_open(m, mq))) {
+	ret = mq->efd < 0 ? kick_open(m, mq) : 0;
+	mq->by_call = ret != 0;
+	if (ret) {
 		pr_warn_ratelimited(&m->rl, "%s: queue %u: no eventfd (%s); "
-				    "processing kicks on the vCPU thread",
+				    "each kick is handed to the loop",
 				    m->dev.name, q, strerror(-ret));
 		return;
 	}
@@ -214,7 +220,7 @@ static void mmio_notify(struct virtio_mmio *m, uint32_t q)
 	}
 	efd = m->qs[q].efd;
 	if (efd < 0 || eventfd_write(efd, 1) < 0)
-		virtio_queue_notify(m->vdev, q);
+		virtio_queue_kick_slow(m->vdev, q, m->env.loop);
 }
 
 /* --- registers --- */

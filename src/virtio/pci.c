@@ -102,7 +102,10 @@ static bool tr_requeue(struct virtio_dev *d, unsigned q)
 	struct virtio_pci *p = d->transport.ctx;
 	int efd = __atomic_load_n(&p->qs[q].efd, __ATOMIC_ACQUIRE);
 
-	return efd >= 0 && eventfd_write(efd, 1) == 0;
+	if (efd < 0)
+		return __atomic_load_n(&p->qs[q].by_call, __ATOMIC_ACQUIRE) &&
+		       !virtio_queue_call(d, q, p->env.loop);
+	return eventfd_write(efd, 1) == 0;
 }
 
 /* --- notifications --- */
@@ -198,9 +201,11 @@ void vpci_queue_enabled(struct virtio_pci *p, unsigned q)
 	vq->enabled = true;
 	if (!p->env.loop)
 		return;                 /* no loop: notify_write calls in */
-	if (vq->efd < 0 && (ret = kick_open(p, vq))) {
+	ret = vq->efd < 0 ? kick_open(p, vq) : 0;
+	__atomic_store_n(&vq->by_call, ret != 0, __ATOMIC_RELEASE);
+	if (ret) {
 		pr_warn_ratelimited(&p->rl, "%s: queue %u: no eventfd (%s); "
-				    "processing kicks on the vCPU thread",
+				    "each kick is handed to the loop",
 				    p->f.dev.name, q, strerror(-ret));
 		return;
 	}
@@ -223,7 +228,7 @@ static void notify_write(struct virtio_pci *p, uint64_t off, unsigned size)
 	}
 	efd = __atomic_load_n(&p->qs[slot].efd, __ATOMIC_ACQUIRE);
 	if (efd < 0 || eventfd_write(efd, 1) < 0)
-		virtio_queue_notify(p->vdev, (unsigned)slot);
+		virtio_queue_kick_slow(p->vdev, (unsigned)slot, p->env.loop);
 }
 
 /* --- reset --- */

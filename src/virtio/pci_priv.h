@@ -16,6 +16,7 @@ struct vpci_queue {
 	struct virtio_pci *p;
 	unsigned index;
 	int efd;                 /* -1 until first enabled; kept until free */
+	bool by_call;            /* no eventfd could be made: loop calls */
 	bool enabled;            /* the driver enabled it (and it took) */
 	bool assigned;           /* registered with env->ioeventfd at... */
 	uint64_t assigned_addr;  /* ...this address */

@@ -86,6 +86,8 @@ int virtio_dev_init(struct virtio_dev *d, const char *name,
 	for (i = 0; i < nr_queues; i++) {
 		pthread_mutex_init(&d->queues[i].lock, NULL);
 		virtq_init(&d->queues[i].vq, mem, queue_max);
+		d->queues[i].dev = d;
+		d->queues[i].index = i;
 	}
 	pthread_mutex_lock(&all_lock);
 	{

@@ -118,6 +118,8 @@ struct virtio_transport {
 struct virtio_queue {
 	pthread_mutex_t lock;     /* data plane */
 	struct virtq vq;
+	struct virtio_dev *dev;   /* for a kick handed to a loop */
+	unsigned index;
 };
 
 struct virtio_dev {
@@ -287,5 +289,15 @@ void virtio_queue_write(struct virtio_dev *d, unsigned q,
 			enum virtio_queue_field f, uint64_t val);
 /* The driver kicked queue q (ioeventfd handler, event-loop thread). */
 void virtio_queue_notify(struct virtio_dev *d, unsigned q);
+/* Run queue q's handler on its loop (vm_loop or its own, see
+ * virtio_dev_queue_loop) soon, coalesced with a call already pending:
+ * for a queue that has no kick eventfd (none could be made). 0, or
+ * -ENOENT with no loop, -ENOSPC (event_loop_call), -EINVAL. */
+int virtio_queue_call(struct virtio_dev *d, unsigned q,
+		      struct event_loop *vm_loop);
+/* A kick that exited where the queue has no eventfd: virtio_queue_call;
+ * with no loop at all (unit tests), run on the caller's thread. */
+void virtio_queue_kick_slow(struct virtio_dev *d, unsigned q,
+			    struct event_loop *vm_loop);
 
 #endif

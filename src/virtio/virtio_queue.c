@@ -2,7 +2,11 @@
  * (control plane, under d->lock) and the notify/pop/interrupt path (data
  * plane, under the queue's own lock). See virtio.h for the rules.
  */
+#include <errno.h>
+#include <string.h>
+
 #include "core/log.h"
+#include "event/loop.h"
 #include "virtio/virtio.h"
 
 struct virtq *virtio_dev_vq(struct virtio_dev *d, unsigned q)
@@ -140,6 +144,41 @@ void virtio_queue_notify(struct virtio_dev *d, unsigned q)
 	if (vq->vq.broken)
 		virtio_dev_needs_reset(d, q);
 	pthread_mutex_unlock(&vq->lock);
+}
+
+static void kick_call(void *opaque)
+{
+	struct virtio_queue *vq = opaque;
+
+	virtio_queue_notify(vq->dev, vq->index);
+}
+
+int virtio_queue_call(struct virtio_dev *d, unsigned q,
+		      struct event_loop *vm_loop)
+{
+	struct event_loop *l = virtio_dev_queue_loop(d, q, vm_loop);
+
+	if (q >= d->nr_queues)
+		return -EINVAL;
+	return l ? event_loop_call(l, kick_call, &d->queues[q]) : -ENOENT;
+}
+
+/* Not on the vCPU thread that took the exit: a device's handlers run on
+ * its queue's loop, and a backend is not safe to call from two threads
+ * (a net backend's socket may be closed and reopened by its loop, and
+ * the vCPU's seccomp filter refuses its calls). */
+void virtio_queue_kick_slow(struct virtio_dev *d, unsigned q,
+			    struct event_loop *vm_loop)
+{
+	int ret = virtio_queue_call(d, q, vm_loop);
+
+	if (ret == -ENOENT)
+		virtio_queue_notify(d, q);
+	/* -ENOSPC only with more than LOOP_MAX_CALLS other calls pending at
+	 * once: the guest's next kick of this queue tries again. */
+	else if (ret && ret != -EINVAL)
+		pr_warn_ratelimited(&d->log_rl, "%s: queue %u: kick lost (%s)",
+				    d->name, q, strerror(-ret));
 }
 
 int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_req *r)

@@ -151,6 +151,39 @@ static void test_exit_path_no_hook(void **state)
 	assert_int_equal(f->nr_io, 0);
 }
 
+/* No eventfd could be made for the queue (descriptors exhausted): an
+ * exiting kick is still handed to the loop, never run on the vCPU thread
+ * (a net backend is not safe there). It ran here before. */
+static void test_exit_path_no_eventfd(void **state)
+{
+	struct fix *f = *state;
+	struct rlimit old;
+
+	fix_place(f);
+	old = unit_cap_fds();
+	drv_bring_up(f);
+	drv_post(f, 16);
+	w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	unit_uncap_fds(old);
+	assert_int_equal(f->nr_io, 0);            /* no eventfd to register */
+	assert_int_equal(f->toy->kicks, 0);
+	assert_int_equal(get_used_idx(&f->vm), 0);
+	assert_true(event_loop_poll(f->env.loop, 1000) > 0);
+	assert_int_equal(f->toy->kicks, 1);       /* two kicks, one call */
+	assert_int_equal(get_used_idx(&f->vm), 1);
+	/* a spent budget comes back the same way */
+	assert_true(virtio_queue_requeue(&f->toy->vdev, 0));
+	assert_int_equal(f->toy->kicks, 1);
+	assert_true(event_loop_poll(f->env.loop, 1000) > 0);
+	assert_int_equal(f->toy->kicks, 2);
+	/* a queue never made ready is not requeued */
+	assert_false(virtio_queue_requeue(&f->toy->vdev, 1));
+	/* a kick of a queue that does not exist is refused before */
+	w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, TOY_QUEUES);
+	assert_int_equal(event_loop_poll(f->env.loop, 0), 0);
+}
+
 static bool wait_used(struct fix *f, uint16_t idx)
 {
 	for (int i = 0; i < 5000; i++) {
@@ -278,6 +311,7 @@ int main(void)
 		T(test_ioeventfd_lifecycle),
 		T(test_exit_path_ioeventfd_refused),
 		T(test_exit_path_no_hook),
+		T(test_exit_path_no_eventfd),
 		T(test_loop_thread),
 		T(test_glue_refusals),
 		T(test_glue_mmio),

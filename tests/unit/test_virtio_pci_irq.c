@@ -240,6 +240,34 @@ static void test_ioeventfd_refused(void **state)
 	assert_int_equal(f->nr_io, 1);          /* nothing to remove */
 }
 
+/* No eventfd could be made for the queue (descriptors exhausted): the
+ * exit hands the kick to the loop; it ran on the vCPU thread before. */
+static void test_no_eventfd(void **state)
+{
+	struct fix *f = *state;
+	struct rlimit old;
+
+	fix_place(f);
+	old = unit_cap_fds();
+	drv_bring_up(f);
+	drv_post(f, 16);
+	notify(f, 0);
+	unit_uncap_fds(old);
+	assert_int_equal(f->nr_io, 0);
+	assert_int_equal(f->toy->kicks, 0);
+	assert_int_equal(get_used_idx(&f->gm), 0);
+	poll_once(f);
+	assert_int_equal(f->toy->kicks, 1);
+	assert_int_equal(get_used_idx(&f->gm), 1);
+	/* a spent budget comes back the same way */
+	assert_true(virtio_queue_requeue(&f->toy->vdev, 0));
+	assert_int_equal(f->toy->kicks, 1);
+	poll_once(f);
+	assert_int_equal(f->toy->kicks, 2);
+	assert_false(virtio_queue_requeue(&f->toy->vdev, 1));
+	fix_free_dev(f);
+}
+
 static int route_of(struct fix *f, unsigned vec)
 {
 	for (unsigned r = 0; r < f->pv.nr_routes; r++)
@@ -431,6 +459,7 @@ int main(void)
 		T(test_ioeventfd_lifecycle, setup_loop),
 		T(test_bar_move, setup_loop),
 		T(test_ioeventfd_refused, setup_loop),
+		T(test_no_eventfd, setup_loop),
 		T(test_msix_irqfd, setup_irqfd),
 		T(test_msix_slow_path, setup_plain),
 		T(test_loop_thread, setup_loop),
