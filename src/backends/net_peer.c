@@ -320,15 +320,13 @@ static void on_resume(void *opaque, uint32_t events)
 		return;
 	/* What the last batch still holds goes first: the socket may have
 	 * nothing new to wake us for it. */
-	if (!peer_rx_deliver(p)) {
+	if (!peer_rx_deliver(p))
 		p->paused = true;
-		return;
-	}
-	if (p->rx_closed) {
+	else if (p->rx_closed)
 		peer_disconnect(p, "the other side closed", 0);
-		return;
-	}
-	event_loop_mod(p->loop, p->cfd, peer_conn_events(p));
+	else
+		event_loop_mod(p->loop, p->cfd, peer_conn_events(p));
+	peer_rx_flush(p);
 }
 
 /* --- backend ops --- */
@@ -430,6 +428,7 @@ struct net_backend *net_peer_open(const struct net_backend_params *prm,
 							: 0;
 	if (p->feats)
 		p->be.caps |= NET_CAP_CSUM;
+	p->be.caps |= NET_CAP_RX_BATCH;
 	if (!loop) {
 		rc = -EINVAL;
 		snprintf(err, errlen, "peer: needs an event loop");

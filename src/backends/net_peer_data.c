@@ -89,12 +89,30 @@ static bool frame_in(struct net_peer *p, uint8_t *m, size_t n)
 		return true;
 	}
 	v = (struct iovec){ m + off, n - off };
-	if (pass) {
+	if (pass)
 		memset(m + 10, 0, 2);   /* num_buffers: the device's */
+	/* Where the device batches, a recvmmsg's frames are published
+	 * with one used-index update and at most one interrupt
+	 * (peer_rx_flush, at the end of each round). */
+	if (p->be.client.rx_hdr && p->be.client.rx_flush) {
+		p->rx_unflushed = true;
+		return p->be.client.rx_hdr(p->be.client.opaque, 0,
+					   pass ? m : NULL, &v, 1, n - off);
+	}
+	if (pass)
 		return p->be.client.rx_hdr(p->be.client.opaque, 0, m, &v, 1,
 					   n - off);
-	}
 	return p->be.client.rx(p->be.client.opaque, &v, 1, n - off);
+}
+
+/* The end of a round of frames for the device: every way out of one
+ * that handed it frames (a pause, a disconnect, a drained socket). */
+void peer_rx_flush(struct net_peer *p)
+{
+	if (p->rx_unflushed) {
+		p->rx_unflushed = false;
+		p->be.client.rx_flush(p->be.client.opaque, 0);
+	}
 }
 
 /* Up to max messages into slots 0.., with one recvmmsg: how many (0:
@@ -156,9 +174,8 @@ static void pause_rx(struct net_peer *p)
 	event_loop_mod(p->loop, p->cfd, peer_conn_events(p));
 }
 
-void peer_on_conn(void *opaque, uint32_t events)
+static void conn_round(struct net_peer *p, uint32_t events)
 {
-	struct net_peer *p = opaque;
 	unsigned budget = PEER_RX_BUDGET;
 
 	while (budget) {
@@ -202,6 +219,14 @@ void peer_on_conn(void *opaque, uint32_t events)
 			return;
 		}
 	}
+}
+
+void peer_on_conn(void *opaque, uint32_t events)
+{
+	struct net_peer *p = opaque;
+
+	conn_round(p, events);
+	peer_rx_flush(p);
 }
 
 /* The frame as iovecs in out, header first when the link carries one;

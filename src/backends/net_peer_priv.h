@@ -70,6 +70,7 @@ struct net_peer {
 	 * rx_count, go to it first on rx_resume. */
 	unsigned rx_next, rx_count;
 	bool rx_closed;                 /* an empty message ended the batch */
+	bool rx_unflushed;              /* frames handed since rx_flush */
 	size_t rx_len[PEER_RX_BATCH];
 	bool rx_trunc[PEER_RX_BATCH];
 	struct {
@@ -92,6 +93,7 @@ void peer_hello_in(struct net_peer *p, const struct net_peer_hello *h,
 /* net_peer_data.c */
 void peer_on_conn(void *opaque, uint32_t events);
 bool peer_rx_deliver(struct net_peer *p);
+void peer_rx_flush(struct net_peer *p);
 void peer_data_drop(struct net_peer *p);
 int peer_send(struct net_backend *be, const void *hdr,
 	      const struct iovec *iov, unsigned cnt, size_t len);

@@ -39,6 +39,7 @@ struct side {
 	uint8_t hdr[NET_PEER_HDR_LEN];
 	bool up, room;
 	unsigned ups, downs;
+	unsigned unflushed, flushes;    /* a batching device's (rx_flush) */
 };
 
 struct fix {
@@ -77,6 +78,29 @@ static bool on_rx_hdr(void *opaque, unsigned qp, const void *hdr,
 	memcpy(s->hdr, hdr, NET_PEER_HDR_LEN);
 	s->nr_hdr++;
 	return on_rx(opaque, iov, cnt, len);
+}
+
+/* A device that batches: frames handed wait for its rx_flush. */
+static bool on_rx_batch(void *opaque, unsigned qp, const void *hdr,
+			const struct iovec *iov, unsigned cnt, size_t len)
+{
+	struct side *s = opaque;
+
+	assert_int_equal(qp, 0);
+	if (hdr)
+		s->nr_hdr++;
+	s->unflushed++;
+	return on_rx(opaque, iov, cnt, len);
+}
+
+static void on_flush(void *opaque, unsigned qp)
+{
+	struct side *s = opaque;
+
+	assert_int_equal(qp, 0);
+	assert_true(s->unflushed > 0);          /* only after frames */
+	s->unflushed = 0;
+	s->flushes++;
 }
 
 static void on_link(void *opaque, bool up)
@@ -645,6 +669,45 @@ static void test_batches(void **state)
 	assert_int_equal(f->a.first[25], (uint8_t)(25 * 31));
 }
 
+/* Where the device batches (rx_flush), what a round hands it is
+ * published together: one flush per round at most, after its last frame,
+ * on every way out of it: a drained socket, a pause, a resume. */
+static void test_rx_flush(void **state)
+{
+	struct fix *f = *state;
+	struct net_backend_client c = { .rx = on_rx, .rx_hdr = on_rx_batch,
+					.rx_flush = on_flush,
+					.link = on_link, .opaque = &f->a };
+	uint8_t fr[100];
+	uint64_t reads;
+
+	raw_link(f, 0, 0);
+	assert_true(f->a.be->caps & NET_CAP_RX_BATCH);
+	net_backend_set_client(f->a.be, &c);
+	reads = stats(&f->a).rx_reads;
+	raw_send(f, fr, 0, 20);
+	PUMP_UNTIL(f, f->a.nr == 20);
+	assert_int_equal(f->a.unflushed, 0);
+	assert_int_equal(f->a.nr_hdr, 0);       /* none on this link */
+	assert_true(f->a.flushes >= 1);
+	assert_true(f->a.flushes <= stats(&f->a).rx_reads - reads);
+	assert_memory_equal(f->a.last, fr, 100);
+	/* the frame that found no room is published too */
+	f->a.room = false;
+	raw_send(f, fr, 20, 25);
+	PUMP_UNTIL(f, f->a.nr == 21);
+	assert_int_equal(f->a.unflushed, 0);
+	pump_idle(f);
+	assert_int_equal(f->a.nr, 21);
+	/* and what waited, once resumed */
+	f->a.room = true;
+	net_backend_rx_resume(f->a.be);
+	PUMP_UNTIL(f, f->a.nr == 25);
+	assert_int_equal(f->a.unflushed, 0);
+	for (unsigned i = 20; i < 25; i++)
+		assert_int_equal(f->a.first[i], (uint8_t)(i * 31));
+}
+
 /* Frames the device hands over in a round go out together at its flush,
  * in order, with one sendmmsg; a frame that must be copied (a checksum
  * to fill on a link without them) goes after those before it. */
@@ -772,6 +835,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rx_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_message_mid_batch,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frames_behind_hello,
