@@ -322,9 +322,10 @@ static void tx_send_batch(struct net_peer *p)
 
 /* A closing connection: what the batch holds is lost, and what was
  * received and not delivered goes too. The batch is empty here when the
- * device's TX runs on this loop thread, as it does whenever its queue has
- * a kick eventfd: it flushes within each round, and the connection closes
- * between rounds. */
+ * device's TX runs on this loop thread, as it always does where there is
+ * a loop (a kick with no eventfd is handed to it: virtio_queue_kick_slow):
+ * it flushes within each round, and the connection closes between
+ * rounds. */
 void peer_data_drop(struct net_peer *p)
 {
 	tx_lose(p, 0, p->tx_count);

@@ -41,6 +41,7 @@ struct event_loop {
 	struct loop_slot slots[LOOP_MAX_FDS];
 	struct loop_call calls[LOOP_MAX_CALLS];
 	unsigned nr_calls;
+	struct loop_work *work, **work_tail;    /* posted, in order */
 };
 
 struct event_loop *event_loop_new(void)
@@ -51,6 +52,7 @@ struct event_loop *event_loop_new(void)
 	for (unsigned i = 0; i < LOOP_MAX_FDS; i++)
 		l->slots[i].fd = -1;
 	l->cb_slot = -1;
+	l->work_tail = &l->work;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->cb_done, NULL);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -196,6 +198,43 @@ out:
 	return ret;
 }
 
+void event_loop_post(struct event_loop *l, struct loop_work *w)
+{
+	bool queued = false;
+
+	pthread_mutex_lock(&l->lock);
+	if (!w->queued) {
+		w->queued = queued = true;
+		w->next = NULL;
+		*l->work_tail = w;
+		l->work_tail = &w->next;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (queued)
+		wake(l);
+}
+
+/* The posted nodes, taken as a list. Each stays marked queued until just
+ * before it runs: a post meanwhile (from any thread) is then the run it
+ * is about to get, and cannot relink a node this list still walks. */
+static void run_work(struct event_loop *l)
+{
+	struct loop_work *w, *next;
+
+	pthread_mutex_lock(&l->lock);
+	w = l->work;
+	l->work = NULL;
+	l->work_tail = &l->work;
+	pthread_mutex_unlock(&l->lock);
+	for (; w; w = next) {
+		pthread_mutex_lock(&l->lock);
+		next = w->next;
+		w->queued = false;
+		pthread_mutex_unlock(&l->lock);
+		w->fn(w->opaque);
+	}
+}
+
 static void run_calls(struct event_loop *l)
 {
 	struct loop_call calls[LOOP_MAX_CALLS];
@@ -211,6 +250,7 @@ static void run_calls(struct event_loop *l)
 	pthread_mutex_unlock(&l->lock);
 	for (unsigned i = 0; i < n; i++)
 		calls[i].fn(calls[i].opaque);
+	run_work(l);
 }
 
 int event_loop_poll(struct event_loop *l, int timeout_ms)

@@ -32,6 +32,19 @@ int event_loop_del_sync(struct event_loop *l, int fd);
 int event_loop_call(struct event_loop *l, void (*fn)(void *opaque),
 		    void *opaque);
 
+/* The same as a node in the caller's own object, so that posting it
+ * cannot fail (event_loop_call can: -ENOSPC): for work that must not be
+ * lost, such as a guest's kick. Posting it again before it has run is
+ * a no-op. It must stay valid until it has run or the loop has stopped;
+ * a node goes to one loop only. */
+struct loop_work {
+	void (*fn)(void *opaque);
+	void *opaque;
+	struct loop_work *next;         /* the loop's, under its lock */
+	bool queued;                    /* the loop's, under its lock */
+};
+void event_loop_post(struct event_loop *l, struct loop_work *w);
+
 int event_loop_start(struct event_loop *l);   /* spawns the thread */
 void event_loop_stop(struct event_loop *l);   /* joins it */
 /* Run one round on the caller's thread, waiting at most timeout_ms (tests). */

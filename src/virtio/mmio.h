@@ -10,8 +10,10 @@
  * a 4-byte QueueNotify write of the queue's index (no exit at all); a
  * QueueNotify write that still exits (no hook, or registration failed)
  * signals the same eventfd, so queue work always runs on the event loop
- * thread, never on a vCPU. Only without an event loop (unit tests) does
- * the vCPU thread call virtio_queue_notify() itself.
+ * thread, never on a vCPU. A queue for which no eventfd could be made
+ * gets its kicks handed to the loop as posted work (virtio_queue_call).
+ * Only without an event loop (unit tests) does the vCPU thread call
+ * virtio_queue_notify() itself.
  *
  * Interrupts: where the VM offers it (env->line_irqfd), the line is an
  * irqfd with a resample eventfd (devices/line_irqfd.h): a raise is an

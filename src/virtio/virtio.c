@@ -88,6 +88,8 @@ int virtio_dev_init(struct virtio_dev *d, const char *name,
 		virtq_init(&d->queues[i].vq, mem, queue_max);
 		d->queues[i].dev = d;
 		d->queues[i].index = i;
+		d->queues[i].kick = (struct loop_work){ .fn = virtio_queue_kicked,
+						       .opaque = &d->queues[i] };
 	}
 	pthread_mutex_lock(&all_lock);
 	{

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "core/log.h"
+#include "event/loop.h"
 #include "virtio/queue.h"
 
 struct event_loop;
@@ -120,6 +121,7 @@ struct virtio_queue {
 	struct virtq vq;
 	struct virtio_dev *dev;   /* for a kick handed to a loop */
 	unsigned index;
+	struct loop_work kick;    /* virtio_queue_call's */
 };
 
 struct virtio_dev {
@@ -290,14 +292,19 @@ void virtio_queue_write(struct virtio_dev *d, unsigned q,
 /* The driver kicked queue q (ioeventfd handler, event-loop thread). */
 void virtio_queue_notify(struct virtio_dev *d, unsigned q);
 /* Run queue q's handler on its loop (vm_loop or its own, see
- * virtio_dev_queue_loop) soon, coalesced with a call already pending:
- * for a queue that has no kick eventfd (none could be made). 0, or
- * -ENOENT with no loop, -ENOSPC (event_loop_call), -EINVAL. */
+ * virtio_dev_queue_loop) soon, coalesced with a run already pending, for
+ * a queue that has no kick eventfd (none could be made). Cannot fail
+ * (event_loop_post) but with -ENOENT: no loop, or no such queue. */
 int virtio_queue_call(struct virtio_dev *d, unsigned q,
 		      struct event_loop *vm_loop);
 /* A kick that exited where the queue has no eventfd: virtio_queue_call;
- * with no loop at all (unit tests), run on the caller's thread. */
+ * with no loop at all (unit tests), run on the caller's thread. A device
+ * whose queue has a loop of its own (net pairs) gets it there even when
+ * the transport has none. */
 void virtio_queue_kick_slow(struct virtio_dev *d, unsigned q,
 			    struct event_loop *vm_loop);
+/* The kick node's function (struct virtio_queue's kick): opaque is the
+ * queue. */
+void virtio_queue_kicked(void *opaque);
 
 #endif

@@ -3,7 +3,6 @@
  * plane, under the queue's own lock). See virtio.h for the rules.
  */
 #include <errno.h>
-#include <string.h>
 
 #include "core/log.h"
 #include "event/loop.h"
@@ -146,7 +145,8 @@ void virtio_queue_notify(struct virtio_dev *d, unsigned q)
 	pthread_mutex_unlock(&vq->lock);
 }
 
-static void kick_call(void *opaque)
+/* A kick handed to the queue's loop (virtio_queue_call). */
+void virtio_queue_kicked(void *opaque)
 {
 	struct virtio_queue *vq = opaque;
 
@@ -156,11 +156,15 @@ static void kick_call(void *opaque)
 int virtio_queue_call(struct virtio_dev *d, unsigned q,
 		      struct event_loop *vm_loop)
 {
-	struct event_loop *l = virtio_dev_queue_loop(d, q, vm_loop);
+	struct event_loop *l;
 
 	if (q >= d->nr_queues)
-		return -EINVAL;
-	return l ? event_loop_call(l, kick_call, &d->queues[q]) : -ENOENT;
+		return -ENOENT;
+	l = virtio_dev_queue_loop(d, q, vm_loop);
+	if (!l)
+		return -ENOENT;
+	event_loop_post(l, &d->queues[q].kick);
+	return 0;
 }
 
 /* Not on the vCPU thread that took the exit: a device's handlers run on
@@ -170,15 +174,8 @@ int virtio_queue_call(struct virtio_dev *d, unsigned q,
 void virtio_queue_kick_slow(struct virtio_dev *d, unsigned q,
 			    struct event_loop *vm_loop)
 {
-	int ret = virtio_queue_call(d, q, vm_loop);
-
-	if (ret == -ENOENT)
+	if (q < d->nr_queues && virtio_queue_call(d, q, vm_loop))
 		virtio_queue_notify(d, q);
-	/* -ENOSPC only with more than LOOP_MAX_CALLS other calls pending at
-	 * once: the guest's next kick of this queue tries again. */
-	else if (ret && ret != -EINVAL)
-		pr_warn_ratelimited(&d->log_rl, "%s: queue %u: kick lost (%s)",
-				    d->name, q, strerror(-ret));
 }
 
 int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_req *r)

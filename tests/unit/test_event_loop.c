@@ -92,6 +92,63 @@ static void test_calls_coalesce(void **state)
 	event_loop_free(l);
 }
 
+static int work_seq;
+
+/* Counts the node's runs, and keeps the order of its first. */
+static void on_work(void *opaque)
+{
+	int *n = opaque;
+
+	n[0]++;
+	n[1] = work_seq++;
+}
+
+struct repost {
+	struct event_loop *l;
+	struct loop_work w;
+	int runs;
+};
+
+static void on_repost(void *opaque)
+{
+	struct repost *r = opaque;
+
+	if (++r->runs == 1)
+		event_loop_post(r->l, &r->w);   /* from its own run */
+}
+
+/* Posted work cannot be refused: far more nodes than event_loop_call
+ * takes all run, in order of posting, each once however often it was
+ * posted; one posted from its own run comes back on the next round. */
+static void test_post(void **state)
+{
+	struct event_loop *l = event_loop_new();
+	struct loop_work w[200];
+	int n[200][2] = { { 0 } };
+	struct repost r = { .l = l };
+
+	(void)state;
+	work_seq = 0;
+	for (unsigned i = 0; i < 200; i++) {
+		w[i] = (struct loop_work){ .fn = on_work, .opaque = n[i] };
+		event_loop_post(l, &w[i]);
+		event_loop_post(l, &w[i]);
+	}
+	assert_true(event_loop_poll(l, 1000) > 0);
+	for (unsigned i = 0; i < 200; i++) {
+		assert_int_equal(n[i][0], 1);
+		assert_int_equal(n[i][1], (int)i);
+	}
+	r.w = (struct loop_work){ .fn = on_repost, .opaque = &r };
+	event_loop_post(l, &r.w);
+	assert_true(event_loop_poll(l, 1000) > 0);
+	assert_int_equal(r.runs, 1);
+	assert_true(event_loop_poll(l, 1000) > 0);
+	assert_int_equal(r.runs, 2);
+	assert_int_equal(event_loop_poll(l, 0), 0);
+	event_loop_free(l);
+}
+
 static void test_thread_runs_calls(void **state)
 {
 	struct event_loop *l = event_loop_new();
@@ -186,6 +243,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fd_callback),
 		cmocka_unit_test(test_calls_coalesce),
+		cmocka_unit_test(test_post),
 		cmocka_unit_test(test_thread_runs_calls),
 		cmocka_unit_test(test_del_sync_waits_for_callback),
 		cmocka_unit_test(test_del_sync_own_fd),

@@ -10,27 +10,38 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+/* The limit unit_cap_fds() lowered, for unit_uncap_fds(), which a
+ * fixture's teardown calls too: a failed assertion in between would
+ * otherwise leave the later tests of the binary without descriptors. */
+static struct rlimit unit_fds_old __attribute__((unused));
+static bool unit_fds_capped __attribute__((unused));
+
 /* From here until unit_uncap_fds(), no new descriptor can be made
  * (EMFILE): the soft limit is set to the lowest free number. */
-static inline struct rlimit unit_cap_fds(void)
+static inline void unit_cap_fds(void)
 {
-	struct rlimit old, now;
-	int fd = fcntl(0, F_DUPFD, 0);
+	struct rlimit now;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-	now = (struct rlimit){ .rlim_cur = (rlim_t)fd, .rlim_max = old.rlim_max };
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &unit_fds_old), 0);
+	now = (struct rlimit){ .rlim_cur = (rlim_t)fd,
+			       .rlim_max = unit_fds_old.rlim_max };
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &now), 0);
-	return old;
+	unit_fds_capped = true;
 }
 
-static inline void unit_uncap_fds(struct rlimit old)
+static inline void unit_uncap_fds(void)
 {
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	if (!unit_fds_capped)
+		return;
+	unit_fds_capped = false;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &unit_fds_old), 0);
 }
 
 #endif
