@@ -18,6 +18,10 @@
 #define NET_RX_BUDGET		256
 /* Buffers one received frame may use with MRG_RXBUF. */
 #define NET_RX_MAX_BUFS		64
+/* Malformed chains (device-readable, or a first buffer shorter than the
+ * header) one frame may meet before it is dropped: without a bound, a
+ * guest reposting them from another vCPU kept the loop in one frame. */
+#define NET_RX_BAD_CHAINS	16
 #define NET_RX_IOV		64      /* segments per RX chain */
 #define NET_TX_IOV		VIRTQ_MAX_IOV
 #define NET_CTRL_IOV		16

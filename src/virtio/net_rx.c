@@ -88,7 +88,7 @@ static int deliver(struct net_pair *p, const struct virtio_net_hdr *hdr,
 	unsigned max = mrg ? MIN(NET_RX_MAX_BUFS, vq->size) : 1;
 	struct virtio_net_hdr h = *hdr;
 	size_t need = NET_HDR_LEN + len, room = 0, off = 0;
-	unsigned nb = 0;
+	unsigned nb = 0, bad = 0;
 	bool rechecked = false;
 
 	while (room < need) {
@@ -136,7 +136,7 @@ static int deliver(struct net_pair *p, const struct virtio_net_hdr *hdr,
 		if (r->nr_read || (!nb && r->write_len < NET_HDR_LEN)) {
 			give_back_empty(p, vq, nb + 1);
 			p->st.rx_bad_chain++;
-			if (nb)
+			if (nb || ++bad == NET_RX_BAD_CHAINS)
 				return -1;
 			continue;
 		}
@@ -356,6 +356,12 @@ bool net_rx_hdr(void *opaque, unsigned qp, const void *hdr,
 	if (hdr) {
 		memcpy(&h, hdr, sizeof(h));
 		h.num_buffers = 0;
+		/* A checksum already checked (a tap sets DATA_VALID for a
+		 * frame a NIC verified, whatever offloads it was given): the
+		 * frame is whole, and a driver without GUEST_CSUM gets it
+		 * with flags zero (5.1.6.4.1), not dropped. */
+		if (!virtio_dev_has_feature(&n->vdev, VIRTIO_NET_F_GUEST_CSUM))
+			h.flags &= (uint8_t)~VIRTIO_NET_HDR_F_DATA_VALID;
 	}
 	return rx_common(&n->pairs[qp < n->nr_pairs ? qp : 0], &h, iov, cnt,
 			 len, n->be->caps & NET_CAP_RX_BATCH);

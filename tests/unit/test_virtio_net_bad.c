@@ -193,6 +193,33 @@ static void test_rx_readable_chain(void **state)
 	assert_int_equal(net_stats(f).rx_bad_chain, 1);
 }
 
+/* Malformed chains cost a frame at most NET_RX_BAD_CHAINS of them: a
+ * guest reposting them from another vCPU kept the loop inside one frame
+ * (here the 20 come first; the frame took all 20 and the good one). */
+static void test_rx_bad_chains_bounded(void **state)
+{
+	struct nfix *f = *state;
+	uint8_t fr[100];
+
+	net_open(f, 0, 0);
+	for (unsigned i = 0; i < 20; i++)
+		post_rx(f, RXBUF_GPA + i * 0x10, 4);
+	post_rx(f, RXBUF_GPA + 0x1000, 1526);
+	make_frame(fr, sizeof(fr), test_mac, 1);
+	assert_true(backend_rx(f, fr, sizeof(fr)));
+	assert_int_equal(net_stats(f).rx_bad_chain, NET_RX_BAD_CHAINS);
+	assert_int_equal(net_stats(f).rx_frames, 0);
+	assert_int_equal(tv_used_idx(&f->vm, &f->rq), NET_RX_BAD_CHAINS);
+	/* the next frame takes the other 4 and the good buffer */
+	make_frame(fr, sizeof(fr), test_mac, 2);
+	assert_true(backend_rx(f, fr, sizeof(fr)));
+	assert_int_equal(net_stats(f).rx_bad_chain, 20);
+	assert_int_equal(net_stats(f).rx_frames, 1);
+	assert_int_equal(tv_used_idx(&f->vm, &f->rq), 21);
+	assert_memory_equal(gpa_host(&f->vm, RXBUF_GPA + 0x1000 + 12), fr,
+			    sizeof(fr));
+}
+
 /* A first buffer too small for the header is not used for a frame. */
 static void test_rx_tiny_first(void **state)
 {
@@ -259,6 +286,7 @@ int main(void)
 		T(test_tx_full_ring),
 		T(test_rx_readable_chain),
 		T(test_rx_tiny_first),
+		T(test_rx_bad_chains_bounded),
 		T(test_rx_rom),
 		T(test_rx_bad_sizes),
 	};
