@@ -56,6 +56,7 @@ struct tap_queue {
 	bool paused;                    /* the loop thread's own */
 	bool dead;                      /* the tap is gone (loop thread) */
 	struct ratelimit rl;
+	struct loop_work dead_work;     /* a send found the tap gone */
 	uint8_t *mem;                   /* TAP_FRAME_OFF + NET_MAX_FRAME */
 	uint8_t *buf;                   /* in mem: header, then the frame */
 	struct iovec tx[TAP_TX_IOV];
@@ -121,6 +122,14 @@ static void queue_dead(struct tap_queue *q, int err)
 	if (__atomic_exchange_n(&t->be.link_up, false, __ATOMIC_ACQ_REL) &&
 	    t->be.client.link)
 		t->be.client.link(t->be.client.opaque, false);
+}
+
+/* On the queue's loop, outside the device's locks: the send that found
+ * the tap gone runs under the TX queue's lock, and the link change takes
+ * the device's, which a vCPU takes before a queue's (virtio.h). */
+static void dead_work(void *opaque)
+{
+	queue_dead(opaque, EBADFD);
 }
 
 static bool deliver(struct tap_queue *q, size_t n)
@@ -229,18 +238,11 @@ static int tap_send_qp(struct net_backend *be, unsigned qp, const void *hdr,
 	n = -errno;
 	/* EIO is the host side being down (ip link set down): frames are
 	 * dropped until it is up again. EBADFD: the tap is gone. */
-	if (n == -EBADFD || n == -ENXIO) {
-		if (__atomic_exchange_n(&t->be.link_up, false,
-					__ATOMIC_ACQ_REL)) {
-			pr_warn("net tap:%s: %s; frames are dropped", t->name,
-				strerror(errno));
-			if (t->be.client.link)
-				t->be.client.link(t->be.client.opaque, false);
-		}
-	} else {
+	if ((n == -EBADFD || n == -ENXIO) && !q->dead)
+		event_loop_post(q->loop, &q->dead_work);
+	else
 		pr_warn_ratelimited(&q->rl, "net tap:%s: write: %s", t->name,
 				    strerror(errno));
-	}
 	return (int)n;
 }
 
@@ -488,6 +490,8 @@ struct net_backend *net_tap_open(const struct net_backend_params *p,
 		q->t = t;
 		q->index = i;
 		q->rl = (struct ratelimit)RATELIMIT_INIT(10, 5);
+		q->dead_work = (struct loop_work){ .fn = dead_work,
+						   .opaque = q };
 		q->mem = xmemalign(TAP_FRAME_OFF, TAP_FRAME_OFF + NET_MAX_FRAME);
 		q->buf = q->mem + TAP_FRAME_OFF - TAP_HDR_LEN;
 		q->loop = p->loops[i] ? p->loops[i] : loop;
