@@ -62,7 +62,8 @@ struct net_slirp {
 	unsigned nr_pfds, cap_pfds;
 	struct watched *w;              /* in epfd */
 	unsigned nr_w;
-	bool paused;
+	bool paused;                    /* the loop thread's own */
+	struct loop_work resume;        /* rx_resume's, on the loop */
 	bool unflushed;                 /* frames given since the last flush */
 	struct net_dns *dns;            /* our DNS forwarding, or NULL */
 	struct ratelimit rl;
@@ -422,12 +423,22 @@ static int slirp_send(struct net_backend *be, const void *hdr,
 	return 0;
 }
 
+/* On the loop, after the round that paused: a resume from a vCPU (a
+ * driver reset) could land between the device refusing a frame and
+ * cb_send_packet pausing, and was lost; it cannot be refused either. */
+static void resume_work(void *opaque)
+{
+	struct net_slirp *s = opaque;
+
+	s->paused = false;
+	fill(s);
+}
+
 static void slirp_rx_resume(struct net_backend *be)
 {
 	struct net_slirp *s = to_slirp(be);
 
-	s->paused = false;
-	event_loop_call(s->loop, resync_call, s);
+	event_loop_post(s->loop, &s->resume);
 }
 
 static void slirp_free(struct net_backend *be)
@@ -536,6 +547,7 @@ struct net_backend *net_slirp_open(const struct net_backend_params *p,
 		goto fail;
 	}
 	s->rl = (struct ratelimit)RATELIMIT_INIT(10, 5);
+	s->resume = (struct loop_work){ .fn = resume_work, .opaque = s };
 	s->lib = slirp_lib(err, errlen);
 	if (!s->lib) {
 		rc = -ENOENT;

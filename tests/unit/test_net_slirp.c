@@ -32,6 +32,7 @@ struct sfix {
 	struct frame got[32];
 	unsigned nr;
 	bool room;
+	bool resume_in_refusal;         /* a vCPU's reset in that window */
 };
 
 static bool on_rx(void *opaque, const struct iovec *iov, unsigned cnt,
@@ -51,6 +52,12 @@ static bool on_rx(void *opaque, const struct iovec *iov, unsigned cnt,
 	}
 	fr->len = off;
 	f->nr++;
+	if (!f->room && f->resume_in_refusal) {
+		f->resume_in_refusal = false;
+		f->room = true;
+		net_backend_rx_resume(f->be);
+		return false;
+	}
 	return f->room;
 }
 
@@ -351,13 +358,14 @@ static unsigned udp_frames(struct sfix *f, unsigned from)
 	return n;
 }
 
-static void test_udp_flow_control(void **state)
+/* A socket of ours on the host's loopback that the guest has sent
+ * "ping" to through slirp; *to is slirp's side, for answers. */
+static int udp_pinged(struct sfix *f, uint8_t *b, uint8_t gw[6],
+		      struct sockaddr_in *to)
 {
-	struct sfix *f = *state;
-	static uint8_t b[512];
-	struct sockaddr_in a = { .sin_family = AF_INET }, from_addr;
+	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t alen = sizeof(a);
-	uint8_t gw[6], buf[64];
+	uint8_t buf[64];
 	struct frame *fr;
 	unsigned from = f->nr;
 	ssize_t n = -1;
@@ -373,14 +381,36 @@ static void test_udp_flow_control(void **state)
 
 	send_frame(f, b, udp_frame(b, gw, ntohs(a.sin_port), "ping"));
 	for (int i = 0; i < 1000 && n < 0; i++) {
-		alen = sizeof(from_addr);
-		n = recvfrom(s, buf, sizeof(buf), 0,
-			     (struct sockaddr *)&from_addr, &alen);
+		alen = sizeof(*to);
+		n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)to,
+			     &alen);
 		if (n < 0)
 			event_loop_poll(f->loop, 10);
 	}
 	assert_int_equal(n, 4);
 	assert_memory_equal(buf, "ping", 4);
+	return s;
+}
+
+/* The answer "pong" to the guest's ping: a UDP frame from 10.0.2.2. */
+static void assert_pong(struct sfix *f, unsigned from)
+{
+	struct frame *fr = wait_frame(f, from, 0x0800);
+
+	assert_int_equal(fr->b[14 + 9], 17);
+	assert_ip(fr->b + 14 + 12, "10.0.2.2");
+	assert_ip(fr->b + 14 + 16, "10.0.2.15");
+	assert_memory_equal(fr->b + 14 + 20 + 8, "pong", 4);
+}
+
+static void test_udp_flow_control(void **state)
+{
+	struct sfix *f = *state;
+	static uint8_t b[512];
+	struct sockaddr_in from_addr;
+	uint8_t gw[6];
+	unsigned from;
+	int s = udp_pinged(f, b, gw, &from_addr);
 
 	/* the device is full: the next frame says so and slirp stops
 	 * reading its sockets */
@@ -399,11 +429,32 @@ static void test_udp_flow_control(void **state)
 
 	f->room = true;
 	net_backend_rx_resume(f->be);
-	fr = wait_frame(f, from, 0x0800);
-	assert_int_equal(fr->b[14 + 9], 17);
-	assert_ip(fr->b + 14 + 12, "10.0.2.2");
-	assert_ip(fr->b + 14 + 16, "10.0.2.15");
-	assert_memory_equal(fr->b + 14 + 20 + 8, "pong", 4);
+	assert_pong(f, from);
+	close(s);
+}
+
+/* A resume that lands between the device refusing a frame and slirp
+ * pausing (a driver reset on a vCPU) is not lost: slirp was left paused
+ * for good, and the host's answer never came. */
+static void test_resume_during_refusal(void **state)
+{
+	struct sfix *f = *state;
+	static uint8_t b[512];
+	struct sockaddr_in from_addr;
+	uint8_t gw[6];
+	unsigned from;
+	int s = udp_pinged(f, b, gw, &from_addr);
+
+	f->room = false;
+	f->resume_in_refusal = true;
+	from = f->nr;
+	send_frame(f, b, arp_request(b, "10.0.2.3"));
+	wait_frame(f, from, 0x0806);
+	assert_false(f->resume_in_refusal);
+	from = f->nr;
+	assert_int_equal(sendto(s, "pong", 4, 0, (struct sockaddr *)&from_addr,
+				sizeof(from_addr)), 4);
+	assert_pong(f, from);
 	close(s);
 }
 
@@ -543,6 +594,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dhcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arp_and_ping, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_resume_during_refusal,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_flow_control, setup,
 						teardown),
 		cmocka_unit_test(test_hostfwd_tcp),
