@@ -167,19 +167,30 @@ static void lsi_reset(struct pci_func *f)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* The disks' I/O completes (on this thread) before anything goes. */
+/* The disks' I/O completes (on this thread) before anything goes. The
+ * SCRIPTS stop first, for good: a completion during the drains would
+ * run the guest's program on, which could start a command on another
+ * disk (one closed already: a use-after-free) or on the same one again
+ * (the drain would never end). The bus has at most one command out, so
+ * one pass of drains leaves none. */
 static void lsi_free(struct pci_func *f)
 {
 	struct lsi *s = to_lsi(f);
 
 	dev_quiesce_del(&s->quiesce);
+	pthread_mutex_lock(&s->lock);
+	s->quiesced = true;             /* lsi_run does nothing from here */
+	s->running = false;
+	pthread_mutex_unlock(&s->lock);
 	for (unsigned i = 0; i < LSI_MAX_TARGETS; i++)
 		for (unsigned l = 0; l < SCSI_MAX_LUNS; l++)
 			if (s->targets[i].t.luns[l])
 				blk_backend_drain(s->targets[i].t.luns[l]->be);
 	for (unsigned i = 0; i < LSI_MAX_TARGETS; i++)
-		for (unsigned l = 0; l < SCSI_MAX_LUNS; l++)
+		for (unsigned l = 0; l < SCSI_MAX_LUNS; l++) {
 			scsi_lun_close(s->targets[i].t.luns[l]);
+			s->targets[i].t.luns[l] = NULL;
+		}
 	scsi_cmd_free(&s->cmd);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -200,14 +211,15 @@ static int add_disk(struct lsi *s, const struct lsi_disk *d,
 		.path = d->path, .fd = fd, .read_only = d->read_only,
 		.cdrom = d->cdrom, .loop = env->loop,
 	};
-	struct lsi_target *t = &s->targets[d->target];
+	struct lsi_target *t;
 	struct scsi_lun *l;
 
 	if (d->target >= LSI_MAX_TARGETS || d->lun >= SCSI_MAX_LUNS ||
-	    t->t.luns[d->lun]) {
+	    s->targets[d->target].t.luns[d->lun]) {
 		errno = EINVAL;
 		return -EINVAL;
 	}
+	t = &s->targets[d->target];
 	l = scsi_lun_open(&p);
 	if (!l)
 		return errno ? -errno : -EIO;

@@ -8,9 +8,12 @@
  * That is the ordering of a posted PCI write, which a bridge may also
  * hold until the next read; a device may ask for it only for registers
  * whose write starts nothing the guest could wait for without touching
- * the device again (the LSI's DSA: the SCRIPTS use it only once a DSP
- * write, which exits, starts them). On an exit per write of 30-40 us
- * (kvm_pvm), one write less per command is a tenth of the command.
+ * the device again (the LSI's DSA: the SCRIPTS use it once a DSP write,
+ * which exits, starts them; SCRIPTS that a disk completion resumes on
+ * the event loop may run ahead of a DSA write still in the ring, which
+ * only a driver that writes DSA while its own command runs could see).
+ * On an exit per write of 30-40 us (kvm_pvm), one write less per
+ * command is a tenth of the command.
  */
 #include <errno.h>
 #include <linux/kvm.h>

@@ -6,6 +6,8 @@
  * phase mismatch. The opcode classes one by one, the budget and bad
  * addresses are in test_lsi_scripts.c. */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 
 #include "test_lsi.h"
 
@@ -243,6 +245,39 @@ static void test_write_read(void **state)
 		fclose(f);
 		assert_memory_equal(got, want + 512, 512);
 	}
+}
+
+static void *free_dev(void *opaque)
+{
+	struct pci_func *f = opaque;
+
+	f->dev.ops->free(&f->dev);
+	return NULL;
+}
+
+/* Freeing the controller (a guest reset ends there) with a command out
+ * and SCRIPTS that loop back to issue the next: the drain's completion
+ * ran them on, each started a command, and the drain never ended (with
+ * two disks, one was closed while the SCRIPTS still selected it). The
+ * SCRIPTS stop first now. The free runs on a thread only so that the old
+ * hang fails the test instead of the suite. */
+static void test_free_stops_scripts(void **state)
+{
+	struct lsi_fix *x = *state;
+	struct timespec end;
+	pthread_t t;
+
+	command(x, 0, 0, (const uint8_t[]){ 0x28, 0, 0, 0, 0, 1, 0, 0, 8,
+					      0 }, 10, 4096);
+	assert_int_equal(x->s->waiting, LSI_WAIT_DISK);
+	put32(x, SCRIPT_GPA + 8 * 12, I_JUMP);          /* INT DONE_VEC */
+	put32(x, SCRIPT_GPA + 8 * 12 + 4, SCRIPT_GPA);  /* ... becomes a loop */
+	assert_int_equal(pthread_create(&t, NULL, free_dev, x->f), 0);
+	x->f = NULL;
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += 30;                 /* a hang guard, not a timing */
+	if (pthread_timedjoin_np(t, NULL, &end))
+		fail_msg("the free did not end: the SCRIPTS ran on");
 }
 
 /* ISTAT read until DIP or SIP, as the test guest's driver polls: true
@@ -576,6 +611,7 @@ int main(void)
 		T(test_messages),
 		T(test_seabios_driver),
 		T(test_dsa_coalesced),
+		T(test_free_stops_scripts),
 	};
 
 	setenv("CVISOR_BLOCK_ENGINE", "sync", 1);

@@ -74,7 +74,8 @@ static inline int lsi_teardown(void **state)
 {
 	struct lsi_fix *x = *state;
 
-	x->f->dev.ops->free(&x->f->dev);
+	if (x->f)                       /* NULL: the test freed it */
+		x->f->dev.ops->free(&x->f->dev);
 	guest_mem_free(&x->mem);
 	unlink(x->disk);
 	unlink(x->cd);
