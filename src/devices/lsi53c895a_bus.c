@@ -131,6 +131,10 @@ void lsi_cmd_done(struct scsi_cmd *c)
 	pthread_mutex_lock(&s->lock);
 	/* Atomic: a vCPU polling for it reads it without the lock. */
 	__atomic_store_n(&s->io_busy, false, __ATOMIC_RELAXED);
+	/* An abandoned command's sense is not kept: a bus reset has
+	 * cleared the LUNs' since. */
+	if (s->io_gen == s->cur_gen)
+		scsi_cmd_keep_sense(c);
 	if (s->io_gen == s->cur_gen && s->connected)
 		cmd_finished(s);
 	/* Paused: the data waits in the command's buffer and the SCRIPTS

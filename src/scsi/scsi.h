@@ -165,8 +165,14 @@ void scsi_cmd_free(struct scsi_cmd *c);
 unsigned scsi_cdb_len(uint8_t opcode);
 
 /* Sense data (scsi_sense.c). CHECK CONDITION with key/asc, and the sense
- * kept on the LUN (if any) for REQUEST SENSE. */
+ * kept on the LUN (if any) for REQUEST SENSE; on the adapter's thread,
+ * under its lock. A disk completion sets only the command's (check), on
+ * the completion thread: the adapter keeps it from its done(), under its
+ * lock, if the command was not abandoned meanwhile (a bus reset clears
+ * the LUNs' sense). */
 void scsi_cmd_fail(struct scsi_cmd *c, uint8_t key, uint16_t asc);
+void scsi_cmd_check(struct scsi_cmd *c, uint8_t key, uint16_t asc);
+void scsi_cmd_keep_sense(struct scsi_cmd *c);
 void scsi_build_sense(uint8_t *s, uint8_t key, uint16_t asc);
 
 /* Disk I/O (scsi_rw.c): READ/WRITE/SYNCHRONIZE CACHE/UNMAP. */

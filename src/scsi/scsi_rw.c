@@ -139,10 +139,10 @@ static void rw_done(struct blk_io *io)
 	if (ok)
 		c->status = SCSI_GOOD;
 	else
-		scsi_cmd_fail(c, SENSE_MEDIUM_ERROR,
-			      io->op == BLK_OP_READ ? ASC_READ_ERROR :
-			      ASC_WRITE_ERROR);
-	c->done(c);
+		scsi_cmd_check(c, SENSE_MEDIUM_ERROR,
+			       io->op == BLK_OP_READ ? ASC_READ_ERROR :
+			       ASC_WRITE_ERROR);
+	c->done(c);             /* which keeps the sense (scsi.h) */
 }
 
 /* The descriptors, each checked, into c->ranges. -1: c failed; else the

@@ -13,20 +13,30 @@ void scsi_build_sense(uint8_t *s, uint8_t key, uint16_t asc)
 	s[13] = (uint8_t)asc;
 }
 
-/* The sense goes with the command (for an adapter with autosense) and
- * stays on the LUN for the REQUEST SENSE a driver without it sends next
- * (sym53c8xx does). */
-void scsi_cmd_fail(struct scsi_cmd *c, uint8_t key, uint16_t asc)
+void scsi_cmd_check(struct scsi_cmd *c, uint8_t key, uint16_t asc)
 {
-	struct scsi_lun *l = c->lun < SCSI_MAX_LUNS && c->tgt ?
-			     c->tgt->luns[c->lun] : NULL;
-
 	c->status = SCSI_CHECK_CONDITION;
 	c->dir = SCSI_DIR_NONE;
 	c->len = 0;
 	scsi_build_sense(c->sense, key, asc);
-	if (l) {
+}
+
+/* The sense goes with the command (for an adapter with autosense) and
+ * stays on the LUN for the REQUEST SENSE a driver without it sends next
+ * (sym53c8xx does). */
+void scsi_cmd_keep_sense(struct scsi_cmd *c)
+{
+	struct scsi_lun *l = c->lun < SCSI_MAX_LUNS && c->tgt ?
+			     c->tgt->luns[c->lun] : NULL;
+
+	if (l && c->status == SCSI_CHECK_CONDITION) {
 		memcpy(l->sense, c->sense, SCSI_SENSE_LEN);
 		l->has_sense = true;
 	}
+}
+
+void scsi_cmd_fail(struct scsi_cmd *c, uint8_t key, uint16_t asc)
+{
+	scsi_cmd_check(c, key, asc);
+	scsi_cmd_keep_sense(c);
 }

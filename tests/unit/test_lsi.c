@@ -392,6 +392,30 @@ static void test_check_condition(void **state)
 	assert_int_equal(CMD(x, 0, 0, 0, 0x28, 0, 0, 0), SCSI_CHECK_CONDITION);
 }
 
+/* A disk error that comes back after a bus reset abandoned its command:
+ * its sense is not kept for REQUEST SENSE, since the reset cleared the
+ * LUN's (the completion thread wrote it, without the adapter's lock,
+ * racing the reset). A current command's is kept. */
+static void test_sense_of_abandoned(void **state)
+{
+	struct lsi_fix *x = *state;
+	struct scsi_lun *l = x->s->targets[0].t.luns[0];
+
+	assert_int_equal(truncate(x->disk, 0), 0);   /* reads come back short */
+	assert_int_equal(CMD(x, 0, 0, 4096, 0x28, 0, 0, 0, 0, 1, 0, 0, 8, 0),
+			 SCSI_CHECK_CONDITION);
+	assert_true(l->has_sense);
+	assert_int_equal(l->sense[2], SENSE_MEDIUM_ERROR);
+	command(x, 0, 0, (const uint8_t[]){ 0x28, 0, 0, 0, 0, 1, 0, 0, 8,
+					      0 }, 10, 4096);
+	assert_int_equal(x->s->waiting, LSI_WAIT_DISK);
+	wr(x, ISTAT, 1, ISTAT_SRST);
+	assert_false(l->has_sense);
+	lsi_drain(x);
+	assert_false(x->s->io_busy);
+	assert_false(l->has_sense);
+}
+
 static void test_selection_timeout(void **state)
 {
 	struct lsi_fix *x = *state;
@@ -612,6 +636,7 @@ int main(void)
 		T(test_seabios_driver),
 		T(test_dsa_coalesced),
 		T(test_free_stops_scripts),
+		T(test_sense_of_abandoned),
 	};
 
 	setenv("CVISOR_BLOCK_ENGINE", "sync", 1);
