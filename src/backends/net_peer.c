@@ -115,7 +115,8 @@ void peer_disconnect(struct net_peer *p, const char *why,
 	p->state = PEER_IDLE;
 	p->link_feats = 0;
 	if (was_up) {
-		pr_info("net peer %s: link down (%s)", p->path, why);
+		log_ratelimited(LOG_INFO, "net peer %s: link down (%s)",
+				p->path, why);
 		set_link(p, false);
 	}
 	if (backoff_ms)
@@ -152,18 +153,21 @@ void peer_hello_in(struct net_peer *p, const struct net_peer_hello *h,
 	mtu = le32toh(h->mtu);
 	p->link_feats = p->feats & theirs & NET_PEER_FEATS_CSUM;
 	if ((theirs & NET_PEER_FEATS_CSUM) != p->feats)
-		pr_info("net peer %s: peerfeats %#x here, %#x there: the link "
-			"carries %#x (checksums filled in where needed)",
-			p->path, p->feats, theirs & NET_PEER_FEATS_CSUM,
-			p->link_feats);
+		log_ratelimited(LOG_INFO, "net peer %s: peerfeats %#x here, "
+				"%#x there: the link carries %#x (checksums "
+				"filled in where needed)", p->path, p->feats,
+				theirs & NET_PEER_FEATS_CSUM, p->link_feats);
 	if (mtu != p->mtu)
-		pr_warn("net peer %s: mtu %u here, %u there: the larger "
-			"frames will be dropped", p->path, p->mtu, mtu);
+		log_ratelimited(LOG_WARN, "net peer %s: mtu %u here, %u "
+				"there: the larger frames will be dropped",
+				p->path, p->mtu, mtu);
 	disarm(p);
 	p->state = PEER_UP;
 	p->st.connects++;
 	event_loop_mod(p->loop, p->cfd, peer_conn_events(p));
-	pr_info("net peer %s: link up", p->path);
+	/* Limited, as all this: the other side may connect and go in a
+	 * loop. */
+	log_ratelimited(LOG_INFO, "net peer %s: link up", p->path);
 	set_link(p, true);
 }
 

@@ -443,20 +443,32 @@ static void free_loops(struct event_loop **loops)
 		event_loop_free(loops[i]);
 }
 
-/* Several pairs: a thread and loop each (started now, before the jail,
- * as the block workers; each enters the event loop's seccomp filter). */
-static int start_loops(unsigned nq, struct event_loop **loops)
+/* Several pairs: a loop each, and its thread (new_loops, start_loops). */
+static int new_loops(unsigned nq, struct event_loop **loops)
 {
 	if (nq < 2)
 		return 0;
 	for (unsigned i = 0; i < nq; i++) {
 		loops[i] = event_loop_new();
-		if (!loops[i] || event_loop_start(loops[i])) {
+		if (!loops[i]) {
 			free_loops(loops);
 			memset(loops, 0, NET_MAX_QUEUE_PAIRS * sizeof(*loops));
 			return -ENOMEM;
 		}
 	}
+	return 0;
+}
+
+/* The threads start once the device is the backend's client: a thread
+ * reading a tap fd before that would find the client half written, and
+ * one running while a failed creation closes the backend would use it
+ * after it is gone. Still before the jail, as the block workers; each
+ * enters the event loop's seccomp filter. */
+static int start_loops(struct event_loop **loops)
+{
+	for (unsigned i = 0; i < NET_MAX_QUEUE_PAIRS && loops[i]; i++)
+		if (event_loop_start(loops[i]))
+			return -ENOMEM;
 	return 0;
 }
 
@@ -473,7 +485,7 @@ static int net_create(const struct vdev_config *vc, const struct dev_env *env,
 	rc = parse_params(vc, env->system, &np, &bp);
 	if (rc)
 		return rc;
-	rc = start_loops(np.queues, np.loops);
+	rc = new_loops(np.queues, np.loops);
 	if (rc) {
 		where(at, sizeof(at), &vc->pos);
 		pr_err("%s: virtio-net: cannot start the queue threads", at);
@@ -497,6 +509,13 @@ static int net_create(const struct vdev_config *vc, const struct dev_env *env,
 		net_backend_close(be);
 		free_loops(np.loops);
 		return -EINVAL;
+	}
+	rc = start_loops(np.loops);
+	if (rc) {
+		where(at, sizeof(at), &vc->pos);
+		pr_err("%s: virtio-net: cannot start the queue threads", at);
+		virtio_net_free(n);
+		return rc;
 	}
 	return virtio_vdev_create(vc, env, &n->vdev, virtio_net_release, out);
 }

@@ -23,6 +23,7 @@
 #include "unit.h"
 #include "backends/net.h"
 #include "backends/net_peer.h"
+#include "core/log.h"
 #include "event/loop.h"
 
 #define HANG_GUARD_MS 10000     /* every wait is for an event; this only
@@ -418,6 +419,41 @@ static void raw_link(struct fix *f, uint64_t a_feats, uint32_t raw_feats)
 	raw_read_hello(f, (uint32_t)a_feats & NET_PEER_FEATS_CSUM);
 	raw_hello(f, raw_feats);
 	PUMP_UNTIL(f, f->a.up);
+}
+
+/* A peer that connects, says hello and goes, in a loop: the link's
+ * messages are limited (they were one each, for ever), the guest still
+ * sees every change. */
+static void test_reconnect_loop_log(void **state)
+{
+	struct fix *f = *state;
+	char log[128], line[512];
+	unsigned ups = 0;
+	FILE *in;
+
+	snprintf(log, sizeof(log), "%s/log", f->dir);
+	assert_int_equal(log_open_file(log), 0);
+	log_set_threshold(LOG_INFO);
+	raw_link(f, 0, 0);
+	for (unsigned i = 0; i < 2 * LOG_KIND_BURST; i++) {
+		close(f->raw);
+		f->raw = -1;
+		PUMP_UNTIL(f, !f->a.up);
+		raw_connect(f);
+		raw_read_hello(f, 0);
+		raw_hello(f, 0);
+		PUMP_UNTIL(f, f->a.up);
+	}
+	log_reset();
+	log_set_threshold(LOG_WARN);
+	assert_int_equal(f->a.ups, 2 * LOG_KIND_BURST + 1);
+	in = fopen(log, "r");
+	assert_non_null(in);
+	while (fgets(line, sizeof(line), in))
+		ups += strstr(line, ": link up") != NULL;
+	fclose(in);
+	unlink(log);
+	assert_true(ups >= 1 && ups <= LOG_KIND_BURST);
 }
 
 static void test_hello_refused(void **state)
@@ -836,6 +872,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect_loop_log, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_empty_message_mid_batch,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frames_behind_hello,
