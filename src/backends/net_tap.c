@@ -56,7 +56,10 @@ struct tap_queue {
 	bool paused;                    /* the loop thread's own */
 	bool dead;                      /* the tap is gone (loop thread) */
 	struct ratelimit rl;
+	/* Work for the queue's loop from other threads, posted: it
+	 * cannot be refused (a lost resume left the queue paused). */
 	struct loop_work dead_work;     /* a send found the tap gone */
+	struct loop_work resume_work;   /* rx_resume */
 	uint8_t *mem;                   /* TAP_FRAME_OFF + NET_MAX_FRAME */
 	uint8_t *buf;                   /* in mem: header, then the frame */
 	struct iovec tx[TAP_TX_IOV];
@@ -80,6 +83,7 @@ struct net_tap {
 	unsigned applied;               /* in the kernel (queue 0's loop) */
 	unsigned want_q;                /* queues in use: wanted (atomic) */
 	unsigned attached;              /* attached (queue 0's loop) */
+	struct loop_work offload_work, queues_work;     /* on queue 0's */
 	struct tap_queue q[NET_MAX_QUEUE_PAIRS];
 };
 
@@ -209,9 +213,8 @@ static void tap_rx_resume_qp(struct net_backend *be, unsigned qp)
 {
 	struct net_tap *t = to_tap(be);
 
-	if (qp < t->nr_q && event_loop_call(t->q[qp].loop, resume_call,
-					    &t->q[qp]))
-		pr_warn("net tap:%s: queue %u: resume lost", t->name, qp);
+	if (qp < t->nr_q)
+		event_loop_post(t->q[qp].loop, &t->q[qp].resume_work);
 }
 
 static void tap_rx_resume(struct net_backend *be)
@@ -238,11 +241,13 @@ static int tap_send_qp(struct net_backend *be, unsigned qp, const void *hdr,
 	n = -errno;
 	/* EIO is the host side being down (ip link set down): frames are
 	 * dropped until it is up again. EBADFD: the tap is gone. */
-	if ((n == -EBADFD || n == -ENXIO) && !q->dead)
-		event_loop_post(q->loop, &q->dead_work);
-	else
+	if (n == -EBADFD || n == -ENXIO) {
+		if (!q->dead)
+			event_loop_post(q->loop, &q->dead_work);
+	} else {
 		pr_warn_ratelimited(&q->rl, "net tap:%s: write: %s", t->name,
 				    strerror(errno));
+	}
 	return (int)n;
 }
 
@@ -295,8 +300,7 @@ static void tap_set_offloads(struct net_backend *be, unsigned off)
 	struct net_tap *t = to_tap(be);
 
 	__atomic_store_n(&t->offloads, off, __ATOMIC_RELEASE);
-	if (event_loop_call(t->q[0].loop, offload_call, t))
-		pr_warn("net tap:%s: offload change lost", t->name);
+	event_loop_post(t->q[0].loop, &t->offload_work);
 }
 
 /* Queue 0's loop: a multiqueue tap spreads its flows over the attached
@@ -331,8 +335,7 @@ static void tap_set_queues(struct net_backend *be, unsigned n)
 		return;
 	__atomic_store_n(&t->want_q, n < 1 ? 1 : n > t->nr_q ? t->nr_q : n,
 			 __ATOMIC_RELEASE);
-	if (event_loop_call(t->q[0].loop, queues_call, t))
-		pr_warn("net tap:%s: queue change lost", t->name);
+	event_loop_post(t->q[0].loop, &t->queues_work);
 }
 
 static void tap_free(struct net_backend *be)
@@ -464,6 +467,8 @@ struct net_backend *net_tap_open(const struct net_backend_params *p,
 				      .link_up = true };
 	for (unsigned i = 0; i < NET_MAX_QUEUE_PAIRS; i++)
 		t->q[i].fd = -1;
+	t->offload_work = (struct loop_work){ .fn = offload_call, .opaque = t };
+	t->queues_work = (struct loop_work){ .fn = queues_call, .opaque = t };
 	if (why || nq > NET_MAX_QUEUE_PAIRS || !loop) {
 		snprintf(err, errlen, "%s: %s", p->spec,
 			 why ? why : "bad queue count or no event loop");
@@ -492,6 +497,8 @@ struct net_backend *net_tap_open(const struct net_backend_params *p,
 		q->rl = (struct ratelimit)RATELIMIT_INIT(10, 5);
 		q->dead_work = (struct loop_work){ .fn = dead_work,
 						   .opaque = q };
+		q->resume_work = (struct loop_work){ .fn = resume_call,
+						     .opaque = q };
 		q->mem = xmemalign(TAP_FRAME_OFF, TAP_FRAME_OFF + NET_MAX_FRAME);
 		q->buf = q->mem + TAP_FRAME_OFF - TAP_HDR_LEN;
 		q->loop = p->loops[i] ? p->loops[i] : loop;

@@ -201,7 +201,8 @@ struct lsi {
 	uint8_t ram[LSI_RAM_SIZE];
 	bool carry;
 
-	/* The SCRIPTS processor. quiesced: held with the paused VM.
+	/* The SCRIPTS processor. quiesced: held with the paused VM, and
+	 * for good from lsi_free.
 	 * in_run: lsi_run is on; the INTx line (irq_level) is set when it
 	 * ends. */
 	bool running, quiesced, in_run, irq_level;
@@ -240,7 +241,8 @@ struct lsi {
 };
 
 /* The LUN of the command on the bus, or NULL (none addressed yet). LUNs
- * live as long as the device. */
+ * live as long as the device (lsi_free clears their slots once the
+ * SCRIPTS have stopped for good). */
 static inline struct scsi_lun *lsi_cmd_lun(const struct lsi *s)
 {
 	const struct scsi_cmd *c = &s->cmd;

@@ -466,9 +466,12 @@ static int new_loops(unsigned nq, struct event_loop **loops)
  * enters the event loop's seccomp filter. */
 static int start_loops(struct event_loop **loops)
 {
-	for (unsigned i = 0; i < NET_MAX_QUEUE_PAIRS && loops[i]; i++)
-		if (event_loop_start(loops[i]))
-			return -ENOMEM;
+	for (unsigned i = 0; i < NET_MAX_QUEUE_PAIRS && loops[i]; i++) {
+		int rc = event_loop_start(loops[i]);
+
+		if (rc)
+			return rc < 0 ? rc : -ENOMEM;
+	}
 	return 0;
 }
 

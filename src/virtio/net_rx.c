@@ -17,7 +17,8 @@
  * (GUEST_CSUM, GUEST_TSO4/6, GUEST_ECN, GUEST_UFO), else the frame is
  * dropped and counted: the backend learns of the driver's choice
  * asynchronously (set_offloads), so a frame from before a reset may
- * still claim an offload.
+ * still claim an offload. DATA_VALID alone is no claim: a driver
+ * without GUEST_CSUM gets the frame with it cleared (net_rx_hdr).
  */
 #include <endian.h>
 #include <stdlib.h>
@@ -260,6 +261,7 @@ bool net_rx_hdr_ok(const struct virtio_dev *d,
 	if (h->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM |
 			 VIRTIO_NET_HDR_F_DATA_VALID))
 		return false;
+	/* (DATA_VALID without GUEST_CSUM was cleared by net_rx_hdr) */
 	if (h->flags && !virtio_dev_has_feature(d, VIRTIO_NET_F_GUEST_CSUM))
 		return false;
 	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&

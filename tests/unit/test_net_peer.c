@@ -421,9 +421,15 @@ static void raw_link(struct fix *f, uint64_t a_feats, uint32_t raw_feats)
 	PUMP_UNTIL(f, f->a.up);
 }
 
+static uint64_t frozen_clock(void)
+{
+	return 1000000000ull;
+}
+
 /* A peer that connects, says hello and goes, in a loop: the link's
  * messages are limited (they were one each, for ever), the guest still
- * sees every change. */
+ * sees every change. The limiter's clock stands still, so that however
+ * slowly this runs its window does not end. */
 static void test_reconnect_loop_log(void **state)
 {
 	struct fix *f = *state;
@@ -434,6 +440,7 @@ static void test_reconnect_loop_log(void **state)
 	snprintf(log, sizeof(log), "%s/log", f->dir);
 	assert_int_equal(log_open_file(log), 0);
 	log_set_threshold(LOG_INFO);
+	log_clock_ns = frozen_clock;
 	raw_link(f, 0, 0);
 	for (unsigned i = 0; i < 2 * LOG_KIND_BURST; i++) {
 		close(f->raw);
@@ -444,13 +451,14 @@ static void test_reconnect_loop_log(void **state)
 		raw_hello(f, 0);
 		PUMP_UNTIL(f, f->a.up);
 	}
+	log_clock_ns = NULL;
 	log_reset();
 	log_set_threshold(LOG_WARN);
 	assert_int_equal(f->a.ups, 2 * LOG_KIND_BURST + 1);
 	in = fopen(log, "r");
 	assert_non_null(in);
 	while (fgets(line, sizeof(line), in))
-		ups += strstr(line, ": link up") != NULL;
+		ups += strstr(line, ": link up") && !strstr(line, "suppressed");
 	fclose(in);
 	unlink(log);
 	assert_true(ups >= 1 && ups <= LOG_KIND_BURST);
