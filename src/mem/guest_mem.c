@@ -325,7 +325,13 @@ void *guest_mem_ptr_rw(const struct guest_mem *m, uint64_t gpa, uint64_t len)
  * back: they read as zeros again, and a loader clearing a guest's bss (or
  * any other large range) leaves them unallocated until the guest writes
  * there. Prealloc'd memory stays populated, and shared (hugetlb) or
- * caller-owned memory would not read zeros after MADV_DONTNEED: memset. */
+ * caller-owned memory would not read zeros after MADV_DONTNEED: memset.
+ * So is pinned memory (guest_mem_pin). */
+void guest_mem_pin(struct guest_mem *m)
+{
+	m->pinned = true;
+}
+
 int guest_mem_zero(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
 	const struct guest_region *r = guest_mem_find(m, gpa, len);
@@ -336,7 +342,7 @@ int guest_mem_zero(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 	p = r->host + (gpa - r->gpa);
 	lo = (uint8_t *)ALIGN_UP((uintptr_t)p, 4096);
 	hi = (uint8_t *)ALIGN_DOWN((uintptr_t)p + len, 4096);
-	if (!r->owned || r->backing || hi <= lo ||
+	if (!r->owned || r->backing || m->pinned || hi <= lo ||
 	    madvise(lo, (size_t)(hi - lo), MADV_DONTNEED)) {
 		memset(p, 0, len);
 		return 0;

@@ -39,6 +39,7 @@ struct guest_mem {
 	struct guest_region regions[GUEST_MEM_MAX_REGIONS];
 	unsigned nr;           /* sorted by gpa, never overlapping */
 	unsigned backing;      /* GUEST_MEM_* for RAM added from now on */
+	bool pinned;           /* DMA-mapped: no page is ever given back */
 };
 
 void guest_mem_init(struct guest_mem *m);
@@ -72,6 +73,10 @@ void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 void *guest_mem_ptr_rw(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 /* Zero len bytes of RAM at gpa, leaving whole pages unallocated where the
  * memory allows (loaders' bss). -EFAULT if not wholly inside one region. */
+/* The RAM's pages are DMA-mapped from now on (VFIO pins them): zeroing
+ * writes them, as giving one back would leave the device the old page
+ * and the guest a new one at its next touch. */
+void guest_mem_pin(struct guest_mem *m);
 int guest_mem_zero(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 
 /* Copy helpers; 0 on success, -EFAULT when the range is not guest memory. */

@@ -76,6 +76,10 @@ static int open_container(struct vfio_ctx *c)
 /* Every RAM region of the guest at IOVA = GPA, readable and writable. */
 static int map_ram(struct vfio_ctx *c)
 {
+	/* Before the first page is pinned: the loaders run later, and a
+	 * bss page they gave back would part the guest's view of it from
+	 * the device's. */
+	guest_mem_pin(c->mem);
 	for (unsigned i = 0; i < c->mem->nr; i++) {
 		const struct guest_region *r = &c->mem->regions[i];
 		struct vfio_iommu_type1_dma_map m = {
