@@ -48,8 +48,8 @@ int vfio_intx_enable(struct vfio_pass *p)
 		ret = vfio_set_irqs(p->fd, VFIO_PCI_INTX_IRQ_INDEX,
 				    VFIO_IRQ_SET_ACTION_UNMASK, &p->intx_rfd, 1);
 	if (ret) {
-		pr_err("pass %s: INTx on gsi %u: %s", p->host.name,
-		       p->f.intx.gsi, strerror(-ret));
+		log_ratelimited(LOG_ERR, "pass %s: INTx on gsi %u: %s",
+				p->host.name, p->f.intx.gsi, strerror(-ret));
 		vfio_set_irqs(p->fd, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, NULL, 0);
 		env->line_irqfd(env->ctx, p->f.intx.gsi, p->intx_efd,

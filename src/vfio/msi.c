@@ -5,7 +5,11 @@
  * disabling it turns INTx back on. A masked vector (per-vector masking)
  * has its irqfd unbound: what the device raises meanwhile stays in the
  * eventfd, and KVM delivers it when the irqfd is bound again at unmask.
- * A message rewritten while enabled moves the route at once.
+ * A message rewritten while enabled moves the route at once; one whose
+ * address is not an MSI controller's is not delivered (the vector stays
+ * unbound, as a masked one, until a good address comes). MSI is not
+ * turned on while MSI-X is (the spec forbids both; VFIO refuses it, and
+ * a guest toggling it would cost a routing update and a refusal each).
  */
 #include <errno.h>
 #include <string.h>
@@ -57,6 +61,17 @@ static uint32_t vec_data(uint16_t data, unsigned n, unsigned i)
 	return (data & ~(n - 1)) | i;
 }
 
+/* The address is an MSI controller's (as MSI-X checks its table's). */
+static bool addr_ok(const struct vfio_pass *p, uint64_t addr)
+{
+	if (pci_layout_msi_ok(p->f.host ? &p->f.host->layout : NULL, addr))
+		return true;
+	log_ratelimited(LOG_WARN, "pass %s: MSI address %#llx is not an MSI "
+			"controller's; not delivered", p->host.name,
+			(unsigned long long)addr);
+	return false;
+}
+
 /* Bind or unbind vector i's irqfd to follow the guest's mask bit. */
 static void sync_mask(struct vfio_pass *p, unsigned i, bool masked)
 {
@@ -93,15 +108,23 @@ static int enable(struct vfio_pass *p, const struct msi_regs *r, unsigned n)
 	struct vfio_msi *s = &p->msi;
 	int ret = 0;
 
+	bool ok = addr_ok(p, r->addr);
+
 	if (!env || !env->msi_route || !env->msi_irqfd)
 		return -ENOTSUP;
 	for (unsigned i = 0; i < n && !ret; i++) {
 		s->efd[i] = eventfd(0, EFD_CLOEXEC);
+		if (s->efd[i] < 0) {
+			ret = -errno;
+			break;
+		}
+		if (!ok)
+			continue;       /* no route until a good address */
 		s->route[i] = env->msi_route(env->ctx, -1, r->addr,
 					     vec_data(r->data, n, i),
 					     pci_devid(&p->f));
-		if (s->efd[i] < 0 || s->route[i] < 0)
-			ret = s->efd[i] < 0 ? -errno : s->route[i];
+		if (s->route[i] < 0)
+			ret = s->route[i];
 		else
 			sync_mask(p, i, r->mask & (1u << i));
 	}
@@ -111,15 +134,56 @@ static int enable(struct vfio_pass *p, const struct msi_regs *r, unsigned n)
 		ret = vfio_set_irqs(p->fd, VFIO_PCI_MSI_IRQ_INDEX,
 				    VFIO_IRQ_SET_ACTION_TRIGGER, s->efd, n);
 	if (ret) {
-		pr_err("pass %s: MSI with %u vectors: %s", p->host.name, n,
-		       strerror(-ret));
+		log_ratelimited(LOG_ERR, "pass %s: MSI with %u vectors: %s",
+				p->host.name, n, strerror(-ret));
 		vectors_free(p);
 		vfio_intx_enable(p);
 		return ret;
 	}
 	s->on = true;
 	s->nr_on = n;
+	s->addr = r->addr;
+	s->data = r->data;
 	return 0;
+}
+
+/* While on: a new message moves the routes (a good address only); a
+ * mask change alone only binds or unbinds. */
+static void retarget(struct vfio_pass *p, const struct msi_regs *r,
+		     unsigned n)
+{
+	const struct dev_env *env = p->f.env;
+	struct vfio_msi *s = &p->msi;
+	bool moved = r->addr != s->addr || r->data != s->data, ok, need = moved;
+
+	for (unsigned i = 0; i < n; i++)
+		need |= s->route[i] < 0;
+	ok = !need || addr_ok(p, r->addr);
+
+	s->addr = r->addr;
+	s->data = r->data;
+	for (unsigned i = 0; i < n; i++) {
+		if (!ok) {
+			/* unbound, and no route left to bind at an unmask */
+			sync_mask(p, i, true);
+			if (s->route[i] >= 0 && env->msi_route_free)
+				env->msi_route_free(env->ctx, s->route[i]);
+			s->route[i] = -1;
+			continue;
+		}
+		if (moved || s->route[i] < 0) {
+			int rt = env->msi_route(env->ctx, s->route[i], r->addr,
+						vec_data(r->data, n, i),
+						pci_devid(&p->f));
+
+			if (rt < 0) {
+				sync_mask(p, i, true);
+				continue;
+			}
+			s->route[i] = rt;
+		}
+		sync_mask(p, i, r->mask & (1u << i));
+	}
 }
 
 void vfio_msi_disable(struct vfio_pass *p)
@@ -140,13 +204,14 @@ void vfio_msi_disable(struct vfio_pass *p)
 /* A config write touched the capability (under the host lock). */
 void vfio_msi_cfg_written(struct vfio_pass *p)
 {
-	const struct dev_env *env = p->f.env;
 	struct vfio_msi *s = &p->msi;
 	struct msi_regs r = read_regs(p);
 	unsigned mme = (r.ctl >> 4) & 7, n = 1u << MIN(mme, 5);
 
 	if (n > s->max_vec)
 		n = s->max_vec;
+	if (p->msix_on)
+		return;
 	if (!(r.ctl & MSI_CTL_ENABLE)) {
 		if (s->on) {
 			vfio_msi_disable(p);
@@ -160,17 +225,10 @@ void vfio_msi_cfg_written(struct vfio_pass *p)
 		vfio_msi_disable(p);
 		pthread_mutex_lock(&p->irq_lock);
 	}
-	if (!s->on) {
+	if (!s->on)
 		enable(p, &r, n);
-	} else {
-		/* Re-targeted or (un)masked while on. */
-		for (unsigned i = 0; i < n; i++) {
-			env->msi_route(env->ctx, s->route[i], r.addr,
-				       vec_data(r.data, n, i),
-				       pci_devid(&p->f));
-			sync_mask(p, i, r.mask & (1u << i));
-		}
-	}
+	else
+		retarget(p, &r, n);
 	pthread_mutex_unlock(&p->irq_lock);
 }
 

@@ -33,8 +33,8 @@ static int msix_on(struct vfio_pass *p)
 				    VFIO_IRQ_SET_ACTION_TRIGGER, fds, n);
 	free(fds);
 	if (ret) {
-		pr_err("pass %s: MSI-X with %u vectors: %s", p->host.name, n,
-		       strerror(-ret));
+		log_ratelimited(LOG_ERR, "pass %s: MSI-X with %u vectors: %s",
+				p->host.name, n, strerror(-ret));
 		vfio_intx_enable(p);
 		return ret;
 	}
@@ -75,17 +75,27 @@ int vfio_msix_init(struct vfio_pass *p, const uint8_t *raw, unsigned off,
 		   unsigned last)
 {
 	struct pci_func *f = &p->f;
-	unsigned nr = ((raw[off + 2] | raw[off + 3] << 8) & 0x7ff) + 1;
-	uint32_t t = raw[off + 4] | raw[off + 5] << 8 | raw[off + 6] << 16 |
-		     (uint32_t)raw[off + 7] << 24;
-	uint32_t b = raw[off + 8] | raw[off + 9] << 8 | raw[off + 10] << 16 |
-		     (uint32_t)raw[off + 11] << 24;
-	unsigned tbar = t & 7, pbar = b & 7;
+	unsigned nr, tbar, pbar;
+	uint32_t t, b;
 	int ret;
 
-	if (off + 12 > PCI_CFG_SIZE || tbar >= PCI_NUM_BARS ||
-	    pbar >= PCI_NUM_BARS || !p->bars[tbar].size || !p->bars[pbar].size)
+	if (off + 12 > PCI_CFG_SIZE)
 		return -1;
+	nr = ((raw[off + 2] | raw[off + 3] << 8) & 0x7ff) + 1;
+	t = raw[off + 4] | raw[off + 5] << 8 | raw[off + 6] << 16 |
+	    (uint32_t)raw[off + 7] << 24;
+	b = raw[off + 8] | raw[off + 9] << 8 | raw[off + 10] << 16 |
+	    (uint32_t)raw[off + 11] << 24;
+	tbar = t & 7;
+	pbar = b & 7;
+	if (tbar >= PCI_NUM_BARS || pbar >= PCI_NUM_BARS ||
+	    !p->bars[tbar].size || !p->bars[pbar].size)
+		return -1;
+	/* The real table and PBA stay out of the guest's mapping even when
+	 * the capability must be hidden below: what the guest writes there
+	 * must never reach the device. */
+	vfio_bar_hole(p, tbar, t & ~7u, (uint64_t)nr * PCI_MSIX_ENTRY_SIZE);
+	vfio_bar_hole(p, pbar, b & ~7u, ALIGN_UP((uint64_t)nr, 64) / 8);
 	/* pci_add_cap appends at cap_end after cap_last: here, in place. */
 	f->cap_end = off;
 	f->cap_last = last;
@@ -98,8 +108,6 @@ int vfio_msix_init(struct vfio_pass *p, const uint8_t *raw, unsigned off,
 	}
 	if (pci_cfg_add_hook(f, off + 2, 2, NULL, ctrl_write))
 		return -1;
-	vfio_bar_hole(p, tbar, t & ~7u, (uint64_t)nr * PCI_MSIX_ENTRY_SIZE);
-	vfio_bar_hole(p, pbar, b & ~7u, ALIGN_UP((uint64_t)nr, 64) / 8);
 	for (unsigned i = 0; i < 12; i++)
 		p->emu[off + i] = 1;
 	pr_info("pass %s: MSI-X %u vectors, table BAR%u+%#x, PBA BAR%u+%#x",

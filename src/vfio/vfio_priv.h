@@ -52,6 +52,8 @@ struct vfio_msi {
 	unsigned max_vec;      /* 1 << MMC */
 	bool on;               /* vectors handed to VFIO */
 	unsigned nr_on;
+	uint64_t addr;         /* the message routed, while on */
+	uint16_t data;
 	int efd[VFIO_MSI_MAX];
 	int route[VFIO_MSI_MAX];
 	bool bound[VFIO_MSI_MAX];

@@ -16,11 +16,12 @@
 #include "vfio/vfio_priv.h"
 
 static struct vfio_pass *p;
-static int routes, irqfds, lines;
+static int routes, irqfds, lines, made;
 
 static int fake_route(void *ctx, int route, uint64_t addr, uint32_t data,
 		      uint32_t devid)
 {
+	made++;
 	return route >= 0 ? route : 100 + routes++;
 }
 
@@ -107,7 +108,7 @@ static int setup(void **state)
 		p->bars[i].slot_gpa = PCI_BAR_UNMAPPED;
 	strcpy(p->host.name, "0000:00:01.0");
 	vfio_msi_init(p);
-	routes = irqfds = lines = 0;
+	routes = irqfds = lines = made = 0;
 	return 0;
 }
 
@@ -158,6 +159,30 @@ static void test_caps_filtered(void **state)
 	assert_int_equal(rd(0xc0, 1), 0x77);
 }
 
+/* MSI-X that cannot be emulated is hidden, and its real table and PBA
+ * still leave the guest's mapping of the BAR (they stayed mapped: what
+ * the guest wrote there reached the device). Here the BAR is VFIO's but
+ * not declared on the function, so the emulation is refused. */
+static void test_msix_hidden_holed(void **state)
+{
+	struct vfio_bar *b = &p->bars[0];
+
+	dev_cfg[0x72] = 3;                          /* 4 vectors */
+	dev_cfg[0x75] = 0x10;                       /* table BAR0+0x1000 */
+	dev_cfg[0x79] = 0x18;                       /* PBA BAR0+0x1800 */
+	close(p->fd);
+	p->fd = open_dev();
+	*b = (struct vfio_bar){ .size = 0x4000, .split = 0x4000,
+				.split_end = 0x4000,
+				.slot_gpa = PCI_BAR_UNMAPPED };
+	assert_int_equal(vfio_config_init(p), 0);
+	for (unsigned off = rd(PCI_CAP_PTR, 1), n = 0; off && n < 8;
+	     off = rd(off + 1, 1), n++)
+		assert_int_not_equal(rd(off, 1), 0x11);
+	assert_int_equal(b->split, 0x1000);
+	assert_int_equal(b->split_end, 0x2000);
+}
+
 static void test_writes(void **state)
 {
 	assert_int_equal(vfio_config_init(p), 0);
@@ -204,6 +229,52 @@ static void test_msi_refused(void **state)
 	assert_int_equal(rd(0x52, 2) & 0x7f, (2 << 4) | 1 | (2 << 1));
 }
 
+/* A message address that is not an MSI controller's is never routed
+ * (it went to KVM's routing table unchecked), and MSI is not tried while
+ * MSI-X is on (each try cost a routing update and VFIO's refusal). */
+static void test_msi_bad_address_and_msix_on(void **state)
+{
+	assert_int_equal(vfio_config_init(p), 0);
+	p->f.env = &env;
+	pci_func_cfg_write(&p->f, 0x54, 4, 0x1000);       /* RAM, not the APIC */
+	pci_func_cfg_write(&p->f, 0x52, 2, 0x0080 | (2 << 4) | 1);
+	assert_false(p->msi.on);
+	assert_int_equal(made, 0);
+	pci_func_cfg_write(&p->f, 0x52, 2, 0);
+	pci_func_cfg_write(&p->f, 0x54, 4, 0xfee00000);
+	p->msix_on = true;
+	pci_func_cfg_write(&p->f, 0x52, 2, 0x0080 | (2 << 4) | 1);
+	assert_false(p->msi.on);
+	assert_int_equal(made, 0);
+	assert_int_equal(lines, 0);
+}
+
+/* A BAR access at an unaligned offset goes through the region (pread),
+ * never through the mapping: an unaligned access to a device mapping
+ * faults on arm64 (SIGBUS: cvisor died). Aligned ones use the mapping.
+ * The "region" here is the fake's memfd: the config bytes. */
+static void test_bar_unaligned(void **state)
+{
+	uint8_t map[64];
+	struct vfio_bar *b = &p->bars[0];
+
+	memset(map, 0x11, sizeof(map));
+	*b = (struct vfio_bar){ .size = sizeof(map), .map = map,
+				.slot_gpa = PCI_BAR_UNMAPPED };
+	assert_int_equal(vfio_bar_read(&p->f, 0, 0, 4), 0x11111111);
+	assert_int_equal(vfio_bar_read(&p->f, 0, 1, 4), 0x0011e812);
+	assert_int_equal(vfio_bar_read(&p->f, 0, 2, 2), 0x1111);   /* aligned */
+	assert_int_equal(vfio_bar_read(&p->f, 0, 3, 2), 0x0011);
+	vfio_bar_write(&p->f, 0, 5, 2, 0xbeef);
+	assert_int_equal(dev_byte(5), 0xef);
+	assert_int_equal(dev_byte(6), 0xbe);
+	assert_int_equal(map[5], 0x11);
+	vfio_bar_write(&p->f, 0, 8, 8, 0);
+	assert_int_equal(map[8], 0);
+	assert_int_equal(vfio_bar_read(&p->f, 0, 64, 1), ~0ull);    /* outside */
+	b->map = NULL;
+}
+
 static void test_not_endpoint(void **state)
 {
 	dev_cfg[PCI_HEADER_TYPE] = 1;      /* a bridge */
@@ -221,6 +292,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msi_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_msi_bad_address_and_msix_on,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bar_unaligned, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_msix_hidden_holed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_not_endpoint, setup,
 						teardown),
