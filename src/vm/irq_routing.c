@@ -74,6 +74,8 @@ int vm_msi_route(void *ctx, int route, uint64_t addr, uint32_t data,
 	struct vm *vm = ctx;
 	struct irq_routing *rt = &vm->routing;
 	int slot = route - FIRST_MSI_GSI, ret;
+	uint64_t old_addr;
+	uint32_t old_data, old_devid;
 
 	pthread_mutex_lock(&rt->lock);
 	if (route < 0) {
@@ -88,13 +90,23 @@ int vm_msi_route(void *ctx, int route, uint64_t addr, uint32_t data,
 		ret = -EINVAL;
 		goto out;
 	}
+	old_addr = rt->addr[slot];
+	old_data = rt->data[slot];
+	old_devid = rt->devid[slot];
 	rt->used[slot] = true;
 	rt->addr[slot] = addr;
 	rt->data[slot] = data;
 	rt->devid[slot] = devid;
 	ret = commit(vm);
+	/* Refused: the table as it was, or one entry KVM will not take
+	 * would fail every later commit, every device's. */
 	if (ret && route < 0)
 		rt->used[slot] = false;
+	if (ret && route >= 0) {
+		rt->addr[slot] = old_addr;
+		rt->data[slot] = old_data;
+		rt->devid[slot] = old_devid;
+	}
 	if (!ret)
 		ret = FIRST_MSI_GSI + slot;
 out:
