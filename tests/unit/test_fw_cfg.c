@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -287,6 +288,42 @@ static void test_dma_hostile(void **state)
 	assert_int_equal(dev->ops->read(dev, 0, FW_CFG_OFF_DATA, 1), 'Q');
 	/* 0x512-0x513 decode nothing */
 	assert_int_equal(dev->ops->read(dev, 0, 2, 1) & 0xff, 0xff);
+}
+
+static unsigned resident(const void *p, size_t len)
+{
+	unsigned char v[64];
+	unsigned n = 0;
+
+	assert_true(len / 4096 <= sizeof(v));
+	assert_int_equal(mincore((void *)p, len, v), 0);
+	for (size_t i = 0; i < len / 4096; i++)
+		n += v[i] & 1;
+	return n;
+}
+
+/* Zeros past an item's end into the guest's own anonymous RAM: its whole
+ * pages are given back, not written (a read of up to 4 GiB past the end
+ * made one memset of that size on the vCPU thread). */
+static void test_dma_zeros_pages(void **state)
+{
+	struct guest_region *r = guest_mem_add(&mem, 0x10000000, 0x40000,
+					       GUEST_RAM);
+	static const uint8_t file[8] = "abcdefgh";
+
+	assert_non_null(r);
+	assert_int_equal(fw_cfg_add_file(s, "opt/z", file, sizeof(file)), 0);
+	memset(r->host, 0xaa, 0x40000);
+	assert_int_equal(resident(r->host, 0x40000), 64);
+	assert_int_equal(dma(FW_CFG_DMA_SELECT | FW_CFG_DMA_READ |
+			     FW_CFG_FILE_FIRST << 16, 0x10000000 + 0x100,
+			     0x20000), 0);
+	/* (before reading them: a read maps the zero page, which counts) */
+	assert_true(resident(r->host, 0x40000) <= 64 - 31);
+	assert_memory_equal(r->host + 0x100, file, 8);
+	for (size_t i = 0x108; i < 0x20100; i++)
+		assert_int_equal(r->host[i], 0);
+	assert_int_equal(r->host[0x20100], 0xaa);
 }
 
 /* ---- the PC's items ---- */
@@ -583,6 +620,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_many_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_read_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dma_zeros_pages, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_pc_items, setup, teardown),
 		cmocka_unit_test(test_ram_size),
 		cmocka_unit_test(test_implicit),
