@@ -124,7 +124,9 @@ struct pci_msix;
 
 struct pci_func_ops {
 	/* Accesses to a mapped BAR (the MSI-X table and PBA are handled
-	 * before these). offset + size <= the BAR's size; size 1, 2, 4, 8. */
+	 * before these). offset + size <= the BAR's size; size 1 to 8: KVM
+	 * splits an access that crosses a page into odd sizes (3, 5-7),
+	 * which each handler must bound or refuse itself. */
 	uint64_t (*bar_read)(struct pci_func *f, unsigned bar, uint64_t offset,
 			     unsigned size);
 	void (*bar_write)(struct pci_func *f, unsigned bar, uint64_t offset,
