@@ -32,23 +32,25 @@ static struct port92 *to_p92(struct device *dev)
 static uint64_t p92_read(struct device *dev, unsigned region, uint64_t off,
 			 unsigned size)
 {
-	return to_p92(dev)->value;
+	return __atomic_load_n(&to_p92(dev)->value, __ATOMIC_RELAXED);
 }
 
 static void p92_write(struct device *dev, unsigned region, uint64_t off,
 		      unsigned size, uint64_t value)
 {
 	struct port92 *p = to_p92(dev);
-	bool reset = (value & PORT92_RESET) && !(p->value & PORT92_RESET);
+	/* One exchange: two vCPUs writing at once see one rising edge. */
+	uint8_t old = __atomic_exchange_n(&p->value, (uint8_t)value,
+					  __ATOMIC_RELAXED);
+	bool reset = (value & PORT92_RESET) && !(old & PORT92_RESET);
 
-	p->value = (uint8_t)value;
 	if (reset && p->env.power)
 		p->env.power(p->env.ctx, POWER_RESET, 0);
 }
 
 static void p92_reset(struct device *dev)
 {
-	to_p92(dev)->value = PORT92_A20;
+	__atomic_store_n(&to_p92(dev)->value, PORT92_A20, __ATOMIC_RELAXED);
 }
 
 static void p92_free(struct device *dev)
