@@ -13,7 +13,7 @@
 /* Handlers are looked up by fd in a small table; the epoll data carries the
  * slot index. Slots are few (consoles, queues, sockets). */
 #define LOOP_MAX_FDS 256
-#define LOOP_MAX_CALLS 64
+#define LOOP_FIRST_CALLS 64     /* the list grows beyond: never refused */
 
 struct loop_slot {
 	int fd;
@@ -39,8 +39,10 @@ struct event_loop {
 	pthread_t cb_thread;
 	pthread_cond_t cb_done;
 	struct loop_slot slots[LOOP_MAX_FDS];
-	struct loop_call calls[LOOP_MAX_CALLS];
-	unsigned nr_calls;
+	/* Pending calls; run_calls swaps in the spare and runs the taken
+	 * list from there, so a call made meanwhile never waits on it. */
+	struct loop_call *calls, *spare;
+	unsigned nr_calls, cap_calls, cap_spare;
 	struct loop_work *work, **work_tail;    /* posted, in order */
 };
 
@@ -53,6 +55,9 @@ struct event_loop *event_loop_new(void)
 		l->slots[i].fd = -1;
 	l->cb_slot = -1;
 	l->work_tail = &l->work;
+	l->calls = xcalloc(LOOP_FIRST_CALLS, sizeof(*l->calls));
+	l->spare = xcalloc(LOOP_FIRST_CALLS, sizeof(*l->spare));
+	l->cap_calls = l->cap_spare = LOOP_FIRST_CALLS;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->cb_done, NULL);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -77,6 +82,8 @@ void event_loop_free(struct event_loop *l)
 		close(l->wake_fd);
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->cb_done);
+	free(l->calls);
+	free(l->spare);
 	free(l);
 }
 
@@ -175,7 +182,6 @@ int event_loop_call(struct event_loop *l, void (*fn)(void *opaque),
 		    void *opaque)
 {
 	bool queued = false;
-	int ret = 0;
 
 	pthread_mutex_lock(&l->lock);
 	/* Coalesce repeated requests: "the UART has room" twice is once,
@@ -185,17 +191,20 @@ int event_loop_call(struct event_loop *l, void (*fn)(void *opaque),
 	for (unsigned i = 0; i < l->nr_calls; i++)
 		if (l->calls[i].fn == fn && l->calls[i].opaque == opaque)
 			goto out;
-	if (l->nr_calls == LOOP_MAX_CALLS) {
-		ret = -ENOSPC;
-	} else {
-		l->calls[l->nr_calls++] = (struct loop_call){ fn, opaque };
-		queued = true;
+	/* Never refused: a lost call can stall what waits on it for good
+	 * (a paused backend's resume, the console's room). */
+	if (l->nr_calls == l->cap_calls) {
+		l->cap_calls *= 2;
+		l->calls = xreallocarray(l->calls, l->cap_calls,
+					 sizeof(*l->calls));
 	}
+	l->calls[l->nr_calls++] = (struct loop_call){ fn, opaque };
+	queued = true;
 out:
 	pthread_mutex_unlock(&l->lock);
 	if (queued)
 		wake(l);
-	return ret;
+	return 0;
 }
 
 void event_loop_post(struct event_loop *l, struct loop_work *w)
@@ -235,18 +244,24 @@ static void run_work(struct event_loop *l)
 	}
 }
 
+/* The loop thread only. */
 static void run_calls(struct event_loop *l)
 {
-	struct loop_call calls[LOOP_MAX_CALLS];
-	unsigned n;
+	struct loop_call *calls;
+	unsigned n, cap;
 	uint64_t v;
 
 	if (read(l->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		pr_warn("event loop: %s", strerror(errno));
 	pthread_mutex_lock(&l->lock);
+	calls = l->calls;
+	cap = l->cap_calls;
 	n = l->nr_calls;
-	memcpy(calls, l->calls, n * sizeof(calls[0]));
+	l->calls = l->spare;
+	l->cap_calls = l->cap_spare;
 	l->nr_calls = 0;
+	l->spare = calls;
+	l->cap_spare = cap;
 	pthread_mutex_unlock(&l->lock);
 	for (unsigned i = 0; i < n; i++)
 		calls[i].fn(calls[i].opaque);

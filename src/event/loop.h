@@ -28,15 +28,17 @@ int event_loop_del(struct event_loop *l, int fd);
 int event_loop_del_sync(struct event_loop *l, int fd);
 
 /* Run fn(opaque, 0) on the loop thread soon; safe from any thread. Used to
- * hand work from a vCPU thread to the loop (e.g. "the UART has room now"). */
+ * hand work from a vCPU thread to the loop (e.g. "the UART has room now").
+ * A call already pending with the same fn and opaque is not repeated.
+ * Never refused (the list grows); returns 0. */
 int event_loop_call(struct event_loop *l, void (*fn)(void *opaque),
 		    void *opaque);
 
-/* The same as a node in the caller's own object, so that posting it
- * cannot fail (event_loop_call can: -ENOSPC): for work that must not be
- * lost, such as a guest's kick. Posting it again before it has run is
- * a no-op. It must stay valid until it has run or the loop has stopped;
- * a node goes to one loop only. */
+/* The same as a node in the caller's own object: posting allocates
+ * nothing and looks for no duplicate (O(1), for work as frequent as a
+ * guest's kicks). Posting it again before it has run is a no-op. It
+ * must stay valid until it has run or the loop has stopped; a node goes
+ * to one loop only. */
 struct loop_work {
 	void (*fn)(void *opaque);
 	void *opaque;

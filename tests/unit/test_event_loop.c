@@ -117,9 +117,9 @@ static void on_repost(void *opaque)
 		event_loop_post(r->l, &r->w);   /* from its own run */
 }
 
-/* Posted work cannot be refused: far more nodes than event_loop_call
- * takes all run, in order of posting, each once however often it was
- * posted; one posted from its own run comes back on the next round. */
+/* Posted work: many nodes all run, in order of posting, each once
+ * however often it was posted; one posted from its own run comes back
+ * on the next round. */
 static void test_post(void **state)
 {
 	struct event_loop *l = event_loop_new();
@@ -146,6 +146,34 @@ static void test_post(void **state)
 	assert_true(event_loop_poll(l, 1000) > 0);
 	assert_int_equal(r.runs, 2);
 	assert_int_equal(event_loop_poll(l, 0), 0);
+	event_loop_free(l);
+}
+
+static void on_call_seq(void *opaque)
+{
+	on_work(opaque);
+}
+
+/* Calls are never refused: far more than the first list holds (64) all
+ * run, in order, each once. The 65th was refused (-ENOSPC), and what
+ * waited on it (a paused backend's resume, the console's room) stalled
+ * for good. */
+static void test_calls_never_refused(void **state)
+{
+	struct event_loop *l = event_loop_new();
+	int n[200][2] = { { 0 } };
+
+	(void)state;
+	work_seq = 0;
+	for (unsigned i = 0; i < 200; i++) {
+		assert_int_equal(event_loop_call(l, on_call_seq, n[i]), 0);
+		assert_int_equal(event_loop_call(l, on_call_seq, n[i]), 0);
+	}
+	assert_true(event_loop_poll(l, 1000) > 0);
+	for (unsigned i = 0; i < 200; i++) {
+		assert_int_equal(n[i][0], 1);
+		assert_int_equal(n[i][1], (int)i);
+	}
 	event_loop_free(l);
 }
 
@@ -244,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_fd_callback),
 		cmocka_unit_test(test_calls_coalesce),
 		cmocka_unit_test(test_post),
+		cmocka_unit_test(test_calls_never_refused),
 		cmocka_unit_test(test_thread_runs_calls),
 		cmocka_unit_test(test_del_sync_waits_for_callback),
 		cmocka_unit_test(test_del_sync_own_fd),

@@ -154,24 +154,14 @@ static void test_exit_path_no_hook(void **state)
 /* No eventfd could be made for the queue (descriptors exhausted): an
  * exiting kick is still handed to the loop, never run on the vCPU thread
  * (a net backend is not safe there). It ran here before. */
-static void nop_call(void *opaque)
-{
-	(void)opaque;
-}
-
 static void test_exit_path_no_eventfd(void **state)
 {
 	struct fix *f = *state;
-	static char other[64];
-	unsigned i;
 
 	fix_place(f);
 	unit_cap_fds();
 	drv_bring_up(f);
 	drv_post(f, 16);
-	/* the loop's bounded list of calls full: the kick is not lost */
-	for (i = 0; !event_loop_call(f->env.loop, nop_call, &other[i]); i++)
-		assert_true(i < sizeof(other));
 	w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	unit_uncap_fds();
