@@ -190,7 +190,7 @@ static int submit(struct blk_req *r)
 	virtio_dev_work_get(&blk->vdev);
 	rc = blk_backend_submit(blk->be, &r->io);
 	if (rc) {
-		virtio_dev_work_put(&blk->vdev);
+		virtio_dev_work_cancel(&blk->vdev);     /* queue lock held */
 		pr_warn_ratelimited(&blk->rl, "%s: submit: %s",
 				    blk->vdev.name, strerror(-rc));
 		return VIRTIO_BLK_S_IOERR;

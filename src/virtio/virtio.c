@@ -434,6 +434,11 @@ void virtio_dev_work_put(struct virtio_dev *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
+void virtio_dev_work_cancel(struct virtio_dev *d)
+{
+	__atomic_sub_fetch(&d->work, 1, __ATOMIC_SEQ_CST);
+}
+
 /* --- config space --- */
 
 static bool config_access_ok(const struct virtio_dev *d, uint64_t off,

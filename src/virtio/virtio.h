@@ -214,6 +214,11 @@ unsigned virtio_quiesce_all(bool on);
  * been handled (no lock held; may finish a pending reset). */
 void virtio_dev_work_get(struct virtio_dev *d);
 void virtio_dev_work_put(struct virtio_dev *d);
+/* A get whose request the backend refused, undone under the queue lock
+ * it was taken with. Takes no lock: a reset may hold the device's lock
+ * while it waits for this queue's (work_put would deadlock with it), and
+ * it checks the count itself once it has passed this queue. */
+void virtio_dev_work_cancel(struct virtio_dev *d);
 
 /* Data plane helpers; the caller holds the queue lock. */
 struct virtq *virtio_dev_vq(struct virtio_dev *d, unsigned q);

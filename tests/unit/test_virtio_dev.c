@@ -3,7 +3,11 @@
  * notify → pop → push → interrupt path with a toy device. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "unit.h"
 #include "core/util.h"
@@ -547,6 +551,74 @@ static void test_reset_pending_until_work_done(void **state)
 	bring_up(f);
 }
 
+struct cancel_run {
+	struct fix *f;
+	bool locked, done;
+};
+
+/* As blk's submit when the backend refuses: under the queue lock, once
+ * a reset on another vCPU is pending (and holds the device's lock while
+ * it waits for this queue's). */
+static void *cancel_thread(void *opaque)
+{
+	struct cancel_run *c = opaque;
+	struct virtio_dev *d = &c->f->toy.vdev;
+
+	virtio_queue_lock(d, 0);
+	__atomic_store_n(&c->locked, true, __ATOMIC_RELEASE);
+	while (!virtio_dev_reset_pending(d))
+		sched_yield();
+	c->f->toy.holding = false;
+	virtio_dev_work_cancel(d);
+	virtio_queue_unlock(d, 0);
+	__atomic_store_n(&c->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *reset_thread(void *opaque)
+{
+	virtio_dev_set_status(opaque, 0);
+	return NULL;
+}
+
+static void join_or_abort(pthread_t t, const char *what)
+{
+	struct timespec end;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += 30;                 /* a hang guard, not a timing */
+	if (pthread_timedjoin_np(t, NULL, &end)) {
+		fprintf(stderr, "%s did not end: deadlock\n", what);
+		abort();
+	}
+}
+
+/* A request the backend refused is uncounted without the device's lock
+ * (virtio_dev_work_cancel), and a reset racing it completes. blk's
+ * submit used work_put there, which took the device's lock under the
+ * queue's: a reset holds them the other way round. */
+static void test_work_cancel_during_reset(void **state)
+{
+	struct fix *f = *state;
+	struct virtio_dev *d = &f->toy.vdev;
+	struct cancel_run c = { .f = f };
+	pthread_t a, b;
+
+	bring_up(f);
+	hold_one(f);                    /* counted: the get */
+	assert_int_equal(pthread_create(&a, NULL, cancel_thread, &c), 0);
+	/* the notify holds the queue's lock before the reset begins (it
+	 * entered while the device ran) */
+	while (!__atomic_load_n(&c.locked, __ATOMIC_ACQUIRE))
+		sched_yield();
+	assert_int_equal(pthread_create(&b, NULL, reset_thread, d), 0);
+	join_or_abort(a, "the cancel");
+	join_or_abort(b, "the reset");
+	assert_true(c.done);
+	assert_false(virtio_dev_reset_pending(d));
+	assert_int_equal(virtio_dev_status(d), 0);
+}
+
 /* Nothing out: the reset is complete when the write returns. */
 static void test_reset_idle_is_immediate(void **state)
 {
@@ -741,6 +813,7 @@ int main(void)
 		T(test_status_bits_sticky),
 		T(test_reset_clears_everything),
 		T(test_reset_pending_until_work_done),
+		T(test_work_cancel_during_reset),
 		T(test_reset_idle_is_immediate),
 		T(test_status_write_during_reset),
 		T(test_reset_sync_drains),
