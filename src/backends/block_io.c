@@ -216,10 +216,18 @@ static bool rw_done(struct blk_backend *b, struct blk_io *io, int64_t res)
 static bool next_range(struct blk_backend *b, struct blk_io *io)
 {
 	io->pos = 0;
-	if (++io->range == io->nr_ranges)
-		return finish(b, io, 0);
-	range_step(b, io);
-	return true;
+	if (++io->range < io->nr_ranges) {
+		range_step(b, io);
+		return true;
+	}
+	/* FUA (a write-through disk, whose driver took no FLUSH): what the
+	 * ranges did is durable before the request completes, as a FUA
+	 * write's data is. */
+	if (io->flags & BLK_IO_FUA) {
+		io->step = (struct blk_step){ .kind = BLK_STEP_FSYNC };
+		return true;
+	}
+	return finish(b, io, 0);
 }
 
 /* fallocate cannot zero here (tmpfs, some block devices): zero by hand,
@@ -229,8 +237,23 @@ static bool cannot_falloc(int64_t res)
 	return res == -EOPNOTSUPP || res == -EINVAL || res == -ENODEV;
 }
 
+/* A failed fdatasync (a FLUSH's, or the last step of a FUA request):
+ * every later flush fails too (flush_done says why). */
+static void sync_failed(struct blk_backend *b, int64_t res)
+{
+	if (!__atomic_exchange_n(&b->flush_failed, true, __ATOMIC_ACQ_REL))
+		pr_err("block: %s: flush failed (%s): writes since the last "
+		       "good flush may be lost; every later flush fails",
+		       b->path, strerror((int)-res));
+}
+
 static bool range_done(struct blk_backend *b, struct blk_io *io, int64_t res)
 {
+	if (io->step.kind == BLK_STEP_FSYNC) {          /* FUA's, the last */
+		if (res < 0)
+			sync_failed(b, res);
+		return finish(b, io, res < 0 ? res : 0);
+	}
 	if (io->zero_write) {
 		if (res <= 0)
 			return finish(b, io, res ? res : -EIO);
@@ -320,11 +343,7 @@ void blk_flush_next(struct blk_backend *b, bool may_complete)
 static bool flush_done(struct blk_backend *b, struct blk_io *io, int64_t res)
 {
 	if (res < 0) {
-		if (!__atomic_exchange_n(&b->flush_failed, true,
-					 __ATOMIC_ACQ_REL))
-			pr_err("block: %s: flush failed (%s): writes since the "
-			       "last good flush may be lost; every later flush "
-			       "fails", b->path, strerror((int)-res));
+		sync_failed(b, res);
 	} else if (__atomic_load_n(&b->flush_failed, __ATOMIC_ACQUIRE)) {
 		res = -EIO;
 	}

@@ -109,18 +109,26 @@ static void prep(struct io_uring_sqe *sqe, int fd, bool fixed,
 }
 
 /* sq_lock held. Push prepared SQEs to the kernel; on a transient refusal
- * (CQ overflow backlog) they stay pending for the next kick. */
-static void submit_locked(struct uring_engine *u)
+ * (CQ overflow backlog, no memory for requests) they stay pending, and
+ * the completion eventfd is signalled so that the loop tries again on
+ * its next round (uring_reap kicks): with nothing else in flight no
+ * completion would come to retry them, and a guest waiting for one
+ * request (a FLUSH) would wait for ever. */
+static void submit_locked(struct blk_backend *b, struct uring_engine *u)
 {
 	int rc;
 
 	if (!u->pending)
 		return;
 	rc = io_uring_submit(&u->ring);
-	if (rc > 0)
+	if (rc > 0) {
 		u->pending -= MIN((unsigned)rc, u->pending);
-	else if (rc < 0 && rc != -EBUSY && rc != -EAGAIN && rc != -EINTR)
+		return;
+	}
+	if (rc < 0 && rc != -EBUSY && rc != -EAGAIN && rc != -EINTR)
 		pr_warn("block: io_uring_submit: %s", strerror(-rc));
+	if (b->efd >= 0 && eventfd_write(b->efd, 1) < 0)
+		pr_warn("block: retry signal: %s", strerror(errno));
 }
 
 static int uring_submit(struct blk_backend *b, struct blk_io *io)
@@ -131,7 +139,7 @@ static int uring_submit(struct blk_backend *b, struct blk_io *io)
 	pthread_mutex_lock(&u->sq_lock);
 	sqe = io_uring_get_sqe(&u->ring);
 	if (!sqe) {               /* SQ full: hand what we have over */
-		submit_locked(u);
+		submit_locked(b, u);
 		sqe = io_uring_get_sqe(&u->ring);
 	}
 	if (!sqe) {
@@ -150,7 +158,7 @@ static void uring_kick(struct blk_backend *b)
 	struct uring_engine *u = b->eng_priv;
 
 	pthread_mutex_lock(&u->sq_lock);
-	submit_locked(u);
+	submit_locked(b, u);
 	pthread_mutex_unlock(&u->sq_lock);
 }
 
@@ -186,6 +194,10 @@ static void handle_cqe(struct blk_backend *b, struct blk_io *io, int res)
 		return;
 	blk_bounce_free(b, io);   /* the next step could not be queued */
 	io->result = -EIO;
+	/* (a FLUSH retried after EINTR/EAGAIN holds the gate: the next
+	 * flush would wait for ever) */
+	if (io->op == BLK_OP_FLUSH)
+		blk_flush_next(b, true);
 	blk_io_complete(b, io);
 }
 

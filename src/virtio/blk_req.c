@@ -317,6 +317,11 @@ static int do_dwz(struct blk_req *r, uint32_t type)
 						     BLK_OP_WRITE_ZEROES,
 		.ranges = r->ranges,
 	};
+	/* Write-through, as for OUT: zeros the guest was told of survive a
+	 * power cut (a discard is a hint: nothing to keep). */
+	if (type == VIRTIO_BLK_T_WRITE_ZEROES &&
+	    !virtio_dev_has_feature(&r->bq->blk->vdev, VIRTIO_BLK_F_FLUSH))
+		r->io.flags |= BLK_IO_FUA;
 	rc = parse_segments(r, type);
 	return rc >= 0 ? rc : submit(r);
 }

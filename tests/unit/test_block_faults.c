@@ -93,6 +93,44 @@ static void test_flush_failure_sticks(void **state)
 	close(p[1]);
 }
 
+/* Write-zeroes with FUA (a write-through disk: the driver took no FLUSH)
+ * ends with an fdatasync, so the zeros are durable when it completes (it
+ * completed after the fallocate alone); its failure fails the request
+ * and every later flush. Driven step by step, as an engine does. */
+static void test_zeroes_fua_synced(void **state)
+{
+	struct blk_fix *f = fixture(state);
+	struct blk_range r = { .offset = 4096, .len = 8192 };
+	struct blk_io io = { .op = BLK_OP_WRITE_ZEROES, .flags = BLK_IO_FUA,
+			     .ranges = &r, .nr_ranges = 1 };
+	int64_t res;
+
+	assert_int_equal(blk_io_start(f->b, &io), 0);
+	res = io.step.kind == BLK_STEP_WRITE ? (int64_t)io.step.iov->iov_len
+					      : 0;
+	assert_true(blk_io_step_done(f->b, &io, res));
+	assert_int_equal(io.step.kind, BLK_STEP_FSYNC);
+	assert_false(blk_io_step_done(f->b, &io, 0));
+	assert_int_equal(io.result, 0);
+	/* without FUA: done after the ranges */
+	io = (struct blk_io){ .op = BLK_OP_WRITE_ZEROES, .ranges = &r,
+			      .nr_ranges = 1 };
+	assert_int_equal(blk_io_start(f->b, &io), 0);
+	res = io.step.kind == BLK_STEP_WRITE ? (int64_t)io.step.iov->iov_len
+					      : 0;
+	assert_false(blk_io_step_done(f->b, &io, res));
+	/* the sync failed: so does the request, and later flushes */
+	io = (struct blk_io){ .op = BLK_OP_WRITE_ZEROES, .flags = BLK_IO_FUA,
+			      .ranges = &r, .nr_ranges = 1 };
+	assert_int_equal(blk_io_start(f->b, &io), 0);
+	res = io.step.kind == BLK_STEP_WRITE ? (int64_t)io.step.iov->iov_len
+					      : 0;
+	assert_true(blk_io_step_done(f->b, &io, res));
+	assert_false(blk_io_step_done(f->b, &io, -EIO));
+	assert_int_equal(io.result, -EIO);
+	assert_int_equal(run(f->b, BLK_OP_FLUSH, 0, NULL, 0), -EIO);
+}
+
 /* Many flushes at once: they run one at a time, and all complete. */
 static void test_flushes_queue(void **state)
 {
@@ -145,6 +183,7 @@ int main(void)
 		T(test_flush_failure_sticks),
 		T(test_flushes_queue),
 		T(test_short_write_fails),
+		T(test_zeroes_fua_synced),
 	};
 	int rc;
 
