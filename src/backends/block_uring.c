@@ -121,14 +121,18 @@ static void submit_locked(struct blk_backend *b, struct uring_engine *u)
 	if (!u->pending)
 		return;
 	rc = io_uring_submit(&u->ring);
-	if (rc > 0) {
+	if (rc >= 0) {
 		u->pending -= MIN((unsigned)rc, u->pending);
 		return;
 	}
-	if (rc < 0 && rc != -EBUSY && rc != -EAGAIN && rc != -EINTR)
-		pr_warn("block: io_uring_submit: %s", strerror(-rc));
+	if (rc != -EBUSY && rc != -EAGAIN && rc != -EINTR) {
+		log_ratelimited(LOG_WARN, "block: io_uring_submit: %s",
+				strerror(-rc));
+		return;
+	}
 	if (b->efd >= 0 && eventfd_write(b->efd, 1) < 0)
-		pr_warn("block: retry signal: %s", strerror(errno));
+		log_ratelimited(LOG_WARN, "block: retry signal: %s",
+				strerror(errno));
 }
 
 static int uring_submit(struct blk_backend *b, struct blk_io *io)

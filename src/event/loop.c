@@ -244,7 +244,9 @@ static void run_work(struct event_loop *l)
 	}
 }
 
-/* The loop thread only. */
+/* The loop thread only (event_loop_poll is never run by two threads at
+ * once, nor from inside a callback): the taken list is the spare until
+ * the next round swaps it back in. */
 static void run_calls(struct event_loop *l)
 {
 	struct loop_call *calls;

@@ -71,12 +71,12 @@ const struct guest_region *guest_mem_find(const struct guest_mem *m,
 void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 /* Same, but only for RAM (device DMA must not write ROM). */
 void *guest_mem_ptr_rw(const struct guest_mem *m, uint64_t gpa, uint64_t len);
-/* Zero len bytes of RAM at gpa, leaving whole pages unallocated where the
- * memory allows (loaders' bss). -EFAULT if not wholly inside one region. */
 /* The RAM's pages are DMA-mapped from now on (VFIO pins them): zeroing
  * writes them, as giving one back would leave the device the old page
  * and the guest a new one at its next touch. */
 void guest_mem_pin(struct guest_mem *m);
+/* Zero len bytes of RAM at gpa, leaving whole pages unallocated where the
+ * memory allows (loaders' bss). -EFAULT if not wholly inside one region. */
 int guest_mem_zero(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 
 /* Copy helpers; 0 on success, -EFAULT when the range is not guest memory. */

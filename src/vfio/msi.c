@@ -84,6 +84,22 @@ static void sync_mask(struct vfio_pass *p, unsigned i, bool masked)
 		s->bound[i] = !masked;
 }
 
+/* Vector i delivers nothing: unbound, and its route freed once it is
+ * (an irqfd still bound keeps its route, which vectors_free unbinds),
+ * so that no later unmask binds a route with an old message. */
+static void drop_vec(struct vfio_pass *p, unsigned i)
+{
+	const struct dev_env *env = p->f.env;
+	struct vfio_msi *s = &p->msi;
+
+	sync_mask(p, i, true);
+	if (s->bound[i] || s->route[i] < 0)
+		return;
+	if (env->msi_route_free)
+		env->msi_route_free(env->ctx, s->route[i]);
+	s->route[i] = -1;
+}
+
 static void vectors_free(struct vfio_pass *p)
 {
 	const struct dev_env *env = p->f.env;
@@ -164,11 +180,7 @@ static void retarget(struct vfio_pass *p, const struct msi_regs *r,
 	s->data = r->data;
 	for (unsigned i = 0; i < n; i++) {
 		if (!ok) {
-			/* unbound, and no route left to bind at an unmask */
-			sync_mask(p, i, true);
-			if (s->route[i] >= 0 && env->msi_route_free)
-				env->msi_route_free(env->ctx, s->route[i]);
-			s->route[i] = -1;
+			drop_vec(p, i);
 			continue;
 		}
 		if (moved || s->route[i] < 0) {
@@ -176,8 +188,8 @@ static void retarget(struct vfio_pass *p, const struct msi_regs *r,
 						vec_data(r->data, n, i),
 						pci_devid(&p->f));
 
-			if (rt < 0) {
-				sync_mask(p, i, true);
+			if (rt < 0) {           /* refused: the old message */
+				drop_vec(p, i);
 				continue;
 			}
 			s->route[i] = rt;

@@ -62,10 +62,15 @@ static void ctrl_write(struct pci_func *f, unsigned off, unsigned size,
 		return;
 	if (on) {
 		msix_on(p);
-	} else {
-		vfio_msix_off(p);
-		vfio_intx_enable(p);
+		return;
 	}
+	vfio_msix_off(p);
+	/* MSI enabled meanwhile (ignored while MSI-X was on) takes over
+	 * now; else INTx comes back. */
+	if (p->msi.cap)
+		vfio_msi_cfg_written(p);
+	if (!p->msi.on)
+		vfio_intx_enable(p);
 }
 
 /* The device's capability at off (raw: its config bytes): the same

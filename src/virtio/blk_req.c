@@ -317,13 +317,16 @@ static int do_dwz(struct blk_req *r, uint32_t type)
 						     BLK_OP_WRITE_ZEROES,
 		.ranges = r->ranges,
 	};
+	rc = parse_segments(r, type);
+	if (rc >= 0)
+		return rc;
 	/* Write-through, as for OUT: zeros the guest was told of survive a
-	 * power cut (a discard is a hint: nothing to keep). */
+	 * power cut (a discard is a hint: nothing to keep). After the
+	 * segments, which set the request's flags. */
 	if (type == VIRTIO_BLK_T_WRITE_ZEROES &&
 	    !virtio_dev_has_feature(&r->bq->blk->vdev, VIRTIO_BLK_F_FLUSH))
 		r->io.flags |= BLK_IO_FUA;
-	rc = parse_segments(r, type);
-	return rc >= 0 ? rc : submit(r);
+	return submit(r);
 }
 
 /* Returns a status to complete with now, or -1 when the backend owns r. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -17,11 +18,16 @@
 
 static struct vfio_pass *p;
 static int routes, irqfds, lines, made;
+static bool refuse;             /* KVM refuses the next route updates */
+static uint64_t routed_addr;    /* the message of the last one taken */
 
 static int fake_route(void *ctx, int route, uint64_t addr, uint32_t data,
 		      uint32_t devid)
 {
+	if (refuse)
+		return -EINVAL;
 	made++;
+	routed_addr = addr;
 	return route >= 0 ? route : 100 + routes++;
 }
 
@@ -109,6 +115,8 @@ static int setup(void **state)
 	strcpy(p->host.name, "0000:00:01.0");
 	vfio_msi_init(p);
 	routes = irqfds = lines = made = 0;
+	refuse = false;
+	routed_addr = 0;
 	return 0;
 }
 
@@ -249,6 +257,57 @@ static void test_msi_bad_address_and_msix_on(void **state)
 	assert_int_equal(lines, 0);
 }
 
+/* MSI on (set up by hand: VFIO's ioctls fail on the fake): a write that
+ * changes nothing rebuilds no route; a bad address unbinds the vector
+ * and frees its route; a later write with the same bad address binds
+ * nothing (it bound the route with the old message); a good address
+ * routes and binds again. */
+static void test_msi_retarget(void **state)
+{
+	struct vfio_msi *s = &p->msi;
+
+	assert_int_equal(vfio_config_init(p), 0);
+	p->f.env = &env;
+	pci_func_cfg_write(&p->f, 0x54, 4, 0xfee00000);
+	pci_func_cfg_write(&p->f, 0x5c, 2, 0x33);
+	s->on = true;
+	s->nr_on = 1;
+	s->addr = 0xfee00000;
+	s->data = 0x33;
+	s->efd[0] = eventfd(0, EFD_CLOEXEC);
+	s->route[0] = fake_route(NULL, -1, 0xfee00000, 0x33, 0);
+	s->bound[0] = true;
+	irqfds = 1;
+	made = 0;
+	pci_func_cfg_write(&p->f, 0x52, 2, 0x0001);      /* enable, 1 vector */
+	assert_int_equal(made, 0);
+	assert_int_equal(irqfds, 1);
+	pci_func_cfg_write(&p->f, 0x54, 4, 0x1000);      /* not the APIC */
+	assert_int_equal(irqfds, 0);
+	assert_int_equal(routes, 0);
+	assert_int_equal(s->route[0], -1);
+	pci_func_cfg_write(&p->f, 0x52, 2, 0x0001);
+	assert_int_equal(irqfds, 0);
+	assert_int_equal(made, 0);
+	pci_func_cfg_write(&p->f, 0x54, 4, 0xfee01000);
+	assert_int_equal(made, 1);
+	assert_int_equal(routes, 1);
+	assert_int_equal(irqfds, 1);
+	/* a move KVM refuses leaves the vector dropped, and the next write
+	 * routes the message the guest wrote, not the old one */
+	refuse = true;
+	pci_func_cfg_write(&p->f, 0x54, 4, 0xfee02000);
+	refuse = false;
+	assert_int_equal(irqfds, 0);
+	assert_int_equal(s->route[0], -1);
+	pci_func_cfg_write(&p->f, 0x52, 2, 0x0001);
+	assert_int_equal(irqfds, 1);
+	assert_int_equal(routed_addr, 0xfee02000);
+	vfio_msi_disable(p);
+	assert_int_equal(routes, 0);
+	assert_int_equal(irqfds, 0);
+}
+
 /* A BAR access at an unaligned offset goes through the region (pread),
  * never through the mapping: an unaligned access to a device mapping
  * faults on arm64 (SIGBUS: cvisor died). Aligned ones use the mapping.
@@ -296,6 +355,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_msi_bad_address_and_msix_on,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_unaligned, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_msi_retarget, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_msix_hidden_holed, setup,
 						teardown),

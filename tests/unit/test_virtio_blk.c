@@ -662,6 +662,22 @@ static void test_notify_stops_when_paused(void **state)
 }
 
 /* Without FLUSH negotiated the disk is write-through (FUA writes). */
+/* The flags of the write-zeroes request the backend got (its slot keeps
+ * them once done; the slot is marked read, so that the next call finds
+ * the next one). */
+static unsigned last_dwz_flags(struct fix *f)
+{
+	struct blk_queue *q = &f->blk->queues[0];
+
+	for (unsigned i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
+		if (q->reqs[i].io.op == BLK_OP_WRITE_ZEROES) {
+			q->reqs[i].io.op = BLK_OP_READ;
+			return q->reqs[i].io.flags;
+		}
+	fail_msg("no write-zeroes request");
+	return 0;
+}
+
 static void test_no_flush_feature(void **state)
 {
 	struct fix *f = *state;
@@ -676,6 +692,13 @@ static void test_no_flush_feature(void **state)
 	pattern(w, sizeof(w), 13);
 	assert_int_equal(blk_write(f, 1, w, sizeof(w)), 0);
 	assert_file(f, 512, w, sizeof(w));
+	/* write-zeroes goes to the backend as FUA too (its final sync),
+	 * with or without unmap (the segments' flag wiped it before) */
+	for (unsigned unmap = 0; unmap < 2; unmap++) {
+		assert_int_equal(dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 1, 8, 2,
+				     unmap ? VIRTIO_BLK_WZ_F_UNMAP : 0), 0);
+		assert_true(last_dwz_flags(f) & BLK_IO_FUA);
+	}
 }
 
 /* O_DIRECT when the host file system allows it; a misaligned guest
