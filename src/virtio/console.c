@@ -26,6 +26,10 @@
 #define CONS_TXQ	1
 #define CONS_QUEUE_SIZE	128
 #define CONS_MAX_IOV	64
+/* Receive buffers with nothing writable given back per call before the
+ * rest waits for the loop's next round: a guest reposting them from
+ * another vCPU kept the loop in one call for ever. */
+#define CONS_RX_SKIP	32
 
 
 struct virtio_console_config {
@@ -78,6 +82,8 @@ static void rx_complete(struct virtio_console *c)
 
 static bool rx_get_buffer(struct virtio_console *c)
 {
+	unsigned skipped = 0;
+
 	if (c->rx_held)
 		return true;
 	for (;;) {
@@ -89,6 +95,10 @@ static bool rx_get_buffer(struct virtio_console *c)
 			break;
 		/* Nothing writable to put input in: give it straight back. */
 		virtq_push(virtio_dev_vq(&c->vdev, CONS_RXQ), &c->rx, 0);
+		/* (the queue's handler, run again, asks for the input) */
+		if (++skipped == CONS_RX_SKIP &&
+		    virtio_queue_requeue(&c->vdev, CONS_RXQ))
+			return false;
 	}
 	c->rx_held = true;
 	c->rx_used = 0;
@@ -170,6 +180,10 @@ static void cons_tx(struct virtio_console *c)
 	uint64_t done = 0;
 	bool more = false;
 
+	/* A chain held from before the queue was turned off and on again
+	 * (QueueReady 0 tells the device nothing): not the guest's now. */
+	if (c->tx_held && !virtq_req_current(vq, &c->tx))
+		c->tx_held = false;
 	for (;;) {
 		uint64_t before;
 

@@ -23,6 +23,10 @@
  * refilling the queue must not hold the event loop. The handler comes
  * back on the next round (virtio_queue_requeue). */
 #define RNG_BUDGET	(256 * 1024)
+/* Requests a kick takes whatever their size: one with nothing to fill
+ * costs no bytes, and a guest reposting them from another vCPU kept the
+ * loop here for ever. */
+#define RNG_MAX_REQS	32
 
 
 struct virtio_rng {
@@ -41,7 +45,9 @@ static uint32_t fill(const struct virtq_req *r)
 				  (size_t)(RNG_MAX_REQ - done));
 
 		while (left) {
-			ssize_t n = getrandom(p, left, 0);
+			/* Never wait for the host's pool (early boot): the
+			 * guest gets what there is, maybe nothing. */
+			ssize_t n = getrandom(p, left, GRND_NONBLOCK);
 
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -63,17 +69,20 @@ static void rng_queue_notify(struct virtio_dev *d, unsigned q)
 	struct virtq_req r = { .iov = rng->iov, .max_iov = RNG_MAX_IOV };
 	struct virtq *vq = virtio_dev_vq(d, q);
 	uint64_t budget = RNG_BUDGET;
+	unsigned reqs = 0;
 
 	while (virtio_queue_pop(d, q, &r) > 0) {
 		uint32_t n = fill(&r);
+		bool spent = n >= budget || ++reqs == RNG_MAX_REQS;
 
 		virtq_fill(vq, &r, n);
 		r = (struct virtq_req){ .iov = rng->iov,
 					.max_iov = RNG_MAX_IOV };
 		/* Spent: the rest on a later round; no loop: carry on. */
-		if (n >= budget && virtio_queue_requeue(d, q))
+		if (spent && virtio_queue_requeue(d, q))
 			break;
 		budget = n >= budget ? UINT64_MAX : budget - n;
+		reqs %= RNG_MAX_REQS;
 	}
 	virtq_flush(vq);
 	virtio_queue_interrupt(d, q);

@@ -161,6 +161,42 @@ static void test_echo(void **state)
 	assert_true(f->irqs.used >= 2);
 }
 
+static unsigned requeues;
+
+static bool count_requeue(struct virtio_dev *d, unsigned q)
+{
+	requeues++;
+	return true;
+}
+
+/* Receive buffers with nothing writable go back, at most 32 per call;
+ * the rest waits for the handler's next round (it asked for one): a
+ * guest reposting them from another vCPU kept the loop in one call for
+ * ever (here all 40 went, and the good one, at once). */
+static void test_receive_useless_buffers_bounded(void **state)
+{
+	struct fix *f = *state;
+	struct virtio_transport t = { .notify_used = tv_used,
+				      .notify_config = tv_config,
+				      .requeue = count_requeue,
+				      .ctx = &f->irqs };
+	struct seg ro = { BUF_GPA, 16, false };
+
+	virtio_dev_attach(f->d, &t);
+	requeues = 0;
+	for (unsigned i = 0; i < 40; i++)
+		tv_chain(&f->vm, &f->rxq, &ro, 1);
+	guest_post_rx(f, BUF_GPA + 0x100, 16);
+	assert_int_equal(write(f->in_w, "xy", 2), 2);
+	assert_true(tv_wait_used(f->loop, &f->vm, &f->rxq, 32));
+	assert_int_equal(tv_used_idx(&f->vm, &f->rxq), 32);
+	assert_int_equal(requeues, 1);
+	virtio_queue_notify(f->d, 0);           /* the handler's next round */
+	assert_true(tv_wait_used(f->loop, &f->vm, &f->rxq, 41));
+	assert_int_equal(tv_used_elem(&f->vm, &f->rxq, 40).len, 2);
+	assert_memory_equal(gpa_host(&f->vm, BUF_GPA + 0x100), "xy", 2);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -170,6 +206,7 @@ int main(void)
 		T(test_transmit),
 		T(test_receive_flow_control),
 		T(test_echo),
+		T(test_receive_useless_buffers_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,6 +147,31 @@ static void test_budget_per_kick(void **state)
 	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 2 * n);
 }
 
+/* Requests with nothing to fill cost no bytes, but a kick still takes at
+ * most 32 of them before it asks to be run again: a guest reposting them
+ * from another vCPU kept the loop in one kick for ever (here 40 were all
+ * taken at once). */
+static void test_empty_requests_bounded(void **state)
+{
+	struct fix *f = *state;
+	struct virtio_transport t = { .notify_used = tv_used,
+				      .notify_config = tv_config,
+				      .requeue = count_requeue,
+				      .ctx = &f->irqs };
+	struct seg ro = { BUF_GPA, 64, false };
+
+	virtio_dev_attach(f->d, &t);
+	requeues = 0;
+	for (unsigned i = 0; i < 40; i++)
+		tv_chain(&f->vm, &f->tq, &ro, 1);
+	virtio_queue_notify(f->d, 0);
+	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 32);
+	assert_int_equal(requeues, 1);
+	virtio_queue_notify(f->d, 0);
+	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 40);
+	assert_int_equal(requeues, 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -156,6 +181,7 @@ int main(void)
 		T(test_bounded_request),
 		T(test_several_and_readonly),
 		T(test_budget_per_kick),
+		T(test_empty_requests_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
