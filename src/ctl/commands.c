@@ -91,9 +91,12 @@ static json_object *cmd_pause(struct ctl_client *c, json_object *req)
 		return busy(vm, "pause");
 	if (ret == 1)
 		return state_result(vm);
+	/* One owed reply per client: a second request would take the
+	 * first's place, which would then never be answered. */
+	if (c->pause_waiting)
+		return ctl_error(CTL_E_BUSY, "a pause of yours is in progress; "
+				 "it is answered once complete");
 	/* Answered by ctl_state_changed() once every vCPU has parked. */
-	if (c->pause_id)
-		json_object_put(c->pause_id);
 	c->pause_id = id ? json_object_get(id) : NULL;
 	c->pause_waiting = true;
 	return NULL;

@@ -23,7 +23,8 @@ struct ctl_client {
 	size_t out_len, out_off, out_cap;
 	bool subscribed;
 	bool closing;            /* close once out is sent; read no more */
-	bool want_out;           /* EPOLLOUT asked for */
+	bool dead;               /* dropped: freed when no handler runs */
+	uint32_t mask;           /* the events asked of the loop */
 	json_object *pause_id;   /* a pause reply owed (its request's id) */
 	bool pause_waiting;
 };
@@ -33,6 +34,7 @@ struct ctl_server {
 	char *path;
 	struct vm *vm;           /* NULL between two VMs */
 	struct ctl_client *clients[CTL_MAX_CLIENTS];
+	unsigned depth;          /* client handlers running (loop thread) */
 	unsigned long requests, errors, dropped;
 };
 
@@ -48,7 +50,9 @@ struct ctl_server {
 #define CTL_E_FULL      "too-many-clients"
 
 /* Queue one JSON line for a client (server.c). Takes obj's reference. A
- * client whose queue would pass CTL_OUT_MAX is dropped. */
+ * client whose queue would pass CTL_OUT_MAX is dropped: marked dead, and
+ * freed once no handler runs (a command may go on using it); a dead
+ * client is sent nothing. */
 void ctl_send(struct ctl_client *c, json_object *obj);
 /* The same to every subscriber. */
 void ctl_broadcast(struct ctl_server *s, json_object *event);

@@ -25,7 +25,8 @@
 
 static uint32_t client_mask(const struct ctl_client *c)
 {
-	return (c->closing ? 0 : EPOLLIN) | (c->want_out ? EPOLLOUT : 0);
+	return (c->closing ? 0 : EPOLLIN) | (c->out_len > c->out_off ?
+					     EPOLLOUT : 0);
 }
 
 static void client_free(struct ctl_client *c)
@@ -45,11 +46,44 @@ static void client_free(struct ctl_client *c)
 	free(c);
 }
 
-/* Send what is queued; false when the client is gone (freed). */
+/* Dropped: nothing more in or out. Freed by reap() once no handler is
+ * running, since the command that caused it may still use the client
+ * (a resume's broadcast overflowing its own sender's queue was a
+ * use-after-free). */
+static void drop(struct ctl_client *c)
+{
+	c->dead = c->closing = true;
+	c->out_len = c->out_off = 0;
+	if (c->srv->vm)
+		event_loop_del(c->srv->vm->loop, c->fd);
+}
+
+static void reap(struct ctl_server *s)
+{
+	for (unsigned i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (s->clients[i] && s->clients[i]->dead)
+			client_free(s->clients[i]);
+}
+
+/* The loop watches what the client needs now: a client that stopped
+ * reading (closing) with output still queued must not keep EPOLLIN
+ * (level-triggered: the loop would spin on it). */
+static void sync_mask(struct ctl_client *c)
+{
+	uint32_t m = client_mask(c);
+
+	if (c->dead || m == c->mask)
+		return;
+	c->mask = m;
+	if (c->srv->vm)
+		event_loop_mod(c->srv->vm->loop, c->fd, m);
+}
+
+/* Send what is queued; false when the client is done (dropped). */
 static bool flush_out(struct ctl_client *c)
 {
-	bool want;
-
+	if (c->dead)
+		return false;
 	while (c->out_off < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_off,
 				 c->out_len - c->out_off,
@@ -60,7 +94,7 @@ static bool flush_out(struct ctl_client *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n <= 0) {
-			client_free(c);        /* vanished */
+			drop(c);               /* vanished */
 			return false;
 		}
 		c->out_off += (size_t)n;
@@ -68,26 +102,32 @@ static bool flush_out(struct ctl_client *c)
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
 		if (c->closing) {
-			client_free(c);
+			drop(c);
 			return false;
 		}
 	}
-	want = c->out_len > 0;
-	if (want != c->want_out) {
-		c->want_out = want;
-		if (c->srv->vm)
-			event_loop_mod(c->srv->vm->loop, c->fd, client_mask(c));
-	}
+	sync_mask(c);
 	return true;
 }
 
 static bool queue_out(struct ctl_client *c, const char *s, size_t len)
 {
-	if (c->out_len + len > CTL_OUT_MAX) {
+	size_t unsent = c->out_len - c->out_off;
+
+	if (c->dead)
+		return false;
+	/* What was sent goes: the limit is on what the client has not
+	 * read, however much it has read over time. */
+	if (c->out_off) {
+		memmove(c->out, c->out + c->out_off, unsent);
+		c->out_off = 0;
+		c->out_len = unsent;
+	}
+	if (unsent + len > CTL_OUT_MAX) {
 		pr_warn("control socket: a client left %zu bytes unread; "
-			"dropped", c->out_len);
+			"dropped", unsent);
 		c->srv->dropped++;
-		client_free(c);
+		drop(c);
 		return false;
 	}
 	if (c->out_len + len > c->out_cap) {
@@ -121,6 +161,8 @@ void ctl_broadcast(struct ctl_server *s, json_object *event)
 		    !s->clients[i]->closing)
 			ctl_send(s->clients[i], json_object_get(event));
 	json_object_put(event);
+	if (!s->depth)
+		reap(s);
 }
 
 json_object *ctl_error(const char *code, const char *fmt, ...)
@@ -150,15 +192,6 @@ static void fail_client(struct ctl_client *c, json_object *err)
 	ctl_send(c, err);     /* may free c */
 }
 
-static bool client_alive(const struct ctl_server *s,
-			 const struct ctl_client *c)
-{
-	for (unsigned i = 0; i < CTL_MAX_CLIENTS; i++)
-		if (s->clients[i] == c)
-			return true;
-	return false;
-}
-
 static void append_in(struct ctl_client *c, const char *buf, size_t n)
 {
 	c->in = xreallocarray(c->in, c->in_len + n + 1, 1);
@@ -171,8 +204,6 @@ static void append_in(struct ctl_client *c, const char *buf, size_t n)
  * reading. */
 static bool take_lines(struct ctl_client *c, const char *buf, size_t n)
 {
-	struct ctl_server *s = c->srv;
-
 	while (n) {
 		const char *nl = memchr(buf, '\n', n);
 		size_t part = nl ? (size_t)(nl - buf) : n;
@@ -199,7 +230,7 @@ static bool take_lines(struct ctl_client *c, const char *buf, size_t n)
 		ctl_handle_line(c, line, len);
 		free(line);
 		/* The reply may have dropped this client (a full queue). */
-		if (!client_alive(s, c) || c->closing)
+		if (c->dead || c->closing)
 			return false;
 	}
 	return true;
@@ -221,28 +252,35 @@ static void client_read(struct ctl_client *c)
 			flush_out(c);
 			return;
 		}
-		client_free(c);
+		drop(c);
 		return;
 	}
 	take_lines(c, buf, (size_t)n);
 }
 
+static void client_event(struct ctl_client *c, uint32_t events)
+{
+	if ((events & EPOLLOUT) && !flush_out(c))
+		return;
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || c->dead)
+		return;
+	if (!c->closing)
+		client_read(c);
+	else if (events & (EPOLLHUP | EPOLLERR))
+		drop(c);
+}
+
+/* Clients are freed only here and at the end of a broadcast outside any
+ * handler: nothing can use one after. */
 static void client_events(void *opaque, uint32_t events)
 {
 	struct ctl_client *c = opaque;
+	struct ctl_server *s = c->srv;
 
-	if (events & EPOLLOUT) {
-		if (!flush_out(c))
-			return;
-	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		if (c->closing) {
-			if (events & (EPOLLHUP | EPOLLERR))
-				client_free(c);
-			return;
-		}
-		client_read(c);
-	}
+	s->depth++;
+	client_event(c, events);
+	if (!--s->depth)
+		reap(s);
 }
 
 static void add_client(struct ctl_server *s, int fd)
@@ -269,6 +307,7 @@ static void add_client(struct ctl_server *s, int fd)
 		return;
 	}
 	s->clients[i] = c;
+	c->mask = EPOLLIN;
 	if (event_loop_add(s->vm->loop, fd, EPOLLIN, client_events, c)) {
 		pr_warn("control socket: the event loop is full");
 		client_free(c);
@@ -364,6 +403,31 @@ struct ctl_server *ctl_server_open(const char *path)
 	return s;
 }
 
+/* On the loop thread, which is running already: the clients kept from
+ * the previous VM first, then the listening socket. Done from the main
+ * thread, the loop accepted waiting connections into the table while
+ * it was walked (a client registered twice, freed under its handler). */
+static void attach_call(void *opaque)
+{
+	struct ctl_server *s = opaque;
+	struct vm *vm = s->vm;
+
+	if (!vm)
+		return;
+	for (unsigned i = 0; i < CTL_MAX_CLIENTS; i++) {
+		struct ctl_client *c = s->clients[i];
+
+		if (!c)
+			continue;
+		c->mask = client_mask(c);
+		if (event_loop_add(vm->loop, c->fd, c->mask, client_events, c))
+			client_free(c);
+	}
+	if (event_loop_add(vm->loop, s->listen_fd, EPOLLIN, listen_events, s))
+		pr_warn("control socket: cannot serve it: the event loop is "
+			"full");
+}
+
 void ctl_server_attach(struct ctl_server *s, struct vm *vm)
 {
 	if (!s)
@@ -372,16 +436,7 @@ void ctl_server_attach(struct ctl_server *s, struct vm *vm)
 	vm->shutdown_timeout_s = ctl_options.shutdown_timeout_s;
 	vm->on_state = ctl_state_changed;
 	vm->on_state_opaque = s;
-	if (event_loop_add(vm->loop, s->listen_fd, EPOLLIN, listen_events, s))
-		pr_warn("control socket: cannot serve it: the event loop is "
-			"full");
-	for (unsigned i = 0; i < CTL_MAX_CLIENTS; i++) {
-		struct ctl_client *c = s->clients[i];
-
-		if (c && event_loop_add(vm->loop, c->fd, client_mask(c),
-					client_events, c))
-			client_free(c);
-	}
+	event_loop_call(vm->loop, attach_call, s);
 }
 
 void ctl_server_detach(struct ctl_server *s)

@@ -369,6 +369,90 @@ static void test_client_never_reads(void **state)
 	close(good);
 }
 
+static struct ctl_client *server_client(struct fixture *f, bool subscribed)
+{
+	for (unsigned i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (f->srv->clients[i] &&
+		    f->srv->clients[i]->subscribed == subscribed)
+			return f->srv->clients[i];
+	return NULL;
+}
+
+/* A command whose broadcast overflows its own sender's queue (a resume
+ * from a subscribed client that reads nothing): the client is dropped,
+ * and the reply the command then sends finds it dead, not freed (it was
+ * a use-after-free, which ASan reports); it is freed once the handler
+ * is done. The queue is brought to its limit directly: the socket's own
+ * buffer is filled first, so nothing of it drains meanwhile. */
+static void test_dropped_inside_command(void **state)
+{
+	struct fixture *f = *state;
+	int hog = client();
+	static const char req[] = "{\"cmd\":\"help\"}\n";
+	struct ctl_client *c;
+	json_object *o;
+
+	o = ask(f, hog, "{\"cmd\":\"subscribe\"}\n");
+	json_object_put(o);
+	c = server_client(f, true);
+	assert_non_null(c);
+	fcntl(hog, F_SETFL, O_NONBLOCK);
+	for (int round = 0; round < 100000 && c->out_len == c->out_off;
+	     round++) {
+		assert_true(send(hog, req, sizeof(req) - 1, MSG_NOSIGNAL) > 0);
+		event_loop_poll(f->vm->loop, 0);
+	}
+	assert_true(c->out_len > c->out_off);     /* the socket is full */
+	c->out = realloc(c->out, CTL_OUT_MAX);
+	assert_non_null(c->out);
+	c->out_cap = CTL_OUT_MAX;
+	c->out_len = CTL_OUT_MAX - 4;
+	c->out_off = 0;
+	pthread_mutex_init(&f->vm->pause_lock, NULL);
+	pthread_cond_init(&f->vm->pause_cond, NULL);
+	f->vm->pause_ready = true;
+	f->vm->run_state = VM_STATE_PAUSED;
+	send_str(hog, "{\"cmd\":\"resume\"}\n");
+	for (int round = 0; round < MAX_ROUNDS && !f->srv->dropped; round++)
+		event_loop_poll(f->vm->loop, 10);
+	assert_int_equal(f->srv->dropped, 1);
+	assert_null(server_client(f, true));      /* freed after */
+	assert_int_equal(f->vm->run_state, VM_STATE_RUNNING);
+	f->vm->pause_ready = false;
+	pthread_cond_destroy(&f->vm->pause_cond);
+	pthread_mutex_destroy(&f->vm->pause_lock);
+	close(hog);
+}
+
+/* A client that stops reading (half-closed, its answers unread) is no
+ * longer watched for input: the loop does not spin on it (EPOLLIN stayed
+ * armed, level-triggered, and nothing read it). */
+static void test_closing_not_watched_for_input(void **state)
+{
+	struct fixture *f = *state;
+	int hog = client();
+	static const char req[] = "{\"cmd\":\"help\"}\n";
+	struct ctl_client *c;
+
+	fcntl(hog, F_SETFL, O_NONBLOCK);
+	event_loop_poll(f->vm->loop, 10);
+	c = server_client(f, false);
+	assert_non_null(c);
+	for (int round = 0; round < 100000 && c->out_len == c->out_off;
+	     round++) {
+		assert_true(send(hog, req, sizeof(req) - 1, MSG_NOSIGNAL) > 0);
+		event_loop_poll(f->vm->loop, 0);
+	}
+	shutdown(hog, SHUT_WR);
+	for (int round = 0; round < MAX_ROUNDS && !c->closing; round++)
+		event_loop_poll(f->vm->loop, 10);
+	assert_true(c->closing);
+	assert_int_equal(c->mask, EPOLLOUT);
+	/* nothing to do for it now: a poll waits, it does not spin */
+	assert_int_equal(event_loop_poll(f->vm->loop, 0), 0);
+	close(hog);
+}
+
 static void test_stop_reset_events(void **state)
 {
 	struct fixture *f = *state;
@@ -506,6 +590,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_never_reads, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_dropped_inside_command,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_closing_not_watched_for_input,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_reset_events, setup,
 						teardown),
 		cmocka_unit_test(test_stop_during_reset),
