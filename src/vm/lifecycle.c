@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "arch/arch.h"
+#include "core/exit_codes.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "core/watchdog.h"
@@ -84,6 +85,16 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
 {
 	uint64_t one = 1;
 
+	/* A guest that resets rather than powering off after the power
+	 * button: the rebuilt VM would have no deadline, and a guest that
+	 * always resets would outlive every SIGTERM. It stops, as when the
+	 * deadline passes. */
+	if (why == VM_STOP_RESET &&
+	    __atomic_load_n(&vm->powering_down, __ATOMIC_ACQUIRE)) {
+		pr_warn("the guest reset instead of powering off; stopping it");
+		why = VM_STOP_EXIT;
+		status = CV_EXIT_TERMINATED;
+	}
 	pthread_mutex_lock(&vm->stop_lock);
 	/* An exit asked for while a reset is under way wins: the run loop
 	 * reads vm->stop only once the threads are down, and a stop signal
@@ -374,7 +385,7 @@ int vm_powerdown(struct vm *vm, bool *listening)
 	acpi_pm_power_button(pm, (uint32_t)gsi);
 	/* A second press does not extend the deadline of the first. */
 	if (!vm->powering_down) {
-		vm->powering_down = true;
+		__atomic_store_n(&vm->powering_down, true, __ATOMIC_RELEASE);
 		if (!t.it_value.tv_sec)
 			t.it_value.tv_nsec = 1;    /* 0 would disarm it */
 		if (timerfd_settime(vm->shutdown_fd, 0, &t, NULL) < 0)

@@ -517,6 +517,21 @@ static void test_stop_during_reset(void **state)
 	free_vm(vm);
 }
 
+/* A reset asked for after the power button (the guest reboots instead of
+ * powering off) stops the VM: the rebuilt one had no deadline, so a
+ * guest that always resets outlived every SIGTERM. */
+static void test_reset_while_powering_down(void **state)
+{
+	struct vm *vm = fake_vm();
+
+	(void)state;
+	vm->powering_down = true;
+	vm_request_stop(vm, VM_STOP_RESET, 0);
+	assert_int_equal(vm->stop, VM_STOP_EXIT);
+	assert_int_equal(vm->exit_status, CV_EXIT_TERMINATED);
+	free_vm(vm);
+}
+
 static void test_socket_file(void **state)
 {
 	struct fixture *f = *state;
@@ -597,6 +612,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_reset_events, setup,
 						teardown),
 		cmocka_unit_test(test_stop_during_reset),
+		cmocka_unit_test(test_reset_while_powering_down),
 		cmocka_unit_test_setup_teardown(test_socket_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_exit_status, setup,
