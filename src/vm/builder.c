@@ -191,8 +191,20 @@ static int setup_memory(struct vm *vm)
 	return 0;
 }
 
+/* Room for what a config may ask: every vdev and pass, the PCI host and
+ * x86's four platform devices (it was CFG_MAX_VDEVS + 8: 85 could come,
+ * into 72 slots). */
+_Static_assert(VM_MAX_DEVICES >= CFG_MAX_VDEVS + CFG_MAX_PASS + 1 + 4,
+	       "VM_MAX_DEVICES: too small for a full config");
+
 int vm_place_device(struct vm *vm, struct device *dev)
 {
+	/* The VM owns dev from here, placed or not. */
+	if (vm->nr_devices == VM_MAX_DEVICES) {
+		pr_err("%s: more than %d devices", dev->name, VM_MAX_DEVICES);
+		dev->ops->free(dev);
+		return -ENOSPC;
+	}
 	vm->devices[vm->nr_devices++] = dev;
 	for (unsigned i = 0; i < dev->nr_regions; i++) {
 		const struct dev_region *r = &dev->regions[i];
@@ -301,9 +313,9 @@ static int setup_devices(struct vm *vm)
 			return ret ? ret : -EINVAL;
 		}
 		dev->vdev = vc;
-		ret = vm_place_device(vm, dev);
-		f = pci_func_of(dev);
-		if (!ret && f)
+		ret = vm_place_device(vm, dev);     /* (dev may be gone) */
+		f = ret ? NULL : pci_func_of(dev);
+		if (f)
 			ret = attach_pci(vm, vc, f);
 	}
 	if (!ret)

@@ -26,7 +26,9 @@ enum vm_stop_reason {
 	VM_STOP_RESET,     /* rebuild the VM and run again */
 };
 
-#define VM_MAX_DEVICES (CFG_MAX_VDEVS + 8)
+/* Every vdev and pass, the PCI host and the platform's own (x86: fw_cfg,
+ * port 80, port 92, ACPI PM), with room to spare. */
+#define VM_MAX_DEVICES (CFG_MAX_VDEVS + CFG_MAX_PASS + 8)
 #define VM_IRQ_LINES   1024     /* wired lines counted (irq_count.c) */
 
 /* What the guest is doing, for the control socket (src/ctl/). */
