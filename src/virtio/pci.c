@@ -395,9 +395,22 @@ static void cfg_data_write(struct pci_func *f, unsigned off, unsigned size,
 	unsigned data = p->cfg_cap + VIRTIO_PCI_CFG_CAP_DATA, bar;
 	uint32_t boff, len;
 
-	if (cfg_window(p, &bar, &boff, &len))
-		f->dev.ops->write(&f->dev, bar, boff, len,
-				  pci_cfg_get(f, data, len));
+	if (!cfg_window(p, &bar, &boff, &len))
+		return;
+	/* A status written during a reset would wait for it here, under
+	 * the PCI host lock, which every vCPU's config access takes: for as
+	 * long as the disk takes (a hung one: for ever). Dropped instead;
+	 * the driver must poll for 0 first (4.1.4.3.2). */
+	if (bar == VIRTIO_PCI_BAR &&
+	    boff <= VIRTIO_PCI_COMMON_OFF + VIRTIO_PCI_COMMON_STATUS &&
+	    boff + len > VIRTIO_PCI_COMMON_OFF + VIRTIO_PCI_COMMON_STATUS &&
+	    virtio_dev_reset_pending(p->vdev)) {
+		pr_warn_ratelimited(&p->rl, "%s: status written through the "
+				    "PCI_CFG window during a reset: dropped",
+				    p->f.dev.name);
+		return;
+	}
+	f->dev.ops->write(&f->dev, bar, boff, len, pci_cfg_get(f, data, len));
 }
 
 /* --- capabilities --- */
