@@ -398,14 +398,18 @@ bool virtq_needs_notify(struct virtq *q)
 	/* Our used->idx store before the driver's flags/used_event load;
 	 * pairs with the driver's barrier between its two accesses. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!(q->features & VIRTQ_FEAT_EVENT_IDX))
-		return !(ring_load(&q->avail[AVAIL_FLAGS]) &
-			 VIRTQ_AVAIL_F_NO_INTERRUPT);
-	event = ring_load(&q->avail[AVAIL_USED_EVENT(q->size)]);
 	old = q->signalled_used;
 	valid = q->signalled_valid;
 	q->signalled_used = q->used_pub;
 	q->signalled_valid = true;
+	/* Nothing flushed since the last look: no interrupt (on a level
+	 * line, one with nothing used is IRQ_NONE to Linux, and enough of
+	 * those disable the line). */
+	if (!(q->features & VIRTQ_FEAT_EVENT_IDX))
+		return (!valid || old != q->used_pub) &&
+		       !(ring_load(&q->avail[AVAIL_FLAGS]) &
+			 VIRTQ_AVAIL_F_NO_INTERRUPT);
+	event = ring_load(&q->avail[AVAIL_USED_EVENT(q->size)]);
 	return !valid || vring_need_event(event, q->used_pub, old);
 }
 
