@@ -63,11 +63,18 @@ static void make_raw(struct termios *t, bool keep_opost)
 	t->c_cc[VTIME] = 0;
 }
 
+/* Job control is about the controlling terminal only: another terminal
+ * (a serial line, a pty named as hostdev: opened O_NOCTTY) has no
+ * foreground for us (tcgetpgrp: ENOTTY), and changing it stops nobody.
+ * Taken as background before, such a line stayed cooked: echo back to
+ * the peer, line-buffered input, Ctrl-C a signal. */
 bool chardev_term_foreground(int fd)
 {
 	pid_t fg = tcgetpgrp(fd);
 
-	return fg >= 0 && fg == getpgrp();
+	if (fg < 0)
+		return errno == ENOTTY && isatty(fd);
+	return fg == getpgrp();
 }
 
 int chardev_term_raw(int fd, bool keep_opost)

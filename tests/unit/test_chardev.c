@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -295,6 +296,34 @@ static void test_pty_never_blocks(void **state)
 	event_loop_free(l);
 }
 
+/* A terminal named as hostdev (here a pty's slave; a serial line alike)
+ * is not cvisor's controlling terminal: it is made raw all the same (it
+ * was left cooked, taken for a terminal of another job). */
+static void test_terminal_path_raw(void **state)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY), s;
+	struct event_loop *l = event_loop_new();
+	struct cfg_hostdev hd = { .dir = HOSTDEV_BOTH };
+	struct chardev *c;
+	struct termios t;
+
+	assert_true(m >= 0);
+	assert_int_equal(grantpt(m), 0);
+	assert_int_equal(unlockpt(m), 0);
+	hd.path = ptsname(m);
+	assert_non_null(hd.path);
+	c = chardev_open(&hd, 1, l);
+	assert_non_null(c);
+	s = open(hd.path, O_RDWR | O_NOCTTY);
+	assert_true(s >= 0);
+	assert_int_equal(tcgetattr(s, &t), 0);
+	assert_false(t.c_lflag & (ICANON | ECHO | ISIG));
+	close(s);
+	chardev_close(c);
+	event_loop_free(l);
+	close(m);
+}
+
 static void test_two_outputs_rejected(void **state)
 {
 	struct cfg_hostdev hd[2] = {
@@ -324,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_sink),
 		cmocka_unit_test(test_pty_never_blocks),
 		cmocka_unit_test(test_two_outputs_rejected),
+		cmocka_unit_test(test_terminal_path_raw),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
