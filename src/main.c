@@ -26,6 +26,7 @@
 #include "config/help.h"
 #include "config/host_check.h"
 #include "core/exit_codes.h"
+#include "core/watchdog.h"
 #include "core/log.h"
 #include "core/persist.h"
 #include "ctl/ctl.h"
@@ -189,11 +190,16 @@ static int run(const struct vm_config *cfg)
 		vm_destroy(vm);
 		pr_info("guest reset: rebuilding the VM");
 	}
+	/* What is left has a deadline too: closing the kept images (a close
+	 * can wait on a network file system), flushing the consoles and
+	 * stopping their commands. */
+	watchdog_arm(STOP_DEADLINE_MS, status, "the exit");
 	trace_shutdown();
 	close(sfd);
 	ctl_server_close(ctl);
 	persist_free(persist);
 	chardev_restore_terminals();
+	watchdog_disarm();
 	return status;
 }
 

@@ -117,7 +117,10 @@ void vm_stop_threads(struct vm *vm)
 	 * disarms it when the teardown is done. */
 	if (!vm->stopping) {
 		vm->stopping = true;
-		watchdog_arm(STOP_DEADLINE_MS, vm->exit_status,
+		/* A reset that cannot finish is no clean exit: not 0. */
+		watchdog_arm(STOP_DEADLINE_MS,
+			     vm->stop == VM_STOP_RESET ? CV_EXIT_UNEXPECTED
+						       : vm->exit_status,
 			     vm->stop == VM_STOP_RESET ? "the reset"
 						       : "stopping the VM");
 	}
