@@ -193,7 +193,7 @@ static int run(const struct vm_config *cfg)
 	/* What is left has a deadline too: closing the kept images (a close
 	 * can wait on a network file system), flushing the consoles and
 	 * stopping their commands. */
-	watchdog_arm(STOP_DEADLINE_MS, status, "the exit");
+	watchdog_arm(EXIT_DEADLINE_MS, status, "the exit");
 	trace_shutdown();
 	close(sfd);
 	ctl_server_close(ctl);

@@ -110,7 +110,7 @@ int chardev_attach_stdin(struct chardev *c, bool explicit)
 		return err;
 	}
 	c->in_stdin = true;
-	if (isatty(0) && chardev_term_raw(0, true) == 0)
+	if (isatty(0) && chardev_term_raw(0, true, false) == 0)
 		c->raw_fd = 0;
 	return 0;
 }
@@ -272,7 +272,7 @@ static int attach_path(struct chardev *c, const struct cfg_hostdev *hd)
 		if (set_out(c, fd, false) < 0)
 			return -EINVAL;
 		/* A serial line to somebody's terminal: bytes, not lines. */
-		if (isatty(fd) && chardev_term_raw(fd, false) == 0)
+		if (isatty(fd) && chardev_term_raw(fd, false, true) == 0)
 			c->raw_fd = fd;
 	}
 	return 0;

@@ -72,8 +72,10 @@ int chardev_attach_stdin(struct chardev *c, bool explicit);
 void chardev_detach(struct chardev *c);
 
 /* Put the terminal on fd in raw mode, remembering its settings so that
- * chardev_restore_terminals() (and an atexit handler) can put them back. */
-int chardev_term_raw(int fd, bool keep_opost);
+ * chardev_restore_terminals() (and an atexit handler) can put them back.
+ * named: the config names it (not stdin), so a terminal that is not our
+ * controlling one is ours to set too. */
+int chardev_term_raw(int fd, bool keep_opost, bool named);
 /* fd is the terminal of our process group's foreground job: only then may
  * it be read (SIGTTIN) or switched to raw (SIGTTOU). */
 bool chardev_term_foreground(int fd);

@@ -63,30 +63,29 @@ static void make_raw(struct termios *t, bool keep_opost)
 	t->c_cc[VTIME] = 0;
 }
 
-/* Job control is about the controlling terminal only: another terminal
- * (a serial line, a pty named as hostdev: opened O_NOCTTY) has no
- * foreground for us (tcgetpgrp: ENOTTY), and changing it stops nobody.
- * Taken as background before, such a line stayed cooked: echo back to
- * the peer, line-buffered input, Ctrl-C a signal. */
 bool chardev_term_foreground(int fd)
 {
 	pid_t fg = tcgetpgrp(fd);
 
-	if (fg < 0)
-		return errno == ENOTTY && isatty(fd);
-	return fg == getpgrp();
+	return fg >= 0 && fg == getpgrp();
 }
 
-int chardev_term_raw(int fd, bool keep_opost)
+int chardev_term_raw(int fd, bool keep_opost, bool named)
 {
 	struct termios saved, raw;
+	pid_t fg = tcgetpgrp(fd);
 	int slot = -1;
 
 	/* A background process (`timeout cvisor ...`, `cvisor ... &`) that
 	 * changes its terminal is stopped by SIGTTOU until someone brings it
 	 * to the foreground, which for `timeout` is never: the terminal
-	 * belongs to the foreground job, leave it as it is. */
-	if (!chardev_term_foreground(fd))
+	 * belongs to the foreground job, leave it as it is. A terminal the
+	 * config names (a serial line, a pty: opened O_NOCTTY) is nobody's
+	 * controlling terminal (tcgetpgrp: ENOTTY) and is ours to set: it
+	 * stayed cooked before (echo to the peer, line-buffered input,
+	 * Ctrl-C a signal). Not so a stdin that is not our controlling
+	 * terminal (`setsid cvisor` from a shell): it is the shell's. */
+	if (fg >= 0 ? fg != getpgrp() : !(named && errno == ENOTTY))
 		return -ENOTTY;
 	if (tcgetattr(fd, &saved) < 0)
 		return -errno;

@@ -6,6 +6,9 @@
 
 /* How long an orderly stop (or a reset's teardown) may take. */
 #define STOP_DEADLINE_MS 2000
+/* The exit's last phase: each console may take ~1 s (its output
+ * flushed, then its command asked to stop, then killed). */
+#define EXIT_DEADLINE_MS 5000
 
 /* Start the watchdog thread (once; watchdog_arm() does it when needed,
  * so call it before sandboxing to keep thread creation out of it).

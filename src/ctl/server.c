@@ -419,6 +419,10 @@ static void attach_call(void *opaque)
 
 		if (!c)
 			continue;
+		if (c->dead) {
+			client_free(c);
+			continue;
+		}
 		c->mask = client_mask(c);
 		if (event_loop_add(vm->loop, c->fd, c->mask, client_events, c))
 			client_free(c);

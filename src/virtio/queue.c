@@ -400,15 +400,23 @@ bool virtq_needs_notify(struct virtq *q)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	old = q->signalled_used;
 	valid = q->signalled_valid;
+	/* Nothing flushed since the last interrupt: none (on a level line,
+	 * one with nothing used is IRQ_NONE to Linux, and enough of those
+	 * disable the line). What NO_INTERRUPT held back still counts as
+	 * news once the driver lets interrupts through again. */
+	if (!(q->features & VIRTQ_FEAT_EVENT_IDX)) {
+		bool fire = (!valid || old != q->used_pub) &&
+			    !(ring_load(&q->avail[AVAIL_FLAGS]) &
+			      VIRTQ_AVAIL_F_NO_INTERRUPT);
+
+		if (fire) {
+			q->signalled_used = q->used_pub;
+			q->signalled_valid = true;
+		}
+		return fire;
+	}
 	q->signalled_used = q->used_pub;
 	q->signalled_valid = true;
-	/* Nothing flushed since the last look: no interrupt (on a level
-	 * line, one with nothing used is IRQ_NONE to Linux, and enough of
-	 * those disable the line). */
-	if (!(q->features & VIRTQ_FEAT_EVENT_IDX))
-		return (!valid || old != q->used_pub) &&
-		       !(ring_load(&q->avail[AVAIL_FLAGS]) &
-			 VIRTQ_AVAIL_F_NO_INTERRUPT);
 	event = ring_load(&q->avail[AVAIL_USED_EVENT(q->size)]);
 	return !valid || vring_need_event(event, q->used_pub, old);
 }

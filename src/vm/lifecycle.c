@@ -87,13 +87,13 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
 
 	/* A guest that resets rather than powering off after the power
 	 * button: the rebuilt VM would have no deadline, and a guest that
-	 * always resets would outlive every SIGTERM. It stops, as when the
-	 * deadline passes. */
+	 * always resets would outlive every SIGTERM. It stops, with the
+	 * status of a reset the config turns into an exit (34). */
 	if (why == VM_STOP_RESET &&
 	    __atomic_load_n(&vm->powering_down, __ATOMIC_ACQUIRE)) {
 		pr_warn("the guest reset instead of powering off; stopping it");
 		why = VM_STOP_EXIT;
-		status = CV_EXIT_TERMINATED;
+		status = CV_EXIT_REBOOT;
 	}
 	pthread_mutex_lock(&vm->stop_lock);
 	/* An exit asked for while a reset is under way wins: the run loop

@@ -528,8 +528,25 @@ static void test_reset_while_powering_down(void **state)
 	vm->powering_down = true;
 	vm_request_stop(vm, VM_STOP_RESET, 0);
 	assert_int_equal(vm->stop, VM_STOP_EXIT);
-	assert_int_equal(vm->exit_status, CV_EXIT_TERMINATED);
+	assert_int_equal(vm->exit_status, CV_EXIT_REBOOT);
 	free_vm(vm);
+}
+
+/* The operator's `reset` during a powerdown resets (the rule above is
+ * for the guest's). */
+static void test_ctl_reset_ends_powerdown(void **state)
+{
+	struct fixture *f = *state;
+	int fd = client();
+	json_object *o;
+
+	f->vm->powering_down = true;
+	o = ask(f, fd, "{\"cmd\":\"reset\"}\n");
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		res(o), "state")), "resetting");
+	assert_int_equal(f->vm->stop, VM_STOP_RESET);
+	json_object_put(o);
+	close(fd);
 }
 
 static void test_socket_file(void **state)
@@ -613,6 +630,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_stop_during_reset),
 		cmocka_unit_test(test_reset_while_powering_down),
+		cmocka_unit_test_setup_teardown(test_ctl_reset_ends_powerdown,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_exit_status, setup,

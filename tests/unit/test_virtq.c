@@ -424,6 +424,10 @@ static void test_no_event_idx_flags(void **state)
 	*avail_word(&f->vm, 0) = htole16(VIRTQ_AVAIL_F_NO_INTERRUPT);
 	pop_push_one(f, 1);
 	assert_false(virtq_needs_notify(&f->q));
+	/* what NO_INTERRUPT held back is news once it is cleared */
+	*avail_word(&f->vm, 0) = 0;
+	assert_true(virtq_needs_notify(&f->q));
+	assert_false(virtq_needs_notify(&f->q));
 	/* device side: NO_NOTIFY in used->flags */
 	virtq_disable_notify(&f->q);
 	assert_int_equal(le16toh(*used_word(&f->vm, 0)), VIRTQ_USED_F_NO_NOTIFY);
