@@ -127,7 +127,7 @@ static json_object *cmd_reset(struct ctl_client *c, json_object *req)
 		return busy(vm, "reset");
 	/* The operator's reset ends a powerdown: the rule that a reset
 	 * during one stops the VM (vm_request_stop) is for the guest's. */
-	__atomic_store_n(&vm->powering_down, false, __ATOMIC_RELEASE);
+	vm->powering_down = false;     /* _Atomic */
 	/* The same path as a guest's reset request: `reboot exit` in the
 	 * config makes it an exit with status 34, as for the guest. */
 	vm->env.power(vm->env.ctx, POWER_RESET, 0);

@@ -90,7 +90,7 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
 	 * always resets would outlive every SIGTERM. It stops, with the
 	 * status of a reset the config turns into an exit (34). */
 	if (why == VM_STOP_RESET &&
-	    __atomic_load_n(&vm->powering_down, __ATOMIC_ACQUIRE)) {
+	    vm->powering_down) {
 		pr_warn("the guest reset instead of powering off; stopping it");
 		why = VM_STOP_EXIT;
 		status = CV_EXIT_REBOOT;
@@ -388,7 +388,7 @@ int vm_powerdown(struct vm *vm, bool *listening)
 	acpi_pm_power_button(pm, (uint32_t)gsi);
 	/* A second press does not extend the deadline of the first. */
 	if (!vm->powering_down) {
-		__atomic_store_n(&vm->powering_down, true, __ATOMIC_RELEASE);
+		vm->powering_down = true;      /* _Atomic */
 		if (!t.it_value.tv_sec)
 			t.it_value.tv_nsec = 1;    /* 0 would disarm it */
 		if (timerfd_settime(vm->shutdown_fd, 0, &t, NULL) < 0)
