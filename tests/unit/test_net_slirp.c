@@ -403,26 +403,53 @@ static void assert_pong(struct sfix *f, unsigned from)
 	assert_memory_equal(fr->b + 14 + 20 + 8, "pong", 4);
 }
 
+/* The guest asks who has 10.0.2.3: slirp's answer meets a device with
+ * no room (f->room false), which makes slirp stop reading its sockets. */
+static void answer_refused(struct sfix *f, uint8_t *b)
+{
+	unsigned from = f->nr;
+
+	f->room = false;
+	send_frame(f, b, arp_request(b, "10.0.2.3"));
+	wait_frame(f, from, 0x0806);
+}
+
+/* Our socket, pinged by the guest (udp_pinged), and what answers it. */
+struct pong_rig {
+	uint8_t b[512];
+	struct sockaddr_in to;
+	uint8_t gw[6];
+	int s;
+};
+
+static void pong_rig_open(struct sfix *f, struct pong_rig *r)
+{
+	r->s = udp_pinged(f, r->b, r->gw, &r->to);
+}
+
+/* "pong" from our socket to the guest; returns where its frame will be
+ * counted from. */
+static unsigned send_pong(struct sfix *f, const struct pong_rig *r)
+{
+	unsigned from = f->nr;
+
+	assert_int_equal(sendto(r->s, "pong", 4, 0,
+				(const struct sockaddr *)&r->to,
+				sizeof(r->to)), 4);
+	return from;
+}
+
 static void test_udp_flow_control(void **state)
 {
 	struct sfix *f = *state;
-	static uint8_t b[512];
-	struct sockaddr_in from_addr;
-	uint8_t gw[6];
+	static struct pong_rig r;
 	unsigned from;
-	int s = udp_pinged(f, b, gw, &from_addr);
 
-	/* the device is full: the next frame says so and slirp stops
-	 * reading its sockets */
-	f->room = false;
-	from = f->nr;
-	send_frame(f, b, arp_request(b, "10.0.2.3"));
-	wait_frame(f, from, 0x0806);
+	pong_rig_open(f, &r);
+	answer_refused(f, r.b);
 	for (int i = 0; i < 5; i++)
 		event_loop_poll(f->loop, 0);
-	from = f->nr;
-	assert_int_equal(sendto(s, "pong", 4, 0, (struct sockaddr *)&from_addr,
-				sizeof(from_addr)), 4);
+	from = send_pong(f, &r);
 	for (int i = 0; i < 20; i++)
 		event_loop_poll(f->loop, 10);
 	assert_int_equal(udp_frames(f, from), 0);
@@ -430,7 +457,7 @@ static void test_udp_flow_control(void **state)
 	f->room = true;
 	net_backend_rx_resume(f->be);
 	assert_pong(f, from);
-	close(s);
+	close(r.s);
 }
 
 /* A resume that lands between the device refusing a frame and slirp
@@ -439,23 +466,14 @@ static void test_udp_flow_control(void **state)
 static void test_resume_during_refusal(void **state)
 {
 	struct sfix *f = *state;
-	static uint8_t b[512];
-	struct sockaddr_in from_addr;
-	uint8_t gw[6];
-	unsigned from;
-	int s = udp_pinged(f, b, gw, &from_addr);
+	static struct pong_rig r;
 
-	f->room = false;
+	pong_rig_open(f, &r);
 	f->resume_in_refusal = true;
-	from = f->nr;
-	send_frame(f, b, arp_request(b, "10.0.2.3"));
-	wait_frame(f, from, 0x0806);
+	answer_refused(f, r.b);
 	assert_false(f->resume_in_refusal);
-	from = f->nr;
-	assert_int_equal(sendto(s, "pong", 4, 0, (struct sockaddr *)&from_addr,
-				sizeof(from_addr)), 4);
-	assert_pong(f, from);
-	close(s);
+	assert_pong(f, send_pong(f, &r));
+	close(r.s);
 }
 
 /* A free loopback port: bound, read and closed. Another process may take
