@@ -174,8 +174,8 @@ int virtio_queue_call(struct virtio_dev *d, unsigned q,
 void virtio_queue_kick_slow(struct virtio_dev *d, unsigned q,
 			    struct event_loop *vm_loop)
 {
-	if (q < d->nr_queues && virtio_queue_call(d, q, vm_loop))
-		virtio_queue_notify(d, q);
+	if (virtio_queue_call(d, q, vm_loop))
+		virtio_queue_notify(d, q);      /* (refuses a bad q too) */
 }
 
 int virtio_queue_pop(struct virtio_dev *d, unsigned q, struct virtq_req *r)

@@ -21,6 +21,7 @@ struct seg {
 
 struct irq_count {
 	unsigned used, config;
+	unsigned requeues;      /* handlers that asked to run again */
 };
 
 static inline void tv_used(struct virtio_dev *d, unsigned q)
@@ -38,6 +39,25 @@ static inline void tv_attach(struct virtio_dev *d, struct irq_count *c)
 	struct virtio_transport t = { .notify_used = tv_used,
 				      .notify_config = tv_config, .ctx = c };
 
+	virtio_dev_attach(d, &t);
+}
+
+/* A transport that says yes to a requeue and counts it (c->requeues);
+ * the test plays the event loop by kicking again. */
+static inline bool tv_requeue(struct virtio_dev *d, unsigned q)
+{
+	((struct irq_count *)d->transport.ctx)->requeues++;
+	return true;
+}
+
+static inline void tv_attach_requeue(struct virtio_dev *d,
+				     struct irq_count *c)
+{
+	struct virtio_transport t = { .notify_used = tv_used,
+				      .notify_config = tv_config,
+				      .requeue = tv_requeue, .ctx = c };
+
+	c->requeues = 0;
 	virtio_dev_attach(d, &t);
 }
 

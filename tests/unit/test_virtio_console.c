@@ -161,14 +161,6 @@ static void test_echo(void **state)
 	assert_true(f->irqs.used >= 2);
 }
 
-static unsigned requeues;
-
-static bool count_requeue(struct virtio_dev *d, unsigned q)
-{
-	requeues++;
-	return true;
-}
-
 /* Receive buffers with nothing writable go back, at most 32 per call;
  * the rest waits for the handler's next round (it asked for one): a
  * guest reposting them from another vCPU kept the loop in one call for
@@ -176,21 +168,16 @@ static bool count_requeue(struct virtio_dev *d, unsigned q)
 static void test_receive_useless_buffers_bounded(void **state)
 {
 	struct fix *f = *state;
-	struct virtio_transport t = { .notify_used = tv_used,
-				      .notify_config = tv_config,
-				      .requeue = count_requeue,
-				      .ctx = &f->irqs };
 	struct seg ro = { BUF_GPA, 16, false };
 
-	virtio_dev_attach(f->d, &t);
-	requeues = 0;
+	tv_attach_requeue(f->d, &f->irqs);
 	for (unsigned i = 0; i < 40; i++)
 		tv_chain(&f->vm, &f->rxq, &ro, 1);
 	guest_post_rx(f, BUF_GPA + 0x100, 16);
 	assert_int_equal(write(f->in_w, "xy", 2), 2);
 	assert_true(tv_wait_used(f->loop, &f->vm, &f->rxq, 32));
 	assert_int_equal(tv_used_idx(&f->vm, &f->rxq), 32);
-	assert_int_equal(requeues, 1);
+	assert_int_equal(f->irqs.requeues, 1);
 	virtio_queue_notify(f->d, 0);           /* the handler's next round */
 	assert_true(tv_wait_used(f->loop, &f->vm, &f->rxq, 41));
 	assert_int_equal(tv_used_elem(&f->vm, &f->rxq, 40).len, 2);

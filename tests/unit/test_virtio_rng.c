@@ -96,30 +96,15 @@ static void test_several_and_readonly(void **state)
 	assert_false(virtio_dev_status(f->d) & VIRTIO_STATUS_NEEDS_RESET);
 }
 
-/* The transport says yes to a requeue and counts; the test plays the
- * event loop by kicking again. */
-static unsigned requeues;
-
-static bool count_requeue(struct virtio_dev *d, unsigned q)
-{
-	requeues++;
-	return true;
-}
-
 /* A guest that keeps the queue full of 64 KiB buffers cannot hold the
  * event loop: a kick fills 256 KiB worth, then asks to be run again;
  * every buffer is filled in the end. */
 static void test_budget_per_kick(void **state)
 {
 	struct fix *f = *state;
-	struct virtio_transport t = { .notify_used = tv_used,
-				      .notify_config = tv_config,
-				      .requeue = count_requeue,
-				      .ctx = &f->irqs };
 	unsigned n = 10;
 
-	virtio_dev_attach(f->d, &t);
-	requeues = 0;
+	tv_attach_requeue(f->d, &f->irqs);
 	for (unsigned i = 0; i < n; i++) {
 		struct seg s = { BUF_GPA + i * 0x10000ULL, 0x10000, true };
 
@@ -127,13 +112,13 @@ static void test_budget_per_kick(void **state)
 	}
 	virtio_queue_notify(f->d, 0);
 	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 4);
-	assert_int_equal(requeues, 1);
+	assert_int_equal(f->irqs.requeues, 1);
 	virtio_queue_notify(f->d, 0);
 	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 8);
-	assert_int_equal(requeues, 2);
+	assert_int_equal(f->irqs.requeues, 2);
 	virtio_queue_notify(f->d, 0);
 	assert_int_equal(tv_used_idx(&f->vm, &f->tq), n);
-	assert_int_equal(requeues, 2);          /* ran dry: no more */
+	assert_int_equal(f->irqs.requeues, 2);          /* ran dry: no more */
 	for (unsigned i = 0; i < n; i++)
 		assert_int_equal(tv_used_elem(&f->vm, &f->tq, i).len, 0x10000);
 	/* A transport that cannot requeue: one kick does it all. */
@@ -154,22 +139,17 @@ static void test_budget_per_kick(void **state)
 static void test_empty_requests_bounded(void **state)
 {
 	struct fix *f = *state;
-	struct virtio_transport t = { .notify_used = tv_used,
-				      .notify_config = tv_config,
-				      .requeue = count_requeue,
-				      .ctx = &f->irqs };
 	struct seg ro = { BUF_GPA, 64, false };
 
-	virtio_dev_attach(f->d, &t);
-	requeues = 0;
+	tv_attach_requeue(f->d, &f->irqs);
 	for (unsigned i = 0; i < 40; i++)
 		tv_chain(&f->vm, &f->tq, &ro, 1);
 	virtio_queue_notify(f->d, 0);
 	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 32);
-	assert_int_equal(requeues, 1);
+	assert_int_equal(f->irqs.requeues, 1);
 	virtio_queue_notify(f->d, 0);
 	assert_int_equal(tv_used_idx(&f->vm, &f->tq), 40);
-	assert_int_equal(requeues, 1);
+	assert_int_equal(f->irqs.requeues, 1);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
