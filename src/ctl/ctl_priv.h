@@ -27,6 +27,8 @@ struct ctl_client {
 	uint32_t mask;           /* the events asked of the loop */
 	json_object *pause_id;   /* a pause reply owed (its request's id) */
 	bool pause_waiting;
+	json_object *trace_id;   /* the same for trace-start/-stop */
+	bool trace_waiting;
 };
 
 struct ctl_server {
@@ -35,6 +37,11 @@ struct ctl_server {
 	struct vm *vm;           /* NULL between two VMs */
 	struct ctl_client *clients[CTL_MAX_CLIENTS];
 	unsigned depth;          /* client handlers running (loop thread) */
+	int trace_efd;           /* the tracer's answers (trace_cmds.c) */
+	int trace_result;        /* the last one; atomic */
+	bool trace_owed;         /* a trace reply is owed to a client */
+	bool trace_starting;     /* ... to a trace-start, of trace_file */
+	char trace_file[256];
 	unsigned long requests, errors, dropped;
 };
 
@@ -84,5 +91,11 @@ bool ctl_print_stats_group(FILE *f, const char *key, json_object *val);
 /* trace-start FILE, trace-stop (trace_cmds.c). */
 json_object *ctl_cmd_trace_start(struct ctl_client *c, json_object *req);
 json_object *ctl_cmd_trace_stop(struct ctl_client *c, json_object *req);
+/* The tracer's reply channel: made with the server, watched by each VM's
+ * loop (attach: on the loop thread; detach: once it has stopped). */
+int ctl_trace_open(struct ctl_server *s);
+void ctl_trace_attach(struct ctl_server *s);
+void ctl_trace_detach(struct ctl_server *s);
+void ctl_trace_close(struct ctl_server *s);
 
 #endif

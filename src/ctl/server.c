@@ -41,6 +41,8 @@ static void client_free(struct ctl_client *c)
 	close(c->fd);
 	if (c->pause_id)
 		json_object_put(c->pause_id);
+	if (c->trace_id)
+		json_object_put(c->trace_id);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -400,6 +402,13 @@ struct ctl_server *ctl_server_open(const char *path)
 	s = xcalloc(1, sizeof(*s));
 	s->listen_fd = fd;
 	s->path = xstrdup(path);
+	if (ctl_trace_open(s)) {
+		close(fd);
+		unlink(path);
+		free(s->path);
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -430,6 +439,7 @@ static void attach_call(void *opaque)
 	if (event_loop_add(vm->loop, s->listen_fd, EPOLLIN, listen_events, s))
 		pr_warn("control socket: cannot serve it: the event loop is "
 			"full");
+	ctl_trace_attach(s);
 }
 
 void ctl_server_attach(struct ctl_server *s, struct vm *vm)
@@ -461,6 +471,7 @@ void ctl_server_detach(struct ctl_server *s)
 	}
 	ctl_broadcast(s, ev);      /* sent now, as far as the socket takes */
 	event_loop_del(vm->loop, s->listen_fd);
+	ctl_trace_detach(s);
 	for (unsigned i = 0; i < CTL_MAX_CLIENTS; i++)
 		if (s->clients[i])
 			event_loop_del(vm->loop, s->clients[i]->fd);
@@ -477,6 +488,7 @@ void ctl_server_close(struct ctl_server *s)
 		if (s->clients[i])
 			client_free(s->clients[i]);
 	close(s->listen_fd);
+	ctl_trace_close(s);
 	if (unlink(s->path))
 		pr_debug("api %s: %s", s->path, strerror(errno));
 	free(s->path);

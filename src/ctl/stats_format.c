@@ -117,10 +117,14 @@ bool ctl_print_stats_group(FILE *f, const char *key, json_object *val)
 		if (!json_object_object_get_ex(val, "file", &file))
 			return true;      /* never traced: nothing to say */
 		fprintf(f, "trace: %s %s, %" PRId64 " records, %" PRId64
-			" lost\n", json_object_get_boolean(
+			" lost", json_object_get_boolean(
 			json_object_object_get(val, "active")) ? "on" : "off",
 			json_object_get_string(file), num(val, "records"),
 			num(val, "lost"));
+		if (num(val, "write_errors"))
+			fprintf(f, ", %" PRId64 " write errors",
+				num(val, "write_errors"));
+		fputc('\n', f);
 	} else if (!strcmp(key, "tsc_hz")) {
 		/* used by the lines above */
 	} else {

@@ -3,13 +3,21 @@
  * The drain thread runs under the main thread's seccomp list
  * (SANDBOX_CONTROL): it opens the files `trace-start` names, which only
  * that list allows, and the main thread makes it (before its own filter
- * goes on). Everything else it does is write(2) and waiting. The control
- * socket's requests reach it through `req`; the thread holds the lock
- * while it drains, so a VM cannot be detached (and its vCPUs' rings
- * freed) under it.
+ * goes on). Everything else it does is write(2) and waiting.
+ *
+ * The file may be anything the operator names: a disk on NFS, a FIFO
+ * into a program that stops reading. So the lock is never held across
+ * the file's I/O: the thread takes a batch out of the rings under it,
+ * then writes without it, and a file that takes nothing for
+ * TRACE_STALL_MS ends the trace. The control socket's requests are
+ * answered through a callback, never waited for; the status is read
+ * under the lock; a detached VM's rings are handed to the thread
+ * (orphans) instead of being drained by the caller. Nothing but the
+ * thread itself ever waits for the file.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,25 +36,35 @@
 #define DRAIN_PERIOD_MS 10
 #define DRAIN_BATCH     1024
 
-enum trace_req { REQ_NONE, REQ_OPEN, REQ_CLOSE, REQ_QUIT };
+enum trace_req { REQ_NONE, REQ_OPEN, REQ_CLOSE };
+
+/* A detached VM's vCPU ring, still to be written out. */
+struct orphan {
+	struct trace_ring *ring;
+	unsigned vcpu;
+	struct orphan *next;
+};
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t wake, done;
+	pthread_cond_t wake;
 	pthread_t thread;
-	bool thread_up;
-	enum trace_req req;
-	const char *req_path;
-	int req_result;
+	bool thread_up, quit;
+	enum trace_req req;         /* asked, not yet taken by the thread */
+	bool busy;                  /* asked, not yet answered */
+	char req_path[256];
+	trace_done_fn *done;
+	void *done_opaque;
 	struct vm *vm;
+	struct orphan *orphans;
 	int fd;                     /* the file, -1 when no trace is on */
 	char path[256];
 	uint64_t start_tsc, start_ns;
 	uint64_t records, lost, write_errors;
-	struct trace_rec buf[DRAIN_BATCH];
+	int file_err;               /* why the last file failed: -errno */
+	struct trace_rec buf[DRAIN_BATCH];    /* the writer's */
 } T = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.done = PTHREAD_COND_INITIALIZER,
 	.fd = -1,
 };
 
@@ -58,26 +76,45 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* write(2) all of it; false (and the trace ends) on an error. */
-static bool put(const void *p, size_t len)
+/* write(2) all of it to a non-blocking fd, waiting for room at most
+ * TRACE_STALL_MS at a time. 0 or -errno (-ETIMEDOUT: the file stalled). */
+static int put(int fd, const void *p, size_t len)
 {
 	const char *c = p;
 
 	while (len) {
-		ssize_t n = write(T.fd, c, len);
+		ssize_t n = write(fd, c, len);
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		int r;
 
-		if (n < 0 && errno == EINTR)
+		if (n > 0) {
+			c += n;
+			len -= (size_t)n;
 			continue;
-		if (n <= 0) {
-			T.write_errors++;
-			pr_warn("trace %s: %s; the trace stops", T.path,
-				n < 0 ? strerror(errno) : "short write");
-			return false;
 		}
-		c += n;
-		len -= (size_t)n;
+		if (n == 0)
+			return -EIO;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		r = poll(&pfd, 1, TRACE_STALL_MS);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (!r)
+			return -ETIMEDOUT;
 	}
-	return true;
+	return 0;
+}
+
+static void warn_file(int err)
+{
+	if (err == -ETIMEDOUT)
+		pr_warn("trace %s: the file took nothing for %u ms; the trace "
+			"stops", T.path, TRACE_STALL_MS);
+	else
+		pr_warn("trace %s: %s; the trace stops", T.path,
+			strerror(-err));
 }
 
 /* Point every vCPU at its ring (on) or at nothing (off). */
@@ -108,122 +145,231 @@ static void set_rings(bool on)
 	}
 }
 
-static void close_file(void);
-
-/* Every ring to the file, and a LOST record where one dropped some. */
-static void drain_all(void)
+static void free_orphan(struct orphan *o)
 {
-	struct vm *vm = T.vm;
+	trace_ring_free(o->ring);
+	free(o->ring);
+	free(o);
+}
 
-	if (!vm || T.fd < 0)
-		return;
-	for (unsigned i = 0; i < vm->nr_vcpus && T.fd >= 0; i++) {
-		struct trace_ring *r = vm->vcpus[i]->tring;
-		uint64_t over;
-		size_t n;
+static void drop_orphans(void)
+{
+	while (T.orphans) {
+		struct orphan *o = T.orphans;
 
-		if (!r)
-			continue;
-		while ((n = trace_ring_take(r, T.buf, DRAIN_BATCH))) {
-			if (!put(T.buf, n * sizeof(T.buf[0]))) {
-				close_file();
-				return;
-			}
-			T.records += n;
-		}
-		over = trace_ring_overruns(r);
-		if (over != r->lost_reported) {
-			struct trace_rec l = {
-				.tsc = tsc_read(), .vcpu = (uint16_t)i,
-				.event = TRACE_EV_LOST,
-				.value = over - r->lost_reported,
-			};
-
-			T.lost += l.value;
-			r->lost_reported = over;
-			if (!put(&l, sizeof(l))) {
-				close_file();
-				return;
-			}
-		}
+		T.orphans = o->next;
+		free_orphan(o);
 	}
 }
 
-/* The END record (the TSC rate over the whole trace), then close. */
-static void close_file(void)
+/* No file any more: the rings off, the detached ones' records gone. */
+static void end_file(void)
 {
-	if (T.fd < 0)
-		return;
+	int fd = T.fd;
+
 	set_rings(false);
-	if (!T.write_errors) {
-		uint64_t tsc = tsc_read(), ns = clock_ns(CLOCK_MONOTONIC);
-		struct trace_rec end = {
-			.tsc = tsc, .event = TRACE_EV_END, .vcpu = 0xffff,
-			.addr = T.records,
-		};
-
-		if (ns > T.start_ns && tsc > T.start_tsc)
-			end.value = (uint64_t)((unsigned __int128)
-				(tsc - T.start_tsc) * 1000000000u /
-				(ns - T.start_ns));
-		put(&end, sizeof(end));
-	}
-	close(T.fd);
+	drop_orphans();
 	T.fd = -1;
+	pthread_mutex_unlock(&T.lock);
+	close(fd);                  /* may wait (NFS): not under the lock */
+	pthread_mutex_lock(&T.lock);
 }
 
-/* Take fd as the trace file: the header, then the rings on. */
-static int begin(int fd)
+/* Write len bytes from the writer's own buffer to the file, the lock
+ * dropped meanwhile. false when the file failed: the trace has ended. */
+static bool write_out(const void *p, size_t len)
+{
+	int err;
+
+	pthread_mutex_unlock(&T.lock);
+	err = put(T.fd, p, len);    /* only the writer changes T.fd */
+	pthread_mutex_lock(&T.lock);
+	if (!err)
+		return true;
+	T.write_errors++;
+	T.file_err = err;
+	warn_file(err);
+	end_file();
+	return false;
+}
+
+/* Append ring r's records to T.buf from n on, then a LOST record if it
+ * dropped some since the last one. The new count; *data counts the
+ * ring's own records. */
+static size_t take(struct trace_ring *r, unsigned vcpu, size_t n,
+		   uint64_t *data)
+{
+	size_t got = trace_ring_take(r, T.buf + n, DRAIN_BATCH - n);
+	uint64_t over;
+
+	*data += got;
+	n += got;
+	if (n == DRAIN_BATCH)
+		return n;           /* the LOST record with the next batch */
+	over = trace_ring_overruns(r);
+	if (over != r->lost_reported) {
+		T.buf[n++] = (struct trace_rec){
+			.tsc = tsc_read(), .vcpu = (uint16_t)vcpu,
+			.event = TRACE_EV_LOST,
+			.value = over - r->lost_reported,
+		};
+		T.lost += over - r->lost_reported;
+		r->lost_reported = over;
+	}
+	return n;
+}
+
+/* Under the lock: fill T.buf from the detached VMs' rings (freed once
+ * empty), then the VM's. The number of records, 0 when none wait. */
+static size_t gather(uint64_t *data)
+{
+	struct orphan **pp = &T.orphans;
+	struct vm *vm = T.vm;
+	size_t n = 0;
+
+	while (*pp && n < DRAIN_BATCH) {
+		struct orphan *o = *pp;
+
+		n = take(o->ring, o->vcpu, n, data);
+		if (n < DRAIN_BATCH) {        /* taken whole */
+			*pp = o->next;
+			free_orphan(o);
+		}
+	}
+	for (unsigned i = 0; vm && i < vm->nr_vcpus && n < DRAIN_BATCH;
+	     i++)
+		if (vm->vcpus[i]->tring)
+			n = take(vm->vcpus[i]->tring, i, n, data);
+	return n;
+}
+
+/* Every ring to the file. false when the file failed. */
+static bool drain(void)
+{
+	size_t n;
+	uint64_t data = 0;
+
+	while (T.fd >= 0 && (n = gather(&data))) {
+		if (!write_out(T.buf, n * sizeof(T.buf[0])))
+			return false;
+		T.records += data;
+		data = 0;
+	}
+	return T.fd >= 0;
+}
+
+/* The rest of the rings, the END record (the TSC rate over the whole
+ * trace), then close. 0, or why the file failed (now or before). */
+static int finish(void)
+{
+	uint64_t tsc, ns;
+
+	if (T.fd < 0)
+		return T.file_err ? T.file_err : -EIO;
+	set_rings(false);
+	if (!drain())
+		return T.file_err;
+	tsc = tsc_read();
+	ns = clock_ns(CLOCK_MONOTONIC);
+	T.buf[0] = (struct trace_rec){
+		.tsc = tsc, .event = TRACE_EV_END, .vcpu = 0xffff,
+		.addr = T.records,
+	};
+	if (ns > T.start_ns && tsc > T.start_tsc)
+		T.buf[0].value = (uint64_t)((unsigned __int128)
+			(tsc - T.start_tsc) * 1000000000u /
+			(ns - T.start_ns));
+	if (!write_out(T.buf, sizeof(T.buf[0])))
+		return T.file_err;
+	end_file();
+	return 0;
+}
+
+/* Take fd as the trace file: the header, then the rings on. 0 or
+ * -errno (fd closed). */
+static int begin(int fd, const char *path)
 {
 	struct trace_file_hdr h;
+	uint64_t tsc = tsc_read(), ns = clock_ns(CLOCK_MONOTONIC);
+	int err;
 
-	T.fd = fd;
-	T.records = T.lost = T.write_errors = 0;
-	T.start_tsc = tsc_read();
-	T.start_ns = clock_ns(CLOCK_MONOTONIC);
-	trace_hdr_init(&h, T.start_tsc, clock_ns(CLOCK_REALTIME));
-	if (!put(&h, sizeof(h))) {
+	trace_hdr_init(&h, tsc, clock_ns(CLOCK_REALTIME));
+	pthread_mutex_unlock(&T.lock);
+	err = put(fd, &h, sizeof(h));
+	if (err)
 		close(fd);
-		T.fd = -1;
-		return -EIO;
-	}
+	pthread_mutex_lock(&T.lock);
+	if (err)
+		return err;
+	T.fd = fd;
+	T.start_tsc = tsc;
+	T.start_ns = ns;
+	T.records = T.lost = T.write_errors = 0;
+	T.file_err = 0;
+	snprintf(T.path, sizeof(T.path), "%s", path);
 	set_rings(true);
 	return 0;
 }
 
 static int open_file(const char *path)
 {
-	/* O_NONBLOCK: a FIFO nobody reads fails instead of hanging */
+	/* O_NONBLOCK, and kept: a FIFO nobody reads fails the open, one
+	 * whose reader stops fails the trace (put), neither hangs. */
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 		      O_NONBLOCK, 0644);
 
-	if (fd < 0)
-		return -errno;
-	fcntl(fd, F_SETFL, 0);
-	return fd;
+	return fd < 0 ? -errno : fd;
+}
+
+/* The answer to the request taken, through the asker's callback. */
+static void answer(int result)
+{
+	trace_done_fn *fn = T.done;
+
+	T.busy = false;
+	T.done = NULL;
+	if (fn)
+		fn(T.done_opaque, result);
+}
+
+static void serve_open(void)
+{
+	char path[sizeof(T.req_path)];
+	int fd;
+
+	memcpy(path, T.req_path, sizeof(path));
+	pthread_mutex_unlock(&T.lock);
+	fd = open_file(path);       /* may wait (NFS): not under the lock */
+	pthread_mutex_lock(&T.lock);
+	answer(fd < 0 ? fd : begin(fd, path));
 }
 
 static void serve_request(void)
 {
-	int fd;
+	enum trace_req req = T.req;
 
-	switch (T.req) {
-	case REQ_OPEN:
-		fd = open_file(T.req_path);
-		T.req_result = fd < 0 ? fd : begin(fd);
-		if (!T.req_result)
-			snprintf(T.path, sizeof(T.path), "%s", T.req_path);
-		break;
-	case REQ_CLOSE:
-		drain_all();
-		T.req_result = T.fd < 0 ? -EIO : 0;
-		close_file();
-		break;
-	default:
+	T.req = REQ_NONE;
+	if (req == REQ_OPEN)
+		serve_open();
+	else if (req == REQ_CLOSE)
+		answer(finish());
+}
+
+static void wait_for_work(void)
+{
+	struct timespec ts;
+	uint64_t ns;
+
+	if (T.req != REQ_NONE || T.quit)
+		return;
+	if (T.fd < 0) {
+		pthread_cond_wait(&T.wake, &T.lock);
 		return;
 	}
-	T.req = REQ_NONE;
-	pthread_cond_broadcast(&T.done);
+	ns = clock_ns(CLOCK_MONOTONIC) + DRAIN_PERIOD_MS * 1000000u;
+	ts.tv_sec = (time_t)(ns / 1000000000u);
+	ts.tv_nsec = (long)(ns % 1000000000u);
+	pthread_cond_timedwait(&T.wake, &T.lock, &ts);
 }
 
 static void *drain_thread(void *arg)
@@ -231,42 +377,29 @@ static void *drain_thread(void *arg)
 	(void)arg;
 	sandbox_enter(SANDBOX_CONTROL);
 	pthread_mutex_lock(&T.lock);
-	while (T.req != REQ_QUIT) {
+	for (;;) {
 		serve_request();
-		drain_all();
-		if (T.req != REQ_NONE)
-			continue;
-		if (T.fd >= 0) {
-			struct timespec ts;
-			uint64_t ns = clock_ns(CLOCK_MONOTONIC) +
-				      DRAIN_PERIOD_MS * 1000000u;
-
-			ts.tv_sec = (time_t)(ns / 1000000000u);
-			ts.tv_nsec = (long)(ns % 1000000000u);
-			pthread_cond_timedwait(&T.wake, &T.lock, &ts);
-		} else {
-			pthread_cond_wait(&T.wake, &T.lock);
-		}
+		if (T.quit)
+			break;
+		drain();
+		wait_for_work();
 	}
-	drain_all();
-	close_file();
+	finish();
+	drop_orphans();
 	pthread_mutex_unlock(&T.lock);
 	return NULL;
 }
 
 int trace_set_file(const char *path)
 {
-	int fd = open_file(path);
+	int fd = open_file(path), ret;
 
 	if (fd < 0)
 		return fd;
 	pthread_mutex_lock(&T.lock);
-	if (T.fd >= 0)
-		close(T.fd);
-	snprintf(T.path, sizeof(T.path), "%s", path);
-	fd = begin(fd);      /* the rings come with the first VM */
-	pthread_mutex_unlock(&T.lock);
-	return fd;
+	ret = T.fd >= 0 ? (close(fd), -EBUSY) : begin(fd, path);
+	pthread_mutex_unlock(&T.lock);   /* the rings come with the VM */
+	return ret;
 }
 
 static int start_thread(void)
@@ -302,77 +435,103 @@ int trace_attach(struct vm *vm, bool can_start)
 	return ret;
 }
 
+/* vm's rings go to the thread, which writes them out and frees them:
+ * the caller waits for no file. A ring with no room for its node keeps
+ * its records to itself (freed with the vCPU), counted as lost. */
+static void adopt_rings(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		struct orphan *o;
+
+		if (!v->tring)
+			continue;
+		__atomic_store_n(&v->trace, NULL, __ATOMIC_RELEASE);
+		o = malloc(sizeof(*o));
+		if (!o) {
+			T.lost += v->tring->head - v->tring->tail;
+			continue;
+		}
+		*o = (struct orphan){ v->tring, i, T.orphans };
+		T.orphans = o;
+		v->tring = NULL;
+	}
+}
+
 void trace_detach(struct vm *vm)
 {
 	pthread_mutex_lock(&T.lock);
 	if (T.vm == vm) {
-		drain_all();
+		if (T.fd >= 0 && T.thread_up)
+			adopt_rings(vm);
+		else if (T.fd >= 0)
+			drain();         /* no thread: the caller writes */
 		T.vm = NULL;
+		if (T.thread_up)
+			pthread_cond_signal(&T.wake);
 	}
 	pthread_mutex_unlock(&T.lock);
-}
-
-/* Hand a request to the drain thread and wait for its answer. */
-static int request(enum trace_req req, const char *path)
-{
-	int ret;
-
-	while (T.req != REQ_NONE)
-		pthread_cond_wait(&T.done, &T.lock);
-	T.req = req;
-	T.req_path = path;
-	pthread_cond_signal(&T.wake);
-	while (T.req == req)
-		pthread_cond_wait(&T.done, &T.lock);
-	ret = T.req_result;
-	return ret;
 }
 
 void trace_shutdown(void)
 {
 	pthread_mutex_lock(&T.lock);
 	if (!T.thread_up) {
-		drain_all();
-		close_file();
+		finish();
 		pthread_mutex_unlock(&T.lock);
 		return;
 	}
-	T.req = REQ_QUIT;
+	T.quit = true;
 	pthread_cond_signal(&T.wake);
 	pthread_mutex_unlock(&T.lock);
 	pthread_join(T.thread, NULL);
-	T.thread_up = false;
-	T.req = REQ_NONE;
+	T.thread_up = T.quit = false;
 }
 
-int trace_start(const char *path)
+/* Hand req to the thread; answered through done. */
+static void ask(enum trace_req req, trace_done_fn *done, void *opaque)
 {
-	int ret;
+	T.req = req;
+	T.busy = true;
+	T.done = done;
+	T.done_opaque = opaque;
+	pthread_cond_signal(&T.wake);
+}
 
+int trace_start(const char *path, trace_done_fn *done, void *opaque)
+{
+	int ret = 0;
+
+	if (strlen(path) >= sizeof(T.req_path))
+		return -ENAMETOOLONG;
 	pthread_mutex_lock(&T.lock);
 	if (!T.thread_up)
 		ret = -ENOSYS;
+	else if (T.busy)
+		ret = -EALREADY;
 	else if (T.fd >= 0)
 		ret = -EBUSY;
-	else
-		ret = request(REQ_OPEN, path);
+	else {
+		snprintf(T.req_path, sizeof(T.req_path), "%s", path);
+		ask(REQ_OPEN, done, opaque);
+	}
 	pthread_mutex_unlock(&T.lock);
 	return ret;
 }
 
-int trace_stop(void)
+int trace_stop(trace_done_fn *done, void *opaque)
 {
-	int ret;
+	int ret = 0;
 
 	pthread_mutex_lock(&T.lock);
-	if (T.fd < 0)
+	if (!T.thread_up)
+		ret = -ENOSYS;
+	else if (T.busy)
+		ret = -EALREADY;
+	else if (T.fd < 0)
 		ret = -ENOENT;
-	else if (!T.thread_up) {
-		drain_all();
-		close_file();
-		ret = 0;
-	} else
-		ret = request(REQ_CLOSE, NULL);
+	else
+		ask(REQ_CLOSE, done, opaque);
 	pthread_mutex_unlock(&T.lock);
 	return ret;
 }

@@ -28,17 +28,28 @@ int trace_set_file(const char *path);
  * when tracing may happen: a --trace file, or `can_start` (a control
  * socket that may ask for it). 0 or -errno. */
 int trace_attach(struct vm *vm, bool can_start);
-/* After vm_stop_threads(): move what the vCPUs left to the file and
- * forget vm (the trace itself goes on with the next VM). */
+/* After vm_stop_threads(): hand what the vCPUs left to the drain
+ * thread (their rings: it writes and frees them) and forget vm; the
+ * trace itself goes on with the next VM. Waits for no file. */
 void trace_detach(struct vm *vm);
 /* At exit: finish the file and end the drain thread. */
 void trace_shutdown(void);
 
+/* A file that takes no byte for this long ends the trace (a FIFO whose
+ * reader stopped): the drain thread gives up instead of waiting on. */
+#define TRACE_STALL_MS 2000
+
 /* The control socket's trace-start / trace-stop (any thread but a
- * vCPU's). start: -EBUSY when a trace is on, -errno of the open. stop:
- * the file is complete when it returns; -ENOENT when none is on. */
-int trace_start(const char *path);
-int trace_stop(void);
+ * vCPU's). Neither waits for the file: the drain thread does the work
+ * and calls done(opaque, result) on its own thread once it has, result
+ * 0 or -errno (start: the open's or the header's; stop: why the file
+ * failed, -ETIMEDOUT for a stall). For stop, the file is complete and
+ * closed by then. Refused now, done never called: -ENOSYS (no drain
+ * thread), -EALREADY (a request not yet answered), -EBUSY (start: a
+ * trace is on), -ENOENT (stop: none is on), -ENAMETOOLONG. */
+typedef void trace_done_fn(void *opaque, int result);
+int trace_start(const char *path, trace_done_fn *done, void *opaque);
+int trace_stop(trace_done_fn *done, void *opaque);
 
 struct trace_status {
 	bool active;

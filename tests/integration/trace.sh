@@ -82,6 +82,51 @@ CTL "$SOCK" stop >/dev/null
 wait $pid
 STATUS=$?; pid=
 expect_status 0
+# 3. A trace file that stops taking data: a FIFO whose reader holds it
+# open and never reads. The drain thread once held the tracer's lock
+# across its blocked write: `stats` (and trace-stop, and the VM's stop)
+# waited on it for good. Now the trace ends by itself after its stall
+# limit (TRACE_STALL_MS, 2 s) and the socket answers meanwhile.
+mkfifo "$TMP/fifo"
+exec 3<>"$TMP/fifo"
+# shellcheck disable=SC2046
+"$CVISOR" $(base_args) cmdline "mmio-latency n=1000000000000" vdev testdev \
+	--api "$SOCK" </dev/null >"$TMP/out" 2>"$TMP/err" 3>&- &
+pid=$!
+wait_for test -S "$SOCK"
+CTL "$SOCK" trace-start "$TMP/fifo" | grep -q "^active: true" ||
+	fail "trace-start into a FIFO"
+stalled() { grep -q "trace $TMP/fifo: the file took nothing for 2000 ms; the trace stops" "$TMP/err"; }
+# the drain thread waiting for room (poll, or ppoll), or done waiting
+waiting_on_file() {
+	local t nr _
+	stalled && return 0
+	for t in /proc/"$pid"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = cvisor-trace ] || continue
+		read -r nr _ <"$t/syscall" 2>/dev/null || return 1
+		[ "$nr" = 7 ] || [ "$nr" = 271 ]
+		return
+	done
+	return 1
+}
+wait_for waiting_on_file
+timeout 10 "$CVISOR" ctl "$SOCK" stats >"$TMP/stats" ||
+	fail "stats with the trace file full did not answer in 10 s"
+grep -qE "^trace: (on|off) $TMP/fifo" "$TMP/stats" || fail "stats: $(cat "$TMP/stats")"
+# answered once the stall ends the trace, or refused: it had ended
+timeout 10 "$CVISOR" ctl "$SOCK" trace-stop 2>"$TMP/e" &&
+	fail "trace-stop on a stalled file succeeded"
+grep -qE "took nothing for 2000 ms; the trace stopped there|no trace is on" "$TMP/e" ||
+	fail "trace-stop on a stalled file: $(cat "$TMP/e")"
+wait_for stalled
+CTL "$SOCK" stats | grep -q "^trace: off $TMP/fifo, [0-9]* records, [0-9]* lost, 1 write errors$" ||
+	fail "stats after the stall: $(CTL "$SOCK" stats)"
+[ "$(head -c 7 <&3)" = CVTRACE ] || fail "the FIFO does not begin with a trace header"
+CTL "$SOCK" stop >/dev/null
+wait $pid
+STATUS=$?; pid=
+expect_status 0
+exec 3<&-
 # a trace file that cannot be made: refused before the guest starts
 run_guest hello --trace "$TMP/no-such-dir/t"
 expect_status 64
