@@ -21,6 +21,9 @@
 #define CFG_MAX_LOCS     8   /* loc options per vdev/pass */
 #define CFG_MAX_INTRS    8   /* intr options per vdev/pass */
 #define CFG_MAX_HOSTDEVS 4
+/* The widest guest-physical address space KVM offers on either
+ * architecture: x86-64's largest MAXPHYADDR, arm64's 52-bit IPA. */
+#define CFG_GPA_LIMIT    (1ULL << 52)
 #define CFG_MAX_DEVOPTS  16  /* device-specific options per vdev */
 #define CFG_NAME_MAX     64
 

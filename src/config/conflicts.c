@@ -27,8 +27,11 @@
 #define PCI_HOLE_START PCI_ECAM_BASE_DEFAULT
 #define PCI_HOLE_END   PCI_MMIO32_END_DEFAULT
 
+/* What the config can name, the firmware image, and the windows every
+ * VM has (x86: six, arm64: five; add_region checks). */
+#define MAX_BUILTIN_REGIONS 6
 #define MAX_REGIONS (CFG_MAX_RAM + CFG_MAX_ROM + CFG_MAX_RESERVE + \
-		     CFG_MAX_VDEVS + CFG_MAX_PASS + 5)
+		     CFG_MAX_VDEVS + CFG_MAX_PASS + 1 + MAX_BUILTIN_REGIONS)
 #define MAX_IRQS    (CFG_MAX_RESERVE + CFG_MAX_VDEVS * CFG_MAX_INTRS + 4)
 
 struct region {
@@ -58,12 +61,19 @@ static void add_region(struct region *r, unsigned *n, enum cfg_space space,
 		       uint64_t start, uint64_t len, const char *what,
 		       const struct cfg_pos *pos)
 {
+	/* The table is sized from the CFG_MAX_* counts: more is a bug here
+	 * (the built-in windows outgrew MAX_BUILTIN_REGIONS), not input. */
+	if (*n == MAX_REGIONS)
+		abort();
 	r[(*n)++] = (struct region){ space, start, len, what, pos,
 				     pos ? pos->seq : 0 };
 }
 
+/* A device takes its own size whatever the loc's length says (the
+ * length only widens what the firmware tables announce), so the larger
+ * of the two is what must not overlap. */
 static void add_loc(struct region *r, unsigned *n, const struct cfg_loc *l,
-		    uint64_t dflt_len, const char *what)
+		    uint64_t dev_len, const char *what)
 {
 	if (l->space == LOC_PCI) {
 		/* a vendor/device id names no slot until the builder runs */
@@ -72,8 +82,8 @@ static void add_loc(struct region *r, unsigned *n, const struct cfg_loc *l,
 				   l->dev << 3 | l->fn, 1, what, &l->pos);
 		return;
 	}
-	add_region(r, n, l->space, l->addr, l->has_len ? l->len : dflt_len,
-		   what, &l->pos);
+	add_region(r, n, l->space, l->addr,
+		   l->has_len ? MAX(l->len, dev_len) : dev_len, what, &l->pos);
 }
 
 static void vdev_regions(struct arena *a, const struct vm_config *cfg,
@@ -152,6 +162,9 @@ static unsigned collect_regions(struct arena *a, const struct vm_config *cfg,
 		add_region(r, &n, LOC_MEM, IOAPIC_BASE, IOAPIC_SIZE,
 			   "the ioapic window", NULL);
 config:
+	if (cfg->firmware.path)     /* a BIOS image ends at 4 GiB */
+		add_region(r, &n, LOC_MEM, cfg->firmware.addr,
+			   cfg->firmware_size, "firmware", &cfg->firmware.pos);
 	for (unsigned i = 0; i < cfg->nr_ram; i++)
 		add_region(r, &n, LOC_MEM, cfg->ram[i].start, cfg->ram[i].size,
 			   "ram", &cfg->ram[i].pos);

@@ -225,6 +225,13 @@ int parse_loc(const char *text, enum cfg_space bare, struct cfg_loc *loc,
 		return -1;
 	if (loc->space == LOC_IO)
 		return check_io(text, loc, pos, err);
+	/* Below the limit, no sum of an address and a device's size can
+	 * wrap, and KVM could map it on some host. */
+	if (loc->space == LOC_MEM &&
+	    (loc->addr >= CFG_GPA_LIMIT ||
+	     (loc->has_len && loc->len > CFG_GPA_LIMIT - loc->addr)))
+		return cfg_err(err, pos, "location '%s' is beyond the 52-bit "
+			       "guest-physical address space", text);
 	return 0;
 }
 

@@ -107,6 +107,11 @@ static int check_range(struct parser *p, const struct token *a,
 			       "the address space", what,
 			       (unsigned long long)start,
 			       (unsigned long long)size);
+	if (start >= CFG_GPA_LIMIT || size > CFG_GPA_LIMIT - start)
+		return cfg_err(p->err, &a->pos, "%s 0x%llx,0x%llx is beyond "
+			       "the 52-bit guest-physical address space", what,
+			       (unsigned long long)start,
+			       (unsigned long long)size);
 	return 0;
 }
 

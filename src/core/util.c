@@ -55,7 +55,9 @@ void *read_file(const char *path, size_t max, size_t *len)
 	struct stat st;
 	char *buf = NULL;
 	size_t done = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO with no writer would hang the open; it is
+	 * refused below, as anything but a regular file is. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return NULL;

@@ -468,6 +468,95 @@ static void test_pci_slots(void **state)
 	config_free(&cfg);
 }
 
+/* Every table at its CFG_MAX_* count: the conflict check's region table
+ * holds them with the six windows every x86 VM has (it was one short:
+ * a write past a stack array). */
+static void test_region_table_full(void **state)
+{
+	static char text[16384];
+	size_t n = 0;
+
+#define ADD(...) (n += (size_t)snprintf(text + n, sizeof(text) - n, \
+					__VA_ARGS__))
+	for (unsigned i = 0; i < 16; i++)
+		ADD("ram 0x%x,4k\n", i * 0x1000);
+	for (unsigned i = 0; i < 8; i++)
+		ADD("rom 0x%x,4k\n", 0x100000 + i * 0x1000);
+	ADD("reserve");
+	for (unsigned i = 0; i < 32; i++)
+		ADD(" loc mem:0x%x", 0x200000 + i);
+	ADD("\n");
+	for (unsigned d = 1; d <= 8; d++)
+		for (unsigned f = 0; f < 8; f++)
+			ADD("vdev virtio-entropy loc pci:0:%u.%u\n", d, f);
+	for (unsigned d = 9; d <= 24; d++)
+		ADD("pass loc pci:1:%u.0 guest-loc pci:0:%u\n", d, d);
+	ADD("load blob.dat\n");
+#undef ADD
+	assert_true(n < sizeof(text));
+	ok(text);
+	config_free(&cfg);
+}
+
+/* A device takes its own size whatever its loc's length says; the check
+ * used the length, and the run then failed to register the second. */
+static void test_device_size(void **state)
+{
+	char want[512];
+
+	snprintf(want, sizeof(want), "1:67: vdev ser8250 io 0x3fc-0x403 "
+		 "overlaps vdev ser8250 io 0x3f8-0x3ff at %s:1:39", name);
+	bad(RL "vdev ser8250 loc io:0x3f8,1 vdev ser8250 loc io:0x3fc", want);
+}
+
+/* Addresses KVM could never map, and that wrapped the overlap checks. */
+static void test_gpa_limit(void **state)
+{
+	bad(RL "ram 0x10000000000000,4k",
+	    "1:26: ram 0x10000000000000,0x1000 is beyond the 52-bit "
+	    "guest-physical address space");
+	bad(RL "vdev testdev loc 0xfffffffffffff000",
+	    "1:39: location '0xfffffffffffff000' is beyond the 52-bit "
+	    "guest-physical address space");
+	bad(RL "reserve loc mem:0xffffffffff000,0x2000",
+	    "1:34: location 'mem:0xffffffffff000,0x2000' is beyond the "
+	    "52-bit guest-physical address space");
+	ok(RL "reserve loc mem:0xffffffffff000,0x1000");
+	config_free(&cfg);
+}
+
+/* The firmware image's window (up to 4 GiB) is the firmware's. */
+static void test_firmware_overlap(void **state)
+{
+	static char img[128 * 1024];
+	char path[256], want[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/fw.bin", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, sizeof(img), f), sizeof(img));
+	fclose(f);
+	snprintf(want, sizeof(want), "1:35: rom mem 0xfffff000-0xffffffff "
+		 "overlaps firmware mem 0xfffe0000-0xffffffff at %s:1:24",
+		 name);
+	bad("ram 0,0xa0000 firmware fw.bin rom 0xfffff000,4k", want);
+}
+
+/* An include that is a FIFO with no writer: refused, not waited on. */
+static void test_include_fifo(void **state)
+{
+	char path[256], arg[260];
+	char *argv[] = { "ram", "1m", arg };
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(arg, sizeof(arg), "@%s", path);
+	assert_int_not_equal(config_from_args(&cfg, 3, argv, &err), 0);
+	assert_non_null(strstr(err.msg, "': invalid argument"));
+	unlink(path);
+}
+
 static void test_args(void **state)
 {
 	char blob[256], file[256], inc[260];
@@ -538,6 +627,11 @@ int main(void)
 		cmocka_unit_test(test_context_continues),
 		cmocka_unit_test(test_pci_hole),
 		cmocka_unit_test(test_pci_slots),
+		cmocka_unit_test(test_region_table_full),
+		cmocka_unit_test(test_device_size),
+		cmocka_unit_test(test_gpa_limit),
+		cmocka_unit_test(test_firmware_overlap),
+		cmocka_unit_test(test_include_fifo),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_args_errors),
 	};
