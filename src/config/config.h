@@ -256,7 +256,7 @@ struct vm_config {
 /* Error reporting: every failure carries the position it is about. */
 struct cfg_error {
 	struct cfg_pos pos;
-	char msg[256];
+	char msg[1024];        /* a pass's lookup says how to bind it */
 	/* The failed config is freed before config_from_* returns, so the
 	 * error keeps its own copy of the file name; pos.file points here. */
 	char file[1024];

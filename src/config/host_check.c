@@ -27,6 +27,7 @@
 #include "devices/registry.h"
 #include "event/loop.h"
 #include "mem/guest_mem.h"
+#include "vfio/vfio.h"
 
 static const struct cfg_pos nowhere;
 
@@ -245,6 +246,31 @@ static int dry_boot(const struct vm_config *cfg, struct guest_mem *mem,
 	return 0;
 }
 
+/* The host devices `pass` names, as vfio_pass_create finds them, and
+ * their ROM files, as vfio_rom_init reads them (the run's limit). */
+static int check_passes(const struct vm_config *cfg, struct cfg_error *err)
+{
+	for (unsigned i = 0; i < cfg->nr_pass; i++) {
+		const struct pass_config *pc = &cfg->passes[i];
+		struct vfio_host_dev host;
+		char why[1024];
+		size_t len = 0;
+		void *rom;
+
+		if (pc->romfile) {
+			rom = read_file(pc->romfile, VFIO_ROM_FILE_MAX, &len);
+			free(rom);
+			if (!rom || !len)
+				return cfg_err(err, &pc->rom_pos, "romfile "
+					       "%s: %s", pc->romfile, rom ?
+					       "empty" : strerror(errno));
+		}
+		if (vfio_find_device("/sys", pc, &host, why, sizeof(why)))
+			return cfg_err(err, &pc->pos, "pass: %s", why);
+	}
+	return 0;
+}
+
 int config_check_host(const struct vm_config *cfg, unsigned what,
 		      struct cfg_error *err)
 {
@@ -252,7 +278,7 @@ int config_check_host(const struct vm_config *cfg, unsigned what,
 	int ret;
 
 	memset(err, 0, sizeof(*err));
-	if (check_runmasks(cfg, err) ||
+	if (check_runmasks(cfg, err) || check_passes(cfg, err) ||
 	    lock_disk_images(cfg, what & HOST_CHECK_LOCK, err))
 		return fill_file(err);
 	config_describe(cfg);

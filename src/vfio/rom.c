@@ -14,7 +14,6 @@
 #include "core/util.h"
 #include "vfio/vfio_priv.h"
 
-#define ROM_FILE_MAX  (16u << 20)
 #define ROM_ADDR_MASK 0xfffff800u
 #define ROM_ENABLE    0x1u
 
@@ -80,7 +79,7 @@ static void rom_cfg_write(struct pci_func *f, unsigned off, unsigned size,
 static int load_file(struct vfio_pass *p, const char *path)
 {
 	size_t len;
-	void *data = read_file(path, ROM_FILE_MAX, &len);
+	void *data = read_file(path, VFIO_ROM_FILE_MAX, &len);
 	uint64_t size = 2048;
 
 	if (!data || !len) {

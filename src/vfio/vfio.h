@@ -38,6 +38,9 @@ int vfio_pass_create(struct vfio_ctx *c, const struct pass_config *pc,
 /* After pci_host_attach: the guest slot (and so its INTx line) is known. */
 int vfio_pass_attached(struct pci_func *f);
 
+/* The largest `romfile` (rom.c; config/host_check.c checks it too). */
+#define VFIO_ROM_FILE_MAX (16u << 20)
+
 /* ---- sysfs.c: which host device a `pass` names ---- */
 struct vfio_host_dev {
 	char path[512];        /* its sysfs directory, resolved */

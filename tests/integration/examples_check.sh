@@ -25,6 +25,15 @@ for f in examples/*.qvmconf; do
 		n=$((n + 1))
 		continue
 	fi
+	# pass-edu.qvmconf: the edu device of the pass-through rig
+	# (pass_edu.sh), which a host without one does not have.
+	if [ "$f" = examples/pass-edu.qvmconf ] &&
+	   ! grep -qs 0x11e8 /sys/bus/pci/devices/*/device; then
+		"$CVISOR" check "@$f" 2>"$TMP/err"
+		grep -q 'pass: no PCI device 1234:11e8' "$TMP/err" || fail "$f: $(cat "$TMP/err")"
+		n=$((n + 1))
+		continue
+	fi
 	"$CVISOR" check "@$f" 2>"$TMP/err" || fail "$f: $(cat "$TMP/err")"
 	n=$((n + 1))
 done

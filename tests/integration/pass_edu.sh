@@ -3,7 +3,7 @@
 # the nested machine with an emulated IOMMU and QEMU's edu device
 # (scripts/nested-kvm.sh --iommu-edu, ~30 s to boot, ~45-60 s in all
 # here), in which:
-#  - edu unbound: cvisor exits 64 naming the sysfs path and the bind
+#  - edu unbound: `cvisor check` and a run exit 65 naming the sysfs path and the bind
 #    commands, and running exactly those commands binds it;
 #  - the test guest's edu workload under cvisor (examples/pass-edu.qvmconf
 #    with the guest of this build): identification, liveness, factorial,
@@ -143,12 +143,18 @@ inner() {
 		-e 's/cmdline "edu /cmdline "edu rom=1 /' "$cfg" >"$TMP/trapped.qvmconf"
 	grep -q 'mmap off romfile' "$TMP/trapped.qvmconf" || fail "no mmap off config"
 
-	# unbound: exit 64, the sysfs path and the commands; then run them
+	# unbound: refused as check refuses it (exit 65), with the sysfs
+	# path and the commands; then run them
 	echo "$bdf" >/sys/bus/pci/drivers/vfio-pci/unbind || fail "unbind"
 	echo >"/sys/bus/pci/devices/$bdf/driver_override"
+	"$CVISOR" check @"$cfg" </dev/null >"$TMP/out" 2>"$TMP/err"
+	STATUS=$?
+	expect_status 65
+	grep -q "pass: $bdf (/sys/bus/pci/devices/$bdf) is bound to no driver, not to vfio-pci" \
+		"$TMP/err" || fail "check: no binding message: $(cat "$TMP/err")"
 	timeout 60 "$CVISOR" @"$cfg" </dev/null >"$TMP/out" 2>"$TMP/err"
 	STATUS=$?
-	expect_status 64
+	expect_status 65
 	grep -q "pass: $bdf (/sys/bus/pci/devices/$bdf) is bound to no driver, not to vfio-pci" \
 		"$TMP/err" || fail "no binding message: $(cat "$TMP/err")"
 	grep -E '^  echo ' "$TMP/err" >"$TMP/bind.sh"
@@ -156,7 +162,7 @@ inner() {
 	bash -e "$TMP/bind.sh" || fail "the printed commands failed: $(cat "$TMP/bind.sh")"
 	[ "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")" = vfio-pci ] ||
 		fail "the printed commands did not bind $bdf to vfio-pci"
-	echo "unbound: exit 64 with the commands; they bind it"
+	echo "unbound: exit 65 with the commands (check and run); they bind it"
 
 	dmesg -C
 	timeout 120 "$CVISOR" @"$cfg" </dev/null >"$TMP/out" 2>"$TMP/err"
@@ -223,6 +229,20 @@ STATUS=$?
 expect_status 65
 grep -q "bad.qvmconf:3:10: pass location 'pci:0:3' needs a function" "$TMP/err" ||
 	fail "check: $(cat "$TMP/err")"
+# What the run looks up on the host, check looks up too (check passed
+# both, the run refused them): the ROM file, then the device itself.
+sed -i 's|^pass .*|pass loc pci:0:3.0 romfile no-such.rom|' "$TMP/bad.qvmconf"
+"$CVISOR" check @"$TMP/bad.qvmconf" >"$TMP/out" 2>"$TMP/err"
+STATUS=$?
+expect_status 65
+grep -q "bad.qvmconf:3:28: romfile $TMP/no-such.rom: No such file or directory" "$TMP/err" ||
+	fail "check, missing romfile: $(cat "$TMP/err")"
+sed -i 's|^pass .*|pass loc pci:0:31.7|' "$TMP/bad.qvmconf"
+"$CVISOR" check @"$TMP/bad.qvmconf" >"$TMP/out" 2>"$TMP/err"
+STATUS=$?
+expect_status 65
+grep -q "bad.qvmconf:3:1: pass: .*0000:00:1f.7" "$TMP/err" ||
+	fail "check, missing device: $(cat "$TMP/err")"
 [ -n "${NESTED_KVM:-}" ] &&
 	skip "runs in a rig of its own (scripts/nested-kvm.sh --iommu-edu), not inside another nested machine"
 # make check's sanitizer pass runs without nested machines: this rig is one

@@ -55,7 +55,7 @@ static void ok(const char *text)
 /* Expect failure with "LINE:COL: message". */
 static void bad(const char *text, const char *want)
 {
-	char got[512];
+	char got[1100];
 
 	if (!config_from_string(&cfg, name, text, &err)) {
 		config_free(&cfg);

@@ -335,7 +335,7 @@ static bool check_one(const struct bad *b)
 {
 	static struct vm_config cfg;
 	struct cfg_error err;
-	char file[128], want[1024], got[1024], text[4096];
+	char file[128], want[1024], got[1100], text[4096];
 
 	snprintf(file, sizeof(file), "%s/%s.qvmconf", tmpdir, b->name);
 	/* line 1 stands for the `# expect:` comment of the file form */
