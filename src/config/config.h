@@ -287,6 +287,26 @@ void cfg_error_print(const struct cfg_error *err);
  * MCFG. The one test for "this VM has PCI" (builder, e820, ACPI). */
 bool vm_config_has_pci(const struct vm_config *cfg);
 
+/* The guest PCI slot of each function (config/pci_slots.c): the slots
+ * the config names (`loc pci:0:D.F`, `guest-loc`, `reserve loc pci:`)
+ * first, then for each vdev on PCI (in order) and each pass (in order)
+ * without one the first slot from 1 that is wholly free, as function 0.
+ * Validation refuses a config it cannot place; the builder attaches
+ * every function where it says. */
+struct cfg_pci_place {
+	bool placed;           /* false: not a PCI function */
+	uint8_t dev, fn;
+};
+
+struct cfg_pci_plan {
+	struct cfg_pci_place vdev[CFG_MAX_VDEVS];
+	struct cfg_pci_place pass[CFG_MAX_PASS];
+};
+
+/* 0, or -1 with err at the function that found no slot. */
+int config_pci_plan(const struct vm_config *cfg, struct cfg_pci_plan *plan,
+		    struct cfg_error *err);
+
 /* Apply `logger` and the vdevs' `log` options to core/log (a run; the
  * command line's -v/-q/--log win). */
 void config_apply_logging(const struct vm_config *cfg);

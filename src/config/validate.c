@@ -222,10 +222,11 @@ static int resolve_virtio(struct vm_config *cfg, struct vdev_config *vc,
 	if (vc->locs[0].space != LOC_MEM)
 		return cfg_err(err, &vc->locs[0].pos, "vdev %s needs a mem or "
 			       "pci location", vc->type->name);
-	for (unsigned i = 0; i < vc->nr_intrs; i++)
-		if (check_intr(cfg, &vc->intrs[i], err))
-			return -1;
-	return 0;
+	/* virtio-mmio has one line (mmio_create wires intrs[0] only) */
+	if (vc->nr_intrs > 1)
+		return cfg_err(err, &vc->intrs[1].pos, "vdev %s takes one "
+			       "interrupt", vc->type->name);
+	return check_intr(cfg, &vc->intrs[0], err);
 }
 
 /* A PCI function: in a slot of bus 0, its INTx routed by the slot. The
@@ -408,6 +409,15 @@ static int check_reserved_intrs(struct vm_config *cfg, struct cfg_error *err)
 	return 0;
 }
 
+/* After check_conflicts, which names both sides of two statements in
+ * one slot: what is left is running out of slots, as the builder would. */
+static int check_pci_slots(const struct vm_config *cfg, struct cfg_error *err)
+{
+	struct cfg_pci_plan plan;
+
+	return config_pci_plan(cfg, &plan, err);
+}
+
 int validate_config(struct vm_config *cfg, const struct cfg_pos *start,
 		    struct cfg_error *err)
 {
@@ -425,7 +435,7 @@ int validate_config(struct vm_config *cfg, const struct cfg_pos *start,
 	if (place_implicit_ram(cfg, err))
 		return -1;
 	if (check_reserved_intrs(cfg, err) || validate_passes(cfg, err) ||
-	    check_conflicts(cfg, err))
+	    check_conflicts(cfg, err) || check_pci_slots(cfg, err))
 		return -1;
 	for (unsigned i = 0; i < cfg->nr_loads; i++)
 		if (check_load(cfg, &cfg->loads[i], err))

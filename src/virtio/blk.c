@@ -247,31 +247,43 @@ static void where(char *buf, size_t len, const struct cfg_pos *pos)
 		 pos->line, pos->col);
 }
 
-/* The config layer checked option syntax; here is what it cannot know. */
+/* What the options say together, for `cvisor check` and every run
+ * (check_vdev): one disk image, read-write or read-only. */
+static const char *blk_check_vdev(const struct vdev_config *vc,
+				  const struct cfg_pos **at)
+{
+	const struct cfg_hostdev *hd = vc->hostdevs;
+	const char *why = virtio_check_vdev(vc, at);
+
+	if (why)
+		return why;
+	if (!vc->nr_hostdevs)
+		return "needs a disk image: `hostdev [<]path`";
+	if (vc->nr_hostdevs > 1) {
+		*at = &vc->hostdevs[1].pos;
+		return "takes one hostdev (one disk image)";
+	}
+	if (hd->is_pipe || hd->dir == HOSTDEV_OUT || !hd->path ||
+	    !*hd->path) {
+		*at = &hd->pos;
+		return "hostdev must be `path` or `<path` (read-only)";
+	}
+	return NULL;
+}
+
+/* The config layer checked the options; here is what is left. */
 static int parse_params(const struct vdev_config *vc,
 			struct virtio_blk_params *p)
 {
 	const struct cfg_devopt *o;
 	const struct cfg_hostdev *hd = vc->hostdevs;
+	const struct cfg_pos *pos = &vc->pos;
+	const char *why = blk_check_vdev(vc, &pos);
 	char at[300];
 
-	where(at, sizeof(at), &vc->pos);
-	if ((o = vdev_opt(vc, "legacy"))) {
-		where(at, sizeof(at), &o->pos);
-		pr_err("%s: virtio-blk: legacy (virtio 0.9.5) is not "
-		       "supported: cvisor's virtio devices are modern only", at);
-		return -EINVAL;
-	}
-	if (vc->nr_hostdevs != 1) {
-		pr_err("%s: virtio-blk: needs exactly one `hostdev [<]path`",
-		       at);
-		return -EINVAL;
-	}
-	where(at, sizeof(at), &hd->pos);
-	if (hd->is_pipe || hd->dir == HOSTDEV_OUT || !hd->path ||
-	    !*hd->path) {
-		pr_err("%s: virtio-blk: hostdev must be `path` or `<path` "
-		       "(read-only)", at);
+	if (why) {
+		where(at, sizeof(at), pos);
+		pr_err("%s: vdev virtio-blk: %s", at, why);
 		return -EINVAL;
 	}
 	p->path = hd->path;
@@ -357,5 +369,6 @@ const struct vdev_type virtio_blk_type = {
 	.allow_hostdev = true,
 	.region_len = 0x200,
 	.opts = blk_opts,
+	.check_vdev = blk_check_vdev,
 	.create = blk_create,
 };

@@ -283,19 +283,14 @@ static const struct devopt_spec cons_opts[] = {
 	{ 0 },
 };
 
+/* `legacy` is refused by check_vdev (virtio_check_vdev), at config time,
+ * before the chardev is opened; virtio_vdev_create checks it again. */
 static int cons_create(const struct vdev_config *vc,
 		       const struct dev_env *env, struct device **out)
 {
-	const struct cfg_devopt *o = vdev_opt(vc, "legacy");
 	struct chardev *cd;
 	struct virtio_dev *d;
 
-	if (o) {
-		pr_err("%s:%u:%u: virtio-console: legacy (virtio 0.9.5) is "
-		       "not supported: modern only", o->pos.file, o->pos.line,
-		       o->pos.col);
-		return -EINVAL;
-	}
 	cd = dev_chardev_get(env, vc);
 	if (!cd)
 		return -EIO;
@@ -315,5 +310,6 @@ const struct vdev_type virtio_console_type = {
 	.allow_hostdev = true,
 	.region_len = 0x200,
 	.opts = cons_opts,
+	.check_vdev = virtio_check_vdev,
 	.create = cons_create,
 };

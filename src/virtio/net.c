@@ -365,13 +365,10 @@ static const char *net_check_vdev(const struct vdev_config *vc,
 {
 	const struct cfg_devopt *o, *peer = vdev_opt(vc, "peer");
 	const char *spec = vc->nr_hostdevs ? vc->hostdevs[0].path : "user";
-	const char *why;
+	const char *why = virtio_check_vdev(vc, at);
 
-	if ((o = vdev_opt(vc, "legacy"))) {
-		*at = &o->pos;
-		return "legacy (virtio 0.9.5) is not supported: cvisor's "
-		       "virtio devices are modern only";
-	}
+	if (why)
+		return why;
 	if (vc->nr_hostdevs > 1) {
 		*at = &vc->hostdevs[1].pos;
 		return "takes one hostdev";

@@ -118,19 +118,13 @@ static const struct devopt_spec rng_opts[] = {
 	{ 0 },
 };
 
+/* `legacy` is refused by check_vdev (virtio_check_vdev), at config time:
+ * virtio_vdev_create checks it again. */
 static int rng_create(const struct vdev_config *vc, const struct dev_env *env,
 		      struct device **out)
 {
-	const struct cfg_devopt *o = vdev_opt(vc, "legacy");
-	struct virtio_dev *d;
+	struct virtio_dev *d = virtio_rng_new(env->mem);
 
-	if (o) {
-		pr_err("%s:%u:%u: virtio-entropy: legacy (virtio 0.9.5) is "
-		       "not supported: modern only", o->pos.file, o->pos.line,
-		       o->pos.col);
-		return -EINVAL;
-	}
-	d = virtio_rng_new(env->mem);
 	if (!d)
 		return -ENOMEM;
 	return virtio_vdev_create(vc, env, d, virtio_rng_release, out);
@@ -143,5 +137,6 @@ const struct vdev_type virtio_entropy_type = {
 	.supported = true,
 	.region_len = 0x200,
 	.opts = rng_opts,
+	.check_vdev = virtio_check_vdev,
 	.create = rng_create,
 };

@@ -76,15 +76,31 @@ static int mmio_create(const struct vdev_config *vc, const struct dev_env *env,
 	return virtio_mmio_create(vdev, env, &at, release, out);
 }
 
+const char *virtio_check_vdev(const struct vdev_config *vc,
+			      const struct cfg_pos **at)
+{
+	const struct cfg_devopt *o = vdev_opt(vc, "legacy");
+
+	/* The core is modern-only (VERSION_1 required). */
+	if (!o)
+		return NULL;
+	*at = &o->pos;
+	return "legacy (virtio 0.9.5) is not supported: cvisor's virtio "
+	       "devices are modern only";
+}
+
 int virtio_vdev_create(const struct vdev_config *vc, const struct dev_env *env,
 		       struct virtio_dev *vdev, virtio_release_fn release,
 		       struct device **out)
 {
-	if (vdev_opt(vc, "legacy")) {
-		/* The core is modern-only (VERSION_1 required). */
-		vdev_err(vc, "'legacy' (virtio 0.9.5) is not supported");
+	const struct cfg_pos *at = &vc->pos;
+	const char *why = virtio_check_vdev(vc, &at);
+
+	if (why) {
+		pr_err("%s:%u:%u: vdev %s: %s", at->file, at->line, at->col,
+		       vc->type->name, why);
 		release(vdev);
-		return -ENOTSUP;
+		return -EINVAL;
 	}
 	if (vc->on_pci)
 		return pci_create(vc, env, vdev, release, out);

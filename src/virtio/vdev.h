@@ -28,9 +28,16 @@
 #include "virtio/mmio.h"
 #include "virtio/virtio.h"
 
+/* What every virtio type refuses, for its check_vdev hook (so that
+ * `cvisor check` and a run refuse it at config time, with its position):
+ * `legacy`, the virtio 0.9.5 interface, which cvisor does not offer.
+ * NULL, or why with *at on the culprit. */
+const char *virtio_check_vdev(const struct vdev_config *vc,
+			      const struct cfg_pos **at);
+
 /* 0 and *out (a struct device with its regions, ready to be placed), or
- * -errno with a message naming the config position. -ENOTSUP for the
- * legacy (virtio 0.9.5) interface, which cvisor does not offer. */
+ * -errno with a message naming the config position; -EINVAL for a config
+ * it refuses (virtio_check_vdev's, checked again). */
 int virtio_vdev_create(const struct vdev_config *vc, const struct dev_env *env,
 		       struct virtio_dev *vdev, virtio_release_fn release,
 		       struct device **out);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -236,30 +237,28 @@ static int setup_pci_host(struct vm *vm)
 	return vm->pci ? vm_place_device(vm, &vm->pci->dev) : -ENOMEM;
 }
 
-/* A PCI function goes into the slot its `loc pci:0:D.F` names, or the
- * first free one; attaching places its BARs as firmware would. */
-static int attach_pci(struct vm *vm, const struct vdev_config *vc,
-		      struct pci_func *f)
+/* A PCI function goes into the slot the config's plan gives it
+ * (config_pci_plan): the slots the config names are set aside before
+ * any function without one is placed, so that such a function never
+ * takes a slot a later statement names. Attaching places its BARs as
+ * firmware would. */
+static int attach_pci(struct vm *vm, const struct cfg_pci_place *at,
+		      struct pci_func *f, const struct cfg_pos *pos,
+		      const char *what)
 {
-	const struct cfg_loc *l = vc->nr_locs ? &vc->locs[0] : NULL;
-	bool fixed = l && l->space == LOC_PCI && !l->pci_by_id;
-	int ret;
+	int ret = -ENODEV;
 
-	if (!vm->pci)
-		return -ENODEV;
-	ret = pci_host_attach(vm->pci, f, fixed ? l->dev : -1,
-			      fixed ? l->fn : 0);
+	if (vm->pci && at->placed)
+		ret = pci_host_attach(vm->pci, f, at->dev, at->fn);
 	if (ret)
-		pr_err("%s:%u:%u: vdev %s: no PCI slot: %s", vc->pos.file,
-		       vc->pos.line, vc->pos.col, vc->type->name,
-		       strerror(-ret));
+		pr_err("%s:%u:%u: %s: no PCI slot: %s", pos->file, pos->line,
+		       pos->col, what, strerror(-ret));
 	return ret;
 }
 
-/* `pass` devices (src/vfio/): after the vdevs, so a vdev's fixed slot
- * wins over a pass without one. Their KVM memory slots (BARs) come after
- * guest memory's. */
-static int setup_passes(struct vm *vm)
+/* `pass` devices (src/vfio/), after the vdevs. Their KVM memory slots
+ * (BARs) come after guest memory's. */
+static int setup_passes(struct vm *vm, const struct cfg_pci_plan *plan)
 {
 	const struct vm_config *cfg = vm->cfg;
 	struct vfio_ctx *c;
@@ -279,47 +278,67 @@ static int setup_passes(struct vm *vm)
 			break;
 		ret = vm_place_device(vm, &f->dev);
 		if (!ret)
-			ret = pci_host_attach(vm->pci, f, pc->has_guest_slot ?
-					      pc->guest_dev : -1,
-					      pc->has_guest_slot ?
-					      pc->guest_fn : 0);
-		if (ret)
-			pr_err("%s:%u:%u: pass: no PCI slot: %s", pc->pos.file,
-			       pc->pos.line, pc->pos.col, strerror(-ret));
-		else
+			ret = attach_pci(vm, &plan->pass[i], f, &pc->pos,
+					 "pass");
+		if (!ret)
 			ret = vfio_pass_attached(f);
 	}
 	vfio_ctx_put(c);
 	return ret;
 }
 
-static int setup_devices(struct vm *vm)
+/* A constructor's -EINVAL is its refusal of the vdev's configuration
+ * (a combination the config layer did not catch): a configuration error,
+ * as `cvisor check`, which runs the same constructors, reports it. Other
+ * errors are the host's (memory, files, KVM) and keep the run's status. */
+static int create_vdev(struct vm *vm, const struct vdev_config *vc,
+		       struct device **dev, int *status)
+{
+	int ret = vc->type->create(vc, &vm->env, dev);
+
+	if (!ret && *dev)
+		return 0;
+	pr_err("%s:%u:%u: vdev %s: %s", vc->pos.file, vc->pos.line,
+	       vc->pos.col, vc->type->name, strerror(ret ? -ret : EINVAL));
+	if (ret == -EINVAL)
+		*status = CV_EXIT_CONFIG;
+	return ret ? ret : -EINVAL;
+}
+
+static int setup_devices(struct vm *vm, int *status)
 {
 	const struct vm_config *cfg = vm->cfg;
-	int ret = setup_pci_host(vm);
+	struct cfg_pci_plan plan;
+	struct cfg_error err;
+	int ret;
 
+	/* validated already: a failure here is a config check missed */
+	if (config_pci_plan(cfg, &plan, &err)) {
+		cfg_error_print(&err);
+		*status = CV_EXIT_CONFIG;
+		return -EINVAL;
+	}
+	ret = setup_pci_host(vm);
 	for (unsigned i = 0; !ret && i < cfg->nr_vdevs; i++) {
 		const struct vdev_config *vc = &cfg->vdevs[i];
 		struct device *dev = NULL;
 		struct pci_func *f;
+		char what[CFG_NAME_MAX + 8];
 
 		if (!vc->type->create)
 			continue;	/* in-kernel: KVM emulates it */
-		ret = vc->type->create(vc, &vm->env, &dev);
-		if (ret || !dev) {
-			pr_err("%s:%u:%u: vdev %s: %s", vc->pos.file,
-			       vc->pos.line, vc->pos.col, vc->type->name,
-			       strerror(ret ? -ret : EINVAL));
-			return ret ? ret : -EINVAL;
-		}
+		ret = create_vdev(vm, vc, &dev, status);
+		if (ret)
+			return ret;
 		dev->vdev = vc;
 		ret = vm_place_device(vm, dev);     /* (dev may be gone) */
 		f = ret ? NULL : pci_func_of(dev);
+		snprintf(what, sizeof(what), "vdev %s", vc->type->name);
 		if (f)
-			ret = attach_pci(vm, vc, f);
+			ret = attach_pci(vm, &plan.vdev[i], f, &vc->pos, what);
 	}
 	if (!ret)
-		ret = setup_passes(vm);
+		ret = setup_passes(vm, &plan);
 	return ret ? ret : arch_setup_devices(vm);
 }
 
@@ -400,7 +419,7 @@ struct vm *vm_create(const struct vm_config *cfg, struct persist *persist,
 	    phased("kvm-vm", open_kvm(vm)) ||
 	    phased("memory", setup_memory(vm)) ||
 	    phased("irqchip", arch_vm_init(vm)) ||
-	    phased("devices", setup_devices(vm)) ||
+	    phased("devices", setup_devices(vm, status)) ||
 	    phased("loader", arch_setup_boot(vm, status)) ||
 	    phased("vcpus", arch_vm_finish(vm))) {
 		vm_kept_files_unmap(vm);

@@ -22,6 +22,10 @@ struct bad {
 };
 
 #define RL "ram 1m\nload blob.dat\n"   /* a minimal valid start */
+/* n vdevs that each take a PCI slot of their own, one a line */
+#define E1  "vdev virtio-entropy\n"
+#define E10 E1 E1 E1 E1 E1 E1 E1 E1 E1 E1
+#define E30 E10 E10 E10
 
 static const struct bad bad[] = {
 	{ "unknown-option", RL "foo\n",
@@ -272,6 +276,40 @@ static const struct bad bad[] = {
 	  "4:8: memory: thp and hugepages exclude each other" },
 	{ "memory-twice", RL "memory prealloc memory thp\n",
 	  "4:17: 'memory' given twice (first at $FILE:4:1)" },
+	/* bus 0 has 31 slots besides the host bridge's: the 32nd function
+	 * finds none, as the builder would find */
+	{ "pci-slots-full", RL E30 E1 E1,
+	  "35:6: vdev virtio-entropy: no free pci slot (bus 0 has 31 besides "
+	  "the host bridge's, all taken)" },
+	/* a slot named later (a pass's guest-loc, a reserve) is set aside
+	 * before the vdevs without a loc are placed */
+	{ "pci-slots-named-later", RL E30 E1
+	  "pass loc pci:0:3.0 guest-loc pci:0:1\n",
+	  "34:6: vdev virtio-entropy: no free pci slot (bus 0 has 31 besides "
+	  "the host bridge's, all taken)" },
+	{ "pci-slots-reserved", RL E30 "reserve loc pci:0:31.0\n" E1,
+	  "35:6: vdev virtio-entropy: no free pci slot (bus 0 has 31 besides "
+	  "the host bridge's, all taken)" },
+	{ "virtio-mmio-two-intrs",
+	  RL "vdev virtio-entropy loc 0x10000000 intr ioapic:5,ioapic:6\n",
+	  "4:41: vdev virtio-entropy takes one interrupt" },
+	{ "blk-legacy", RL "vdev virtio-blk legacy hostdev blob.dat\n",
+	  "4:17: vdev virtio-blk: legacy (virtio 0.9.5) is not supported: "
+	  "cvisor's virtio devices are modern only" },
+	{ "blk-no-hostdev", RL "vdev virtio-blk\n",
+	  "4:6: vdev virtio-blk: needs a disk image: `hostdev [<]path`" },
+	{ "blk-two-hostdevs",
+	  RL "vdev virtio-blk hostdev blob.dat hostdev <blob.dat\n",
+	  "4:42: vdev virtio-blk: takes one hostdev (one disk image)" },
+	{ "blk-hostdev-out", RL "vdev virtio-blk hostdev >blob.dat\n",
+	  "4:25: vdev virtio-blk: hostdev must be `path` or `<path` "
+	  "(read-only)" },
+	{ "console-legacy", RL "vdev virtio-console legacy hostdev >-\n",
+	  "4:21: vdev virtio-console: legacy (virtio 0.9.5) is not supported: "
+	  "cvisor's virtio devices are modern only" },
+	{ "entropy-legacy", RL "vdev virtio-entropy legacy\n",
+	  "4:21: vdev virtio-entropy: legacy (virtio 0.9.5) is not supported: "
+	  "cvisor's virtio devices are modern only" },
 };
 
 static char tmpdir[64];

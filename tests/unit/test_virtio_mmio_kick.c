@@ -257,7 +257,7 @@ static void test_glue_refusals(void **state)
 	glue_vc(&vc);
 	vc.opts[0] = (struct cfg_devopt){ .key = "legacy" };
 	vc.nr_opts = 1;
-	assert_int_equal(glue(f, &vc), -ENOTSUP);
+	assert_int_equal(glue(f, &vc), -EINVAL);   /* a config refusal */
 	assert_int_equal(f->released, 2);
 	glue_vc(&vc);
 	vc.locs[0].has_len = true;
