@@ -244,6 +244,34 @@ static void test_initrd(void **state)
 	unboot(&t);
 }
 
+/* An image whose end is not 4 KiB aligned, an initrd that fits in the
+ * bytes after it: rounded down to its 4 KiB boundary the initrd would
+ * start inside the image and overwrite its end; refused instead. */
+static void test_initrd_over_image(void **state)
+{
+	static uint8_t img[0x2801], rd[0x700];
+	uint64_t dtb = RAM + RAMSZ - (2 << 20);
+	struct booted t;
+	char extra[256], load[192];
+
+	memset(img, 0x3c, sizeof(img));
+	memset(rd, 0xa5, sizeof(rd));
+	/* the image ends at dtb - 0x7ff */
+	snprintf(load, sizeof(load), "%#llx,%s",
+		 (unsigned long long)(dtb - 0x3000),
+		 put_file("raw.bin", img, sizeof(img)));
+	snprintf(extra, sizeof(extra), "initrd load %s",
+		 put_file("initrd", rd, sizeof(rd)));
+	boot(&t, extra, load);
+	assert_int_equal(t.ret, -1);
+	assert_int_equal(t.err.pos.line, 8);
+	assert_non_null(strstr(t.err.msg, "do not fit"));
+	/* the image as loaded */
+	assert_int_equal(*(const uint8_t *)guest_mem_ptr(&t.mem, dtb - 0x1000,
+							 1), 0x3c);
+	unboot(&t);
+}
+
 static void test_tree(void **state)
 {
 	struct booted t;
@@ -570,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_elf),
 		cmocka_unit_test(test_bad_image),
 		cmocka_unit_test(test_initrd),
+		cmocka_unit_test(test_initrd_over_image),
 		cmocka_unit_test(test_tree),
 		cmocka_unit_test(test_fdt_load),
 		cmocka_unit_test(test_gic_rules),

@@ -148,22 +148,28 @@ static int load_guest(struct a64_ctx *c, const struct load_config *l,
 }
 
 /* The tree in the last 2 MiB of the first RAM region, the initrd right
- * below it (4 KiB aligned), both above the image. */
+ * below it (4 KiB aligned), both above the image. The alignment is
+ * checked too: an image end that is not 4 KiB aligned would otherwise
+ * lose up to 4095 bytes to an initrd rounded down into it. */
 static int place_initrd(struct a64_ctx *c, const struct load_config *l,
 			struct arm64_boot *b)
 {
 	const void *p;
-	uint64_t len;
+	uint64_t len, start;
 
 	if (load_file(c, l, 0, &len, &p))
 		return -1;
-	if (len > b->dtb_addr - b->image_end) {
+	start = (b->dtb_addr - len) & ~0xfffULL;
+	if (len > b->dtb_addr - b->image_end || start < b->image_end) {
 		release(c, p);
 		return a64_err(c->err, l->pos, "%s: %llu bytes do not fit "
-			       "between the image and the device tree",
-			       l->path, (unsigned long long)len);
+			       "between the image and the device tree (%#llx-"
+			       "%#llx, the initrd 4 KiB aligned)", l->path,
+			       (unsigned long long)len,
+			       (unsigned long long)b->image_end,
+			       (unsigned long long)b->dtb_addr);
 	}
-	b->initrd_start = (b->dtb_addr - len) & ~0xfffULL;
+	b->initrd_start = start;
 	b->initrd_end = b->initrd_start + len;
 	if (guest_mem_load(c->mem, b->initrd_start, p, len) < 0) {
 		release(c, p);
