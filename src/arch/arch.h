@@ -24,8 +24,10 @@ extern const struct arch_cap arch_required_caps[];
 extern const unsigned arch_nr_required_caps;
 /* The first GSI of MSI routes (the wired lines' GSIs are below it). */
 extern const unsigned arch_first_msi_gsi;
-/* At most this many routes come from arch_irqchip_routes. */
-#define ARCH_MAX_IRQCHIP_ROUTES 256
+/* At most this many routes come from arch_irqchip_routes: arm64's
+ * every SPI of the largest vGIC KVM makes (992 lines, INTIDs 32-991);
+ * x86 needs 40 (PIC and IOAPIC). */
+#define ARCH_MAX_IRQCHIP_ROUTES 960
 
 /* KVM_CREATE_VM's type argument (arm64: the IPA size). Negative errno
  * when the host cannot give what the config needs. */
@@ -50,9 +52,11 @@ void arch_irq_set(void *vm, uint32_t line, int level);
 /* The GSI of a wired line for KVM_IRQFD (x86: the same; arm64: the
  * SPI's index, INTID - 32). */
 uint32_t arch_line_gsi(uint32_t line);
-/* The interrupt controller's routes that every routing table repeats;
- * returns how many were written to e (at most ARCH_IRQCHIP_ROUTES). */
-unsigned arch_irqchip_routes(struct kvm_irq_routing_entry *e);
+/* The interrupt controller's routes that every routing table repeats
+ * (KVM's default table for vm, which KVM_SET_GSI_ROUTING replaces);
+ * returns how many were written to e (at most ARCH_MAX_IRQCHIP_ROUTES). */
+unsigned arch_irqchip_routes(const struct vm *vm,
+			     struct kvm_irq_routing_entry *e);
 
 /* KVM_RUN failed with err: what it means on this architecture, to
  * stderr (arm64: ENOSYS is an MMIO access KVM could not decode). */

@@ -3,7 +3,7 @@
  *
  * KVM_SET_GSI_ROUTING replaces the whole table, so the table we keep holds
  * KVM's default irqchip routes (arch_irqchip_routes: x86's PIC on GSIs
- * 0-15, IOAPIC on 0-23) plus one MSI route per live vector, from
+ * 0-15, IOAPIC on 0-23; arm64's every SPI the vGIC has) plus one MSI route per live vector, from
  * arch_first_msi_gsi (x86: 24) up. The table only changes when
  * the guest programs MSI-X (a handful of times per boot), never per I/O.
  * Where KVM translates messages by the sender (arm64's ITS: the VM says
@@ -46,7 +46,7 @@ static int commit(struct vm *vm)
 	unsigned max = ARCH_MAX_IRQCHIP_ROUTES + VM_MAX_MSI_ROUTES;
 	struct kvm_irq_routing *t = xcalloc(1, sizeof(*t) +
 					    max * sizeof(t->entries[0]));
-	unsigned n = arch_irqchip_routes(t->entries);
+	unsigned n = arch_irqchip_routes(vm, t->entries);
 	bool devid = rt->need_devid;
 	int ret = 0;
 

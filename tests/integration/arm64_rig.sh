@@ -22,7 +22,9 @@
 #    CPU interface), else hello and smp on it;
 #  - the machine's own Debian kernel under cvisor, 2 vCPUs, 256 MiB: the
 #    boot lines (physical CPU, GICv3, arch_timer, ttyAMA0 on the PL011),
-#    /init with 2 CPUs, a virtio-mmio disk read, ttyS0 on the MMIO 16550
+#    /init with 2 CPUs, a virtio-mmio disk on gic:300 read (again after
+#    the PCI disk's MSI-X replaced KVM's routing table: every SPI keeps
+#    its route), ttyS0 on the MMIO 16550
 #    (written to), /dev/rtc0 from the PL031 with the host's date, a
 #    virtio-pci disk on the ECAM host bridge (pci-host-generic) read
 #    with MSI-X through the in-kernel ITS (ITS-MSI in /proc/interrupts,
@@ -63,6 +65,13 @@ for d in /sys/block/vd*; do
 	[ -e "$d" ] || continue
 	echo "CVISOR-INIT: ${d##*/} $(head -c 24 /dev/${d##*/})"
 done
+# read after virtio_pci's MSI-X replaced KVM's routing table (768 KiB in:
+# past what the partition scan read ahead), so it needs the interrupt
+# line of gic:300 still routed
+for d in /sys/block/vd*; do
+	[ -e "$d" ] || continue
+	echo "CVISOR-INIT: ${d##*/} late $(dd if=/dev/${d##*/} bs=4096 skip=192 count=1 2>/dev/null | head -c 24)"
+done
 for d in /sys/bus/pci/devices/*; do
 	[ -e "$d" ] || continue
 	echo "CVISOR-PCI: ${d##*/} $(cat $d/vendor):$(cat $d/device) irq=$(cat $d/irq) msi_irqs=$(ls $d/msi_irqs 2>/dev/null | wc -l)"
@@ -86,6 +95,8 @@ INIT
 } >"$TMP/inner.cpio"
 printf 'cvisor-arm64-disk-marker' >"$TMP/disk.img"
 truncate -s 1M "$TMP/disk.img"
+printf 'cvisor-arm64-late-marker' |
+	dd of="$TMP/disk.img" bs=4096 seek=192 conv=notrunc 2>/dev/null
 printf 'cvisor-arm64-pci-disk-marker' >"$TMP/pdisk.img"
 truncate -s 1M "$TMP/pdisk.img"
 
@@ -119,7 +130,7 @@ load /rig/Image
 initrd load /work/inner.cpio
 cmdline "console=ttyAMA0 loglevel=1 rdinit=/init panic=-1"
 vdev pl011 loc 0x1c090000 intr gic:37 hostdev >-
-vdev virtio-blk loc 0x1c0b0000 intr gic:40 hostdev /work/disk.img
+vdev virtio-blk loc 0x1c0b0000 intr gic:300 hostdev /work/disk.img
 vdev ser8250 loc 0x1c0a0000 intr gic:43 regshift 2 hostdev >/work/linux-uart.out
 vdev pl031 loc 0x1c170000 intr gic:44
 vdev virtio-blk loc pci:0:3.0 hostdev /work/pdisk.img
@@ -238,6 +249,7 @@ want '^CVISOR-DMESG: hw perfevents: enabled with armv8_pmuv3(_0)? PMU driver, [0
 want '^CVISOR-DMESG: 1c090000.pl011: ttyAMA0 at MMIO 0x1c090000 \(irq = [0-9]+'
 want '^CVISOR-INIT: busybox up, 2 CPUs$'
 want '^CVISOR-INIT: vda cvisor-arm64-disk-marker$'
+want '^CVISOR-INIT: vda late cvisor-arm64-late-marker$'
 want '^A64-STATUS linux 0$'
 want '^CVISOR-DMESG: 1c0a0000.serial: ttyS0 at MMIO 0x1c0a0000 \(irq = [0-9]+, base_baud = [0-9]+\) is a 16550A$'
 want '^CVISOR-DMESG: rtc-pl031 1c170000.pl031: registered as rtc0$'

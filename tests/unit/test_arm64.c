@@ -14,6 +14,7 @@
 #include <elf.h>
 #include <libfdt.h>
 
+#include "arch/arch.h"
 #include "arch/arm64/arm64.h"
 #include "bus/pci.h"
 #include "config/config.h"
@@ -583,6 +584,18 @@ static void test_gic_lines(void **state)
 				"intr gic:300", image(0x80000, 0x10000, true),
 				&err), 0);
 	assert_int_equal(arm64_gic_lines(&cfg), 320);
+	/* gic:300's route (GSI 268) is in a table that replaces KVM's */
+	assert_int_equal(arm64_spi_routes(&cfg), 320 - 32);
+	config_free(&cfg);
+	/* the highest line KVM's vGIC has: a routing table that replaces
+	 * KVM's default must have room for every SPI's route */
+	assert_int_equal(cfg_of(&cfg, "vdev virtio-entropy loc 0x1c0b0000 "
+				"intr gic:991", image(0x80000, 0x10000, true),
+				&err), 0);
+	assert_int_equal(arm64_gic_lines(&cfg), ARM64_GIC_KVM_LINES);
+	assert_true(arm64_gic_lines(&cfg) - ARM64_GIC_FIRST_SPI <=
+		    ARCH_MAX_IRQCHIP_ROUTES);
+	assert_int_equal(arm64_spi_routes(&cfg), ARM64_GIC_KVM_LINES - 32);
 	config_free(&cfg);
 	assert_int_equal(cfg_of(&cfg, "", image(0x80000, 0x10000, true), &err),
 			 0);

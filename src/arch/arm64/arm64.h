@@ -104,6 +104,9 @@ int arm64_fdt_pci(void *fdt, const struct vm_config *cfg, uint32_t ph_gic,
 
 /* The GIC's lines a config uses, and how many lines the vGIC needs. */
 unsigned arm64_gic_lines(const struct vm_config *cfg);
+/* The SPIs of that vGIC (at most ARM64_GIC_KVM_LINES' worth): the routes
+ * a GSI routing table must keep (arch_irqchip_routes). */
+unsigned arm64_spi_routes(const struct vm_config *cfg);
 
 /* Build the device tree for cfg into buf (size cap); dtb_boot gives the
  * initrd's range (0, 0: none). 0 or a negative errno. */

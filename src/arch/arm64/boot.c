@@ -274,3 +274,13 @@ unsigned arm64_gic_lines(const struct vm_config *cfg)
 	n = (max + 32) & ~31u;          /* lines 0..max, a multiple of 32 */
 	return n < 256 ? 256 : n;
 }
+
+/* More lines than KVM has never make a vGIC (arch_vm_init refuses). */
+unsigned arm64_spi_routes(const struct vm_config *cfg)
+{
+	unsigned lines = arm64_gic_lines(cfg);
+
+	if (lines > ARM64_GIC_KVM_LINES)
+		lines = ARM64_GIC_KVM_LINES;
+	return lines - ARM64_GIC_FIRST_SPI;
+}

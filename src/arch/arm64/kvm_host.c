@@ -338,14 +338,21 @@ uint32_t arch_line_gsi(uint32_t line)
 	return line - ARM64_GIC_FIRST_SPI;
 }
 
-/* A table replacing KVM's default keeps the SPIs' routes. */
-unsigned arch_irqchip_routes(struct kvm_irq_routing_entry *e)
-{
-	unsigned n = 0;
+_Static_assert(ARCH_MAX_IRQCHIP_ROUTES >=
+	       ARM64_GIC_KVM_LINES - ARM64_GIC_FIRST_SPI,
+	       "a routing table holds every SPI of the largest vGIC");
 
-	/* arm64_gic_lines gives at least 256 lines: 224 SPIs */
-	for (unsigned pin = 0; pin < 256 - ARM64_GIC_FIRST_SPI; pin++)
-		e[n++] = (struct kvm_irq_routing_entry){
+/* A table replacing KVM's default keeps every SPI's route, as KVM's own
+ * has them (GSI n = SPI n): a device on a line left out would lose its
+ * irqfd's route, and its interrupts, when the guest first enables an
+ * MSI-X vector. */
+unsigned arch_irqchip_routes(const struct vm *vm,
+			     struct kvm_irq_routing_entry *e)
+{
+	unsigned n = arm64_spi_routes(vm->cfg);
+
+	for (unsigned pin = 0; pin < n; pin++)
+		e[pin] = (struct kvm_irq_routing_entry){
 			.gsi = pin, .type = KVM_IRQ_ROUTING_IRQCHIP,
 			.u.irqchip = { .irqchip = 0, .pin = pin } };
 	return n;

@@ -166,7 +166,8 @@ uint32_t arch_line_gsi(uint32_t line)
 	return line;
 }
 
-unsigned arch_irqchip_routes(struct kvm_irq_routing_entry *e)
+unsigned arch_irqchip_routes(const struct vm *vm,
+			     struct kvm_irq_routing_entry *e)
 {
 	unsigned n = 0;
 
