@@ -270,7 +270,8 @@ static void write_cr(struct pl011 *p, uint32_t v)
 	rx_unblock(p);
 }
 
-static void reg_write(struct pl011 *p, uint32_t reg, uint32_t v)
+/* false: no such register (the caller says so once the lock is gone). */
+static bool reg_write(struct pl011 *p, uint32_t reg, uint32_t v)
 {
 	switch (reg) {
 	case UARTDR:    write_dr(p, v);                 break;
@@ -287,13 +288,15 @@ static void reg_write(struct pl011 *p, uint32_t reg, uint32_t v)
 	case UARTDMACR: p->dmacr = v & 0x7;             break;
 	case UARTFR: case UARTRIS: case UARTMIS:        break;  /* RO */
 	default:
-		pr_warn_ratelimited(&pl011_rl, "pl011: write to unknown "
-				    "register 0x%03x ignored", reg);
+		return false;
 	}
+	return true;
 }
 
-static uint32_t reg_read(struct pl011 *p, uint32_t reg)
+/* *known: false for no such register (read as 0). */
+static uint32_t reg_read(struct pl011 *p, uint32_t reg, bool *known)
 {
+	*known = true;
 	switch (reg) {
 	case UARTDR:    return read_dr(p);
 	case UARTRSR:   return p->rsr;
@@ -311,8 +314,7 @@ static uint32_t reg_read(struct pl011 *p, uint32_t reg)
 	}
 	if (reg >= UART_ID && reg < 0x1000)
 		return pl011_id[(reg - UART_ID) / 4];
-	pr_warn_ratelimited(&pl011_rl, "pl011: read of unknown register "
-			    "0x%03x", reg);
+	*known = false;
 	return 0;
 }
 
@@ -328,14 +330,20 @@ static uint64_t pl_read(struct device *dev, unsigned region, uint64_t off,
 			unsigned size)
 {
 	struct pl011 *p = to_pl(dev);
+	bool known;
 	uint32_t v;
 
 	if (!access_ok(off, size))
 		return 0;
 	pthread_mutex_lock(&p->lock);
-	v = reg_read(p, off);
+	v = reg_read(p, off, &known);
 	update_irq(p);
 	pthread_mutex_unlock(&p->lock);
+	/* Said without the lock: a log write that stderr holds up must not
+	 * hold up the event loop's pl011_receive with it. */
+	if (!known)
+		pr_warn_ratelimited(&pl011_rl, "pl011: read of unknown "
+				    "register 0x%03llx", (unsigned long long)off);
 	return size == 4 ? v : v & ((1u << (8 * size)) - 1);
 }
 
@@ -343,6 +351,7 @@ static void pl_write(struct device *dev, unsigned region, uint64_t off,
 		     unsigned size, uint64_t value)
 {
 	struct pl011 *p = to_pl(dev);
+	bool known;
 
 	if (!access_ok(off, size)) {
 		pr_warn_ratelimited(&pl011_rl, "pl011: %u-byte write at 0x%03llx "
@@ -352,9 +361,13 @@ static void pl_write(struct device *dev, unsigned region, uint64_t off,
 	if (size < 4)
 		value &= (1u << (8 * size)) - 1;
 	pthread_mutex_lock(&p->lock);
-	reg_write(p, off, value);
+	known = reg_write(p, off, value);
 	update_irq(p);
 	pthread_mutex_unlock(&p->lock);
+	if (!known)             /* without the lock, as in pl_read */
+		pr_warn_ratelimited(&pl011_rl, "pl011: write to unknown "
+				    "register 0x%03llx ignored",
+				    (unsigned long long)off);
 }
 
 static void pl_reset_locked(struct pl011 *p)

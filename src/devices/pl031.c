@@ -86,8 +86,9 @@ static void catch_up(struct pl031 *r, int64_t now)
 }
 
 /* After MR or the counter changed: the next host second at which the
- * counter equals MR (up to 2^32 - 1 s ahead); equal now raises at once. */
-static void arm_match(struct pl031 *r, int64_t now)
+ * counter equals MR (up to 2^32 - 1 s ahead); equal now raises at once.
+ * 0, or the timer's errno (said by the caller once the lock is gone). */
+static int arm_match(struct pl031 *r, int64_t now)
 {
 	uint32_t ahead = r->mr - counter(r, now);
 	struct itimerspec its = { 0 };
@@ -97,11 +98,11 @@ static void arm_match(struct pl031 *r, int64_t now)
 	if (!ahead)
 		r->ris = 1;
 	if (r->tfd < 0)
-		return;
+		return 0;
 	if (r->armed)
 		its.it_value.tv_sec = r->due;
-	if (timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
-		pr_warn("pl031: timerfd: %s", strerror(errno));
+	return timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0 ?
+	       errno : 0;
 }
 
 static void timer_fired(void *opaque, uint32_t events)
@@ -139,20 +140,18 @@ static uint32_t reg_read(struct pl031 *r, uint64_t off, int64_t now)
 	}
 }
 
-static void reg_write(struct pl031 *r, uint64_t off, uint32_t v,
-		      int64_t now)
+/* 0, or the match timer's errno. */
+static int reg_write(struct pl031 *r, uint64_t off, uint32_t v, int64_t now)
 {
 	switch (off) {
 	case PL031_MR:
 		r->mr = v;
-		arm_match(r, now);
-		break;
+		return arm_match(r, now);
 	case PL031_LR:
 		r->offset = (int64_t)v - now;
 		if (r->kept)
 			r->kept->offset = r->offset;
-		arm_match(r, now);
-		break;
+		return arm_match(r, now);
 	case PL031_CR:
 		/* the start bit sticks until reset; the counter runs anyway
 		 * (it is the host's clock) */
@@ -168,6 +167,7 @@ static void reg_write(struct pl031 *r, uint64_t off, uint32_t v,
 	default:
 		break;          /* DR, RIS, MIS, the IDs: read only */
 	}
+	return 0;
 }
 
 /* 32-bit registers; other widths and unaligned offsets read 0 and are
@@ -195,15 +195,20 @@ static void rtc_write(struct device *dev, unsigned region, uint64_t off,
 {
 	struct pl031 *r = to_rtc(dev);
 	int64_t now;
+	int err;
 
 	if (size != 4 || (off & 3))
 		return;
 	pthread_mutex_lock(&r->lock);
 	now = r->now();
 	catch_up(r, now);
-	reg_write(r, off, (uint32_t)value, now);
+	err = reg_write(r, off, (uint32_t)value, now);
 	update_line(r);
 	pthread_mutex_unlock(&r->lock);
+	/* Said without the lock: a log write that stderr holds up must not
+	 * hold up the loop's timer_fired (or another vCPU) with it. */
+	if (err)
+		log_ratelimited(LOG_WARN, "pl031: timerfd: %s", strerror(err));
 }
 
 /* Reset: the counter keeps the host's time (battery backed), the match,

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "stall_log.h"
 #include "devices/pl011.h"
 #include "devices/registry.h"
 
@@ -250,6 +251,43 @@ static void test_reset(void **state)
 	assert_int_equal(rd(d, RIS), 0);
 }
 
+static void *unknown_write(void *arg)
+{
+	wr(arg, 0x100, 1);
+	return NULL;
+}
+
+static void *unknown_read(void *arg)
+{
+	rd(arg, 0x104);
+	return NULL;
+}
+
+static void *receive(void *arg)
+{
+	pl011_receive(arg, (const uint8_t *)"z", 1);
+	return NULL;
+}
+
+/* A guest's access to an unknown register is logged, and stderr can
+ * stall: the log must not be written under the lock that the event
+ * loop's receive takes. */
+static void test_log_outside_lock(void **state)
+{
+	struct device *d = ((struct fake *)*state)->dev;
+	void *(*const access[2])(void *) = { unknown_write, unknown_read };
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct stall_log s;
+		bool received;
+
+		log_stall(&s);
+		received = log_stall_race(&s, access[i], receive, d);
+		log_unstall(&s, received);
+		assert_true(received);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +301,7 @@ int main(void)
 		T(test_fifo_enable_flushes),
 		T(test_access_sizes),
 		T(test_reset),
+		T(test_log_outside_lock),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -6,6 +6,8 @@
 #include <time.h>
 
 #include "unit.h"
+#include "stall_log.h"
+#include "event/loop.h"
 #include "core/persist.h"
 #include "devices/pl031.h"
 #include "devices/registry.h"
@@ -255,6 +257,50 @@ static void test_ids_and_widths(void **state)
 	assert_int_equal(f->dev->ops->read(f->dev, 0, PL031_DR, 2), 0);
 }
 
+/* A host clock before 1970: the match's absolute timer is refused. */
+static int64_t before_epoch(void)
+{
+	return -100000;
+}
+
+static void *match_write(void *arg)
+{
+	wr(arg, 0x04, rd(arg, 0x00) + 5);       /* RTCMR = RTCDR + 5 */
+	return NULL;
+}
+
+static void *count_read(void *arg)
+{
+	rd(arg, 0x00);
+	return NULL;
+}
+
+/* The match timer's failure is logged, and stderr can stall: the log
+ * must not be written under the lock that the loop's timer and the
+ * other vCPUs take. */
+static void test_log_outside_lock(void **state)
+{
+	struct vdev_config vc = { .type = &pl031_type, .nr_locs = 1,
+				  .nr_intrs = 1 };
+	struct dev_env env = { 0 };
+	struct stall_log s;
+	struct device *d;
+	bool read;
+
+	vc.locs[0].addr = 0x1c170000;
+	vc.intrs[0].line = 34;
+	env.loop = event_loop_new();
+	assert_non_null(env.loop);
+	assert_int_equal(pl031_type.create(&vc, &env, &d), 0);
+	pl031_set_clock(d, before_epoch);
+	log_stall(&s);
+	read = log_stall_race(&s, match_write, count_read, d);
+	log_unstall(&s, read);
+	d->ops->free(d);
+	event_loop_free(env.loop);
+	assert_true(read);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_kept_across_reset),
 		cmocka_unit_test_setup_teardown(test_ids_and_widths, setup,
 						teardown),
+		cmocka_unit_test(test_log_outside_lock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

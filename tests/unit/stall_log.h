@@ -1,0 +1,92 @@
+/* The log on a pipe that nobody reads, filled up: the next message's
+ * write blocks, as on a stalled stderr, until log_unstall drains it. A
+ * device call that logs in a thread of its own then shows whether it
+ * holds the device's lock across the write: another call that takes
+ * the lock (the event loop's, say) must still get through. */
+#ifndef CVISOR_TESTS_STALL_LOG_H
+#define CVISOR_TESTS_STALL_LOG_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+struct stall_log {
+	int rfd, wfd;
+	pthread_t logger, other;
+};
+
+/* Each test's messages start a new rate-limit window: earlier tests of
+ * the binary may have used up the burst of the kind under test. */
+static uint64_t stall_log_ns;
+
+static uint64_t stall_log_clock(void)
+{
+	return stall_log_ns;
+}
+
+static inline void log_stall(struct stall_log *s)
+{
+	char path[64], buf[4096];
+	int p[2];
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[1]);
+	assert_int_equal(log_open_file(path), 0);   /* a blocking writer */
+	assert_int_equal(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	memset(buf, 'x', sizeof(buf));
+	while (write(p[1], buf, sizeof(buf)) > 0)
+		;
+	while (write(p[1], buf, 1) > 0)
+		;
+	assert_int_equal(errno, EAGAIN);
+	stall_log_ns += 3600ULL * 1000000000ULL;
+	log_clock_ns = stall_log_clock;
+	s->rfd = p[0];
+	s->wfd = p[1];
+}
+
+/* Runs logger(arg) (which logs, and blocks in the write), then, once it
+ * is stuck there, other(arg); true when other finished within 2 s. */
+static inline bool log_stall_race(struct stall_log *s,
+				  void *(*logger)(void *),
+				  void *(*other)(void *), void *arg)
+{
+	struct timespec ts = { 0, 200 * 1000000 };
+	bool done;
+
+	assert_int_equal(pthread_create(&s->logger, NULL, logger, arg), 0);
+	nanosleep(&ts, NULL);
+	/* the premise: the logger is blocked on the full pipe */
+	assert_int_equal(pthread_tryjoin_np(s->logger, NULL), EBUSY);
+	assert_int_equal(pthread_create(&s->other, NULL, other, arg), 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 2;
+	done = pthread_timedjoin_np(s->other, NULL, &ts) == 0;
+	return done;
+}
+
+/* Drain the pipe so that the logger finishes, join both, back to
+ * stderr. */
+static inline void log_unstall(struct stall_log *s, bool other_done)
+{
+	char buf[4096];
+
+	assert_int_equal(fcntl(s->rfd, F_SETFL, O_NONBLOCK), 0);
+	while (read(s->rfd, buf, sizeof(buf)) > 0)
+		;
+	pthread_join(s->logger, NULL);
+	if (!other_done)
+		pthread_join(s->other, NULL);
+	log_reset();
+	log_clock_ns = NULL;
+	close(s->rfd);
+	close(s->wfd);
+}
+
+#endif
