@@ -58,8 +58,14 @@ uint32_t arch_line_gsi(uint32_t line);
 unsigned arch_irqchip_routes(const struct vm *vm,
 			     struct kvm_irq_routing_entry *e);
 
+/* An exit only this architecture has (arm64: KVM_EXIT_ARM_NISV, an MMIO
+ * access KVM could not decode, answered with an external abort): false
+ * when the exit is not one of those; else *go_on says whether the vCPU
+ * runs on. On the vCPU's thread. */
+bool arch_vcpu_exit(struct vcpu *v, bool *go_on);
 /* KVM_RUN failed with err: what it means on this architecture, to
- * stderr (arm64: ENOSYS is an MMIO access KVM could not decode). */
+ * stderr (arm64: ENOSYS is an MMIO access KVM could not decode, where
+ * KVM cannot hand it to cvisor: arch/arm64/abort.c). */
 void arch_explain_run_error(struct vcpu *v, int err);
 /* Registers to stderr. */
 void arch_vcpu_dump(struct vcpu *v);

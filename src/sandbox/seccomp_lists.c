@@ -99,6 +99,9 @@ static const struct sc_rule vcpu_only[] = {
 	ALLOW_IOCTL(KVM_TRANSLATE),       /* an internal error's insn bytes */
 #if defined(__aarch64__)
 	ALLOW_IOCTL(KVM_GET_ONE_REG),     /* arm64's register dump */
+	/* an external abort for an access KVM cannot decode
+	 * (arch/arm64/abort.c) */
+	ALLOW_IOCTL(KVM_SET_VCPU_EVENTS),
 #else
 	/* leaving ACPI S3 (arch/x86/s3_wake.c): each vCPU sets its own
 	 * wake-up state on its thread */
@@ -198,6 +201,8 @@ static const struct sc_rule control_only[] = {
 	ALLOW_IOCTL(KVM_SET_ONE_REG), ALLOW_IOCTL(KVM_GET_ONE_REG),
 	ALLOW_IOCTL(KVM_CREATE_DEVICE), ALLOW_IOCTL(KVM_SET_DEVICE_ATTR),
 	ALLOW_IOCTL(KVM_HAS_DEVICE_ATTR), ALLOW_IOCTL(KVM_GET_DEVICE_ATTR),
+	/* KVM_CAP_ARM_NISV_TO_USER (arch/arm64/abort.c) */
+	ALLOW_IOCTL(KVM_ENABLE_CAP),
 #else
 	ALLOW_IOCTL(KVM_SET_IDENTITY_MAP_ADDR), ALLOW_IOCTL(KVM_SET_TSS_ADDR),
 	ALLOW_IOCTL(KVM_CREATE_IRQCHIP), ALLOW_IOCTL(KVM_CREATE_PIT2),

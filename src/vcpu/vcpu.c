@@ -169,6 +169,7 @@ static __attribute__((noinline)) bool dispatch_other(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
 	char why[128];
+	bool go_on;
 
 	switch (r->exit_reason) {
 	case KVM_EXIT_INTR:
@@ -195,6 +196,8 @@ static __attribute__((noinline)) bool dispatch_other(struct vcpu *v)
 		handle_system_event(v);
 		return false;
 	default:
+		if (arch_vcpu_exit(v, &go_on))
+			return go_on;
 		snprintf(why, sizeof(why), "unhandled exit reason %u",
 			 r->exit_reason);
 		fatal_exit(v, why, CV_EXIT_UNSUPPORTED);

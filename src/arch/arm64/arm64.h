@@ -123,6 +123,12 @@ int arm64_boot_load(const struct vm_config *cfg, struct guest_mem *mem,
 		    void *read_ctx, struct arm64_boot *b,
 		    struct cfg_error *err);
 
+/* abort.c (KVM side): accesses KVM cannot decode come back to cvisor,
+ * which raises an external abort in the guest; where KVM cannot, said
+ * once and left as before (KVM_RUN's ENOSYS stops the VM). */
+struct vm;
+void arm64_nisv_setup(struct vm *vm);
+
 /* --dump-dtb: the tree of cfg's VM into the file path. 0, or -1 with
  * err set (err->pos.line 0: no config position). */
 int arm64_dtb_dump(const struct vm_config *cfg, const char *path,

@@ -180,6 +180,7 @@ int arch_vm_init(struct vm *vm)
 		pr_err("vGICv%u set-up: %s", version, strerror(-ret));
 		return ret;
 	}
+	arm64_nisv_setup(vm);
 	return arm64_has_its(vm->cfg) ? its_create(vm) : 0;
 }
 
@@ -377,8 +378,9 @@ void arch_vcpu_dump(struct vcpu *v)
 
 /* ENOSYS: a data abort on an address no memory slot backs, without a
  * valid syndrome (ESR.ISV = 0): a load/store pair, a writeback form or a
- * SIMD register; KVM cannot say what to emulate. Device registers must be
- * accessed with single plain loads and stores. */
+ * SIMD register; KVM cannot say what to emulate. Only where KVM cannot
+ * hand it to cvisor as an exit (abort.c, said at start-up). Device
+ * registers must be accessed with single plain loads and stores. */
 void arch_explain_run_error(struct vcpu *v, int err)
 {
 	if (err != ENOSYS)

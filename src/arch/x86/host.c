@@ -166,6 +166,11 @@ uint32_t arch_line_gsi(uint32_t line)
 	return line;
 }
 
+bool arch_vcpu_exit(struct vcpu *v, bool *go_on)
+{
+	return false;           /* x86 has no exit of its own */
+}
+
 unsigned arch_irqchip_routes(const struct vm *vm,
 			     struct kvm_irq_routing_entry *e)
 {
