@@ -45,7 +45,13 @@ static inline void log_stall(struct stall_log *s)
 	while (write(p[1], buf, 1) > 0)
 		;
 	assert_int_equal(errno, EAGAIN);
-	stall_log_ns += 3600ULL * 1000000000ULL;
+	if (!stall_log_ns) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		stall_log_ns = (uint64_t)now.tv_sec * 1000000000ULL;
+	}
+	stall_log_ns += 3600ULL * 1000000000ULL;      /* an hour later */
 	log_clock_ns = stall_log_clock;
 	s->rfd = p[0];
 	s->wfd = p[1];
