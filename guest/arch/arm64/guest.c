@@ -120,11 +120,13 @@ void exception_entry(uint64_t kind)
 	__asm__ volatile("mrs %0, esr_el1" : "=r"(esr));
 	__asm__ volatile("mrs %0, elr_el1" : "=r"(elr));
 	__asm__ volatile("mrs %0, far_el1" : "=r"(far));
-	if (kind == 4 && dabt_expected && (esr >> 26) == 0x25) {
+	/* The syndrome is ESR's low 32 bits (above them ISS2, 0 here):
+	 * Linux 6.1's KVM injects its abort's EC sign-extended into them. */
+	if (kind == 4 && dabt_expected && ((uint32_t)esr >> 26) == 0x25) {
 		/* a data abort at EL1, as mmio-pair wants: noted, and the
 		 * faulting instruction skipped */
 		dabt_expected = false;
-		dabt_esr = esr;
+		dabt_esr = (uint32_t)esr;
 		dabt_far = far;
 		__asm__ volatile("msr elr_el1, %0" :: "r"(elr + 4));
 		return;
