@@ -601,6 +601,7 @@ int main(int argc, char **argv)
 	int i = 1, rc;
 
 	vm_phases_init();
+	log_thread_may_block();
 	log_init();
 	rc = parse_options(&c, argc, argv, &i);
 	if (rc != CLI_CONTINUE)

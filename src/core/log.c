@@ -1,4 +1,15 @@
-/* Logging: levels, destinations, timestamps, per-kind rate limits. */
+/* Logging: levels, destinations, timestamps, per-kind rate limits.
+ *
+ * Only the main thread may wait for the log's reader. A vCPU, the event
+ * loop or an I/O thread that logs (a guest's bad request, say) may hold a
+ * lock the others take, and a terminal stopped with ^S or a pipe nobody
+ * drains would then stall the VM. So every other thread writes through a
+ * second, non-blocking open file description of the same pipe or
+ * terminal (or socket): a line with no room is dropped and counted, and
+ * the count is said with the next line that fits. A regular file (a
+ * redirect, --log FILE) is written directly: the disk, not a reader,
+ * decides how long that takes.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -7,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -21,11 +33,21 @@ static struct {
 	bool mask_from_cli;
 	enum log_dest dest;
 	int fd;                    /* 2, the --log file, or the syslog socket */
+	int nb_fd;                 /* the same, non-blocking; -1: use fd */
+	unsigned long dropped;     /* lines that found no room; atomic */
 	bool stamps;               /* seconds since start on each line */
 	uint64_t start_ns;
 	pthread_once_t once;
-} lg = { .mask = LOG_MASK_UPTO(LOG_WARN), .fd = 2,
+} lg = { .mask = LOG_MASK_UPTO(LOG_WARN), .fd = 2, .nb_fd = -1,
 	 .once = PTHREAD_ONCE_INIT };
+
+/* This thread may wait for the log's reader (log_thread_may_block). */
+static __thread bool may_block;
+
+void log_thread_may_block(void)
+{
+	may_block = true;
+}
 
 static const char *const level_name[] = {
 	[LOG_ERR] = "error", [LOG_WARN] = "warning",
@@ -53,10 +75,29 @@ static uint64_t now_ns(void)
 	return log_clock_ns ? log_clock_ns() : monotonic_ns();
 }
 
+/* The non-blocking twin of lg.fd: a new open file description of its
+ * pipe or terminal (O_NONBLOCK on fd 2 itself would change the shell's
+ * too). None for a regular file, or where it cannot be had (no /proc, a
+ * socket): those lines are written as the main thread writes them. */
+static void open_nonblocking(void)
+{
+	struct stat st;
+	char path[32];
+
+	if (lg.nb_fd >= 0)
+		close(lg.nb_fd);
+	lg.nb_fd = -1;
+	if (fstat(lg.fd, &st) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode))
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", lg.fd);
+	lg.nb_fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+}
+
 static void init_once(void)
 {
 	lg.start_ns = monotonic_ns();
 	lg.stamps = !isatty(lg.fd);
+	open_nonblocking();
 }
 
 void log_init(void)
@@ -104,6 +145,7 @@ static void set_dest(enum log_dest dest, int fd)
 	lg.dest = dest;
 	lg.fd = fd;
 	lg.stamps = dest == DEST_FILE || !isatty(fd);
+	open_nonblocking();
 }
 
 int log_open_file(const char *path)
@@ -143,6 +185,14 @@ int log_open_syslog(void)
 		return -1;
 	}
 	set_dest(DEST_SYSLOG, fd);
+	/* a socket cannot be reopened: a second one, non-blocking */
+	lg.nb_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			  0);
+	if (lg.nb_fd >= 0 &&
+	    connect(lg.nb_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(lg.nb_fd);
+		lg.nb_fd = -1;
+	}
 	return 0;
 }
 
@@ -152,42 +202,90 @@ void log_reset(void)
 	lg.stamps = !isatty(2);
 }
 
-static void emit(enum log_level lvl, const char *text)
+/* One line as the destination wants it; its length. */
+static size_t format_line(enum log_level lvl, const char *text, char *line,
+			  size_t size)
 {
-	char line[1280];
 	int n;
 
-	log_init();
 	if (lg.dest == DEST_SYSLOG) {
-		n = snprintf(line, sizeof(line), "<%d>cvisor[%d]: %s: %s",
+		n = snprintf(line, size, "<%d>cvisor[%d]: %s: %s",
 			     syslog_pri[lvl], (int)getpid(), level_name[lvl],
 			     text);
 	} else if (lg.stamps) {
 		uint64_t t = now_ns() - lg.start_ns;
 
-		n = snprintf(line, sizeof(line), "cvisor: %llu.%06llu %s: %s\n",
+		n = snprintf(line, size, "cvisor: %llu.%06llu %s: %s\n",
 			     (unsigned long long)(t / 1000000000ull),
 			     (unsigned long long)(t % 1000000000ull / 1000),
 			     level_name[lvl], text);
 	} else {
-		n = snprintf(line, sizeof(line), "cvisor: %s: %s\n",
-			     level_name[lvl], text);
+		n = snprintf(line, size, "cvisor: %s: %s\n", level_name[lvl],
+			     text);
 	}
 	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
+		return 0;
+	if ((size_t)n >= size) {
+		n = (int)size - 1;
 		if (lg.dest != DEST_SYSLOG)
 			line[n - 1] = '\n';
 	}
+	return (size_t)n;
+}
+
+/* Without waiting: the lines dropped before this one are said first (a
+ * line is shorter than PIPE_BUF: a pipe takes it whole or not at all). */
+static void put_nonblocking(const char *line, size_t n)
+{
+	unsigned long missed = __atomic_exchange_n(&lg.dropped, 0,
+						   __ATOMIC_RELAXED);
+
+	if (missed) {
+		char text[128], note[256];
+		size_t k;
+
+		snprintf(text, sizeof(text), "%lu log message%s dropped: the "
+			 "log's reader was not taking them", missed,
+			 missed == 1 ? "" : "s");
+		k = format_line(LOG_WARN, text, note, sizeof(note));
+		if (write(lg.nb_fd, note, k) != (ssize_t)k) {
+			__atomic_add_fetch(&lg.dropped, missed + 1,
+					   __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	if (write(lg.nb_fd, line, n) != (ssize_t)n)
+		__atomic_add_fetch(&lg.dropped, 1, __ATOMIC_RELAXED);
+}
+
+/* wait: this thread may wait for the reader here (the main thread, not
+ * under kinds_lock). */
+static void emit_line(enum log_level lvl, const char *text, bool wait)
+{
+	char line[1280];
+	size_t n;
+
+	log_init();
+	n = format_line(lvl, text, line, sizeof(line));
+	if (!n)
+		return;
+	if (!wait && lg.nb_fd >= 0) {
+		put_nonblocking(line, n);
+		return;
+	}
 	/* One write per message keeps lines from different threads whole
 	 * (write is also all the sandbox allows every thread). */
-	if (write(lg.fd, line, (size_t)n) < 0 && lg.dest == DEST_SYSLOG &&
+	if (write(lg.fd, line, n) < 0 && lg.dest == DEST_SYSLOG &&
 	    lvl == LOG_ERR) {
 		/* The system log went away: errors still reach someone. */
-		if (write(2, line, (size_t)n) < 0)
+		if (write(2, line, n) < 0)
 			return;
 	}
+}
+
+static void emit(enum log_level lvl, const char *text)
+{
+	emit_line(lvl, text, may_block);
 }
 
 static struct {
@@ -264,7 +362,7 @@ static void say_suppressed(struct log_kind *k)
 		 k->missed, k->last);
 	k->missed = 0;
 	if (shown(k->lvl, k->last))
-		emit(k->lvl, buf);
+		emit_line(k->lvl, buf, false);     /* under kinds_lock */
 }
 
 /* Under kinds_lock: end the windows that are over. */
@@ -318,9 +416,10 @@ void log_kind_msg(struct log_kind *k, const char *fmt, ...)
 		}
 		snprintf(k->last, sizeof(k->last), "%.*s",
 			 (int)sizeof(k->last) - 1, buf);
-		emit(k->lvl, buf);
 	}
 	pthread_mutex_unlock(&kinds_lock);
+	if (show)           /* not under kinds_lock: it may wait */
+		emit(k->lvl, buf);
 }
 
 void log_flush_suppressed(void)

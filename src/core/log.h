@@ -21,9 +21,15 @@ enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_NR_LEVELS };
 /* The most verbose level shown (set through log_set_threshold). */
 extern enum log_level log_threshold;
 
-/* Records the start time; called first thing in main (also implied by
- * the first message). */
+/* Records the start time and opens the non-blocking twin of the log's
+ * pipe or terminal; called first thing in main, before any jail (also
+ * implied by the first message). */
 void log_init(void);
+/* The calling thread may wait for the log's reader (main() says so for
+ * itself). Every other thread drops a line that finds no room, counts
+ * it, and says how many with its next line that fits: a thread that
+ * holds a lock a vCPU or the event loop takes never waits for a reader. */
+void log_thread_may_block(void);
 void log_set_threshold(enum log_level lvl);
 /* Levels shown, one bit per level (QNX `logger` filters). A mask set by
  * log_set_threshold on the command line wins over a later log_set_mask

@@ -57,6 +57,22 @@ static inline void log_stall(struct stall_log *s)
 	s->wfd = p[1];
 }
 
+/* The logger thread waits for the log's reader as the main thread
+ * would (log_thread_may_block): the device must not hold its lock then
+ * either. */
+struct stall_logger {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static void *stall_log_blocking(void *p)
+{
+	struct stall_logger *l = p;
+
+	log_thread_may_block();
+	return l->fn(l->arg);
+}
+
 /* Runs logger(arg) (which logs, and blocks in the write), then, once it
  * is stuck there, other(arg); true when other finished within 2 s. */
 static inline bool log_stall_race(struct stall_log *s,
@@ -64,9 +80,12 @@ static inline bool log_stall_race(struct stall_log *s,
 				  void *(*other)(void *), void *arg)
 {
 	struct timespec ts = { 0, 200 * 1000000 };
+	static struct stall_logger l;
 	bool done;
 
-	assert_int_equal(pthread_create(&s->logger, NULL, logger, arg), 0);
+	l = (struct stall_logger){ logger, arg };
+	assert_int_equal(pthread_create(&s->logger, NULL, stall_log_blocking,
+					&l), 0);
 	nanosleep(&ts, NULL);
 	/* the premise: the logger is blocked on the full pipe */
 	assert_int_equal(pthread_tryjoin_np(s->logger, NULL), EBUSY);

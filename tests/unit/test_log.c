@@ -1,5 +1,8 @@
 /* core/log: levels, the --log file and its timestamps, the rate limit per
  * message kind and its suppressed counts. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +187,69 @@ static void test_source_mask(void **state)
 	assert_non_null(strstr(s, "warning: devx: not the source dev"));
 }
 
+/* ---- a reader that stopped: only the main thread may wait ---- */
+
+static int stalled[2];
+
+static void *log_one(void *arg)
+{
+	pr_warn("%s", (const char *)arg);
+	return NULL;
+}
+
+static void log_from_thread(const char *text)
+{
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, log_one, (void *)text), 0);
+	/* it waited for the reader for good before: this join hung */
+	assert_int_equal(pthread_join(t, NULL), 0);
+}
+
+static size_t drain(char *buf, size_t size)
+{
+	size_t n = 0;
+	ssize_t k;
+
+	while (n < size - 1 && (k = read(stalled[0], buf + n,
+					 size - 1 - n)) > 0)
+		n += (size_t)k;
+	buf[n] = 0;
+	return n;
+}
+
+static void test_full_pipe(void **state)
+{
+	static char buf[128 * 1024];
+	char path_fd[32];
+
+	assert_int_equal(pipe2(stalled, O_CLOEXEC), 0);
+	snprintf(path_fd, sizeof(path_fd), "/proc/self/fd/%d", stalled[1]);
+	assert_int_equal(log_open_file(path_fd), 0);
+	/* fill it: nobody reads */
+	assert_int_equal(fcntl(stalled[1], F_SETFL, O_NONBLOCK), 0);
+	memset(buf, 'x', 4096);
+	while (write(stalled[1], buf, 4096) > 0)
+		;
+	while (write(stalled[1], buf, 1) > 0)
+		;
+	assert_int_equal(errno, EAGAIN);
+	log_from_thread("one");
+	log_from_thread("two");
+	/* the reader is back: the count comes first, then the line */
+	assert_int_equal(fcntl(stalled[0], F_SETFL, O_NONBLOCK), 0);
+	drain(buf, sizeof(buf));
+	assert_null(strstr(buf, "one"));
+	log_from_thread("three");
+	drain(buf, sizeof(buf));
+	assert_non_null(strstr(buf, "warning: 2 log messages dropped: the "
+			       "log's reader was not taking them\ncvisor: "));
+	assert_non_null(strstr(buf, "warning: three\n"));
+	log_reset();
+	close(stalled[0]);
+	close(stalled[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +264,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_source_mask, setup,
 						teardown),
+		cmocka_unit_test(test_full_pipe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
