@@ -54,8 +54,8 @@ static json_object *answer_json(struct ctl_server *s, int result)
 				 strerror(-result));
 	if (result == -ETIMEDOUT)
 		return ctl_error(CTL_E_BUSY, "the trace file took nothing for "
-				 "%u ms; the trace stopped there",
-				 TRACE_STALL_MS);
+				 "%d ms; the trace stopped there",
+				 trace_stall_ms());
 	return ctl_error(CTL_E_BUSY, "the trace file failed: %s",
 			 strerror(-result));
 }

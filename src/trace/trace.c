@@ -76,8 +76,21 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+int trace_stall_ms(void)
+{
+	static int ms;
+
+	if (!ms) {
+		const char *e = getenv("CVISOR_TRACE_STALL_MS");
+		long v = e ? strtol(e, NULL, 10) : 0;
+
+		ms = v > 0 && v <= 3600000 ? (int)v : TRACE_STALL_MS;
+	}
+	return ms;
+}
+
 /* write(2) all of it to a non-blocking fd, waiting for room at most
- * TRACE_STALL_MS at a time. 0 or -errno (-ETIMEDOUT: the file stalled). */
+ * trace_stall_ms() at a time. 0 or -errno (-ETIMEDOUT: the file stalled). */
 static int put(int fd, const void *p, size_t len)
 {
 	const char *c = p;
@@ -98,7 +111,7 @@ static int put(int fd, const void *p, size_t len)
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		r = poll(&pfd, 1, TRACE_STALL_MS);
+		r = poll(&pfd, 1, trace_stall_ms());
 		if (r < 0 && errno != EINTR)
 			return -errno;
 		if (!r)
@@ -110,8 +123,8 @@ static int put(int fd, const void *p, size_t len)
 static void warn_file(int err)
 {
 	if (err == -ETIMEDOUT)
-		pr_warn("trace %s: the file took nothing for %u ms; the trace "
-			"stops", T.path, TRACE_STALL_MS);
+		pr_warn("trace %s: the file took nothing for %d ms; the trace "
+			"stops", T.path, trace_stall_ms());
 	else
 		pr_warn("trace %s: %s; the trace stops", T.path,
 			strerror(-err));

@@ -38,6 +38,9 @@ void trace_shutdown(void);
 /* A file that takes no byte for this long ends the trace (a FIFO whose
  * reader stopped): the drain thread gives up instead of waiting on. */
 #define TRACE_STALL_MS 2000
+/* That limit, or CVISOR_TRACE_STALL_MS (tests: a stall that lasts while
+ * they look at it). */
+int trace_stall_ms(void);
 
 /* The control socket's trace-start / trace-stop (any thread but a
  * vCPU's). Neither waits for the file: the drain thread does the work

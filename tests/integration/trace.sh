@@ -83,24 +83,13 @@ wait $pid
 STATUS=$?; pid=
 expect_status 0
 # 3. A trace file that stops taking data: a FIFO whose reader holds it
-# open and never reads. The drain thread once held the tracer's lock
+# open and does not read. The drain thread once held the tracer's lock
 # across its blocked write: `stats` (and trace-stop, and the VM's stop)
-# waited on it for good. Now the trace ends by itself after its stall
-# limit (TRACE_STALL_MS, 2 s) and the socket answers meanwhile.
+# waited on it for good.
 mkfifo "$TMP/fifo"
-exec 3<>"$TMP/fifo"
-# shellcheck disable=SC2046
-"$CVISOR" $(base_args) cmdline "mmio-latency n=1000000000000" vdev testdev \
-	--api "$SOCK" </dev/null >"$TMP/out" 2>"$TMP/err" 3>&- &
-pid=$!
-wait_for test -S "$SOCK"
-CTL "$SOCK" trace-start "$TMP/fifo" | grep -q "^active: true" ||
-	fail "trace-start into a FIFO"
-stalled() { grep -q "trace $TMP/fifo: the file took nothing for 2000 ms; the trace stops" "$TMP/err"; }
-# the drain thread waiting for room (poll, or ppoll), or done waiting
+# the drain thread waiting for room (poll, or ppoll): seen in /proc
 waiting_on_file() {
 	local t nr _
-	stalled && return 0
 	for t in /proc/"$pid"/task/*; do
 		[ "$(cat "$t/comm" 2>/dev/null)" = cvisor-trace ] || continue
 		read -r nr _ <"$t/syscall" 2>/dev/null || return 1
@@ -109,18 +98,54 @@ waiting_on_file() {
 	done
 	return 1
 }
+start_traced() {
+	# shellcheck disable=SC2046
+	"$CVISOR" $(base_args) cmdline "mmio-latency n=1000000000000" \
+		vdev testdev --api "$SOCK" </dev/null >"$TMP/out" 2>"$TMP/err" 3>&- 4>&- &
+	pid=$!
+	wait_for test -S "$SOCK"
+	CTL "$SOCK" trace-start "$TMP/fifo" | grep -q "^active: true" ||
+		fail "trace-start into a FIFO"
+}
+# 3a. The stall outlasts the test (CVISOR_TRACE_STALL_MS): while the
+# thread waits for room, the socket answers and a trace-stop waits in
+# the background; once the reader reads, the stop completes the file.
+exec 3<>"$TMP/fifo"
+CVISOR_TRACE_STALL_MS=600000 start_traced
 wait_for waiting_on_file
 timeout 10 "$CVISOR" ctl "$SOCK" stats >"$TMP/stats" ||
 	fail "stats with the trace file full did not answer in 10 s"
-grep -qE "^trace: (on|off) $TMP/fifo" "$TMP/stats" || fail "stats: $(cat "$TMP/stats")"
-# answered once the stall ends the trace, or refused: it had ended
-timeout 10 "$CVISOR" ctl "$SOCK" trace-stop 2>"$TMP/e" &&
-	fail "trace-stop on a stalled file succeeded"
-grep -qE "took nothing for 2000 ms; the trace stopped there|no trace is on" "$TMP/e" ||
-	fail "trace-stop on a stalled file: $(cat "$TMP/e")"
+grep -q "^trace: on $TMP/fifo" "$TMP/stats" || fail "stats: $(cat "$TMP/stats")"
+CTL "$SOCK" trace-stop >"$TMP/stop" 2>&1 &
+stop_pid=$!
+timeout 10 "$CVISOR" ctl "$SOCK" stats >"$TMP/stats" ||
+	fail "stats with a trace-stop pending did not answer in 10 s"
+grep -q "^trace: on $TMP/fifo" "$TMP/stats" || fail "stats: $(cat "$TMP/stats")"
+# a reader of its own, then the test's writer end closed: cat sees the
+# end when cvisor closes the file
+exec 4<"$TMP/fifo"
+exec 3>&-
+cat <&4 >"$TMP/t4" &
+cat_pid=$!
+exec 4<&-
+wait $stop_pid || fail "trace-stop once the reader read: $(cat "$TMP/stop")"
+grep -q "^active: false" "$TMP/stop" || fail "trace-stop: $(cat "$TMP/stop")"
+wait $cat_pid
+"$CVISOR" trace report "$TMP/t4" >"$TMP/rep4" || fail "report of the FIFO's trace"
+grep -q "no end record" "$TMP/rep4" && fail "the FIFO's trace is not complete: $(cat "$TMP/rep4")"
+CTL "$SOCK" stop >/dev/null
+wait $pid
+STATUS=$?; pid=
+expect_status 0
+# 3b. The default stall limit (TRACE_STALL_MS, 2 s) ends the trace.
+exec 3<>"$TMP/fifo"
+start_traced
+stalled() { grep -q "trace $TMP/fifo: the file took nothing for 2000 ms; the trace stops" "$TMP/err"; }
 wait_for stalled
 CTL "$SOCK" stats | grep -q "^trace: off $TMP/fifo, [0-9]* records, [0-9]* lost, 1 write errors$" ||
 	fail "stats after the stall: $(CTL "$SOCK" stats)"
+CTL "$SOCK" trace-stop 2>"$TMP/e" && fail "trace-stop after the stall succeeded"
+grep -q "no trace is on" "$TMP/e" || fail "trace-stop after the stall: $(cat "$TMP/e")"
 [ "$(head -c 7 <&3)" = CVTRACE ] || fail "the FIFO does not begin with a trace header"
 CTL "$SOCK" stop >/dev/null
 wait $pid

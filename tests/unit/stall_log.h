@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,10 +60,11 @@ static inline void log_stall(struct stall_log *s)
 
 /* The logger thread waits for the log's reader as the main thread
  * would (log_thread_may_block): the device must not hold its lock then
- * either. */
+ * either. It says which task it is, for stall_log_in_write. */
 struct stall_logger {
 	void *(*fn)(void *);
 	void *arg;
+	pid_t tid;                   /* atomic */
 };
 
 static void *stall_log_blocking(void *p)
@@ -70,29 +72,58 @@ static void *stall_log_blocking(void *p)
 	struct stall_logger *l = p;
 
 	log_thread_may_block();
+	__atomic_store_n(&l->tid, gettid(), __ATOMIC_RELEASE);
 	return l->fn(l->arg);
 }
 
-/* Runs logger(arg) (which logs, and blocks in the write), then, once it
- * is stuck there, other(arg); true when other finished within 2 s. */
+/* Is task tid inside write(2) now (the log's, on the stalled pipe: the
+ * test's threads write nothing else)? /proc gives the system call's
+ * number first. */
+static inline bool stall_log_in_write(pid_t tid)
+{
+	char path[64], line[256];
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fgets(line, sizeof(line), f))
+		sscanf(line, "%ld", &nr);
+	fclose(f);
+	return nr == SYS_write;
+}
+
+/* Runs logger(arg), which logs and blocks in the write; once it is in
+ * that write (seen in /proc, not guessed from a sleep), other(arg).
+ * True when other finished while the logger was still blocked; false
+ * after 30 s (a hang guard: other waits for the logger's lock). */
 static inline bool log_stall_race(struct stall_log *s,
 				  void *(*logger)(void *),
 				  void *(*other)(void *), void *arg)
 {
-	struct timespec ts = { 0, 200 * 1000000 };
 	static struct stall_logger l;
+	struct timespec ts, nap = { 0, 1000000 };
+	pid_t tid;
 	bool done;
 
-	l = (struct stall_logger){ logger, arg };
+	l = (struct stall_logger){ logger, arg, 0 };
 	assert_int_equal(pthread_create(&s->logger, NULL, stall_log_blocking,
 					&l), 0);
-	nanosleep(&ts, NULL);
+	while (!(tid = __atomic_load_n(&l.tid, __ATOMIC_ACQUIRE)))
+		nanosleep(&nap, NULL);
 	/* the premise: the logger is blocked on the full pipe */
-	assert_int_equal(pthread_tryjoin_np(s->logger, NULL), EBUSY);
+	while (!stall_log_in_write(tid)) {
+		assert_int_equal(pthread_tryjoin_np(s->logger, NULL), EBUSY);
+		nanosleep(&nap, NULL);
+	}
 	assert_int_equal(pthread_create(&s->other, NULL, other, arg), 0);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 2;
+	ts.tv_sec += 30;
 	done = pthread_timedjoin_np(s->other, NULL, &ts) == 0;
+	/* still blocked: other got through beside it, not after it */
+	assert_int_equal(pthread_tryjoin_np(s->logger, NULL), EBUSY);
 	return done;
 }
 
