@@ -16,18 +16,7 @@ static struct cfg_error err;
 
 static int setup(void **state)
 {
-	FILE *f;
-
-	strcpy(dir, "/tmp/cvisor-pass-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(blob, sizeof(blob), "%s/g.bin", dir);
-	f = fopen(blob, "w");
-	if (!f)
-		return -1;
-	fputs("x", f);
-	fclose(f);
-	return 0;
+	return unit_blob_dir(dir, sizeof(dir), "/tmp/cvisor-pass-XXXXXX", blob, sizeof(blob));
 }
 
 static int teardown(void **state)

@@ -17,18 +17,7 @@ static struct cfg_pci_plan plan;
 
 static int setup(void **state)
 {
-	FILE *f;
-
-	strcpy(dir, "/tmp/cvisor-slots-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(blob, sizeof(blob), "%s/g.bin", dir);
-	f = fopen(blob, "w");
-	if (!f)
-		return -1;
-	fputs("x", f);
-	fclose(f);
-	return 0;
+	return unit_blob_dir(dir, sizeof(dir), "/tmp/cvisor-slots-XXXXXX", blob, sizeof(blob));
 }
 
 static int teardown(void **state)

@@ -11,6 +11,9 @@
 
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -42,6 +45,26 @@ static inline void unit_uncap_fds(void)
 		return;
 	unit_fds_capped = false;
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &unit_fds_old), 0);
+}
+
+/* A new directory made from tmpl (a path ending in XXXXXX, copied into
+ * dir) with one file in it, blob: a loadable image of one byte, which
+ * a config needs. 0, or -1 (a setup's failure). */
+static inline int unit_blob_dir(char *dir, size_t dir_len, const char *tmpl,
+				char *blob, size_t blob_len)
+{
+	FILE *f;
+
+	snprintf(dir, dir_len, "%s", tmpl);
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(blob, blob_len, "%s/g.bin", dir);
+	f = fopen(blob, "w");
+	if (!f)
+		return -1;
+	fputs("x", f);
+	fclose(f);
+	return 0;
 }
 
 #endif
