@@ -159,11 +159,21 @@ int elf_shdr(const struct elf_file *ef, unsigned i, struct elf_sect *s)
 	return 0;
 }
 
+/* Notes one search may look at, across every PT_NOTE segment and SHT_NOTE
+ * section. A kernel carries a few dozen (Linux: its Xen notes, build ID and
+ * a handful of its own, each seen twice, once in the segment and once in
+ * the section); 4096 is far above that. Without a bound, 0xfffe PT_NOTE
+ * headers that all name the same gigabyte of zeros (12-byte empty notes)
+ * made the search walk some 6 * 10^12 notes: hours before the guest
+ * started. The budget makes a search O(ELF_MAX_NOTES + headers). */
+#define ELF_MAX_NOTES 4096
+
 struct note_query {
 	const char *name;
 	uint32_t type;
 	const uint8_t *desc;
 	uint32_t descsz;
+	unsigned left;          /* of ELF_MAX_NOTES */
 };
 
 /* Walk the notes in [off, off+len). Notes are padded to 4 bytes, or 8 when
@@ -186,6 +196,9 @@ static int scan_notes(const struct elf_file *ef, uint64_t off, uint64_t len,
 		uint64_t name_end = 12 + ALIGN_UP(namesz, pad);
 		uint64_t desc_end = name_end + ALIGN_UP(descsz, pad);
 
+		if (!q->left--)
+			return boot_file_err(f, "more than %u ELF notes in the note segments and sections",
+					     ELF_MAX_NOTES);
 		/* 32-bit sizes in 64-bit sums cannot wrap. */
 		if (name_end + descsz > len - pos)
 			return boot_file_err(f, "malformed note in %s %u", where,
@@ -243,7 +256,8 @@ static int find_in_sections(const struct elf_file *ef, struct note_query *q)
 int elf_find_note(const struct elf_file *ef, const char *name, uint32_t type,
 		  const uint8_t **desc, uint32_t *descsz)
 {
-	struct note_query q = { .name = name, .type = type };
+	struct note_query q = { .name = name, .type = type,
+				.left = ELF_MAX_NOTES };
 	int r = find_in_segments(ef, &q);
 
 	if (!r)
