@@ -2,8 +2,8 @@
  * its headers multiply: up to 0xfffe program headers (or 0xffff section
  * headers) that all name the same bytes must be refused quickly, with the
  * load's position, instead of scanning or copying those bytes once each.
- * Before the bounds, each hostile image below took minutes to hours; the
- * alarm turns that into a failure.
+ * Before the bounds, the note floods took hours (the alarm turns that into
+ * a failure) and the PT_LOAD images were loaded.
  */
 #include <signal.h>
 
@@ -131,6 +131,78 @@ static void test_notes_within_budget(void **state)
 	assert_int_equal(fx->res.cpu.rip, 0x100010);
 }
 
+/* 0xfffe segments that each copy the same 4 MiB of the file to 1 MiB: a
+ * terabyte of copying. (Zeroing, with filesz 0, would be as bad where the
+ * RAM is pinned or file-backed; the fixture's RAM is zeroed by madvise.) */
+static void test_load_segments_flood(void **state)
+{
+	struct big b;
+	Elf64_Phdr p;
+
+	big_init(&b, MANY, 0);
+	p = load_at(&b, FX_HIGH, ZEROS, ZEROS);
+	p.p_offset = b.zeros;
+	for (unsigned i = 0; i < MANY; i++)
+		big_phdr(&b, i, &p);
+	expect_big(*state, &b, "ELF file has 65534 PT_LOAD segments, more than 64");
+}
+
+/* 64 segments load; the 65th is refused. */
+static void test_load_segments_limit(void **state)
+{
+	struct fixture *fx = *state;
+	struct big b;
+	const char *p;
+
+	for (unsigned nr = 64; nr <= 65; nr++) {
+		big_init(&b, nr, 0);
+		for (unsigned i = 0; i < nr; i++)
+			big_phdr(&b, i, (Elf64_Phdr[]){
+				load_at(&b, 0x100000 + i * 0x1000, 0x100, 0x1000) });
+		if (nr == 65) {
+			expect_big(fx, &b, "ELF file has 65 PT_LOAD segments, more than 64");
+			break;
+		}
+		p = fx_file(fx, b.buf, b.size);
+		free(b.buf);
+		fx_load(fx, BLOB_GUEST, p);
+		assert_int_equal(fx_boot(fx), 0);
+		assert_int_equal(fx->res.image_end, 0x100000 + 64 * 0x1000);
+		memset(&fx->cfg.loads[0], 0, sizeof(fx->cfg.loads[0]));
+		fx->cfg.nr_loads = 0;
+	}
+}
+
+/* Two segments sharing guest RAM: the second would overwrite the first. */
+static void test_load_segments_overlap(void **state)
+{
+	struct big b;
+
+	big_init(&b, 3, 0);
+	big_phdr(&b, 0, (Elf64_Phdr[]){ load_at(&b, 0x200000, 0x100, 0x1000) });
+	big_phdr(&b, 1, (Elf64_Phdr[]){ load_at(&b, 0x100000, 0x100, 0x100) });
+	big_phdr(&b, 2, (Elf64_Phdr[]){ load_at(&b, 0x200800, 0x100, 0x100) });
+	expect_big(*state, &b, "PT_LOAD segment 2 at 0x200800 (size 0x100) overlaps PT_LOAD segment 0 at 0x200000 (size 0x1000)");
+}
+
+/* Adjacent segments do not overlap. */
+static void test_load_segments_adjacent(void **state)
+{
+	struct fixture *fx = *state;
+	struct big b;
+	const char *p;
+
+	big_init(&b, 2, 0);
+	big_phdr(&b, 0, (Elf64_Phdr[]){ load_at(&b, 0x100000, 0x100, 0x1000) });
+	big_phdr(&b, 1, (Elf64_Phdr[]){ load_at(&b, 0x101000, 0x100, 0x100) });
+	p = fx_file(fx, b.buf, b.size);
+	free(b.buf);
+	fx_load(fx, BLOB_GUEST, p);
+	assert_int_equal(fx_boot(fx), 0);
+	assert_memory_equal(fx_ptr(fx, 0x101000, sizeof(code)), code,
+			    sizeof(code));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 /* An argument runs only the tests it matches (cmocka's * and ? work). */
@@ -138,7 +210,9 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_note_segments_flood), T(test_note_sections_flood),
-		T(test_notes_within_budget),
+		T(test_notes_within_budget), T(test_load_segments_flood),
+		T(test_load_segments_limit), T(test_load_segments_overlap),
+		T(test_load_segments_adjacent),
 	};
 
 	for (unsigned i = 0; i < sizeof(code); i++)

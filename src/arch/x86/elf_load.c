@@ -269,8 +269,60 @@ int elf_find_note(const struct elf_file *ef, const char *name, uint32_t type,
 	return r;
 }
 
+/* PT_LOAD segments one image may have. Each header could otherwise name
+ * the same bytes again: 0xfffe segments copying one gigabyte of the file,
+ * or zeroing all of guest RAM, each. Real kernels have a handful (Linux's
+ * x86-64 vmlinux 4 or 5; ld's usual output 2 to 4). With at most 64 and
+ * no two sharing guest RAM (see check_overlap), all copying and zeroing
+ * together touches each byte of guest RAM at most once, and the overlap
+ * check is 64 x 64 comparisons at worst. */
+#define ELF_MAX_LOADS 64
+
+/* The guest-physical ranges of the segments loaded so far. */
+struct loaded {
+	struct {
+		uint64_t start, len;
+		unsigned idx;
+	} seg[ELF_MAX_LOADS];
+	unsigned nr;
+};
+
+static int count_loads(const struct elf_file *ef)
+{
+	struct elf_seg s;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < ef->phnum; i++) {
+		elf_phdr(ef, i, &s);
+		if (s.type == PT_LOAD && s.memsz)
+			n++;
+	}
+	if (n <= ELF_MAX_LOADS)
+		return 0;
+	return boot_file_err(ef->f, "ELF file has %u PT_LOAD segments, more than %u",
+			     n, ELF_MAX_LOADS);
+}
+
+/* A segment that shares guest RAM with an earlier one would overwrite it:
+ * no real kernel does that, and refusing it bounds the work (above). */
+static int check_overlap(const struct elf_file *ef, const struct loaded *ld,
+			 unsigned i, const struct elf_seg *s)
+{
+	for (unsigned j = 0; j < ld->nr; j++) {
+		uint64_t start = ld->seg[j].start, len = ld->seg[j].len;
+
+		if (ranges_overlap(s->paddr, s->memsz, start, len))
+			return boot_file_err(ef->f, "PT_LOAD segment %u at 0x%" PRIx64
+					     " (size 0x%" PRIx64 ") overlaps PT_LOAD segment %u at 0x%"
+					     PRIx64 " (size 0x%" PRIx64 ")",
+					     i, s->paddr, s->memsz, ld->seg[j].idx,
+					     start, len);
+	}
+	return 0;
+}
+
 static int load_segment(struct boot_ctx *c, const struct elf_file *ef,
-			unsigned i, const struct elf_seg *s)
+			unsigned i, const struct elf_seg *s, struct loaded *ld)
 {
 	const struct boot_file *f = ef->f;
 	uint8_t *dst;
@@ -289,6 +341,12 @@ static int load_segment(struct boot_ctx *c, const struct elf_file *ef,
 		return boot_file_err(f, "PT_LOAD segment %u at 0x%" PRIx64
 				     " (size 0x%" PRIx64 ") is outside guest RAM",
 				     i, s->paddr, s->memsz);
+	/* In guest RAM, so paddr + memsz does not wrap for check_overlap. */
+	if (check_overlap(ef, ld, i, s))
+		return -1;
+	ld->seg[ld->nr].start = s->paddr;
+	ld->seg[ld->nr].len = s->memsz;
+	ld->seg[ld->nr++].idx = i;
 	/* f->data + offset only for data in the file: a bss-only segment's
 	 * offset may point anywhere, and forming that pointer is already
 	 * undefined (found by tests/fuzz, target images). */
@@ -303,13 +361,17 @@ static int load_segment(struct boot_ctx *c, const struct elf_file *ef,
 int elf_load_segments(struct boot_ctx *c, const struct elf_file *ef)
 {
 	uint64_t lo = UINT64_MAX, hi = 0;
+	struct loaded ld = { .nr = 0 };
 	struct elf_seg s;
 
+	/* Counted first, so that a refused image copies nothing. */
+	if (count_loads(ef))
+		return -1;
 	for (unsigned i = 0; i < ef->phnum; i++) {
 		elf_phdr(ef, i, &s);
 		if (s.type != PT_LOAD || !s.memsz)
 			continue;
-		if (load_segment(c, ef, i, &s))
+		if (load_segment(c, ef, i, &s, &ld))
 			return -1;
 		lo = MIN(lo, s.paddr);
 		hi = MAX(hi, s.paddr + s.memsz);

@@ -48,7 +48,8 @@ int elf_find_note(const struct elf_file *ef, const char *name, uint32_t type,
 		  const uint8_t **desc, uint32_t *descsz);
 
 /* Copy every PT_LOAD segment to guest RAM at p_paddr and zero its tail;
- * records the image span in c. 0 or -1 (err set). */
+ * records the image span in c. 0 or -1 (err set); refused are more than 64
+ * segments and segments whose guest-physical ranges overlap. */
 int elf_load_segments(struct boot_ctx *c, const struct elf_file *ef);
 
 /* e_entry translated from a virtual to a physical address when it falls in
