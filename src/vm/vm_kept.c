@@ -50,7 +50,12 @@ static struct kept_file *open_kept(const struct load_config *l, size_t max)
 	struct kept_file *k = xcalloc(1, sizeof(*k));
 	int e;
 
-	k->fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO with no writer would hang the open (and with it
+	 * the start, which even SIGTERM does not end); it is refused below,
+	 * as anything but a regular file is, with read_file()'s EINVAL, so
+	 * that a run says what `cvisor check` says. A regular file ignores
+	 * the flag; O_NOCTTY keeps a terminal named here from becoming ours. */
+	k->fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (k->fd < 0)
 		goto fail;
 	if (fstat(k->fd, &k->st) < 0)

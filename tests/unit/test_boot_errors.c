@@ -1,6 +1,11 @@
 /* x86_boot_load on hostile or wrong input: every failure names the load (or
  * cmdline) position and says exactly what is wrong. */
+#include <signal.h>
+#include <sys/stat.h>
+
 #include "fixtures/boot/boot_fixture.h"
+#include "core/persist.h"
+#include "vm/vm.h"
 
 static uint8_t code[0x100];
 static uint8_t initrd[5000];
@@ -324,6 +329,31 @@ static void test_unreadable(void **state)
 		      "cannot read: No such file or directory");
 }
 
+/* A FIFO with no writer: `cvisor check` reads through read_file(), a run
+ * through the descriptor vm_kept_file() keeps for resets. Both must refuse
+ * it with the same message; the run's blocking open hung in open(2) for
+ * good (the alarm makes that a failure). */
+static void test_fifo(void **state)
+{
+	struct fixture *fx = *state;
+	struct persist *p = persist_new();
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char *path;
+
+	assert_true(asprintf(&path, "%s/cvisor-fifo-%d", dir, getpid()) > 0);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	fx->paths[fx->nr_paths++] = path;     /* the fixture removes it */
+	fx_load(fx, BLOB_GUEST, path);
+	fx_expect_err(fx, 1, path, "cannot read: Invalid argument");
+	fx->plat.read_file = vm_kept_file;
+	fx->plat.read_ctx = p;
+	alarm(20);
+	fx_expect_err(fx, 1, path, "cannot read: Invalid argument");
+	alarm(0);
+	persist_free(p);
+}
+
 static void test_missing_guest(void **state)
 {
 	struct fixture *fx = *state;
@@ -448,7 +478,7 @@ int main(void)
 		T(test_multiboot_truncated_text),
 		T(test_multiboot_bad_load_addr), T(test_multiboot_outside_ram),
 		T(test_raw_without_address), T(test_raw_empty),
-		T(test_unreadable), T(test_missing_guest), T(test_two_guests),
+		T(test_unreadable), T(test_fifo), T(test_missing_guest), T(test_two_guests),
 		T(test_cmdline_too_long), T(test_unsupported_blobs),
 		T(test_data_overlaps_image), T(test_module_errors),
 		T(test_multiboot_module_alignment),
