@@ -199,6 +199,39 @@ static void check_initrd(struct fixture *fx, uint64_t addr, size_t size)
 	assert_memory_equal(fx_ptr(fx, addr, size), initrd, size);
 }
 
+/* ramdisk_image, ramdisk_size and setup_data are the loader's to write:
+ * what the file has there never reaches the kernel. Without an initrd
+ * they are 0; with one, the initrd's (check_initrd, below). */
+static void test_loader_fields_cleared(void **state)
+{
+	struct fixture *fx = *state;
+	struct setup_header *h = lx_bzimage(&im, LX_SETUP_SECTS, LX_PAYLOAD);
+
+	h->ramdisk_image = 0x2000000;
+	h->ramdisk_size = 0x100000;
+	h->setup_data = 0x3000000;
+	fx_load(fx, BLOB_GUEST, lx_bz_file(fx, &im));
+	assert_int_equal(fx_boot(fx), 0);
+	assert_int_equal(zp32(fx, 0x218), 0);                /* ramdisk_image */
+	assert_int_equal(zp32(fx, 0x21c), 0);                /* ramdisk_size */
+	assert_int_equal(zp64(fx, 0x250), 0);                /* setup_data */
+}
+
+static void test_loader_fields_with_initrd(void **state)
+{
+	struct fixture *fx = *state;
+	struct setup_header *h = lx_bzimage(&im, LX_SETUP_SECTS, LX_PAYLOAD);
+
+	h->ramdisk_image = 0x2000000;
+	h->ramdisk_size = 0x100000;
+	h->setup_data = 0x3000000;
+	fx_load(fx, BLOB_GUEST, lx_bz_file(fx, &im));
+	fx_load(fx, BLOB_INITRD, fx_file(fx, initrd, RD_SIZE));
+	assert_int_equal(fx_boot(fx), 0);
+	check_initrd(fx, ALIGN_DOWN(LX_RAM_TOP - RD_SIZE, 4096), RD_SIZE);
+	assert_int_equal(zp64(fx, 0x250), 0);
+}
+
 /* Highest page-aligned spot below the top of RAM (64 MiB). */
 static void test_initrd_top_of_ram(void **state)
 {
@@ -405,6 +438,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offsets),
 		T(test_fields), T(test_header_copied),
+		T(test_loader_fields_cleared), T(test_loader_fields_with_initrd),
 		T(test_header_length_from_jump), T(test_no_rsdp_before_2_14),
 		T(test_e820), T(test_initrd_top_of_ram), T(test_initrd_addr_max),
 		T(test_initrd_avoids_kernel), T(test_initrd_does_not_fit),

@@ -46,6 +46,18 @@ bool linux_is_bzimage(const struct boot_file *f)
 	       rd32(f->data + 0x202) == LINUX_HDR_MAGIC;
 }
 
+/* Fields the boot protocol has the loader write, whatever the file holds
+ * there: the file's values would point the kernel at an initrd or a
+ * setup_data list that is not there (any guest memory, read as one).
+ * linux_finish() sets the ramdisk ones when there is an initrd; cvisor
+ * passes no setup_data (the e820 map and the RSDP go in the zero page). */
+static void clear_loader_fields(struct setup_header *h)
+{
+	h->ramdisk_image = 0;
+	h->ramdisk_size = 0;
+	h->setup_data = 0;
+}
+
 /* Copy the header as the file has it: from 0x1f1 to 0x202 + the jump's
  * displacement byte. The zero page has room up to 0x290 for it; a newer
  * header than that would overwrite fields the kernel reads elsewhere. */
@@ -63,6 +75,7 @@ static int copy_header(struct boot_ctx *c)
 	end = MIN(end, offsetof(struct boot_params, edd_mbr_sig_buffer));
 	memcpy(c->zero_page + LINUX_HDR_OFFSET, f->data + LINUX_HDR_OFFSET,
 	       end - LINUX_HDR_OFFSET);
+	clear_loader_fields(&zero_page(c)->hdr);
 	return 0;
 }
 
