@@ -33,6 +33,12 @@ static const struct cfg_pos nowhere;
 
 static int fill_file(struct cfg_error *err)
 {
+	/* The boot loader's errors (boot_err) have their own copy already,
+	 * with pos.file pointing at it: copying err->file onto itself is
+	 * undefined, and glibc's snprintf emptied it, so that `cvisor check`
+	 * printed every boot image error without its position. */
+	if (err->pos.file == err->file)
+		return -1;
 	snprintf(err->file, sizeof(err->file), "%s",
 		 err->pos.file ? err->pos.file : "");
 	return -1;
