@@ -8,6 +8,11 @@
 # guest's driver on one pair and on all of them (pairs=). Checksum
 # offload both ways with the guest's csum=1; TSO of 64 KiB frames. A guest reset (fake KVM)
 # keeps the tap cvisor created.
+# Every net-udp-echo run passes stall_ms=30000: how long the guest waits
+# for the next echo before it gives up (its default, 2 s, decided the
+# result on a loaded host); net-ping timeout_ms=30000 (its whole run, 10 s
+# by default). Each wait ends as soon as what it waits for comes; 30 s
+# still lets the guest report before net_run's 60 s limit.
 . "$(dirname "$0")/lib.sh"
 need_kvm; need_guest
 [ "$(id -u)" -eq 0 ] || skip "needs root (ip netns, a tap device)"
@@ -80,13 +85,13 @@ for t in pci mmio; do
 		dev=(vdev virtio-net loc 0xd0000000 intr ioapic:10 hostdev tap:$tap)
 		sel="transport=mmio mmio=0xd0000000"
 	fi
-	net_run "net-ping count=5 $addr $sel" "${dev[@]}"
+	net_run "net-ping count=5 timeout_ms=30000 $addr $sel" "${dev[@]}"
 	expect_status 0
 	expect_out '^RESULT net-ping dst=10\.77\.0\.1 sent=5 replies=5 bad=0 '
-	net_run "net-udp-echo port=$port count=5000 $addr $sel" "${dev[@]}"
+	net_run "net-udp-echo stall_ms=30000 port=$port count=5000 $addr $sel" "${dev[@]}"
 	expect_status 0
 	expect_out "^RESULT net-udp-echo sent=5000 $echo_re"
-	net_run "net-udp-echo port=$port count=1000 size=1472 rxbuf=256 $addr $sel" \
+	net_run "net-udp-echo stall_ms=30000 port=$port count=1000 size=1472 rxbuf=256 $addr $sel" \
 		"${dev[@]}"
 	expect_status 0
 	expect_out "^RESULT net-udp-echo sent=1000 $echo_re"
@@ -105,7 +110,7 @@ for t in pci mmio; do
 		sel="transport=mmio mmio=0xd0000000"
 		dev=(vdev virtio-net loc 0xd0000000 intr ioapic:10 hostdev tap:$tap)
 	fi
-	net_run "net-udp-echo port=$port count=2000 size=1000 csum=1 $addr $sel" \
+	net_run "net-udp-echo stall_ms=30000 port=$port count=2000 size=1000 csum=1 $addr $sel" \
 		"${dev[@]}"
 	expect_status 0
 	expect_out ' csum=1 tso=0$'
@@ -149,16 +154,16 @@ nsx ip link del $tap || fail "ip link del $tap"
 make_tap multi_queue
 mq_pci=(vdev virtio-net queues 2 hostdev tap:$tap)
 mq_mmio=(vdev virtio-net loc 0xd0000000 intr ioapic:10 queues 4 hostdev tap:$tap)
-net_run "net-udp-echo port=$port count=2000 $addr transport=pci" "${mq_pci[@]}"
+net_run "net-udp-echo stall_ms=30000 port=$port count=2000 $addr transport=pci" "${mq_pci[@]}"
 expect_status 0
 expect_out "^RESULT net-udp-echo sent=2000 $echo_re"
-net_run "net-udp-echo port=$port count=2000 pairs=2 $addr transport=pci" \
+net_run "net-udp-echo stall_ms=30000 port=$port count=2000 pairs=2 $addr transport=pci" \
 	"${mq_pci[@]}"
 expect_status 0
 expect_out '^net: pairs=2 of 2 txpair=1$'
 expect_out "^RESULT net-udp-echo sent=2000 $echo_re"
 expect_out '^net: rx per pair: [0-9]+ (19[0-9][0-9]|2[0-9]{3}) 0 0$'
-net_run "net-udp-echo port=$port count=2000 pairs=4 txpair=2 $addr transport=mmio mmio=0xd0000000" \
+net_run "net-udp-echo stall_ms=30000 port=$port count=2000 pairs=4 txpair=2 $addr transport=mmio mmio=0xd0000000" \
 	"${mq_mmio[@]}"
 expect_status 0
 expect_out '^net: pairs=4 of 4 txpair=2$'
@@ -167,7 +172,7 @@ expect_out '^net: rx per pair: [0-9]+ [0-9]+ (19[0-9][0-9]|2[0-9]{3}) [0-9]+$'
 # Jailed: the pairs' threads exist when the jail drops the user (glibc has
 # each thread change its ids: their filter allows the jail's), and the
 # offload and queue ioctls still work on the fds opened before.
-net_run "net-udp-echo port=$port count=1000 pairs=2 csum=1 $addr transport=pci" \
+net_run "net-udp-echo stall_ms=30000 port=$port count=1000 pairs=2 csum=1 $addr transport=pci" \
 	"${mq_pci[@]}" --user 65534:65534
 expect_status 0
 expect_out "^RESULT net-udp-echo sent=1000 $echo_re"
@@ -186,7 +191,7 @@ nsx ip link del $tap || fail "ip link del $tap"
 	nsx ip addr add 10.77.0.1/24 dev $tap && nsx ip link set $tap up
 ) &
 conf_pid=$!
-net_run "net-ping count=5 timeout_ms=20000 $addr transport=pci" \
+net_run "net-ping count=5 timeout_ms=30000 $addr transport=pci" \
 	vdev virtio-net hostdev tap:$tap
 wait $conf_pid || fail "could not configure the tap cvisor created"
 expect_status 0
