@@ -28,8 +28,12 @@ static struct blk_fix *fixture(void **state)
 {
 	struct blk_fix *f = *state;
 
-	if (!f->b)
+	if (!f->b) {
+		print_message("SKIP: no io_uring here (kernel, seccomp or "
+			      "kernel.io_uring_disabled): the uring backend "
+			      "did not open\n");
 		skip();
+	}
 	return f;
 }
 

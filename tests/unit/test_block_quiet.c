@@ -54,8 +54,12 @@ static void test_quiet_read_signals_nothing(void **state)
 	struct pollfd p;
 	uint64_t n = 0;
 
-	if (!f->b)
-		skip();                 /* no io_uring here */
+	if (!f->b) {
+		print_message("SKIP: no io_uring here (kernel, seccomp or "
+			      "kernel.io_uring_disabled): the uring backend "
+			      "did not open\n");
+		skip();
+	}
 	blk_backend_quiet(f->b, true);
 	read_polled(f->b);
 	blk_backend_quiet(f->b, false);

@@ -252,17 +252,29 @@ static void test_pipe_command(void **state)
 	unlink(path);
 }
 
+/* Writes until `true` has exited and closed the pipe's read end, each
+ * taken whole until then. The limit (60 s of CLOCK_MONOTONIC) is a hang
+ * guard only: the loop ends when the write fails. */
 static void test_pipe_closed(void **state)
 {
 	struct cfg_hostdev hd = { .dir = HOSTDEV_OUT, .is_pipe = true,
 				  .path = "true" };
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct timespec ts = { 0, 10 * 1000 * 1000 }, now, end;
 	struct chardev *c = chardev_open(&hd, 1, NULL);
 	ssize_t r = 0;
 
 	assert_non_null(c);
-	for (int i = 0; i < 200 && r >= 0; i++) {
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += 60;
+	for (;;) {
 		r = chardev_write(c, "x", 1);
+		if (r < 0)
+			break;
+		assert_int_equal(r, 1);           /* taken whole until then */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec ||
+		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			fail_msg("the pipe to `true` still open after 60 s");
 		nanosleep(&ts, NULL);
 	}
 	assert_int_equal(r, -EPIPE);              /* dropped, no SIGPIPE */

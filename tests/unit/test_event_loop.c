@@ -90,6 +90,13 @@ static void test_calls_coalesce(void **state)
 	event_loop_poll(l, 1000);
 	assert_int_equal(n, 2);
 	event_loop_free(l);
+	if (w0 < 0) {
+		/* the runs were checked; the one wake's write(2) was not */
+		print_message("SKIP: no /proc/self/io write count on this "
+			      "kernel (CONFIG_TASK_IO_ACCOUNTING): the single "
+			      "wake-up write was not counted\n");
+		skip();
+	}
 }
 
 static int work_seq;

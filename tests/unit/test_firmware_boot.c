@@ -122,8 +122,12 @@ static void test_seabios_name(void **state)
 	struct cfg_error err;
 
 	if (access("/usr/share/seabios/bios-256k.bin", R_OK) &&
-	    access("/usr/share/seabios/bios.bin", R_OK))
+	    access("/usr/share/seabios/bios.bin", R_OK)) {
+		print_message("SKIP: SeaBIOS not installed (no /usr/share/"
+			      "seabios/bios-256k.bin or bios.bin; Debian's "
+			      "seabios package)\n");
 		skip();
+	}
 	assert_int_equal(parse(&cfg, &err, LOW "firmware seabios%s\n", ""), 0);
 	assert_non_null(strstr(cfg.firmware.path, "/usr/share/seabios/"));
 	config_free(&cfg);

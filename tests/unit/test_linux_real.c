@@ -186,7 +186,7 @@ static void test_real_bzimage(void **state)
 	struct fixture *fx;
 
 	if (!r) {
-		print_message("CVISOR_LINUX_KERNEL is not set or not readable (scripts/fetch-linux.sh kernel)\n");
+		print_message("SKIP: CVISOR_LINUX_KERNEL is not set or not readable (scripts/fetch-linux.sh kernel)\n");
 		skip();
 	}
 	fx = &r->fx;

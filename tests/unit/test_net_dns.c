@@ -228,8 +228,12 @@ static void round_trip(bool v6)
 	ssize_t n;
 	const uint8_t *a;
 	struct net_dns_stats st;
+	int rc = fix_new(&f, v6, 1500);
 
-	if (fix_new(&f, v6, 1500)) {
+	if (rc) {
+		print_message("SKIP: no IPv%d loopback here (bind to %s: %s)\n",
+			      v6 ? 6 : 4, v6 ? "::1" : "127.0.0.1",
+			      strerror(-rc));
 		skip();
 		return;
 	}

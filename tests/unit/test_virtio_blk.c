@@ -713,7 +713,10 @@ static void test_direct_io(void **state)
 	int fd = open(f->path, O_RDWR | O_DIRECT);
 
 	if (fd < 0) {
-		skip();                   /* e.g. tmpfs without O_DIRECT */
+		/* e.g. tmpfs without O_DIRECT */
+		print_message("SKIP: %s cannot be opened with O_DIRECT: %s\n",
+			      f->path, strerror(errno));
+		skip();
 		return;
 	}
 	close(fd);
