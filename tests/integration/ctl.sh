@@ -51,6 +51,11 @@ CTL "$SOCK" status >"$TMP/st"
 grep -q "^vcpu 0: paused" "$TMP/st" || fail "vCPU not paused: $(cat "$TMP/st")"
 for i in 1 2 3 4 5; do CTL "$SOCK" status >/dev/null; done
 b=$(mmio_count)
+# numbers, and past has_mmio's 0: two empty answers are no evidence
+for c in "$a" "$b"; do
+	[[ $c =~ ^[0-9]+$ ]] && [ "$c" -gt 0 ] ||
+		fail "not an MMIO exit count > 0 while paused: '$a', '$b'"
+done
 [ "$a" = "$b" ] || fail "the guest ran while paused: $a then $b MMIO exits"
 # pausing twice is fine; powerdown is refused while paused
 CTL "$SOCK" pause | grep -q "^state: paused" || fail "second pause"
