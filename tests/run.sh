@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Run every test: cmocka unit tests (build/tests/test_*), then the shell
-# integration tests (tests/integration/*.sh). Prints one closing line
+# Run every test: cmocka unit tests (one BUILD/tests/test_X for each
+# tests/unit/test_X.c: one not built is a failure, as is one that has not
+# ended in 300 s), then the shell integration tests
+# (tests/integration/*.sh). Prints one closing line
 # "N passed, N failed, N skipped" and exits non-zero if anything failed.
 #
 # Integration tests report with exit status: 0 pass, 77 skip (the reason on
-# stdout), anything else fail.
+# stdout), anything else fail. A test that passed with a part of it not run
+# says so in a line "part 'WHAT' skipped: WHY", shown under its pass.
 #
 # Where /dev/kvm is missing, the tests that skipped for want of it run again
 # in one nested machine that has it (scripts/nested-kvm.sh: QEMU TCG with an
@@ -42,7 +45,8 @@ run_integration() {
 	out=$(BUILD="$build" timeout "${limit:-300}" bash "tests/integration/$name.sh" 2>&1)
 	rc=$?
 	case $rc in
-	0)  pass=$((pass + 1)); printf '%-40s pass (%d s)\n' "$name" $((SECONDS - t0)) ;;
+	0)  pass=$((pass + 1)); printf '%-40s pass (%d s)\n' "$name" $((SECONDS - t0))
+	    grep -E "^part '.*' skipped: " <<<"$out" | sed 's/^/    /' ;;
 	77) skip=$((skip + 1)); printf '%-40s SKIP: %s\n' "$name" "$(tail -1 <<<"$out")"
 	    grep -qE 'needs /dev/kvm|runs in the nested machine' <<<"$(tail -1 <<<"$out")" &&
 		needs_kvm+=("$name") ;;
@@ -168,15 +172,33 @@ nests=
 [ "${CVISOR_NESTED:-1}" != 0 ] && [ -z "${NESTED_KVM:-}" ] && nests=1
 export CVISOR_RUN_NESTS=$nests
 
-for t in "$build"/tests/test_*; do
-	[ -x "$t" ] || continue
-	out=$("$t" 2>&1)
+for src in tests/unit/test_*.c; do
+	t=$build/tests/$(basename "$src" .c)
+	if [ ! -x "$t" ]; then
+		fail=$((fail + 1)); failed+=("$(basename "$t")")
+		printf '%-40s FAIL: %s not built (make unit)\n' "$(basename "$t")" "$t"
+		continue
+	fi
+	# A hang guard: a binary that has not ended in 300 s is stopped
+	# (KILLed 10 s after the TERM) and fails.
+	t0=$SECONDS
+	out=$(timeout -k 10 300 "$t" 2>&1)
 	rc=$?
+	if [ $rc -eq 124 ] || { [ $rc -eq 137 ] && [ $((SECONDS - t0)) -ge 300 ]; }; then
+		fail=$((fail + 1)); failed+=("$(basename "$t")")
+		printf '%-40s FAIL: did not end within 300 s (stopped, status %d); its last lines:\n' \
+			"$(basename "$t")" "$rc"
+		printf '%s\n' "$out" | tail -10 | sed 's/^/    /'
+		continue
+	fi
 	# a binary may run several cmocka groups: add them all up
 	p=$(grep -E '^\[  PASSED  \] [0-9]+ test' <<<"$out" | awk '{n += $4} END {if (NR) print n}')
 	f=$(grep -E '^\[  FAILED  \] [0-9]+ test' <<<"$out" | awk '{n += $4} END {if (NR) print n}')
 	k=$(grep -E '^\[  SKIPPED \] [0-9]+ test' <<<"$out" | awk '{n += $4} END {if (NR) print n}')
 	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${k:-0}))
+	# no cmocka summary at all: it ran no test (or died before saying)
+	[ -z "${p:-}${f:-}${k:-}" ] && [ $rc -eq 0 ] && rc=1 &&
+		echo "$(basename "$t"): no cmocka summary line: $(tail -3 <<<"$out")"
 	if [ $rc -ne 0 ] || [ -n "${f:-}" ]; then
 		[ -z "${f:-}" ] && fail=$((fail + 1))
 		failed+=("$(basename "$t")")

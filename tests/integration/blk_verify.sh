@@ -39,9 +39,11 @@ run_guest "blk-verify" vdev virtio-blk hostdev "<$TMP/direct.img"
 expect_status 1
 expect_out 'ro=1'
 
-# The bundled examples, on build/disk.img as their comments say.
+# The bundled examples, on build/disk.img as their comments say (they
+# name ../build/...: only the default build runs them as they are).
 img=$(dirname "$CVISOR")/disk.img
-[ "$(cd "$(dirname "$CVISOR")" && pwd)" = "$(pwd)/build" ] || exit 0
+[ "$(cd "$(dirname "$CVISOR")" && pwd)" = "$(pwd)/build" ] ||
+	{ echo "part 'examples/blk*.qvmconf' skipped: they run build/'s files, and this is $BUILD"; exit 0; }
 [ -f "$img" ] || truncate -s 64M "$img"
 for ex in blk blk-mmio; do
 	timeout 60 "$CVISOR" "@examples/$ex.qvmconf" </dev/null >"$TMP/out" 2>"$TMP/err"

@@ -62,12 +62,14 @@ grep -qE '^nethost udp-sink: datagrams=[1-9][0-9]* ' "$TMP/sink.log" ||
 run_guest "net-tx-bench size=59 port=$sink" vdev virtio-net
 expect_status 2
 
-[ "$(id -u)" -eq 0 ] || { echo "net_bench: the tap part needs root: not run"; exit 0; }
+# The tap part: the user-networking part above passed whatever comes of
+# it, so where it cannot run the test still passes, and says so.
+[ "$(id -u)" -eq 0 ] || { echo "part 'tap' skipped: needs root"; exit 0; }
 # shellcheck disable=SC2046
-"$CVISOR" check $(base_args) vdev virtio-net hostdev tap:x >/dev/null 2>&1 ||
-	{ echo "net_bench: no tap backend in this cvisor: tap part not run"; exit 0; }
+"$CVISOR" check $(base_args) vdev virtio-net hostdev tap:x >"$TMP/check" 2>&1 ||
+	{ echo "part 'tap' skipped: cvisor check refuses a tap backend: $(tail -1 "$TMP/check")"; exit 0; }
 if [ ! -c /dev/net/tun ] || ! command -v ip >/dev/null 2>&1; then
-	echo "net_bench: no /dev/net/tun or ip: tap part not run"
+	echo "part 'tap' skipped: needs /dev/net/tun and ip (iproute2)"
 	exit 0
 fi
 ns=cvnb$$

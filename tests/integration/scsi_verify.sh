@@ -60,13 +60,17 @@ if [ "$(cd "$(dirname "$CVISOR")" && pwd)" = "$(pwd)/build" ]; then
 	expect_status 0
 	expect_out '^RESULT scsi-verify .* ok=1$'
 	check_image "$img"
+else
+	echo "part 'examples/scsi.qvmconf' skipped: it runs build/'s files, and this is $BUILD"
 fi
 
 # The same under QEMU's lsi53c895a (TCG: no KVM needed there; not inside
 # the nested machine, itself emulated, where it would take minutes).
 qemu=${QEMU:-qemu-system-x86_64}
-[ -z "${NESTED_KVM:-}" ] || { echo "in the nested machine: cvisor only"; exit 0; }
-command -v "$qemu" >/dev/null || { echo "QEMU not installed: cvisor only"; exit 0; }
+[ -z "${NESTED_KVM:-}" ] ||
+	{ echo "part 'QEMU comparison' skipped: in the nested machine (emulated: minutes); it runs outside"; exit 0; }
+command -v "$qemu" >/dev/null ||
+	{ echo "part 'QEMU comparison' skipped: $qemu not installed"; exit 0; }
 truncate -s 0 "$TMP/disk.img"
 truncate -s 64M "$TMP/disk.img"
 timeout 120 "$qemu" -M pc -accel tcg -nodefaults -nographic -serial stdio \
