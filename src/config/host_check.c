@@ -259,20 +259,22 @@ static int check_passes(const struct vm_config *cfg, struct cfg_error *err)
 	for (unsigned i = 0; i < cfg->nr_pass; i++) {
 		const struct pass_config *pc = &cfg->passes[i];
 		struct vfio_host_dev host;
-		char why[1024];
+		char lookup[1024];
+		const char *why;
 		size_t len = 0;
 		void *rom;
 
 		if (pc->romfile) {
 			rom = read_file(pc->romfile, VFIO_ROM_FILE_MAX, &len);
+			why = rom ? "empty" : strerror(errno);
 			free(rom);
-			if (!rom || !len)
+			if (!len)
 				return cfg_err(err, &pc->rom_pos, "romfile "
-					       "%s: %s", pc->romfile, rom ?
-					       "empty" : strerror(errno));
+					       "%s: %s", pc->romfile, why);
 		}
-		if (vfio_find_device("/sys", pc, &host, why, sizeof(why)))
-			return cfg_err(err, &pc->pos, "pass: %s", why);
+		if (vfio_find_device("/sys", pc, &host, lookup,
+				     sizeof(lookup)))
+			return cfg_err(err, &pc->pos, "pass: %s", lookup);
 	}
 	return 0;
 }

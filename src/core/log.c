@@ -233,6 +233,16 @@ static size_t format_line(enum log_level lvl, const char *text, char *line,
 	return (size_t)n;
 }
 
+/* "N log messages dropped" as a line; its length. */
+static size_t dropped_line(unsigned long missed, char *note, size_t size)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "%lu log message%s dropped: the log's "
+		 "reader was not taking them", missed, missed == 1 ? "" : "s");
+	return format_line(LOG_WARN, text, note, size);
+}
+
 /* Without waiting: the lines dropped before this one are said first (a
  * line is shorter than PIPE_BUF: a pipe takes it whole or not at all). */
 static void put_nonblocking(const char *line, size_t n)
@@ -241,13 +251,9 @@ static void put_nonblocking(const char *line, size_t n)
 						   __ATOMIC_RELAXED);
 
 	if (missed) {
-		char text[128], note[256];
-		size_t k;
+		char note[256];
+		size_t k = dropped_line(missed, note, sizeof(note));
 
-		snprintf(text, sizeof(text), "%lu log message%s dropped: the "
-			 "log's reader was not taking them", missed,
-			 missed == 1 ? "" : "s");
-		k = format_line(LOG_WARN, text, note, sizeof(note));
 		if (write(lg.nb_fd, note, k) != (ssize_t)k) {
 			__atomic_add_fetch(&lg.dropped, missed + 1,
 					   __ATOMIC_RELAXED);
@@ -256,6 +262,25 @@ static void put_nonblocking(const char *line, size_t n)
 	}
 	if (write(lg.nb_fd, line, n) != (ssize_t)n)
 		__atomic_add_fetch(&lg.dropped, 1, __ATOMIC_RELAXED);
+}
+
+/* The count of dropped lines, from a thread that may wait (the main
+ * thread's next line, and at exit). */
+static void say_dropped(void)
+{
+	unsigned long missed = __atomic_exchange_n(&lg.dropped, 0,
+						   __ATOMIC_RELAXED);
+	char note[256];
+	size_t k;
+
+	if (!missed || !may_block)
+		goto keep;
+	k = dropped_line(missed, note, sizeof(note));
+	if (write(lg.fd, note, k) == (ssize_t)k)
+		return;
+keep:
+	if (missed)
+		__atomic_add_fetch(&lg.dropped, missed, __ATOMIC_RELAXED);
 }
 
 /* wait: this thread may wait for the reader here (the main thread, not
@@ -273,6 +298,8 @@ static void emit_line(enum log_level lvl, const char *text, bool wait)
 		put_nonblocking(line, n);
 		return;
 	}
+	if (wait)
+		say_dropped();
 	/* One write per message keeps lines from different threads whole
 	 * (write is also all the sandbox allows every thread). */
 	if (write(lg.fd, line, n) < 0 && lg.dest == DEST_SYSLOG &&
@@ -422,10 +449,31 @@ void log_kind_msg(struct log_kind *k, const char *fmt, ...)
 		emit(k->lvl, buf);
 }
 
+/* One kind's count at a time, written after kinds_lock is released: the
+ * main thread at exit may wait for the reader then (nothing else logs). */
 void log_flush_suppressed(void)
 {
-	pthread_mutex_lock(&kinds_lock);
-	for (struct log_kind *k = kinds; k; k = k->next)
-		say_suppressed(k);
-	pthread_mutex_unlock(&kinds_lock);
+	for (;;) {
+		struct log_kind *k;
+		enum log_level lvl = LOG_WARN;
+		char buf[256];
+		bool say = false;
+
+		pthread_mutex_lock(&kinds_lock);
+		for (k = kinds; k && !k->missed; k = k->next)
+			;
+		if (k) {
+			snprintf(buf, sizeof(buf), "%u more like this "
+				 "suppressed: %s", k->missed, k->last);
+			k->missed = 0;
+			lvl = k->lvl;
+			say = shown(k->lvl, k->last);
+		}
+		pthread_mutex_unlock(&kinds_lock);
+		if (!k)
+			break;
+		if (say)
+			emit(lvl, buf);
+	}
+	say_dropped();
 }

@@ -61,6 +61,10 @@ struct ctl_server {
  * freed once no handler runs (a command may go on using it); a dead
  * client is sent nothing. */
 void ctl_send(struct ctl_client *c, json_object *obj);
+/* Free the dropped clients; only where no client handler runs (depth
+ * 0): a reply sent from outside one (a trace command's) may drop its
+ * client, whose socket must then close for the peer to see the end. */
+void ctl_reap(struct ctl_server *s);
 /* The same to every subscriber. */
 void ctl_broadcast(struct ctl_server *s, json_object *event);
 json_object *ctl_error(const char *code, const char *fmt, ...)

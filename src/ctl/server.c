@@ -48,7 +48,7 @@ static void client_free(struct ctl_client *c)
 	free(c);
 }
 
-/* Dropped: nothing more in or out. Freed by reap() once no handler is
+/* Dropped: nothing more in or out. Freed by ctl_reap() once no handler is
  * running, since the command that caused it may still use the client
  * (a resume's broadcast overflowing its own sender's queue was a
  * use-after-free). */
@@ -60,7 +60,7 @@ static void drop(struct ctl_client *c)
 		event_loop_del(c->srv->vm->loop, c->fd);
 }
 
-static void reap(struct ctl_server *s)
+void ctl_reap(struct ctl_server *s)
 {
 	for (unsigned i = 0; i < CTL_MAX_CLIENTS; i++)
 		if (s->clients[i] && s->clients[i]->dead)
@@ -79,6 +79,13 @@ static void sync_mask(struct ctl_client *c)
 	c->mask = m;
 	if (c->srv->vm)
 		event_loop_mod(c->srv->vm->loop, c->fd, m);
+}
+
+/* A reply still to come (a pause, a trace command): a client that has
+ * stopped sending still gets it. */
+static bool owed(const struct ctl_client *c)
+{
+	return c->pause_waiting || c->trace_waiting;
 }
 
 /* Send what is queued; false when the client is done (dropped). */
@@ -103,7 +110,7 @@ static bool flush_out(struct ctl_client *c)
 	}
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
-		if (c->closing) {
+		if (c->closing && !owed(c)) {
 			drop(c);
 			return false;
 		}
@@ -164,7 +171,7 @@ void ctl_broadcast(struct ctl_server *s, json_object *event)
 			ctl_send(s->clients[i], json_object_get(event));
 	json_object_put(event);
 	if (!s->depth)
-		reap(s);
+		ctl_reap(s);
 }
 
 json_object *ctl_error(const char *code, const char *fmt, ...)
@@ -247,9 +254,10 @@ static void client_read(struct ctl_client *c)
 		      errno == EINTR))
 		return;
 	if (n <= 0) {
-		/* EOF: answered everything it asked; unsent output goes
-		 * nowhere, a half-closed peer may still read it. */
-		if (n == 0 && c->out_len) {
+		/* EOF: a half-closed peer may still read what is queued
+		 * and the replies still owed to it (a trace-stop piped in
+		 * by `echo | socat`); it is dropped once they are sent. */
+		if (n == 0 && (c->out_len || owed(c))) {
 			c->closing = true;
 			flush_out(c);
 			return;
@@ -282,7 +290,7 @@ static void client_events(void *opaque, uint32_t events)
 	s->depth++;
 	client_event(c, events);
 	if (!--s->depth)
-		reap(s);
+		ctl_reap(s);
 }
 
 static void add_client(struct ctl_server *s, int fd)

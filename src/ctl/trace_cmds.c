@@ -83,8 +83,10 @@ static void trace_done_events(void *opaque, uint32_t events)
 			c->trace_id = NULL;
 		}
 		c->trace_waiting = false;
-		ctl_send(c, resp);
+		ctl_send(c, resp);      /* may drop a half-closed client */
 	}
+	if (!s->depth)
+		ctl_reap(s);
 }
 
 /* The request went to the tracer: owe c its reply. */

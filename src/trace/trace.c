@@ -50,6 +50,7 @@ static struct {
 	pthread_cond_t wake;
 	pthread_t thread;
 	bool thread_up, quit;
+	bool closing;               /* finish() under way: rings stay off */
 	enum trace_req req;         /* asked, not yet taken by the thread */
 	bool busy;                  /* asked, not yet answered */
 	char req_path[256];
@@ -76,17 +77,20 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static int stall_ms;
+
+/* Read once, by the main thread before the drain thread exists. */
+static void stall_ms_init(void)
+{
+	const char *e = getenv("CVISOR_TRACE_STALL_MS");
+	long v = e ? strtol(e, NULL, 10) : 0;
+
+	stall_ms = v > 0 && v <= 3600000 ? (int)v : TRACE_STALL_MS;
+}
+
 int trace_stall_ms(void)
 {
-	static int ms;
-
-	if (!ms) {
-		const char *e = getenv("CVISOR_TRACE_STALL_MS");
-		long v = e ? strtol(e, NULL, 10) : 0;
-
-		ms = v > 0 && v <= 3600000 ? (int)v : TRACE_STALL_MS;
-	}
-	return ms;
+	return stall_ms ? stall_ms : TRACE_STALL_MS;
 }
 
 /* write(2) all of it to a non-blocking fd, waiting for room at most
@@ -180,6 +184,7 @@ static void end_file(void)
 {
 	int fd = T.fd;
 
+	T.closing = false;
 	set_rings(false);
 	drop_orphans();
 	T.fd = -1;
@@ -256,8 +261,12 @@ static size_t gather(uint64_t *data)
 	return n;
 }
 
-/* Every ring to the file. false when the file failed. */
-static bool drain(void)
+/* The rings to the file, a batch at a time. A request or the quit
+ * asked meanwhile ends a pass early when `yield`: a guest whose exits
+ * come faster than the file takes them keeps the rings from emptying,
+ * and would otherwise keep a trace-stop waiting for good. false when the
+ * file failed. */
+static bool drain(bool yield)
 {
 	size_t n;
 	uint64_t data = 0;
@@ -267,6 +276,8 @@ static bool drain(void)
 			return false;
 		T.records += data;
 		data = 0;
+		if (yield && (T.req != REQ_NONE || T.quit))
+			break;
 	}
 	return T.fd >= 0;
 }
@@ -279,8 +290,12 @@ static int finish(void)
 
 	if (T.fd < 0)
 		return T.file_err ? T.file_err : -EIO;
+	/* The rings off, and off they stay: a VM a reset attaches while
+	 * the lock is dropped below gets none (trace_attach). So the
+	 * drain ends, with what came before the stop. */
+	T.closing = true;
 	set_rings(false);
-	if (!drain())
+	if (!drain(false))
 		return T.file_err;
 	tsc = tsc_read();
 	ns = clock_ns(CLOCK_MONOTONIC);
@@ -394,7 +409,7 @@ static void *drain_thread(void *arg)
 		serve_request();
 		if (T.quit)
 			break;
-		drain();
+		drain(true);
 		wait_for_work();
 	}
 	finish();
@@ -407,6 +422,7 @@ int trace_set_file(const char *path)
 {
 	int fd = open_file(path), ret;
 
+	stall_ms_init();
 	if (fd < 0)
 		return fd;
 	pthread_mutex_lock(&T.lock);
@@ -420,6 +436,7 @@ static int start_thread(void)
 	pthread_condattr_t ca;
 	int err;
 
+	stall_ms_init();
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&T.wake, &ca);
@@ -440,7 +457,7 @@ int trace_attach(struct vm *vm, bool can_start)
 
 	pthread_mutex_lock(&T.lock);
 	T.vm = vm;
-	if (T.fd >= 0)
+	if (T.fd >= 0 && !T.closing)
 		set_rings(true);
 	if (!T.thread_up && (T.fd >= 0 || can_start))
 		ret = start_thread();
@@ -478,7 +495,7 @@ void trace_detach(struct vm *vm)
 		if (T.fd >= 0 && T.thread_up)
 			adopt_rings(vm);
 		else if (T.fd >= 0)
-			drain();         /* no thread: the caller writes */
+			drain(false);    /* no thread: the caller writes */
 		T.vm = NULL;
 		if (T.thread_up)
 			pthread_cond_signal(&T.wake);

@@ -250,6 +250,45 @@ static void test_full_pipe(void **state)
 	close(stalled[1]);
 }
 
+static void *log_one_waiting(void *arg)
+{
+	log_thread_may_block();
+	pr_warn("%s", (const char *)arg);
+	return NULL;
+}
+
+/* The count is said by a thread that may wait too (the main thread at a
+ * VM's stop, with nothing else logging), not only by the next line of a
+ * thread that may not. */
+static void test_dropped_said_by_main(void **state)
+{
+	static char buf[128 * 1024];
+	char path_fd[32];
+	pthread_t t;
+
+	assert_int_equal(pipe2(stalled, O_CLOEXEC), 0);
+	snprintf(path_fd, sizeof(path_fd), "/proc/self/fd/%d", stalled[1]);
+	assert_int_equal(log_open_file(path_fd), 0);
+	assert_int_equal(fcntl(stalled[1], F_SETFL, O_NONBLOCK), 0);
+	memset(buf, 'x', 4096);
+	while (write(stalled[1], buf, 4096) > 0)
+		;
+	while (write(stalled[1], buf, 1) > 0)
+		;
+	log_from_thread("lost");
+	assert_int_equal(fcntl(stalled[0], F_SETFL, O_NONBLOCK), 0);
+	drain(buf, sizeof(buf));
+	assert_int_equal(pthread_create(&t, NULL, log_one_waiting, "main"), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	drain(buf, sizeof(buf));
+	assert_non_null(strstr(buf, "warning: 1 log message dropped: the "
+			       "log's reader was not taking them\ncvisor: "));
+	assert_non_null(strstr(buf, "warning: main\n"));
+	log_reset();
+	close(stalled[0]);
+	close(stalled[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +304,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_source_mask, setup,
 						teardown),
 		cmocka_unit_test(test_full_pipe),
+		cmocka_unit_test(test_dropped_said_by_main),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
