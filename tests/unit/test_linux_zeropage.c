@@ -202,15 +202,22 @@ static void check_initrd(struct fixture *fx, uint64_t addr, size_t size)
 /* ramdisk_image, ramdisk_size and setup_data are the loader's to write:
  * what the file has there never reaches the kernel. Without an initrd
  * they are 0; with one, the initrd's (check_initrd, below). */
-static void test_loader_fields_cleared(void **state)
+/* A bzImage whose loader fields hold values of the file's own. */
+static void load_stale_fields(struct fixture *fx)
 {
-	struct fixture *fx = *state;
 	struct setup_header *h = lx_bzimage(&im, LX_SETUP_SECTS, LX_PAYLOAD);
 
 	h->ramdisk_image = 0x2000000;
 	h->ramdisk_size = 0x100000;
 	h->setup_data = 0x3000000;
 	fx_load(fx, BLOB_GUEST, lx_bz_file(fx, &im));
+}
+
+static void test_loader_fields_cleared(void **state)
+{
+	struct fixture *fx = *state;
+
+	load_stale_fields(fx);
 	assert_int_equal(fx_boot(fx), 0);
 	assert_int_equal(zp32(fx, 0x218), 0);                /* ramdisk_image */
 	assert_int_equal(zp32(fx, 0x21c), 0);                /* ramdisk_size */
@@ -220,12 +227,8 @@ static void test_loader_fields_cleared(void **state)
 static void test_loader_fields_with_initrd(void **state)
 {
 	struct fixture *fx = *state;
-	struct setup_header *h = lx_bzimage(&im, LX_SETUP_SECTS, LX_PAYLOAD);
 
-	h->ramdisk_image = 0x2000000;
-	h->ramdisk_size = 0x100000;
-	h->setup_data = 0x3000000;
-	fx_load(fx, BLOB_GUEST, lx_bz_file(fx, &im));
+	load_stale_fields(fx);
 	fx_load(fx, BLOB_INITRD, fx_file(fx, initrd, RD_SIZE));
 	assert_int_equal(fx_boot(fx), 0);
 	check_initrd(fx, ALIGN_DOWN(LX_RAM_TOP - RD_SIZE, 4096), RD_SIZE);

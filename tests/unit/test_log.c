@@ -218,22 +218,35 @@ static size_t drain(char *buf, size_t size)
 	return n;
 }
 
-static void test_full_pipe(void **state)
+/* The log on a pipe nobody reads, filled to the last byte. */
+static void stall_pipe(void)
 {
-	static char buf[128 * 1024];
-	char path_fd[32];
+	char path_fd[32], buf[4096];
 
 	assert_int_equal(pipe2(stalled, O_CLOEXEC), 0);
 	snprintf(path_fd, sizeof(path_fd), "/proc/self/fd/%d", stalled[1]);
 	assert_int_equal(log_open_file(path_fd), 0);
-	/* fill it: nobody reads */
 	assert_int_equal(fcntl(stalled[1], F_SETFL, O_NONBLOCK), 0);
-	memset(buf, 'x', 4096);
-	while (write(stalled[1], buf, 4096) > 0)
+	memset(buf, 'x', sizeof(buf));
+	while (write(stalled[1], buf, sizeof(buf)) > 0)
 		;
 	while (write(stalled[1], buf, 1) > 0)
 		;
 	assert_int_equal(errno, EAGAIN);
+}
+
+static void unstall_pipe(void)
+{
+	log_reset();
+	close(stalled[0]);
+	close(stalled[1]);
+}
+
+static void test_full_pipe(void **state)
+{
+	static char buf[128 * 1024];
+
+	stall_pipe();
 	log_from_thread("one");
 	log_from_thread("two");
 	/* the reader is back: the count comes first, then the line */
@@ -245,9 +258,7 @@ static void test_full_pipe(void **state)
 	assert_non_null(strstr(buf, "warning: 2 log messages dropped: the "
 			       "log's reader was not taking them\ncvisor: "));
 	assert_non_null(strstr(buf, "warning: three\n"));
-	log_reset();
-	close(stalled[0]);
-	close(stalled[1]);
+	unstall_pipe();
 }
 
 static void *log_one_waiting(void *arg)
@@ -263,18 +274,9 @@ static void *log_one_waiting(void *arg)
 static void test_dropped_said_by_main(void **state)
 {
 	static char buf[128 * 1024];
-	char path_fd[32];
 	pthread_t t;
 
-	assert_int_equal(pipe2(stalled, O_CLOEXEC), 0);
-	snprintf(path_fd, sizeof(path_fd), "/proc/self/fd/%d", stalled[1]);
-	assert_int_equal(log_open_file(path_fd), 0);
-	assert_int_equal(fcntl(stalled[1], F_SETFL, O_NONBLOCK), 0);
-	memset(buf, 'x', 4096);
-	while (write(stalled[1], buf, 4096) > 0)
-		;
-	while (write(stalled[1], buf, 1) > 0)
-		;
+	stall_pipe();
 	log_from_thread("lost");
 	assert_int_equal(fcntl(stalled[0], F_SETFL, O_NONBLOCK), 0);
 	drain(buf, sizeof(buf));
@@ -284,9 +286,7 @@ static void test_dropped_said_by_main(void **state)
 	assert_non_null(strstr(buf, "warning: 1 log message dropped: the "
 			       "log's reader was not taking them\ncvisor: "));
 	assert_non_null(strstr(buf, "warning: main\n"));
-	log_reset();
-	close(stalled[0]);
-	close(stalled[1]);
+	unstall_pipe();
 }
 
 int main(void)
