@@ -83,16 +83,7 @@ static void bad_at(const char *text, const char *file, unsigned line,
  * where the kernel does not count them. */
 static long reads_so_far(void)
 {
-	char line[64];
-	long n = -1;
-	FILE *f = fopen("/proc/self/io", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "syscr: %ld", &n) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return n;
+	return unit_proc_io("syscr");
 }
 
 static void test_include_bomb(void **state)

@@ -55,16 +55,7 @@ static void test_fd_callback(void **state)
  * where the kernel does not count them. */
 static long writes_so_far(void)
 {
-	char line[64];
-	long n = -1;
-	FILE *f = fopen("/proc/self/io", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "syscw: %ld", &n) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return n;
+	return unit_proc_io("syscw");
 }
 
 /* A call asked for again before it ran runs once, and wakes the loop

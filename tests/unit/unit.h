@@ -47,6 +47,23 @@ static inline void unit_uncap_fds(void)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &unit_fds_old), 0);
 }
 
+/* A counter of this process from /proc/self/io ("syscr" for read(2)
+ * calls, "syscw" for write(2)), or -1 where the kernel keeps none. */
+static inline long unit_proc_io(const char *key)
+{
+	char line[64], fmt[32];
+	long n = -1;
+	FILE *f = fopen("/proc/self/io", "r");
+
+	snprintf(fmt, sizeof(fmt), "%s: %%ld", key);
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, fmt, &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 /* A new directory made from tmpl (a path ending in XXXXXX, copied into
  * dir) with one file in it, blob: a loadable image of one byte, which
  * a config needs. 0, or -1 (a setup's failure). */
